@@ -1,0 +1,64 @@
+# AuroraMart — the two commands that matter are `make run` and `make test`.
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+# The first Python 3.11+ on the PATH.
+SYSTEM_PYTHON := $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+STAMP := $(VENV)/.installed
+DEMO_ENV := DEBUG=$${DEBUG:-true} AURORAMART_DEMO=$${AURORAMART_DEMO:-true}
+
+.PHONY: help install run migrate demo-data test lint format bench css lock clean
+
+help:
+	@echo "make run    set up everything and serve the shop on http://127.0.0.1:$(PORT)"
+	@echo "make test   lint, then the whole test suite"
+	@echo "make bench  load benchmarks (see README)"
+	@echo "make css    rebuild the CSS and vendored scripts (needs Node.js)"
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@test -n "$(SYSTEM_PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
+	@test -x $(PYTHON) || $(SYSTEM_PYTHON) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	@$(DEMO_ENV) $(PYTHON) manage.py migrate --no-input -v0
+
+demo-data: migrate
+	@$(DEMO_ENV) $(PYTHON) manage.py create_sample_data --if-empty
+
+run: demo-data
+	@$(DEMO_ENV) $(PYTHON) manage.py demo_banner --port $(PORT)
+	@$(DEMO_ENV) $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
+css:
+	cd frontend && npm ci && npm run build
+
+lock: install
+	@(echo "# Every transitive dependency pinned (pip freeze of requirements-dev.txt). Regenerate with: make lock"; \
+	  $(PYTHON) -m pip freeze --exclude-editable) > constraints.txt
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3* media

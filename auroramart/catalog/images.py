@@ -1,0 +1,80 @@
+"""Product pictures: re-encoding uploads, making thumbnails, and drawing the
+demo shop's images (distinct per product) with Pillow."""
+
+import hashlib
+import io
+import random
+
+from django.core.files.base import ContentFile
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+IMAGE_SIZE = (600, 600)
+THUMBNAIL_SIZE = (300, 300)
+JPEG_QUALITY = 82
+
+
+def _jpeg_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    return _jpeg_bytes(ImageOps.fit(image, THUMBNAIL_SIZE, Image.Resampling.LANCZOS))
+
+
+def prepare_upload(data: bytes) -> tuple[bytes, bytes]:
+    """Re-encode an uploaded picture as a bounded JPEG plus its thumbnail.
+
+    Re-encoding drops metadata and anything smuggled after the image data.
+    Raises PIL errors for files that are not images; callers validate first.
+    """
+    with Image.open(io.BytesIO(data)) as source:
+        source = ImageOps.exif_transpose(source)
+        source.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
+        return _jpeg_bytes(source), make_thumbnail(source)
+
+
+def _palette(seed: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    digest = hashlib.sha256(seed.encode()).digest()
+    first = tuple(60 + b % 170 for b in digest[:3])
+    second = tuple(60 + b % 170 for b in digest[3:6])
+    return first, second  # type: ignore[return-value]
+
+
+def draw_demo_image(*, title: str, subtitle: str, seed: str, variant: int = 0) -> Image.Image:
+    """A deterministic, distinct picture for one product: its own colours, shapes and label."""
+    rng = random.Random(f"{seed}:{variant}")
+    top, bottom = _palette(f"{seed}:{variant}")
+    image = Image.new("RGB", IMAGE_SIZE, top)
+    draw = ImageDraw.Draw(image)
+    width, height = IMAGE_SIZE
+    for y in range(0, height, 6):  # vertical gradient in bands: fast and smooth enough
+        t = y / height
+        colour = tuple(int(top[i] * (1 - t) + bottom[i] * t) for i in range(3))
+        draw.rectangle([0, y, width, y + 6], fill=colour)
+    for _ in range(rng.randint(3, 7)):
+        x, y = rng.randint(-80, width), rng.randint(-80, height)
+        size = rng.randint(60, 240)
+        shade = tuple(min(255, c + rng.randint(20, 70)) for c in top)
+        if rng.random() < 0.5:
+            draw.ellipse([x, y, x + size, y + size], outline=shade, width=rng.randint(4, 14))
+        else:
+            draw.rounded_rectangle([x, y, x + size, y + size], radius=24, fill=shade)
+    font = ImageFont.load_default(size=44)
+    small = ImageFont.load_default(size=26)
+    draw.rounded_rectangle([30, height - 190, width - 30, height - 30], radius=20, fill=(255, 255, 255))
+    draw.text((55, height - 170), _fit(draw, title, font, width - 110), fill=(17, 24, 39), font=font)
+    draw.text((55, height - 95), _fit(draw, subtitle, small, width - 110), fill=(75, 85, 99), font=small)
+    return image
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font, max_width: int) -> str:
+    while text and draw.textlength(text, font=font) > max_width:
+        text = text[:-2].rstrip() + "…" if len(text) > 2 else ""
+    return text
+
+
+def demo_image_files(*, title: str, subtitle: str, seed: str, variant: int = 0):
+    image = draw_demo_image(title=title, subtitle=subtitle, seed=seed, variant=variant)
+    return ContentFile(_jpeg_bytes(image)), ContentFile(make_thumbnail(image))

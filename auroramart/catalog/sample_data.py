@@ -1,0 +1,239 @@
+"""The demo catalog: deterministic for a seed, bulk-inserted so it scales to 100k products."""
+
+import math
+import random
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .images import demo_image_files
+from .models import Brand, Category, Product, ProductImage, ProductReview, ProductSpecification, Subcategory
+from .selectors import forget_category_menu
+from .services import product_slug, recompute_ratings
+from .taxonomy import BRANDS, COLOURS, PRICE_BANDS, REVIEW_PHRASES, SPECIFICATIONS, TAXONOMY, VARIANTS
+
+BATCH = 2000
+
+
+@dataclass
+class CatalogStats:
+    categories: int
+    subcategories: int
+    brands: int
+    products: int
+    images: int
+    reviews: int
+
+
+def _noop_progress(iterable, **_kwargs):
+    return iterable
+
+
+def ensure_taxonomy() -> tuple[dict[str, Category], dict[tuple[str, str], Subcategory], dict[str, Brand]]:
+    """Create the 12 categories, their subcategories and the brands; safe to run twice."""
+    categories, subcategories, brands = {}, {}, {}
+    for position, (cat_name, subs) in enumerate(TAXONOMY.items()):
+        category, _ = Category.objects.get_or_create(
+            name=cat_name,
+            defaults={
+                "slug": slugify(cat_name),
+                "position": position,
+                "description": f"Shop {cat_name.lower()} at AuroraMart: "
+                + ", ".join(s.lower() for s in subs)
+                + ".",
+            },
+        )
+        categories[cat_name] = category
+        for sub_position, sub_name in enumerate(subs):
+            subcategories[(cat_name, sub_name)], _ = Subcategory.objects.get_or_create(
+                category=category,
+                name=sub_name,
+                defaults={"slug": slugify(sub_name), "position": sub_position},
+            )
+        for brand_name in BRANDS[cat_name]:
+            brands[brand_name], _ = Brand.objects.get_or_create(
+                name=brand_name, defaults={"slug": slugify(brand_name)}
+            )
+    forget_category_menu()
+    return categories, subcategories, brands
+
+
+def _price(rng: random.Random, category: str) -> Decimal:
+    low, high = PRICE_BANDS[category]
+    raw = math.exp(rng.uniform(math.log(low), math.log(high)))
+    ending = rng.choice([Decimal("0.90"), Decimal("0.95"), Decimal("0.99"), Decimal("0.00")])
+    return Decimal(int(raw)) + ending if raw >= 1 else Decimal("0.99")
+
+
+def _sku(rng: random.Random, category: str, subcategory: str, taken: set[str]) -> str:
+    prefix = "".join(
+        word[0] for word in (category + " " + subcategory).replace("-", " ").split() if word[0].isalpha()
+    )
+    while True:
+        sku = f"{prefix.upper()[:4]}-{''.join(rng.choices(string.ascii_uppercase + string.digits, k=8))}"
+        if sku not in taken:
+            taken.add(sku)
+            return sku
+
+
+def generate_catalog(
+    *, seed: int, products: int, images_limit: int = 1000, reviewers: list | None = None, progress=None
+) -> CatalogStats:
+    """Build `products` products on the AuroraMart taxonomy.
+
+    The same seed gives the same catalog: names, SKUs, prices, stock, specs,
+    reviews and images. Images are drawn for the first `images_limit`
+    products only; beyond that, product cards show a text tile, which keeps a
+    100k-product load within minutes.
+    """
+    progress = progress or _noop_progress
+    rng = random.Random(seed)
+    categories, subcategories, brands = ensure_taxonomy()
+    pairs = [(c, s) for c, subs in TAXONOMY.items() for s in subs]
+    now = timezone.now().replace(microsecond=0)
+    taken_skus = set(Product.objects.values_list("sku", flat=True))
+
+    rows: list[Product] = []
+    quality: dict[str, float] = {}
+    for i in progress(range(products), desc="products", unit="product"):
+        cat_name, sub_name = pairs[i % len(pairs)] if i < len(pairs) else rng.choice(pairs)
+        noun = rng.choice(TAXONOMY[cat_name][sub_name])
+        brand_name = rng.choice(BRANDS[cat_name])
+        variant = rng.choice(VARIANTS)
+        name = " ".join(part for part in (brand_name, noun, variant) if part)
+        if cat_name.startswith("Fashion") and rng.random() < 0.5:
+            name += f" — {rng.choice(COLOURS)}"
+        sku = _sku(rng, cat_name, sub_name, taken_skus)
+        price = _price(rng, cat_name)
+        roll = rng.random()
+        reorder = rng.choice([10, 15, 20, 25, 30])
+        stock = (
+            0 if roll < 0.04 else rng.randint(1, reorder) if roll < 0.12 else rng.randint(reorder + 1, 500)
+        )
+        popularity = rng.paretovariate(1.3)
+        quality[sku] = rng.uniform(2.6, 4.9)
+        rows.append(
+            Product(
+                sku=sku,
+                name=name,
+                slug=product_slug(name, sku),
+                description=(
+                    f"{name} from {brand_name}. "
+                    f"A {sub_name.lower()} essential in our {cat_name} range, chosen for everyday use "
+                    f"and backed by AuroraMart's 30-day returns."
+                ),
+                category=categories[cat_name],
+                subcategory=subcategories[(cat_name, sub_name)],
+                brand=brands[brand_name],
+                price=price,
+                compare_at_price=(price * Decimal("1.25")).quantize(Decimal("0.01"))
+                if rng.random() < 0.15
+                else None,
+                stock_quantity=stock,
+                reorder_level=reorder,
+                reorder_quantity=reorder * 4,
+                sold_count=min(int(popularity * 10), 100000),
+                is_featured=rng.random() < 0.04,
+                created_at=now - timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 1439)),
+            )
+        )
+    with transaction.atomic():
+        for start in range(0, len(rows), BATCH):
+            Product.objects.bulk_create(rows[start : start + BATCH])
+    saved = Product.objects.filter(sku__in=[p.sku for p in rows]).order_by("pk")
+    by_sku = {p.sku: p for p in saved.only("pk", "sku", "name", "category_id", "sold_count")}
+    ordered = [by_sku[p.sku] for p in rows]
+    cat_names = {c.pk: name for name, c in categories.items()}
+
+    specs = []
+    for product in ordered:
+        cat_name = cat_names[product.category_id]
+        for position, (spec_name, values) in enumerate(SPECIFICATIONS[cat_name]):
+            specs.append(
+                ProductSpecification(
+                    product_id=product.pk, name=spec_name, value=rng.choice(values), position=position
+                )
+            )
+    with transaction.atomic():
+        for start in range(0, len(specs), BATCH * 3):
+            ProductSpecification.objects.bulk_create(specs[start : start + BATCH * 3])
+
+    review_count = _generate_reviews(rng, ordered, quality, reviewers or [], now, progress)
+    image_count = _generate_images(ordered[:images_limit], cat_names, progress)
+    recompute_ratings()
+    return CatalogStats(
+        categories=len(categories),
+        subcategories=len(subcategories),
+        brands=len(brands),
+        products=len(rows),
+        images=image_count,
+        reviews=review_count,
+    )
+
+
+def _generate_reviews(rng, products, quality, reviewers, now, progress) -> int:
+    if not reviewers:
+        return 0
+    reviews = []
+    for product in progress(products, desc="reviews", unit="product"):
+        count = min(len(reviewers), int(rng.expovariate(1 / 3) + product.sold_count / 200))
+        count = min(count, 12)
+        for user in rng.sample(reviewers, count):
+            rating = max(1, min(5, round(rng.gauss(quality[product.sku], 0.9))))
+            title, body = REVIEW_PHRASES[rating]
+            status_roll = rng.random()
+            status = (
+                ProductReview.Status.APPROVED
+                if status_roll < 0.9
+                else ProductReview.Status.PENDING
+                if status_roll < 0.97
+                else ProductReview.Status.REJECTED
+            )
+            created = now - timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 1439))
+            reviews.append(
+                ProductReview(
+                    product_id=product.pk,
+                    user=user,
+                    rating=rating,
+                    title=title,
+                    body=f"{body} ({product.name})",
+                    status=status,
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+    with transaction.atomic():
+        for start in range(0, len(reviews), BATCH * 3):
+            ProductReview.objects.bulk_create(reviews[start : start + BATCH * 3])
+    return len(reviews)
+
+
+def _generate_images(products, cat_names, progress) -> int:
+    images = []
+    for index, product in enumerate(progress(products, desc="images", unit="product")):
+        variants = 2 if index % 5 == 0 else 1
+        for variant in range(variants):
+            main, thumb = demo_image_files(
+                title=product.name.split(" — ")[0],
+                subtitle=cat_names[product.category_id],
+                seed=product.sku,
+                variant=variant,
+            )
+            image = ProductImage(
+                product_id=product.pk,
+                alt_text=product.name if variant == 0 else f"{product.name}, another view",
+                position=variant,
+                is_primary=variant == 0,
+            )
+            stem = product.sku.lower()
+            image.image.save(f"{stem}-{variant}.jpg", main, save=False)
+            image.thumbnail.save(f"{stem}-{variant}-thumb.jpg", thumb, save=False)
+            images.append(image)
+    with transaction.atomic():
+        ProductImage.objects.bulk_create(images, batch_size=BATCH)
+    return len(images)

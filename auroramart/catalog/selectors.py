@@ -1,0 +1,179 @@
+"""Read-side queries for the catalog. Every list query here costs a fixed
+number of SQL statements, whatever the number of rows (see the query-count tests)."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import Brand, Category, Product, ProductImage, ProductReview, Subcategory
+
+MENU_CACHE_KEY = "catalog:category-menu:v1"
+MENU_CACHE_SECONDS = 300
+
+SORTS = {
+    "featured": ("-is_featured", "-sold_count", "pk"),
+    "name": ("name", "pk"),
+    "price_asc": ("price", "pk"),
+    "price_desc": ("-price", "pk"),
+    "rating": ("-rating", "-rating_count", "pk"),
+    "newest": ("-created_at", "-pk"),
+    "best_selling": ("-sold_count", "pk"),
+}
+SORT_LABELS = {
+    "featured": "Featured",
+    "name": "Name (A–Z)",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "rating": "Top rated",
+    "newest": "Newest",
+    "best_selling": "Best selling",
+}
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    category: Category | None = None
+    subcategory: Subcategory | None = None
+    brands: tuple[Brand, ...] = field(default_factory=tuple)
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    min_rating: int | None = None
+    in_stock: bool = False
+    sort: str = "featured"
+
+
+def category_menu() -> list[dict]:
+    """Categories with their subcategories for the header menu, cached briefly.
+
+    Plain dicts are cached, not model instances, so a cache hit costs no query
+    and no unpickling of Django internals.
+    """
+    menu = cache.get(MENU_CACHE_KEY)
+    if menu is None:
+        subcategories = Subcategory.objects.only("name", "slug", "category_id").order_by("position", "name")
+        categories = (
+            Category.objects.filter(is_active=True)
+            .prefetch_related(Prefetch("subcategories", queryset=subcategories))
+            .order_by("position", "name")
+        )
+        menu = [
+            {
+                "name": c.name,
+                "slug": c.slug,
+                "url": c.get_absolute_url(),
+                "subcategories": [
+                    {"name": s.name, "slug": s.slug, "url": f"{c.get_absolute_url()}{s.slug}/"}
+                    for s in c.subcategories.all()
+                ],
+            }
+            for c in categories
+        ]
+        cache.set(MENU_CACHE_KEY, menu, MENU_CACHE_SECONDS)
+    return menu
+
+
+def forget_category_menu() -> None:
+    cache.delete(MENU_CACHE_KEY)
+
+
+def _with_card_data(queryset: QuerySet) -> QuerySet:
+    """What a product card shows: brand, category and the primary image (one extra query)."""
+    return queryset.select_related("brand", "category").prefetch_related(
+        Prefetch(
+            "images",
+            queryset=ProductImage.objects.filter(is_primary=True),
+            to_attr="primary_images",
+        )
+    )
+
+
+def active_products() -> QuerySet:
+    return Product.objects.filter(is_active=True)
+
+
+def filter_products(filters: ProductFilters, base: QuerySet | None = None) -> QuerySet:
+    queryset = active_products() if base is None else base
+    if filters.category is not None:
+        queryset = queryset.filter(category=filters.category)
+    if filters.subcategory is not None:
+        queryset = queryset.filter(subcategory=filters.subcategory)
+    if filters.brands:
+        queryset = queryset.filter(brand__in=[b.pk for b in filters.brands])
+    if filters.min_price is not None:
+        queryset = queryset.filter(price__gte=filters.min_price)
+    if filters.max_price is not None:
+        queryset = queryset.filter(price__lte=filters.max_price)
+    if filters.min_rating:
+        queryset = queryset.filter(rating__gte=filters.min_rating)
+    if filters.in_stock:
+        queryset = queryset.filter(stock_quantity__gt=0)
+    return _with_card_data(queryset.order_by(*SORTS.get(filters.sort, SORTS["featured"])))
+
+
+def brands_for(filters: ProductFilters) -> QuerySet:
+    """Brands that have active products in the current category or subcategory."""
+    products = active_products()
+    if filters.subcategory is not None:
+        products = products.filter(subcategory=filters.subcategory)
+    elif filters.category is not None:
+        products = products.filter(category=filters.category)
+    return Brand.objects.filter(pk__in=products.values("brand_id")).order_by("name")
+
+
+def home_sections(limit: int = 8) -> dict[str, list[Product]]:
+    base = _with_card_data(active_products())
+    return {
+        "featured": list(base.filter(is_featured=True).order_by("-sold_count", "pk")[:limit]),
+        "new_arrivals": list(base.order_by("-created_at", "-pk")[:limit]),
+        "best_sellers": list(base.order_by("-sold_count", "pk")[:limit]),
+    }
+
+
+def product_detail(slug: str) -> Product | None:
+    return (
+        active_products()
+        .select_related("brand", "category", "subcategory")
+        .prefetch_related("images", "specifications")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def approved_reviews(product: Product, limit: int = 10) -> list[ProductReview]:
+    return list(
+        product.reviews.filter(status=ProductReview.Status.APPROVED)
+        .select_related("user")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def rating_distribution(product: Product) -> dict:
+    """Count of approved reviews per star, and the average, in one query."""
+    approved = Q(reviews__status=ProductReview.Status.APPROVED)
+    counts = Product.objects.filter(pk=product.pk).aggregate(
+        total=Count("reviews", filter=approved),
+        **{f"s{star}": Count("reviews", filter=approved & Q(reviews__rating=star)) for star in range(1, 6)},
+    )
+    total = counts["total"] or 0
+    rows = [
+        {
+            "star": star,
+            "count": counts[f"s{star}"],
+            "percent": round(100 * counts[f"s{star}"] / total) if total else 0,
+        }
+        for star in range(5, 0, -1)
+    ]
+    return {"total": total, "rows": rows}
+
+
+def related_products(product: Product, limit: int = 4) -> list[Product]:
+    return list(
+        _with_card_data(
+            active_products()
+            .filter(subcategory_id=product.subcategory_id)
+            .exclude(pk=product.pk)
+            .order_by("-sold_count", "pk")
+        )[:limit]
+    )

@@ -1,0 +1,63 @@
+"""Write-side operations on the catalog, shared by views, commands and the admin panel."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Avg, Count, Q
+from django.utils.text import slugify
+
+from .images import prepare_upload
+from .models import Product, ProductImage, ProductReview
+
+
+def product_slug(name: str, sku: str) -> str:
+    """Canonical slug: the name for people, the SKU to make it unique and stable."""
+    return slugify(f"{name} {sku}")[:240]
+
+
+@transaction.atomic
+def add_product_image(
+    *, product: Product, data: bytes, filename: str, alt_text: str = "", primary: bool = False
+) -> ProductImage:
+    main, thumb = prepare_upload(data)
+    stem = slugify(filename.rsplit(".", 1)[0]) or "image"
+    has_primary = product.images.filter(is_primary=True).exists()
+    make_primary = primary or not has_primary
+    if make_primary and has_primary:
+        product.images.filter(is_primary=True).update(is_primary=False)
+    image = ProductImage(
+        product=product,
+        alt_text=alt_text or product.name,
+        position=product.images.count(),
+        is_primary=make_primary,
+    )
+    image.image.save(f"{stem}.jpg", ContentFile(main), save=False)
+    image.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(thumb), save=False)
+    image.save()
+    return image
+
+
+def recompute_ratings(product_ids: Iterable[int] | None = None) -> int:
+    """Set each product's rating and count from its approved reviews.
+
+    Products without approved reviews keep the rating they had (an imported
+    legacy rating stands until real reviews replace it).
+    """
+    approved = Q(status=ProductReview.Status.APPROVED)
+    reviews = ProductReview.objects.filter(approved)
+    if product_ids is not None:
+        reviews = reviews.filter(product_id__in=list(product_ids))
+    stats = reviews.values("product_id").annotate(avg=Avg("rating"), n=Count("id"))
+    products = []
+    for row in stats:
+        products.append(
+            Product(
+                pk=row["product_id"],
+                rating=Decimal(str(row["avg"])).quantize(Decimal("0.01")),
+                rating_count=row["n"],
+            )
+        )
+    Product.objects.bulk_update(products, ["rating", "rating_count"], batch_size=1000)
+    return len(products)

@@ -1,0 +1,216 @@
+"""The AuroraMart taxonomy (12 categories, 60 subcategories, as in the
+original product file) and the vocabulary the demo catalog is drawn from."""
+
+# category -> {subcategory: product nouns}
+TAXONOMY: dict[str, dict[str, list[str]]] = {
+    "Electronics": {
+        "Smartphones": ["Smartphone", "5G Smartphone", "Foldable Phone"],
+        "Laptops": ["Laptop", "Ultrabook", "Gaming Laptop"],
+        "Tablets": ["Tablet", "Drawing Tablet", "Kids Tablet"],
+        "Headphones": ["Wireless Headphones", "Noise-Cancelling Headphones", "Earbuds", "Sports Earphones"],
+        "Smartwatches": ["Smartwatch", "Fitness Tracker", "GPS Watch"],
+        "Cameras": ["Mirrorless Camera", "Action Camera", "Instant Camera"],
+        "Monitors": ["27-inch Monitor", "4K Monitor", "Portable Monitor"],
+        "Printers": ["Inkjet Printer", "Laser Printer", "Photo Printer"],
+        "Smart Home": ["Smart Speaker", "Smart Plug", "Video Doorbell", "Smart Bulb"],
+    },
+    "Fashion - Women": {
+        "Tops": ["Linen Blouse", "Cotton T-Shirt", "Knit Cardigan"],
+        "Bottoms": ["High-Waist Jeans", "Pleated Skirt", "Wide-Leg Trousers"],
+        "Dresses": ["Midi Dress", "Wrap Dress", "Maxi Dress"],
+        "Outerwear": ["Trench Coat", "Denim Jacket", "Puffer Jacket"],
+        "Footwear": ["Ballet Flats", "Running Shoes", "Ankle Boots"],
+        "Handbags": ["Tote Bag", "Crossbody Bag", "Leather Clutch"],
+        "Accessories": ["Silk Scarf", "Sunglasses", "Leather Belt"],
+    },
+    "Fashion - Men": {
+        "Tops": ["Oxford Shirt", "Polo Shirt", "Crew T-Shirt"],
+        "Bottoms": ["Chino Trousers", "Slim Jeans", "Cargo Shorts"],
+        "Outerwear": ["Bomber Jacket", "Rain Jacket", "Wool Overcoat"],
+        "Footwear": ["Leather Sneakers", "Trail Shoes", "Derby Shoes"],
+        "Accessories": ["Leather Wallet", "Analog Watch", "Baseball Cap"],
+    },
+    "Beauty & Personal Care": {
+        "Skincare": ["Vitamin C Serum", "Moisturiser", "Sunscreen SPF50", "Facial Cleanser"],
+        "Makeup": ["Liquid Foundation", "Matte Lipstick", "Mascara"],
+        "Hair Care": ["Argan Shampoo", "Conditioner", "Hair Mask"],
+        "Fragrances": ["Eau de Parfum", "Body Mist", "Cologne"],
+        "Grooming Tools": ["Electric Shaver", "Hair Dryer", "Beard Trimmer"],
+    },
+    "Home & Kitchen": {
+        "Cookware": ["Non-Stick Frying Pan", "Cast Iron Skillet", "Stock Pot"],
+        "Small Appliances": ["Air Fryer", "Blender", "Coffee Maker", "Electric Kettle"],
+        "Bedding": ["Cotton Bedsheet Set", "Duvet", "Memory Foam Pillow"],
+        "Home Decor": ["Table Lamp", "Wall Clock", "Scented Candle"],
+        "Storage & Organization": ["Storage Box", "Shoe Rack", "Drawer Organiser"],
+        "Vacuum & Cleaning": ["Cordless Vacuum", "Robot Vacuum", "Steam Mop"],
+    },
+    "Sports & Outdoors": {
+        "Fitness Equipment": ["Adjustable Dumbbells", "Resistance Bands", "Kettlebell"],
+        "Yoga & Wellness": ["Yoga Mat", "Foam Roller", "Yoga Block"],
+        "Cycling": ["Road Bike Helmet", "Bike Light Set", "Cycling Gloves"],
+        "Camping & Hiking": ["Camping Tent", "Hiking Backpack", "Sleeping Bag"],
+        "Team Sports": ["Football", "Basketball", "Badminton Racket"],
+    },
+    "Books": {
+        "Fiction": ["Mystery Novel", "Fantasy Saga", "Literary Novel"],
+        "Non-Fiction": ["Biography", "History of Asia", "Popular Science"],
+        "Children": ["Picture Book", "Bedtime Stories", "Activity Book"],
+        "Textbooks": ["Calculus Textbook", "Economics Textbook", "Programming Guide"],
+        "Comics & Manga": ["Manga Volume", "Graphic Novel", "Comic Anthology"],
+    },
+    "Toys & Games": {
+        "Building Sets": ["Building Bricks Set", "Magnetic Tiles", "Construction Kit"],
+        "Board Games": ["Strategy Board Game", "Family Card Game", "Chess Set"],
+        "Puzzles": ["1000-Piece Jigsaw", "3D Puzzle", "Brain Teaser Set"],
+        "Action Figures": ["Superhero Figure", "Robot Figure", "Dinosaur Figure"],
+        "STEM Toys": ["Coding Robot", "Science Kit", "Microscope Kit"],
+    },
+    "Groceries & Gourmet": {
+        "Beverages": ["Green Tea", "Cold Brew Coffee", "Sparkling Water"],
+        "Snacks": ["Trail Mix", "Potato Chips", "Dark Chocolate"],
+        "Pantry Staples": ["Jasmine Rice", "Extra Virgin Olive Oil", "Soy Sauce"],
+        "Breakfast": ["Granola", "Rolled Oats", "Peanut Butter"],
+        "Health Foods": ["Protein Bar", "Chia Seeds", "Almond Milk"],
+    },
+    "Health": {
+        "Supplements": ["Multivitamin", "Fish Oil", "Vitamin D3"],
+        "Personal Care": ["Electric Toothbrush", "Hand Sanitiser", "Body Lotion"],
+        "First Aid": ["First Aid Kit", "Adhesive Bandages", "Antiseptic Cream"],
+        "Medical Devices": ["Digital Thermometer", "Blood Pressure Monitor", "Pulse Oximeter"],
+    },
+    "Pet Supplies": {
+        "Dog": ["Dog Food", "Dog Leash", "Chew Toy"],
+        "Cat": ["Cat Food", "Cat Litter", "Scratching Post"],
+        "Small Pets": ["Hamster Cage", "Rabbit Hay", "Small Pet Bedding"],
+        "Aquatic": ["Aquarium Filter", "Fish Food", "Aquarium Heater"],
+        "Accessories": ["Pet Carrier", "Pet Bowl Set", "Grooming Brush"],
+    },
+    "Automotive": {
+        "Car Care": ["Car Shampoo", "Microfibre Towels", "Tyre Shine"],
+        "Interior Accessories": ["Phone Mount", "Seat Cushion", "Car Organiser"],
+        "Exterior Accessories": ["Sunshade", "Car Cover", "Wiper Blades"],
+        "Tools & Equipment": ["Tyre Inflator", "Jump Starter", "Socket Set"],
+        "Oils & Fluids": ["Engine Oil", "Coolant", "Brake Fluid"],
+    },
+}
+
+BRANDS: dict[str, list[str]] = {
+    "Electronics": ["Voltix", "Nimbus", "Sonara", "Pixelon", "Quanta"],
+    "Fashion - Women": ["Seraphine", "Lumen & Lace", "Aurelle", "Mira Studio", "Velvetta"],
+    "Fashion - Men": ["AxisWear", "Northgate", "Harbor & Co", "Stride", "Tailor Row"],
+    "Beauty & Personal Care": ["Glowé", "PureLeaf", "Velour", "Dermacare", "Bloom Lab"],
+    "Home & Kitchen": ["CasaPure", "HearthLine", "Kitchora", "Nestwell", "Oakhaus"],
+    "Sports & Outdoors": ["PeakForm", "TrailMate", "Zenflow", "Velocita", "CoreFit"],
+    "Books": ["BlueCedar", "Inkwell Press", "Paperlane", "Lantern Books", "Folio House"],
+    "Toys & Games": ["KidLabs", "FunFoundry", "Brickverse", "PlayQuest", "Tinker Tots"],
+    "Groceries & Gourmet": ["MorningMills", "Spice Route", "GreenBasket", "Artisan Pantry", "Teabloom"],
+    "Health": ["VitalEdge", "CareWell", "NutriCore", "MediSafe", "Healthify"],
+    "Pet Supplies": ["PawJoy", "Whisker Co", "AquaHaven", "FurryFriends", "TailWag"],
+    "Automotive": ["TorquePro", "AutoZen", "CleanRide", "DriveMax", "RoadGuard"],
+}
+
+VARIANTS = [
+    "",
+    "Pro",
+    "Lite",
+    "Plus",
+    "Max",
+    "Mini",
+    "Classic",
+    "Essential",
+    "Ultra",
+    "Signature",
+    "2",
+    "Air",
+]
+
+COLOURS = ["Black", "White", "Navy", "Grey", "Sage", "Rose", "Sand", "Teal", "Charcoal", "Ivory"]
+
+# category -> [(specification name, [values])]
+SPECIFICATIONS: dict[str, list[tuple[str, list[str]]]] = {
+    "Electronics": [
+        ("Connectivity", ["Bluetooth 5.3", "Wi-Fi 6", "USB-C", "Wi-Fi 6E + Bluetooth"]),
+        ("Battery life", ["8 hours", "12 hours", "24 hours", "40 hours"]),
+        ("Warranty", ["1 year", "2 years"]),
+    ],
+    "Fashion - Women": [
+        ("Material", ["100% cotton", "Linen blend", "Recycled polyester", "Viscose"]),
+        ("Fit", ["Regular fit", "Slim fit", "Relaxed fit"]),
+        ("Care", ["Machine washable", "Hand wash", "Dry clean recommended"]),
+    ],
+    "Fashion - Men": [
+        ("Material", ["100% cotton", "Wool blend", "Stretch denim", "Leather"]),
+        ("Fit", ["Regular fit", "Slim fit", "Tapered fit"]),
+        ("Care", ["Machine washable", "Dry clean only"]),
+    ],
+    "Beauty & Personal Care": [
+        ("Skin type", ["All skin types", "Dry skin", "Oily skin", "Sensitive skin"]),
+        ("Volume", ["30 ml", "50 ml", "100 ml", "250 ml"]),
+        ("Formulation", ["Fragrance-free", "Vegan", "Dermatologist tested"]),
+    ],
+    "Home & Kitchen": [
+        ("Material", ["Stainless steel", "Ceramic", "Bamboo", "BPA-free plastic"]),
+        ("Power", ["800 W", "1200 W", "1500 W", "Not applicable"]),
+        ("Warranty", ["1 year", "2 years", "5 years"]),
+    ],
+    "Sports & Outdoors": [
+        ("Material", ["Nylon", "Natural rubber", "Aluminium", "EVA foam"]),
+        ("Weight", ["250 g", "600 g", "1.2 kg", "2.5 kg"]),
+        ("Suitable for", ["Beginners", "All levels", "Advanced"]),
+    ],
+    "Books": [
+        ("Format", ["Paperback", "Hardcover"]),
+        ("Pages", ["192", "288", "352", "544"]),
+        ("Language", ["English"]),
+    ],
+    "Toys & Games": [
+        ("Age", ["Ages 3–6", "Ages 6+", "Ages 8+", "Ages 12+"]),
+        ("Players", ["1", "2–4", "2–6"]),
+        ("Batteries", ["Not required", "Included"]),
+    ],
+    "Groceries & Gourmet": [
+        ("Weight", ["200 g", "500 g", "1 kg"]),
+        ("Dietary", ["Vegan", "Gluten-free", "Organic", "Halal"]),
+        ("Origin", ["Singapore", "Japan", "Italy", "Australia"]),
+    ],
+    "Health": [
+        ("Count", ["30 tablets", "60 capsules", "90 softgels", "1 unit"]),
+        ("Certification", ["HSA registered", "Clinically tested"]),
+        ("Usage", ["Once daily", "As needed"]),
+    ],
+    "Pet Supplies": [
+        ("Suitable for", ["All breeds", "Small breeds", "Adult", "Kitten"]),
+        ("Material", ["Natural ingredients", "Durable rubber", "Stainless steel"]),
+        ("Size", ["S", "M", "L"]),
+    ],
+    "Automotive": [
+        ("Compatibility", ["Universal fit", "Most sedans", "SUVs and MPVs"]),
+        ("Material", ["Heavy-duty steel", "Microfibre", "Synthetic blend"]),
+        ("Warranty", ["6 months", "1 year", "2 years"]),
+    ],
+}
+
+# Typical price band per category, in SGD.
+PRICE_BANDS: dict[str, tuple[int, int]] = {
+    "Electronics": (29, 1899),
+    "Fashion - Women": (15, 320),
+    "Fashion - Men": (15, 320),
+    "Beauty & Personal Care": (9, 180),
+    "Home & Kitchen": (12, 650),
+    "Sports & Outdoors": (9, 480),
+    "Books": (8, 95),
+    "Toys & Games": (9, 260),
+    "Groceries & Gourmet": (3, 60),
+    "Health": (6, 190),
+    "Pet Supplies": (5, 220),
+    "Automotive": (8, 350),
+}
+
+REVIEW_PHRASES = {
+    5: ("Excellent", "Exactly what I hoped for — great quality and fast delivery."),
+    4: ("Very good", "Does the job well. A small niggle or two but I would buy again."),
+    3: ("Okay", "Average. Works as described but nothing special for the price."),
+    2: ("Disappointing", "Quality was lower than expected and it feels a bit flimsy."),
+    1: ("Not for me", "Stopped working properly after a week. I would not recommend it."),
+}

@@ -1,0 +1,28 @@
+from django import forms
+
+_CLASSES = {
+    forms.CheckboxInput: "checkbox",
+    forms.Select: "select select-bordered w-full",
+    forms.SelectMultiple: "select select-bordered w-full",
+    forms.Textarea: "textarea textarea-bordered w-full",
+    forms.ClearableFileInput: "file-input file-input-bordered w-full",
+    forms.FileInput: "file-input file-input-bordered w-full",
+    forms.RadioSelect: "radio",
+}
+
+
+class StyledFormMixin:
+    """Gives every widget the DaisyUI classes and marks invalid fields for screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            css = next(
+                (c for cls, c in _CLASSES.items() if type(widget) is cls),
+                "input input-bordered w-full",
+            )
+            widget.attrs.setdefault("class", css)
+            if self.is_bound and name in self.errors:
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["class"] += " input-error"

@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers
+from auroramart.catalog.models import Product
+from auroramart.catalog.sample_data import generate_catalog
+
+
+class Command(BaseCommand):
+    help = "Build the deterministic AuroraMart demo shop (catalog, customers, reviews). Safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same shop)")
+        parser.add_argument("--products", type=int, default=500, help="number of products (default 500)")
+        parser.add_argument("--customers", type=int, default=120, help="number of customers (default 120)")
+        parser.add_argument(
+            "--images", type=int, default=1000, help="draw images for at most this many products"
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the catalog already has products"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+    def handle(self, *args, **opts):
+        if opts["products"] < 1 or opts["customers"] < 0 or opts["images"] < 0:
+            raise CommandError("--products must be at least 1; --customers and --images not negative.")
+        if Product.objects.exists():
+            message = "The catalog already has products; sample data left as it is."
+            if opts["if_empty"]:
+                self.stdout.write(message)
+                self._demo_accounts()
+                return
+            raise CommandError(message + " Use a fresh database to build another demo shop.")
+
+        def progress(iterable, **kwargs):
+            return tqdm(iterable, disable=opts["no_progress"], leave=False, **kwargs)
+
+        customers = generate_customers(seed=opts["seed"], count=opts["customers"])
+        stats = generate_catalog(
+            seed=opts["seed"],
+            products=opts["products"],
+            images_limit=opts["images"],
+            reviewers=customers,
+            progress=progress,
+        )
+        self._demo_accounts()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo shop ready: {stats.products} products in {stats.categories} categories "
+                f"and {stats.subcategories} subcategories, {stats.brands} brands, "
+                f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers."
+            )
+        )
+
+    def _demo_accounts(self):
+        if settings.DEMO_MODE:
+            ensure_demo_customer()

@@ -1,0 +1,31 @@
+"""One rounding rule and one formatting helper for every amount of money."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+
+CENT = Decimal("0.01")
+
+
+def quantize(amount) -> Decimal:
+    """Round to cents, half up, the way a receipt does."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_money(text: str) -> Decimal:
+    """Parse a user- or file-supplied amount; raises ValueError when it is not one."""
+    try:
+        value = Decimal(str(text).strip().replace(",", "").lstrip("$"))
+    except InvalidOperation as exc:
+        raise ValueError(f"{text!r} is not an amount of money") from exc
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not an amount of money")
+    return quantize(value)
+
+
+def format_money(amount) -> str:
+    if amount is None:
+        return ""
+    value = quantize(amount)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{settings.CURRENCY_SYMBOL}{abs(value):,.2f}"

@@ -1,0 +1,39 @@
+from urllib.parse import urlencode
+
+from django import template
+
+from auroramart.core.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount):
+    return format_money(amount)
+
+
+@register.simple_tag(takes_context=True)
+def url_with(context, **changes):
+    """The current query string with some parameters replaced (None removes one).
+
+    Changing anything but the page sends the shopper back to page 1.
+    """
+    params = context["request"].GET.copy()
+    if "page" not in changes:
+        params.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode() if hasattr(params, "urlencode") else urlencode(params)
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def stars(rating):
+    """Whole stars for a rating, for the text alternative of a star bar."""
+    try:
+        return int(round(float(rating or 0)))
+    except (TypeError, ValueError):
+        return 0

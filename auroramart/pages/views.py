@@ -1,0 +1,45 @@
+from django.contrib import messages
+from django.http import HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.views.decorators.http import require_http_methods
+
+from auroramart.catalog.selectors import home_sections
+
+from .forms import ContactForm
+from .services import submit_contact_message
+
+STATIC_PAGES = {
+    "about": "About AuroraMart",
+    "faq": "Frequently asked questions",
+    "shipping-returns": "Shipping and returns",
+    "privacy": "Privacy policy",
+    "terms": "Terms of service",
+}
+
+
+def home(request):
+    return render(request, "pages/home.html", {"sections": home_sections()})
+
+
+def static_page(request, page):
+    return render(request, f"pages/{page}.html", {"title": STATIC_PAGES[page]})
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request):
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        submit_contact_message(**form.cleaned_data)
+        messages.success(request, "Thank you — we have your message and will reply by email.")
+        return redirect("pages:contact")
+    return render(request, "pages/contact.html", {"form": form, "title": "Contact us"})
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    # Rendered without the context processors' database work: the database may be why we are here.
+    return HttpResponseServerError(loader.get_template("500.html").render({}))

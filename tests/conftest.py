@@ -1,0 +1,40 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "auroramart"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_static(settings, tmp_path):
+    """Uploaded and generated files go to a temporary folder; static files need no manifest."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def shared_data():
+    """The public AuroraMart data files, when ../shared is present (CI has it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data/auroramart is not available")
+    return SHARED_DATA
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return f"auroramart: database={engine} cache={cache_backend} redis={'yes' if os.environ.get('REDIS_URL') else 'no'}"

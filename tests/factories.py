@@ -1,0 +1,106 @@
+from decimal import Decimal
+
+import factory
+from django.utils.text import slugify
+
+from auroramart.accounts.models import User
+from auroramart.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+    ProductReview,
+    ProductSpecification,
+    Subcategory,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+
+
+class SubcategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subcategory
+        django_get_or_create = ("category", "name")
+
+    category = factory.SubFactory(CategoryFactory)
+    name = factory.Sequence(lambda n: f"Subcategory {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"TST-{n:06d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(f"{o.name} {o.sku}"))
+    description = "A product for tests."
+    subcategory = factory.SubFactory(SubcategoryFactory)
+    category = factory.LazyAttribute(lambda o: o.subcategory.category)
+    brand = factory.SubFactory(BrandFactory)
+    price = Decimal("10.00")
+    stock_quantity = 50
+    reorder_level = 5
+
+
+class ProductImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductImage
+
+    product = factory.SubFactory(ProductFactory)
+    image = factory.django.ImageField(width=40, height=40, color="teal", format="JPEG")
+    thumbnail = factory.django.ImageField(width=20, height=20, color="teal", format="JPEG")
+    is_primary = True
+
+
+class SpecificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductSpecification
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Spec {n}")
+    value = "Value"
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductReview
+
+    product = factory.SubFactory(ProductFactory)
+    user = factory.SubFactory(UserFactory)
+    rating = 5
+    title = "Great"
+    body = "Works well."
+    status = ProductReview.Status.APPROVED

@@ -1,0 +1,97 @@
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import RequestFactory
+
+from auroramart.pages.models import ContactMessage
+from auroramart.pages.views import error_500
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/about/", "/faq/", "/shipping-returns/", "/privacy/", "/terms/", "/contact/"]
+)
+def test_pages_render(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b"<title>" in response.content
+
+
+def test_contact_form_stores_and_emails_staff(
+    client, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.STAFF_EMAILS = ["support@auroramart.test"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/contact/",
+            {"name": "Ana", "email": "ana@example.test", "subject": "Late parcel", "message": "Where is it?"},
+            follow=True,
+        )
+    assert "we have your message" in response.content.decode()
+    stored = ContactMessage.objects.get()
+    assert (stored.email, stored.subject) == ("ana@example.test", "Late parcel")
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["support@auroramart.test"]
+    assert "Where is it?" in mailoutbox[0].body
+
+
+def test_contact_form_errors_are_shown_and_nothing_is_stored(client, mailoutbox):
+    response = client.post("/contact/", {"name": "", "email": "not-an-email", "subject": "", "message": ""})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter a valid email address." in body
+    assert "This field is required." in body
+    assert 'aria-invalid="true"' in body
+    assert ContactMessage.objects.count() == 0 and mailoutbox == []
+
+
+def test_contact_form_needs_csrf(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/contact/", {"name": "A", "email": "a@example.test", "subject": "s", "message": "m"}
+    )
+    assert response.status_code == 403
+    assert ContactMessage.objects.count() == 0
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["status"] == "ok"
+    assert data["database"]["ok"] is True and data["cache"]["ok"] is True
+
+
+def test_healthz_503_when_database_unreachable(client):
+    with mock.patch(
+        "auroramart.core.health.connection.cursor", side_effect=OperationalError("connection refused")
+    ):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == {"ok": False, "vendor": mock.ANY, "error": "OperationalError"}
+
+
+def test_healthz_degraded_when_cache_fails(client):
+    with mock.patch("auroramart.core.health.cache.set", side_effect=ConnectionError("redis down")):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+
+
+def test_500_page_renders_without_the_database():
+    request = RequestFactory().get("/")
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError):
+        response = error_500(request)
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content
+
+
+def test_unhandled_error_gives_the_500_page(client, settings):
+    client.raise_request_exception = False
+    with mock.patch("auroramart.pages.views.home_sections", side_effect=RuntimeError("boom")):
+        response = client.get("/")
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content

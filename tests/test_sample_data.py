@@ -1,0 +1,122 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from auroramart.accounts.models import User
+from auroramart.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductReview,
+    ProductSpecification,
+    Subcategory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return {
+        "products": list(
+            Product.objects.order_by("sku").values_list(
+                "sku", "name", "price", "stock_quantity", "brand__name", "subcategory__name"
+            )
+        ),
+        "specs": list(
+            ProductSpecification.objects.order_by("product__sku", "position").values_list(
+                "product__sku", "name", "value"
+            )
+        ),
+        "reviews": list(
+            ProductReview.objects.order_by("product__sku", "user__email").values_list(
+                "product__sku", "user__email", "rating", "status"
+            )
+        ),
+    }
+
+
+def wipe():
+    ProductReview.objects.all().delete()
+    ProductImage.objects.all().delete()
+    Product.objects.all().delete()
+
+
+def test_sample_data_is_deterministic_for_a_seed():
+    call_command(
+        "create_sample_data",
+        "--seed",
+        "7",
+        "--products",
+        "80",
+        "--customers",
+        "20",
+        "--images",
+        "3",
+        "--no-progress",
+    )
+    first = snapshot()
+    wipe()
+    call_command(
+        "create_sample_data",
+        "--seed",
+        "7",
+        "--products",
+        "80",
+        "--customers",
+        "20",
+        "--images",
+        "3",
+        "--no-progress",
+    )
+    assert snapshot() == first
+    wipe()
+    call_command(
+        "create_sample_data",
+        "--seed",
+        "8",
+        "--products",
+        "80",
+        "--customers",
+        "20",
+        "--images",
+        "3",
+        "--no-progress",
+    )
+    assert snapshot()["products"] != first["products"]
+
+
+def test_sample_data_follows_the_taxonomy_and_has_distinct_images(settings):
+    settings.DEMO_MODE = True
+    call_command(
+        "create_sample_data", "--products", "70", "--customers", "10", "--images", "4", "--no-progress"
+    )
+    assert Category.objects.count() == 12
+    assert Subcategory.objects.values("name").distinct().count() == 60
+    # every subcategory gets at least one product
+    assert Subcategory.objects.filter(products__isnull=True).count() == 0
+    assert Product.objects.count() == 70
+    images = ProductImage.objects.filter(is_primary=True)
+    assert images.count() == 4
+    contents = {img.image.read() for img in images}
+    assert len(contents) == 4  # one distinct picture per product, not a shared placeholder
+    assert ProductReview.objects.exists()
+    rated = Product.objects.filter(rating_count__gt=0).first()
+    approved = rated.reviews.filter(status="approved")
+    assert rated.rating_count == approved.count()
+    assert User.objects.filter(email="customer@auroramart.test").exists()
+
+
+def test_running_twice_duplicates_nothing(capsys):
+    call_command(
+        "create_sample_data", "--products", "20", "--customers", "5", "--images", "0", "--no-progress"
+    )
+    counts = (Product.objects.count(), User.objects.count(), ProductReview.objects.count())
+    call_command("create_sample_data", "--if-empty", "--no-progress")
+    assert "left as it is" in capsys.readouterr().out
+    assert (Product.objects.count(), User.objects.count(), ProductReview.objects.count()) == counts
+    with pytest.raises(CommandError, match="already has products"):
+        call_command("create_sample_data", "--no-progress")
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(CommandError):
+        call_command("create_sample_data", "--products", "0")
