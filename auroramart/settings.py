@@ -105,7 +105,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and sessions ----------------------------------------------------------
@@ -199,6 +198,9 @@ X_FRAME_OPTIONS = "DENY"
 # --- catalog -------------------------------------------------------------------------
 CATALOG_PAGE_SIZES = (12, 24, 48)
 CATALOG_DEFAULT_PAGE_SIZE = 24
+
+# Exposes /__bench__/bare for `make bench` only.
+BENCH_BASELINE_VIEW = env_bool("BENCH_BASELINE_VIEW", False)
 
 LOGGING = {
     "version": 1,

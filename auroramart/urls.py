@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -15,6 +16,10 @@ if settings.SERVE_MEDIA:
     urlpatterns += [
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+
+if settings.BENCH_BASELINE_VIEW:
+    # The benchmark's baseline: the full middleware stack and nothing else.
+    urlpatterns += [path("__bench__/bare", lambda request: HttpResponse("ok"))]
 
 handler404 = "auroramart.pages.views.error_404"
 handler500 = "auroramart.pages.views.error_500"

@@ -11,6 +11,8 @@ const files = {
   "axe.min.js": "node_modules/axe-core/axe.min.js",
 };
 for (const [name, source] of Object.entries(files)) {
-  fs.copyFileSync(path.join(__dirname, source), path.join(out, name));
+  // Source maps are not shipped, so their references go too (collectstatic would look for them).
+  const text = fs.readFileSync(path.join(__dirname, source), "utf8").replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, "\n");
+  fs.writeFileSync(path.join(out, name), text);
   console.log(`vendored ${name}`);
 }

@@ -5,3 +5,28 @@ class CatalogConfig(AppConfig):
     name = "auroramart.catalog"
     label = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self):
+        # Cache invalidation only: any saved or deleted catalog row makes the
+        # cached catalog pages stale. Bulk writes call bump_catalog_version().
+        from django.db.models.signals import post_delete, post_save
+
+        from . import models
+        from .cache import bump_catalog_version
+
+        def invalidate(**kwargs):
+            bump_catalog_version()
+
+        for model in (
+            models.Category,
+            models.Subcategory,
+            models.Brand,
+            models.Product,
+            models.ProductImage,
+            models.ProductSpecification,
+            models.ProductReview,
+        ):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    invalidate, sender=model, weak=False, dispatch_uid=f"catalog-cache-{model.__name__}"
+                )

@@ -18,8 +18,8 @@ from django.utils.text import slugify
 
 from auroramart.core.money import parse_money
 
+from .cache import bump_catalog_version
 from .models import Brand, Category, Product, Subcategory
-from .selectors import forget_category_menu
 from .services import product_slug
 
 COLUMNS = {
@@ -231,8 +231,7 @@ def import_products(data: bytes, *, dry_run: bool = False, skip_invalid: bool = 
             transaction.set_rollback(True)
         else:
             result.written = True
-    if result.written:
-        forget_category_menu()
+            bump_catalog_version()
     return result
 
 

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .cache import bump_catalog_version
 from .images import demo_image_files
 from .models import Brand, Category, Product, ProductImage, ProductReview, ProductSpecification, Subcategory
-from .selectors import forget_category_menu
 from .services import product_slug, recompute_ratings
 from .taxonomy import BRANDS, COLOURS, PRICE_BANDS, REVIEW_PHRASES, SPECIFICATIONS, TAXONOMY, VARIANTS
 
@@ -59,7 +59,7 @@ def ensure_taxonomy() -> tuple[dict[str, Category], dict[tuple[str, str], Subcat
             brands[brand_name], _ = Brand.objects.get_or_create(
                 name=brand_name, defaults={"slug": slugify(brand_name)}
             )
-    forget_category_menu()
+    bump_catalog_version()
     return categories, subcategories, brands
 
 

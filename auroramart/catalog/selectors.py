@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from .cache import catalog_version
 from .models import Brand, Category, Product, ProductImage, ProductReview, Subcategory
 
-MENU_CACHE_KEY = "catalog:category-menu:v1"
-MENU_CACHE_SECONDS = 300
+MENU_CACHE_SECONDS = 600
 
 SORTS = {
     "featured": ("-is_featured", "-sold_count", "pk"),
@@ -50,7 +51,8 @@ def category_menu() -> list[dict]:
     Plain dicts are cached, not model instances, so a cache hit costs no query
     and no unpickling of Django internals.
     """
-    menu = cache.get(MENU_CACHE_KEY)
+    key = f"catalog:menu:{catalog_version()}"
+    menu = cache.get(key)
     if menu is None:
         subcategories = Subcategory.objects.only("name", "slug", "category_id").order_by("position", "name")
         categories = (
@@ -70,12 +72,8 @@ def category_menu() -> list[dict]:
             }
             for c in categories
         ]
-        cache.set(MENU_CACHE_KEY, menu, MENU_CACHE_SECONDS)
+        cache.set(key, menu, MENU_CACHE_SECONDS)
     return menu
-
-
-def forget_category_menu() -> None:
-    cache.delete(MENU_CACHE_KEY)
 
 
 def _with_card_data(queryset: QuerySet) -> QuerySet:
@@ -177,3 +175,27 @@ def related_products(product: Product, limit: int = 4) -> list[Product]:
             .order_by("-sold_count", "pk")
         )[:limit]
     )
+
+
+_LIVE_FIELDS = ("price", "compare_at_price", "stock_quantity", "reorder_level")
+
+
+def live_product(pk: int) -> Product | None:
+    """The fields that must be exact on the product page (price, stock), read on every request.
+
+    Plain SQL on the primary key: it is on every product-page request, and the
+    ORM's query building would cost more than the query itself.
+    """
+    table = Product._meta.db_table
+    columns = ", ".join(connection.ops.quote_name(Product._meta.get_field(f).column) for f in _LIVE_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s AND is_active", [pk])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_LIVE_FIELDS, row, strict=True))
+    # SQLite hands decimals back as floats or strings; the field converts them exactly.
+    for name in ("price", "compare_at_price"):
+        if values[name] is not None:
+            values[name] = Product._meta.get_field(name).to_python(str(values[name]))
+    return Product(pk=pk, **values)

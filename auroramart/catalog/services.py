@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils.text import slugify
 
+from .cache import bump_catalog_version
 from .images import prepare_upload
 from .models import Product, ProductImage, ProductReview
 
@@ -60,4 +61,5 @@ def recompute_ratings(product_ids: Iterable[int] | None = None) -> int:
             )
         )
     Product.objects.bulk_update(products, ["rating", "rating_count"], batch_size=1000)
+    bump_catalog_version()
     return len(products)

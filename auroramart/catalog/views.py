@@ -1,27 +1,46 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from auroramart.core.pagination import paginate
 
 from . import selectors
+from .cache import cached_page_part
 from .forms import ProductFilterForm
 from .models import Category, Subcategory
 from .selectors import SORT_LABELS
 
+BUY_BOX_MARKER = "<!--buy-box-->"
+
 
 def render_product_list(
-    request, *, title, category=None, subcategory=None, breadcrumbs=(), base=None, extra=None
+    request,
+    *,
+    title,
+    category=None,
+    subcategory=None,
+    breadcrumbs=(),
+    base=None,
+    extra=None,
+    cache_prefix="plp",
 ):
-    """The catalog list page; search reuses it with its own ranked `base` queryset."""
-    form = ProductFilterForm(request.GET, fixed_category=category, fixed_subcategory=subcategory)
-    form.is_valid()  # errors are shown beside the fields; valid filters still apply
-    filters = form.to_filters()
-    page = paginate(selectors.filter_products(filters, base=base), request.GET.get("page"), form.page_size)
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
+    """The catalog list page; search reuses it with its own `base` queryset.
+
+    The filtered, sorted page of products is rendered once per URL and catalog
+    version; see catalog/cache.py.
+    """
+
+    def build():
+        form = ProductFilterForm(request.GET, fixed_category=category, fixed_subcategory=subcategory)
+        form.is_valid()  # errors are shown beside the fields; valid filters still apply
+        filters = form.to_filters()
+        page = paginate(
+            selectors.filter_products(filters, base=base), request.GET.get("page"), form.page_size
+        )
+        context = {
             **(extra or {}),
             "title": title,
             "form": form,
@@ -33,6 +52,24 @@ def render_product_list(
             "category": category,
             "subcategory": subcategory,
             "breadcrumbs": breadcrumbs,
+        }
+        return {
+            "body": render_to_string("catalog/_product_list_body.html", context, request=request),
+            "count": page.paginator.count,
+            "page_number": page.number,
+        }
+
+    part = cached_page_part(request, cache_prefix, build)
+    return render(
+        request,
+        "catalog/product_list.html",
+        {
+            **(extra or {}),
+            "title": title,
+            "category": category,
+            "body": mark_safe(part["body"]),  # noqa: S308 -- our own rendered template
+            "count": part["count"],
+            "page_number": part["page_number"],
         },
     )
 
@@ -73,19 +110,18 @@ def subcategory_detail(request, slug, sub):
 
 
 def product_detail(request, slug):
-    product = selectors.product_detail(slug)
-    if product is None:
-        raise Http404("No such product.")
-    return render(
-        request,
-        "catalog/product_detail.html",
-        {
+    def build():
+        product = selectors.product_detail(slug)
+        if product is None:
+            return None
+        context = {
             "product": product,
             "images": list(product.images.all()),
             "specifications": list(product.specifications.all()),
             "reviews": selectors.approved_reviews(product),
             "distribution": selectors.rating_distribution(product),
             "related": selectors.related_products(product),
+            "buy_box_marker": BUY_BOX_MARKER,
             "breadcrumbs": [
                 ("Products", "/item/"),
                 (product.category.name, product.category.get_absolute_url()),
@@ -98,5 +134,27 @@ def product_detail(request, slug):
                 ),
                 (product.name, None),
             ],
-        },
+        }
+        return {
+            "body": render_to_string("catalog/_product_detail_body.html", context, request=request),
+            "pk": product.pk,
+            "name": product.name,
+            "brand": product.brand.name if product.brand else "",
+            "description": Truncator(product.description).chars(155),
+            "url": product.get_absolute_url(),
+        }
+
+    part = cached_page_part(request, "pdp", build)
+    if part is None:
+        raise Http404("No such product.")
+    # Price and stock are read live: they must be exact where the shopper decides to buy.
+    product = selectors.live_product(part["pk"])
+    if product is None:
+        raise Http404("No such product.")
+    buy_box = render_to_string("catalog/_buy_box.html", {"product": product})
+    body = part["body"].replace(BUY_BOX_MARKER, buy_box, 1)
+    return render(
+        request,
+        "catalog/product_detail.html",
+        {"part": part, "body": mark_safe(body), "product": product},  # noqa: S308 -- our own templates
     )

@@ -2,8 +2,11 @@ from django.contrib import messages
 from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
+from auroramart.catalog.cache import cached_page_part
 from auroramart.catalog.selectors import home_sections
 
 from .forms import ContactForm
@@ -19,7 +22,12 @@ STATIC_PAGES = {
 
 
 def home(request):
-    return render(request, "pages/home.html", {"sections": home_sections()})
+    def build():
+        context = {"sections": home_sections()}
+        return {"body": render_to_string("pages/_home_body.html", context, request=request)}
+
+    part = cached_page_part(request, "home", build)
+    return render(request, "pages/home.html", {"body": mark_safe(part["body"])})  # noqa: S308 -- our template
 
 
 def static_page(request, page):

@@ -1,0 +1,313 @@
+"""`make bench`: load benchmarks of the shop served for real by gunicorn.
+
+Seeds a fresh database, starts gunicorn with production-like settings, drives
+each page with concurrent keep-alive connections for a fixed time, and reports
+req/s and p50/p95/p99 per page, with each page's throughput as a ratio of a
+bare Django view measured in the same run (the machines are shared and noisy,
+so ratios are what compare across runs). Results are written as JSON under
+bench/results/.
+
+    python bench/run.py                      # SQLite, 10,000 products
+    python bench/run.py --postgres           # PostgreSQL on 127.0.0.1 (fresh database)
+    python bench/run.py --products 2000 --seconds 5
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TARGET_RATIO = 0.3
+TARGET_P95_MS = 100.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env, *args, quiet=False):
+    subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+
+
+def prepare_database(args, workdir: Path) -> dict:
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "AURORAMART_DEMO": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_ROOT": str(workdir / "static"),
+        "MEDIA_ROOT": str(workdir / "media"),
+        "BENCH_BASELINE_VIEW": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    if args.postgres:
+        db = "auroramart_bench"
+        host = os.environ.get("PGHOST", "127.0.0.1")
+        for sql in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}"):
+            subprocess.run(["psql", "-h", host, "-U", "postgres", "-q", "-c", sql], check=True)
+        env["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{db}"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    env.pop("REDIS_URL", None) if not args.redis else env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+    print(f"== seeding {args.products} products into {env['DATABASE_URL'].split('://')[0]}", flush=True)
+    started = time.perf_counter()
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(
+        env,
+        "create_sample_data",
+        "--products",
+        str(args.products),
+        "--customers",
+        "200",
+        "--images",
+        "200",
+        "--no-progress",
+        quiet=True,
+    )
+    print(f"   seeded in {time.perf_counter() - started:.1f}s", flush=True)
+    manage(env, "collectstatic", "--no-input", "-v0")
+    return env
+
+
+def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "auroramart.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "5",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+async def drive(url: str, connections: int, seconds: float) -> dict:
+    """Closed-loop load: each connection sends its next request when the last one answers."""
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def worker():
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                try:
+                    async with session.get(url, allow_redirects=False) as response:
+                        await response.read()
+                        statuses[response.status] = statuses.get(response.status, 0) + 1
+                        if response.status >= 400:
+                            errors += 1
+                            continue
+                except (TimeoutError, aiohttp.ClientError):
+                    errors += 1
+                    continue
+                latencies.append((time.perf_counter() - start) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    return {"latencies": latencies, "errors": errors, "statuses": statuses, "elapsed": elapsed}
+
+
+def measure(urls: dict[str, str], port: int, args) -> dict:
+    """Interleaved rounds: every page, the baseline included, gets a slice of each
+    round, so a burst of noise on the shared machine hits them all alike."""
+    rounds = max(1, int(args.seconds // 2))
+    slice_seconds = args.seconds / rounds
+    samples: dict[str, list[dict]] = {name: [] for name in urls}
+    for path in urls.values():  # warm caches and connections
+        asyncio.run(drive(f"http://127.0.0.1:{port}{path}", args.connections, 1.0))
+    for round_number in range(rounds):
+        for name, path in urls.items():
+            samples[name].append(
+                asyncio.run(drive(f"http://127.0.0.1:{port}{path}", args.connections, slice_seconds))
+            )
+        print(f"   round {round_number + 1}/{rounds} done", flush=True)
+    results = {}
+    for name, runs in samples.items():
+        latencies = sorted(x for run in runs for x in run.pop("latencies"))
+        requests = len(latencies)
+        elapsed = sum(run["elapsed"] for run in runs)
+
+        def pct(p, latencies=latencies):
+            return (
+                round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 2)
+                if latencies
+                else None
+            )
+
+        statuses: dict[int, int] = {}
+        for run in runs:
+            for status, n in run["statuses"].items():
+                statuses[status] = statuses.get(status, 0) + n
+        results[name] = {
+            "path": urls[name],
+            "requests": requests,
+            "errors": sum(run["errors"] for run in runs),
+            "statuses": statuses,
+            "rps": round(requests / elapsed, 1),
+            "p50_ms": pct(50),
+            "p95_ms": pct(95),
+            "p99_ms": pct(99),
+        }
+    return results
+
+
+def pages(env) -> dict[str, str]:
+    slug = (
+        subprocess.run(
+            [
+                PYTHON,
+                "manage.py",
+                "shell",
+                "-v0",
+                "-c",
+                "from auroramart.catalog.models import Product;"
+                "print(Product.objects.filter(is_active=True).order_by('-sold_count').first().slug)",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    filtered = urlencode(
+        [
+            ("category", "electronics"),
+            ("brand", "nimbus"),
+            ("brand", "sonara"),
+            ("min_price", "50"),
+            ("max_price", "1500"),
+            ("in_stock", "1"),
+            ("sort", "price_asc"),
+        ]
+    )
+    return {
+        "baseline (bare view)": "/__bench__/bare",
+        "home /": "/",
+        "list /item/": "/item/",
+        "filtered list": f"/item/?{filtered}",
+        "product detail": f"/item/{slug}/",
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=10.0, help="load time per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--postgres", action="store_true", help="use PostgreSQL on 127.0.0.1")
+    parser.add_argument("--redis", action="store_true", help="use Redis on 127.0.0.1 as the cache")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="auroramart-bench-"))
+    try:
+        env = prepare_database(args, workdir)
+        port = free_port()
+        server = start_gunicorn(env, port, args.workers)
+        try:
+            results = measure(pages(env), port, args)
+        finally:
+            stop(server)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    baseline = results["baseline (bare view)"]["rps"] or 1
+    print()
+    print(f"{'page':<24}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}  target")
+    ok_all = True
+    for name, r in results.items():
+        r["ratio"] = round(r["rps"] / baseline, 3)
+        ok = name.startswith("baseline") or (
+            r["ratio"] >= TARGET_RATIO and (r["p95_ms"] or 1e9) < TARGET_P95_MS and r["errors"] == 0
+        )
+        r["meets_target"] = ok
+        ok_all &= ok
+        print(
+            f"{name:<24}{r['rps']:>9}{r['ratio']:>8}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}{r['errors']:>8}  "
+            f"{'ok' if ok else 'MISSED'}"
+        )
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": "postgresql" if args.postgres else "sqlite",
+        "cache": "redis" if args.redis else "locmem",
+        "products": args.products,
+        "connections": args.connections,
+        "seconds_per_page": args.seconds,
+        "gunicorn_workers": args.workers,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "targets": {"ratio_at_least": TARGET_RATIO, "p95_ms_under": TARGET_P95_MS},
+        "pages": results,
+    }
+    out = ROOT / "bench" / "results" / f"pages-{report['database']}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\nwritten to {out.relative_to(ROOT)}; {'all targets met' if ok_all else 'some targets missed'}")
+
+
+if __name__ == "__main__":
+    main()
