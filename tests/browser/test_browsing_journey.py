@@ -1,0 +1,60 @@
+"""A shopper browses: home, category menu, filters and sort, product page."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import BrandFactory, ProductFactory, ProductImageFactory, SubcategoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def catalog():
+    audio = SubcategoryFactory(name="Headphones", category__name="Electronics")
+    sonara = BrandFactory(name="Sonara")
+    products = [
+        ProductFactory(name="ANC Headphones", subcategory=audio, brand=sonara, price=Decimal("299.00"), is_featured=True),
+        ProductFactory(name="Budget Earbuds", subcategory=audio, brand=sonara, price=Decimal("19.90")),
+        ProductFactory(name="Studio Headphones", subcategory=audio, brand=BrandFactory(name="Voltix"), price=Decimal("149.00")),
+    ]
+    for product in products:
+        ProductImageFactory(product=product, alt_text=product.name)
+    return products
+
+
+def test_browse_filter_sort_and_open_a_product(page, catalog):
+    page.goto("/")
+    assert page.title().startswith("Shop electronics")
+    page.get_by_role("navigation", name="Categories").get_by_role("link", name="Electronics").click()
+    page.wait_for_url("**/category/electronics/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Electronics"
+    assert page.locator("#product-grid > li").count() == 3
+
+    page.get_by_label("Voltix").uncheck()
+    page.get_by_label("Sonara").check()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**brand=sonara**")
+    page.get_by_label("Sort by").select_option("price_asc")
+    page.get_by_role("button", name="Go").click()
+    page.wait_for_url("**sort=price_asc**")
+    names = page.locator("#product-grid h3").all_inner_texts()
+    assert names == ["Budget Earbuds", "ANC Headphones"]  # filtered to the brand, cheapest first
+
+    page.get_by_role("link", name="ANC Headphones").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "ANC Headphones"
+    assert page.locator("#buy-box").inner_text().startswith("S$299.00")
+    assert page.get_by_role("img", name="ANC Headphones").first.is_visible()
+    assert not [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
+
+
+def test_phone_viewport_menu_and_search(page, catalog):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    page.get_by_label("Open the category menu").click()
+    page.get_by_role("link", name="Electronics").first.click()
+    page.wait_for_url("**/category/electronics/")
+    page.get_by_label("Search products").fill("studio")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=studio")
+    assert page.locator("#product-grid h3").all_inner_texts() == ["Studio Headphones"]
