@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
-ARTIFACTS = Path(os.environ.get("AURORAMART_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("AURORAMART_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
 
 
 def chromium_path() -> str | None:
@@ -27,7 +29,9 @@ def chromium_path() -> str | None:
 def pytest_collection_modifyitems(config, items):
     if chromium_path() or os.environ.get("AURORAMART_REQUIRE_BROWSER"):
         return
-    skip = pytest.mark.skip(reason="no Chromium found: browser tests skipped (install Debian's chromium to run them)")
+    skip = pytest.mark.skip(
+        reason="no Chromium found: browser tests skipped (install Debian's chromium to run them)"
+    )
     browser_items = [item for item in items if "browser" in item.keywords]
     for item in browser_items:
         item.add_marker(skip)

@@ -14,9 +14,16 @@ def catalog():
     audio = SubcategoryFactory(name="Headphones", category__name="Electronics")
     sonara = BrandFactory(name="Sonara")
     products = [
-        ProductFactory(name="ANC Headphones", subcategory=audio, brand=sonara, price=Decimal("299.00"), is_featured=True),
+        ProductFactory(
+            name="ANC Headphones", subcategory=audio, brand=sonara, price=Decimal("299.00"), is_featured=True
+        ),
         ProductFactory(name="Budget Earbuds", subcategory=audio, brand=sonara, price=Decimal("19.90")),
-        ProductFactory(name="Studio Headphones", subcategory=audio, brand=BrandFactory(name="Voltix"), price=Decimal("149.00")),
+        ProductFactory(
+            name="Studio Headphones",
+            subcategory=audio,
+            brand=BrandFactory(name="Voltix"),
+            price=Decimal("149.00"),
+        ),
     ]
     for product in products:
         ProductImageFactory(product=product, alt_text=product.name)
