@@ -7,6 +7,7 @@ cache (see the settings table in README.md).
 
 import os
 import warnings
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "auroramart.core",
     "auroramart.accounts",
     "auroramart.catalog",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "auroramart.urls"
@@ -143,6 +147,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses locked-out credentials before they are checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+
+# Sign-in throttling (django-axes), for customers and staff alike.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+# Lockout is per account, as shoppers expect; locking by IP would shut out a
+# whole office or mobile carrier NAT after a few typos. Per-IP rate limits
+# belong in front of the app (load balancer or proxy), hence axes.W006 is silenced.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password1", "new_password2"]
 
 # --- i18n, money -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -194,6 +220,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- accounts -----------------------------------------------------------------------
+AVATAR_MAX_BYTES = 5 * 1024 * 1024
+AVATAR_MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded
+AVATAR_SIZE = 512
+REVIEWS_AUTO_APPROVE = env_bool("REVIEWS_AUTO_APPROVE", True)
+ADMIN_PANEL_URL = "/admin-panel/"
 
 # --- catalog -------------------------------------------------------------------------
 CATALOG_PAGE_SIZES = (12, 24, 48)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("auroramart.catalog.urls")),
     path("", include("auroramart.search.urls")),
+    path("", include("auroramart.accounts.urls")),
     path("", include("auroramart.pages.urls")),
 ]
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from auroramart.catalog.cache import bump_catalog_version
+from auroramart.catalog.selectors import forget_live_product
 
 from .factories import (
     ProductFactory,
@@ -27,7 +28,7 @@ LIST_WARM = 0
 DETAIL_COLD = (
     MENU + 8
 )  # product, images, specs, reviews, rating distribution, related + images, live price/stock
-DETAIL_WARM = 1  # live price and stock
+DETAIL_WARM = 0  # live price and stock come from their own cache entry
 HOME_COLD = MENU + 6  # three sections, each with its primary images
 HOME_WARM = 0
 
@@ -106,5 +107,6 @@ def test_live_stock_on_the_product_page_even_without_a_catalog_change(client):
 
     product = build_catalog(1)[0]
     assert "In stock" in client.get(product.get_absolute_url()).content.decode()
-    Product.objects.filter(pk=product.pk).update(stock_quantity=0)  # as an order would, without a signal
+    Product.objects.filter(pk=product.pk).update(stock_quantity=0)  # as an order does, with F(), no signal
+    forget_live_product(product.pk)  # ... and then tells the product page
     assert "Out of stock" in client.get(product.get_absolute_url()).content.decode()

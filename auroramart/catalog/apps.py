@@ -13,9 +13,12 @@ class CatalogConfig(AppConfig):
 
         from . import models
         from .cache import bump_catalog_version
+        from .selectors import forget_live_product
 
-        def invalidate(**kwargs):
+        def invalidate(sender, instance, **kwargs):
             bump_catalog_version()
+            if sender is models.Product:
+                forget_live_product(instance.pk)
 
         for model in (
             models.Category,

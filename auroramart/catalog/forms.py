@@ -3,7 +3,9 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
-from .models import Brand, Category, Subcategory
+from auroramart.core.forms import StyledFormMixin
+
+from .models import Brand, Category, ProductReview, Subcategory
 from .selectors import SORT_LABELS, ProductFilters
 
 
@@ -82,3 +84,17 @@ class ProductFilterForm(forms.Form):
     def page_size(self) -> int:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         return data.get("per_page") or settings.CATALOG_DEFAULT_PAGE_SIZE
+
+
+class ReviewForm(StyledFormMixin, forms.ModelForm):
+    rating = forms.TypedChoiceField(
+        coerce=int,
+        choices=[("", "Choose…")] + [(str(n), f"{n} star{'s' if n > 1 else ''}") for n in (5, 4, 3, 2, 1)],
+        error_messages={"invalid_choice": "Choose a rating from 1 to 5 stars."},
+    )
+
+    class Meta:
+        model = ProductReview
+        fields = ["rating", "title", "body"]
+        labels = {"body": "Your review"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}

@@ -181,11 +181,34 @@ _LIVE_FIELDS = ("price", "compare_at_price", "stock_quantity", "reorder_level")
 
 
 def live_product(pk: int) -> Product | None:
-    """The fields that must be exact on the product page (price, stock), read on every request.
+    """Price and stock for the product page, exact as of the last write to them.
 
-    Plain SQL on the primary key: it is on every product-page request, and the
-    ORM's query building would cost more than the query itself.
+    Cached per product; every write path drops the entry (model saves through
+    the catalog's signal, stock movements through forget_live_product), and it
+    expires within a minute regardless. A miss is one primary-key query in
+    plain SQL: it is on the hottest page, and the ORM's query building would
+    cost more than the query itself.
     """
+    key = live_product_key(pk)
+    values = cache.get(key)
+    if values is None:
+        values = _read_live_product(pk) or {}
+        cache.set(key, values, LIVE_SECONDS)
+    return Product(pk=pk, **values) if values else None
+
+
+LIVE_SECONDS = 60
+
+
+def live_product_key(pk: int) -> str:
+    return f"catalog:live:{pk}"
+
+
+def forget_live_product(*pks: int) -> None:
+    cache.delete_many([live_product_key(pk) for pk in pks])
+
+
+def _read_live_product(pk: int) -> dict | None:
     table = Product._meta.db_table
     columns = ", ".join(connection.ops.quote_name(Product._meta.get_field(f).column) for f in _LIVE_FIELDS)
     with connection.cursor() as cursor:
@@ -194,8 +217,8 @@ def live_product(pk: int) -> Product | None:
     if row is None:
         return None
     values = dict(zip(_LIVE_FIELDS, row, strict=True))
-    # SQLite hands decimals back as floats or strings; the field converts them exactly.
+    # SQLite hands decimals back as floats; the field converts them exactly.
     for name in ("price", "compare_at_price"):
         if values[name] is not None:
             values[name] = Product._meta.get_field(name).to_python(str(values[name]))
-    return Product(pk=pk, **values)
+    return values

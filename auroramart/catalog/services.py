@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Avg, Count, Q
@@ -63,3 +64,51 @@ def recompute_ratings(product_ids: Iterable[int] | None = None) -> int:
     Product.objects.bulk_update(products, ["rating", "rating_count"], batch_size=1000)
     bump_catalog_version()
     return len(products)
+
+
+# Checks later parts of the shop add to tell whether a customer bought a
+# product (the orders app); any True marks the review a verified purchase.
+VERIFIED_PURCHASE_CHECKS: list = []
+
+
+@transaction.atomic
+def submit_review(*, user, product: Product, rating: int, title: str, body: str) -> ProductReview:
+    """Create the customer's review of a product, or update it: one per customer and product.
+
+    With auto-approval off, a new or edited review waits for moderation; the
+    product's rating counts approved reviews only and is recomputed here.
+    """
+    status = ProductReview.Status.APPROVED if settings.REVIEWS_AUTO_APPROVE else ProductReview.Status.PENDING
+    verified = any(check(user, product) for check in VERIFIED_PURCHASE_CHECKS)
+    review, _ = ProductReview.objects.update_or_create(
+        product=product,
+        user=user,
+        defaults={
+            "rating": rating,
+            "title": title,
+            "body": body,
+            "status": status,
+            "is_verified_purchase": verified,
+        },
+    )
+    _recompute_one(product.pk)
+    return review
+
+
+@transaction.atomic
+def moderate_review(*, review: ProductReview, status: str) -> ProductReview:
+    review.status = status
+    review.save(update_fields=["status", "updated_at"])
+    _recompute_one(review.product_id)
+    return review
+
+
+def _recompute_one(product_id: int) -> None:
+    stats = ProductReview.objects.filter(
+        product_id=product_id, status=ProductReview.Status.APPROVED
+    ).aggregate(avg=Avg("rating"), n=Count("id"))
+    fields = {"rating_count": stats["n"]}
+    if stats["n"]:
+        fields["rating"] = Decimal(str(stats["avg"])).quantize(Decimal("0.01"))
+    Product.objects.filter(pk=product_id).update(**fields)
+    bump_catalog_version()

@@ -1,19 +1,27 @@
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.views.decorators.http import require_http_methods
 
+from auroramart.accounts.decorators import customer_required, is_customer
+from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.core.pagination import paginate
 
-from . import selectors
+from . import selectors, services
 from .cache import cached_page_part
-from .forms import ProductFilterForm
-from .models import Category, Subcategory
+from .forms import ProductFilterForm, ReviewForm
+from .models import Category, Product, ProductReview, Subcategory
 from .selectors import SORT_LABELS
 
 BUY_BOX_MARKER = "<!--buy-box-->"
+# Renderers that later parts of the shop add to the live buy box (the add-to-cart
+# form); each takes (request, product) and returns HTML.
+BUY_BOX_EXTRAS: list = []
 
 
 def render_product_list(
@@ -151,10 +159,41 @@ def product_detail(request, slug):
     product = selectors.live_product(part["pk"])
     if product is None:
         raise Http404("No such product.")
-    buy_box = render_to_string("catalog/_buy_box.html", {"product": product})
+    product.slug, product.name = slug, part["name"]
+    user = request.user
+    buy_box = render_to_string(
+        "catalog/_buy_box.html",
+        {
+            "product": product,
+            "csrf_token": get_token(request),
+            "customer": is_customer(user),
+            "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
+            "buy_box_extras": [render(request, product) for render in BUY_BOX_EXTRAS],
+        },
+    )
     body = part["body"].replace(BUY_BOX_MARKER, buy_box, 1)
     return render(
         request,
         "catalog/product_detail.html",
         {"part": part, "body": mark_safe(body), "product": product},  # noqa: S308 -- our own templates
+    )
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def write_review(request, slug):
+    product = get_object_or_404(Product, slug=slug, is_active=True)
+    existing = ProductReview.objects.filter(product=product, user=request.user).first()
+    form = ReviewForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        review = services.submit_review(user=request.user, product=product, **form.cleaned_data)
+        if review.status == ProductReview.Status.APPROVED:
+            messages.success(request, "Thank you! Your review is published.")
+        else:
+            messages.success(request, "Thank you! Your review will appear once our team has checked it.")
+        return redirect(product.get_absolute_url() + "#reviews")
+    return render(
+        request,
+        "catalog/review_form.html",
+        {"form": form, "product": product, "existing": existing, "title": f"Review {product.name}"},
     )

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers
+from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers, generate_wishlists
 from auroramart.catalog.models import Product
-from auroramart.catalog.sample_data import generate_catalog
+from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
 
 
 class Command(BaseCommand):
@@ -36,6 +36,7 @@ class Command(BaseCommand):
         def progress(iterable, **kwargs):
             return tqdm(iterable, disable=opts["no_progress"], leave=False, **kwargs)
 
+        ensure_taxonomy()
         customers = generate_customers(seed=opts["seed"], count=opts["customers"])
         stats = generate_catalog(
             seed=opts["seed"],
@@ -44,12 +45,14 @@ class Command(BaseCommand):
             reviewers=customers,
             progress=progress,
         )
+        wishlist_items = generate_wishlists(seed=opts["seed"], customers=customers)
         self._demo_accounts()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop ready: {stats.products} products in {stats.categories} categories "
                 f"and {stats.subcategories} subcategories, {stats.brands} brands, "
-                f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers."
+                f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers "
+                f"with {wishlist_items} wishlist items."
             )
         )
 

@@ -1,0 +1,260 @@
+"""Write-side operations on customer accounts: registration, profile, addresses,
+wishlist, notifications, account deletion. Called by views, commands, the admin
+panel and the API alike."""
+
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .models import Address, CustomerProfile, Notification, User, WishlistItem
+
+# Hooks that later parts of the shop add to registration (loyalty account,
+# predicted categories). Each is called inside the registration transaction
+# with the new user; kept as an explicit list, not signals.
+REGISTRATION_STEPS: list = []
+
+
+@dataclass(frozen=True)
+class Demographics:
+    age: int
+    gender: str
+    employment_status: str
+    occupation: str
+    education: str
+    household_size: int
+    has_children: bool
+    monthly_income_sgd: Decimal
+
+
+class EmailTaken(ValidationError):
+    pass
+
+
+@transaction.atomic
+def register_customer(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    demographics: Demographics,
+    marketing_opt_in: bool = False,
+) -> User:
+    """Create the customer, their profile and whatever registration steps are installed, all or nothing."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken("An account with this email address already exists.", code="email_taken")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, password, first_name=first_name, last_name=last_name)
+    except IntegrityError:  # a concurrent registration with the same address won the race
+        raise EmailTaken("An account with this email address already exists.", code="email_taken") from None
+    CustomerProfile.objects.create(user=user, marketing_opt_in=marketing_opt_in, **demographics.__dict__)
+    for step in REGISTRATION_STEPS:
+        step(user)
+    return user
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    demographics: Demographics,
+    marketing_opt_in: bool,
+    preferred_categories,
+) -> CustomerProfile:
+    user.first_name, user.last_name = first_name, last_name
+    user.save(update_fields=["first_name", "last_name"])
+    profile = user.profile
+    for field, value in demographics.__dict__.items():
+        setattr(profile, field, value)
+    profile.marketing_opt_in = marketing_opt_in
+    profile.save()
+    profile.preferred_categories.set(preferred_categories)
+    return profile
+
+
+def clean_avatar(upload) -> bytes:
+    """Accept only real JPEG, PNG or WebP pictures up to the size limits; return them re-encoded.
+
+    Re-encoding drops metadata and anything hidden in the file; the pixel
+    limit is checked from the header, before the image is decoded, so a small
+    file that inflates to a huge bitmap is refused cheaply.
+    """
+    if upload.size > settings.AVATAR_MAX_BYTES:
+        raise ValidationError(
+            f"The picture is {upload.size / 1048576:.1f} MB; the limit is {settings.AVATAR_MAX_BYTES // 1048576} MB.",
+            code="too_large",
+        )
+    data = upload.read()
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            image_format = probe.format
+            width, height = probe.size
+            if image_format not in {"JPEG", "PNG", "WEBP"}:
+                raise ValidationError("Upload a JPEG, PNG or WebP picture.", code="format")
+            if width * height > settings.AVATAR_MAX_PIXELS:
+                raise ValidationError(
+                    f"The picture is {width}×{height} pixels, which is too large.", code="too_many_pixels"
+                )
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE), Image.Resampling.LANCZOS)
+            if image.mode in ("RGBA", "LA", "P"):
+                rgba = image.convert("RGBA")
+                background = Image.new("RGB", rgba.size, (255, 255, 255))
+                background.paste(rgba, mask=rgba.split()[-1])
+                image = background
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
+            return out.getvalue()
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            "This file is not a picture we can read. Upload a JPEG, PNG or WebP.", code="invalid"
+        ) from None
+
+
+@transaction.atomic
+def set_avatar(*, user: User, upload) -> CustomerProfile:
+    data = clean_avatar(upload)
+    profile = user.profile
+    old = profile.avatar.name if profile.avatar else None
+    profile.avatar.save(f"{user.pk}-{timezone.now():%Y%m%d%H%M%S}.jpg", ContentFile(data), save=True)
+    if old:
+        storage = profile.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return profile
+
+
+@transaction.atomic
+def remove_avatar(*, user: User) -> None:
+    profile = user.profile
+    if profile.avatar:
+        name, storage = profile.avatar.name, profile.avatar.storage
+        profile.avatar = ""
+        profile.save(update_fields=["avatar", "updated_at"])
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- addresses --------------------------------------------------------------------------
+
+ADDRESS_FIELDS = ("label", "full_name", "phone", "line1", "line2", "postal_code", "city")
+
+
+@transaction.atomic
+def save_address(*, user: User, address: Address | None = None, data: dict) -> Address:
+    """Create or update one of the user's addresses; keeps exactly one default of each kind.
+
+    The user's first address becomes the default for both kinds; a default
+    stops being one only when another address is made the default.
+    """
+    # Lock the user's addresses so two concurrent "make default" requests cannot both win.
+    existing = list(Address.objects.select_for_update().filter(user=user).order_by("pk"))
+    if address is None:
+        address = Address(user=user)
+    elif address.user_id != user.pk:
+        raise Address.DoesNotExist
+    for field in ADDRESS_FIELDS:
+        if field in data:
+            setattr(address, field, data[field])
+    first = not any(a.pk != address.pk for a in existing)
+    make_shipping = data.get("is_default_shipping", False) or first
+    make_billing = data.get("is_default_billing", False) or first
+    if make_shipping:
+        Address.objects.filter(user=user, is_default_shipping=True).exclude(pk=address.pk).update(
+            is_default_shipping=False
+        )
+    if make_billing:
+        Address.objects.filter(user=user, is_default_billing=True).exclude(pk=address.pk).update(
+            is_default_billing=False
+        )
+    # A default stays a default until another address takes its place.
+    address.is_default_shipping = make_shipping or address.is_default_shipping
+    address.is_default_billing = make_billing or address.is_default_billing
+    address.save()
+    return address
+
+
+@transaction.atomic
+def delete_address(*, user: User, address: Address) -> None:
+    was_shipping, was_billing = address.is_default_shipping, address.is_default_billing
+    address.delete()
+    successor = Address.objects.filter(user=user).order_by("-created_at").first()
+    if successor and (was_shipping or was_billing):
+        successor.is_default_shipping = successor.is_default_shipping or was_shipping
+        successor.is_default_billing = successor.is_default_billing or was_billing
+        successor.save(update_fields=["is_default_shipping", "is_default_billing"])
+
+
+# --- wishlist ---------------------------------------------------------------------------
+
+
+def add_to_wishlist(*, user: User, product) -> bool:
+    """Returns True when the product was added, False when it already was there."""
+    _, created = WishlistItem.objects.get_or_create(user=user, product=product)
+    return created
+
+
+def remove_from_wishlist(*, user: User, product_id: int) -> bool:
+    deleted, _ = WishlistItem.objects.filter(user=user, product_id=product_id).delete()
+    return bool(deleted)
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+def notify(*, user: User, kind: str, title: str, body: str = "", url: str = "") -> Notification:
+    return Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url)
+
+
+def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
+
+
+# --- account deletion -------------------------------------------------------------------
+
+# Steps that later parts of the shop add to erase or anonymise their own data
+# about a customer (orders keep their figures but lose names and addresses).
+DELETION_STEPS: list = []
+
+
+@transaction.atomic
+def delete_customer_account(*, user: User) -> None:
+    """Erase the customer's personal data; keep what the books need, anonymised.
+
+    The account row stays (orders and reviews point at it) but no longer
+    identifies anyone and can never sign in again.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for step in DELETION_STEPS:
+        step(user)
+    profile = CustomerProfile.objects.filter(user=user).first()
+    if profile is not None:
+        if profile.avatar:
+            name, storage = profile.avatar.name, profile.avatar.storage
+            transaction.on_commit(lambda: storage.delete(name))
+        profile.delete()
+    user.addresses.all().delete()
+    user.wishlist_items.all().delete()
+    user.notifications.all().delete()
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.first_name = ""
+    user.last_name = "Former customer"
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
