@@ -31,6 +31,42 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+class CustomerFactory(UserFactory):
+    """A customer with a complete demographic profile."""
+
+    profile = factory.RelatedFactory("tests.factories.ProfileFactory", factory_related_name="user")
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.CustomerProfile"
+
+    user = factory.SubFactory(UserFactory)
+    age = 30
+    gender = "Female"
+    employment_status = "Full-time"
+    occupation = "Tech"
+    education = "Bachelor"
+    household_size = 2
+    has_children = False
+    monthly_income_sgd = Decimal("5000.00")
+
+
+class AddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Address"
+
+    user = factory.SubFactory(UserFactory)
+    full_name = "Test Person"
+    phone = "+65 9123 4567"
+    line1 = "1 Orchard Road"
+    postal_code = "238801"
+
+
 class CategoryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Category

@@ -120,3 +120,40 @@ def test_running_twice_duplicates_nothing(capsys):
 def test_bad_arguments_are_refused():
     with pytest.raises(CommandError):
         call_command("create_sample_data", "--products", "0")
+
+
+def test_demo_customers_follow_the_auroramart_customer_distribution(shared_data, settings):
+    import csv
+    from collections import Counter
+
+    from auroramart.accounts.models import Address, CustomerProfile, WishlistItem
+
+    settings.DEMO_MODE = True
+    call_command(
+        "create_sample_data", "--products", "60", "--customers", "300", "--images", "0", "--no-progress"
+    )
+    profiles = list(CustomerProfile.objects.all())
+    assert len(profiles) >= 300
+    with open(shared_data / "b2c_customers_100.csv", newline="") as fh:
+        reference = list(csv.DictReader(fh))
+
+    def shares(values):
+        counts = Counter(values)
+        return {k: counts[k] / len(values) for k in counts}
+
+    for field in ("gender", "employment_status", "occupation", "education"):
+        ours = shares([getattr(p, field) for p in profiles])
+        theirs = shares([row[field] for row in reference])
+        for value, share in theirs.items():
+            assert abs(ours.get(value, 0) - share) < 0.12, (field, value, ours.get(value), share)
+    ages = [p.age for p in profiles]
+    assert min(ages) >= 18 and max(ages) <= 100 and 30 <= sum(ages) / len(ages) <= 42
+    assert all(1 <= p.household_size <= 10 for p in profiles)
+    # declared preferences exist and follow gender as in the file
+    women = [p for p in profiles if p.gender == "Female"]
+    fashion_women = sum(1 for p in women if p.preferred_categories.filter(name="Fashion - Women").exists())
+    assert fashion_women / len(women) > 0.2
+    assert Address.objects.filter(is_default_shipping=True).count() >= 300
+    assert WishlistItem.objects.exists()
+    demo = User.objects.get(email="customer@auroramart.test")
+    assert demo.profile.age == 29 and demo.addresses.exists() and demo.check_password("auroramart-demo")
