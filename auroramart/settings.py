@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "auroramart.core",
     "auroramart.accounts",
     "auroramart.catalog",
+    "auroramart.inventory",
+    "auroramart.promotions",
+    "auroramart.payments",
+    "auroramart.cart",
+    "auroramart.orders",
     "auroramart.search",
     "auroramart.pages",
 ]
@@ -130,6 +135,18 @@ else:
         }
     }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- background jobs (Celery) ------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# Without a broker, tasks run in-process at once: the demo needs no worker.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_TIMEZONE = "Asia/Singapore"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "max_retries": 2}
 
 # --- auth ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -227,6 +244,23 @@ AVATAR_MAX_PIXELS = 40_000_000  # larger images are refused before they are deco
 AVATAR_SIZE = 512
 REVIEWS_AUTO_APPROVE = env_bool("REVIEWS_AUTO_APPROVE", True)
 ADMIN_PANEL_URL = "/admin-panel/"
+
+# --- checkout ---------------------------------------------------------------------------
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "auroramart.payments.gateway.TestGateway")
+SHIPPING_METHODS = {
+    # code: (label, fee, free above this merchandise total or None, delivery time)
+    "standard": (
+        "Standard delivery",
+        Decimal("5.99"),
+        Decimal(env_str("FREE_SHIPPING_THRESHOLD", "75.00")),
+        "3–5 working days",
+    ),
+    "express": ("Express delivery", Decimal("14.99"), None, "1–2 working days"),
+}
+MAX_COUPONS_PER_ORDER = env_int("MAX_COUPONS_PER_ORDER", 1)
+CART_MAX_QUANTITY = 99
+RETURN_WINDOW_DAYS = 30
+PENDING_ORDER_TIMEOUT_MINUTES = 15
 
 # --- catalog -------------------------------------------------------------------------
 CATALOG_PAGE_SIZES = (12, 24, 48)

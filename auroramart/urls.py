@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("auroramart.catalog.urls")),
     path("", include("auroramart.search.urls")),
     path("", include("auroramart.accounts.urls")),
+    path("", include("auroramart.cart.urls")),
+    path("", include("auroramart.orders.urls")),
     path("", include("auroramart.pages.urls")),
 ]
 

@@ -18,6 +18,17 @@ def _isolated_media_and_static(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _eager_tasks():
+    """Tasks run in-process during tests, whatever broker the environment names."""
+    from auroramart.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
     yield

@@ -98,6 +98,7 @@ class BrandFactory(factory.django.DjangoModelFactory):
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     sku = factory.Sequence(lambda n: f"TST-{n:06d}")
     name = factory.Sequence(lambda n: f"Product {n}")
@@ -109,6 +110,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price = Decimal("10.00")
     stock_quantity = 50
     reorder_level = 5
+
+    @factory.post_generation
+    def opening_stock(obj, create, extracted, **kwargs):
+        """Stock enters through the ledger, as in the shop: stock always equals its ledger."""
+        if create and obj.stock_quantity:
+            from auroramart.inventory.services import record_opening_stock
+
+            record_opening_stock([obj])
 
 
 class ProductImageFactory(factory.django.DjangoModelFactory):

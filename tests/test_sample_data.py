@@ -35,6 +35,11 @@ def snapshot():
 
 
 def wipe():
+    from auroramart.accounts.models import WishlistItem
+    from auroramart.inventory.models import StockMovement
+
+    StockMovement.objects.all().delete()
+    WishlistItem.objects.all().delete()
     ProductReview.objects.all().delete()
     ProductImage.objects.all().delete()
     Product.objects.all().delete()

@@ -80,3 +80,16 @@ def role_required(roles):
         return wrapper
 
     return decorator
+
+
+def shopper_only(view):
+    """Guests and customers (the cart works before sign-in); staff go to the admin panel."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_staff:
+            messages.info(request, "Staff accounts use the admin panel, not the shop's customer pages.")
+            return redirect(settings.ADMIN_PANEL_URL)
+        return view(request, *args, **kwargs)
+
+    return wrapper

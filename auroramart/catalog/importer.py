@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from auroramart.core.money import parse_money
+from auroramart.inventory.models import StockMovement
+from auroramart.inventory.services import record_opening_stock, set_stock_levels
 
 from .cache import bump_catalog_version
 from .models import Brand, Category, Product, Subcategory
@@ -314,6 +316,15 @@ def _upsert(rows: list[ParsedRow], result: ImportResult) -> None:
             result.unchanged += 1
     Product.objects.bulk_create(to_create, batch_size=500)
     result.created = len(to_create)
+    created = list(Product.objects.filter(sku__in=[p.sku for p in to_create]).only("pk", "stock_quantity"))
+    record_opening_stock(created, kind=StockMovement.Kind.IMPORT, reason="Product import")
+    # Stock changes of existing products go through the ledger, not a plain update.
+    new_levels = {p.pk: p.stock_quantity for p, changed in to_update if "stock_quantity" in changed}
+    if new_levels:
+        for _product, changed in to_update:
+            if "stock_quantity" in changed:
+                changed.remove("stock_quantity")
+        set_stock_levels(new_levels, kind=StockMovement.Kind.IMPORT, reason="Product import")
     update_fields = sorted({f for _, changed in to_update for f in changed} | {"updated_at"})
     if to_update:
         now = timezone.now()

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from auroramart.inventory.services import record_opening_stock
+
 from .cache import bump_catalog_version
 from .images import demo_image_files
 from .models import Brand, Category, Product, ProductImage, ProductReview, ProductSpecification, Subcategory
@@ -146,8 +148,11 @@ def generate_catalog(
         for start in range(0, len(rows), BATCH):
             Product.objects.bulk_create(rows[start : start + BATCH])
     saved = Product.objects.filter(sku__in=[p.sku for p in rows]).order_by("pk")
-    by_sku = {p.sku: p for p in saved.only("pk", "sku", "name", "category_id", "sold_count")}
+    by_sku = {
+        p.sku: p for p in saved.only("pk", "sku", "name", "category_id", "sold_count", "stock_quantity")
+    }
     ordered = [by_sku[p.sku] for p in rows]
+    record_opening_stock(ordered)
     cat_names = {c.pk: name for name, c in categories.items()}
 
     specs = []

@@ -1,8 +1,11 @@
 from django.conf import settings
 
 from auroramart.accounts.selectors import unread_notification_count
+from auroramart.cart.storage import cart_for
 from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
+
+GST_PERCENT = str((settings.GST_RATE * 100).normalize())
 
 
 def shop(request):
@@ -18,7 +21,11 @@ def shop(request):
         if user.is_authenticated and not user.is_staff
         else 0,
         "admin_panel_url": settings.ADMIN_PANEL_URL,
+        "cart_count": (lambda: cart_for(request).count())
+        if not (user.is_authenticated and user.is_staff)
+        else 0,
         "catalog_version": catalog_version(),
         "currency": settings.CURRENCY,
+        "gst_percent": GST_PERCENT,
         "demo_mode": settings.DEMO_MODE,
     }

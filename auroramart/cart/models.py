@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.db import models
+
+
+class Cart(models.Model):
+    """A signed-in customer's cart; a guest's cart lives in the session instead."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    coupon_codes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self):
+        return f"Cart of {self.user_id}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # The price when the item was added, so a later change can be pointed out.
+    price_at_add = models.DecimalField(max_digits=12, decimal_places=2)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cart_item_once_per_product"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cart_item_quantity_gte_1"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × product {self.product_id}"
+
+
+class CartDiscount(models.Model):
+    """A discount the customer chose for the cart beyond coupons: loyalty points or a reward.
+
+    Nothing is spent until the order is placed; this only records the choice.
+    """
+
+    class Kind(models.TextChoices):
+        POINTS = "points", "Loyalty points"
+        REWARD = "reward", "Loyalty reward"
+
+    cart = models.OneToOneField(Cart, on_delete=models.CASCADE, related_name="discount")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    points = models.PositiveIntegerField(default=0)
+    reward_id = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on cart {self.cart_id}"

@@ -1,0 +1,40 @@
+from django.db.models import Prefetch
+
+from auroramart.catalog.models import Product, ProductImage
+from auroramart.promotions.models import Coupon
+
+from .pricing import CartSummary, price_cart
+
+# Providers that later parts of the shop add to price a cart: each takes
+# (cart, user) and returns keyword arguments for price_cart (the loyalty
+# points or reward the customer chose).
+PRICING_EXTRAS: list = []
+
+
+def cart_products(product_ids) -> dict[int, Product]:
+    products = (
+        Product.objects.filter(pk__in=list(product_ids))
+        .select_related("brand")
+        .prefetch_related(
+            Prefetch(
+                "images", queryset=ProductImage.objects.filter(is_primary=True), to_attr="primary_images"
+            )
+        )
+    )
+    return {p.pk: p for p in products}
+
+
+def cart_summary(cart, *, user=None, shipping_method: str = "standard") -> CartSummary:
+    items = cart.items()
+    products = cart_products(items) if items else {}
+    codes = cart.coupon_codes()
+    coupons = []
+    if codes:
+        by_code = {c.code.upper(): c for c in Coupon.objects.filter(code__in=codes)}
+        coupons = [by_code[c.upper()] for c in codes if c.upper() in by_code]
+    extras = {}
+    for provider in PRICING_EXTRAS:
+        extras.update(provider(cart, user))
+    return price_cart(
+        items=items, products=products, coupons=coupons, user=user, shipping_method=shipping_method, **extras
+    )

@@ -1,0 +1,127 @@
+"""Where a cart lives: in the session for guests, in the database for customers.
+Both offer the same small interface, so the cart services need not care."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from .models import Cart, CartDiscount, CartItem
+
+SESSION_KEY = "cart"
+
+
+class SessionCart:
+    def __init__(self, session):
+        self.session = session
+        self.data = session.get(SESSION_KEY) or {"items": {}, "coupons": [], "discount": None}
+
+    def _save(self):
+        self.session[SESSION_KEY] = self.data
+        self.session.modified = True
+
+    def items(self) -> dict[int, tuple[int, Decimal]]:
+        return {int(pid): (v["q"], Decimal(v["p"])) for pid, v in self.data["items"].items()}
+
+    def set_item(self, product_id: int, quantity: int, price: Decimal | None = None):
+        entry = self.data["items"].get(str(product_id))
+        self.data["items"][str(product_id)] = {
+            "q": quantity,
+            "p": str(price if price is not None else entry["p"]),
+        }
+        self._save()
+
+    def remove(self, product_id: int):
+        self.data["items"].pop(str(product_id), None)
+        self._save()
+
+    def coupon_codes(self) -> list[str]:
+        return list(self.data.get("coupons", []))
+
+    def set_coupon_codes(self, codes: list[str]):
+        self.data["coupons"] = codes
+        self._save()
+
+    def discount(self) -> dict | None:
+        return self.data.get("discount")
+
+    def set_discount(self, discount: dict | None):
+        self.data["discount"] = discount
+        self._save()
+
+    def clear(self):
+        self.session.pop(SESSION_KEY, None)
+        self.data = {"items": {}, "coupons": [], "discount": None}
+
+    def count(self) -> int:
+        return sum(v["q"] for v in self.data["items"].values())
+
+
+class DbCart:
+    def __init__(self, user):
+        self.user = user
+        self._cart = None
+
+    @property
+    def cart(self) -> Cart:
+        if self._cart is None:
+            self._cart, _ = Cart.objects.get_or_create(user=self.user)
+        return self._cart
+
+    def items(self) -> dict[int, tuple[int, Decimal]]:
+        return {
+            pid: (q, p)
+            for pid, q, p in CartItem.objects.filter(cart__user=self.user).values_list(
+                "product_id", "quantity", "price_at_add"
+            )
+        }
+
+    @transaction.atomic
+    def set_item(self, product_id: int, quantity: int, price: Decimal | None = None):
+        defaults = {"quantity": quantity}
+        if price is not None:
+            defaults["price_at_add"] = price
+        item = CartItem.objects.filter(cart=self.cart, product_id=product_id).first()
+        if item is None:
+            CartItem.objects.create(
+                cart=self.cart, product_id=product_id, quantity=quantity, price_at_add=price
+            )
+        else:
+            CartItem.objects.filter(pk=item.pk).update(**defaults)
+        self.cart.save(update_fields=["updated_at"])  # marks the cart as in use, for stale-cart clean-up
+
+    def remove(self, product_id: int):
+        CartItem.objects.filter(cart__user=self.user, product_id=product_id).delete()
+
+    def coupon_codes(self) -> list[str]:
+        cart = Cart.objects.filter(user=self.user).only("coupon_codes").first()
+        return list(cart.coupon_codes) if cart else []
+
+    def set_coupon_codes(self, codes: list[str]):
+        Cart.objects.update_or_create(user=self.user, defaults={"coupon_codes": codes})
+
+    def discount(self) -> dict | None:
+        row = CartDiscount.objects.filter(cart__user=self.user).values("kind", "points", "reward_id").first()
+        return row
+
+    def set_discount(self, discount: dict | None):
+        if discount is None:
+            CartDiscount.objects.filter(cart__user=self.user).delete()
+        else:
+            CartDiscount.objects.update_or_create(cart=self.cart, defaults=discount)
+
+    def clear(self):
+        CartItem.objects.filter(cart__user=self.user).delete()
+        CartDiscount.objects.filter(cart__user=self.user).delete()
+        Cart.objects.filter(user=self.user).update(coupon_codes=[])
+
+    def count(self) -> int:
+        return CartItem.objects.filter(cart__user=self.user).aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def cart_for(request):
+    """The cart of whoever makes the request."""
+    user = request.user
+    if user.is_authenticated and not user.is_staff:
+        return DbCart(user)
+    return SessionCart(request.session)

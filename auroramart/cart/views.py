@@ -1,0 +1,118 @@
+from django.contrib import messages
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from auroramart.accounts.decorators import shopper_only
+
+from . import services
+from .selectors import cart_summary
+from .services import CartError
+from .storage import DbCart, SessionCart, cart_for
+
+# Renderers that later parts of the shop add below the cart ("Complete the set");
+# each takes (request, summary) and returns HTML.
+CART_EXTRAS: list = []
+
+
+def _is_htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _cart_page(request, *, error: str = "", status: int = 200):
+    cart = cart_for(request)
+    user = request.user if request.user.is_authenticated else None
+    summary = cart_summary(cart, user=user)
+    context = {
+        "summary": summary,
+        "error": error,
+        "title": "Your cart",
+        "cart_count": summary.item_count,
+        "extras": [render_extra(request, summary) for render_extra in CART_EXTRAS],
+    }
+    template = "cart/_cart_body.html" if _is_htmx(request) else "cart/cart.html"
+    return render(request, template, context, status=status)
+
+
+@shopper_only
+def detail(request):
+    return _cart_page(request)
+
+
+def _after_change(request, error: str = ""):
+    if _is_htmx(request):
+        # htmx swaps the cart in place; errors travel with it as a 200 so they are shown.
+        return _cart_page(request, error=error)
+    if error:
+        messages.error(request, error)
+    return redirect("cart:detail")
+
+
+@shopper_only
+@require_POST
+def add(request):
+    cart = cart_for(request)
+    try:
+        product = services.add_item(
+            cart, product_id=request.POST.get("product_id"), quantity=request.POST.get("quantity", 1)
+        )
+    except CartError as exc:
+        if _is_htmx(request):
+            return render(request, "cart/_added.html", {"error": str(exc)}, status=200)
+        messages.error(request, str(exc))
+        return redirect(request.POST.get("next") or "cart:detail")
+    if _is_htmx(request):
+        return render(request, "cart/_added.html", {"product": product, "cart_count": cart.count()})
+    messages.success(request, f"{product.name} is in your cart.")
+    return redirect("cart:detail")
+
+
+@shopper_only
+@require_POST
+def update(request, product_id):
+    try:
+        services.set_quantity(cart_for(request), product_id=product_id, quantity=request.POST.get("quantity"))
+    except CartError as exc:
+        return _after_change(request, str(exc))
+    return _after_change(request)
+
+
+@shopper_only
+@require_POST
+def remove(request, product_id):
+    try:
+        services.remove_item(cart_for(request), product_id=product_id)
+    except CartError as exc:
+        return _after_change(request, str(exc))
+    return _after_change(request)
+
+
+@shopper_only
+@require_POST
+def apply_coupon(request):
+    user = request.user if request.user.is_authenticated else None
+    try:
+        code = services.apply_coupon(cart_for(request), code=request.POST.get("code", ""), user=user)
+    except CartError as exc:
+        return _after_change(request, str(exc))
+    if not _is_htmx(request):
+        messages.success(request, f"Coupon {code} applied.")
+    return _after_change(request)
+
+
+@shopper_only
+@require_POST
+def remove_coupon(request):
+    services.remove_coupon(cart_for(request), code=request.POST.get("code", ""))
+    return _after_change(request)
+
+
+def merge_cart_at_login(request, user) -> None:
+    """Sign-in step: the guest's session cart joins the customer's saved cart."""
+    services.merge_into(DbCart(user), SessionCart(request.session))
+
+
+def add_to_cart_form(request, product) -> str:
+    """The add-to-cart form in the product page's live buy box."""
+    return render_to_string("cart/_add_form.html", {"product": product, "csrf_token": get_token(request)})

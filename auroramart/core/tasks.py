@@ -1,0 +1,44 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboxEmail
+
+
+@shared_task
+def send_outbox_email(email_id: int) -> bool:
+    """Send one queued email, at most once, even if the task runs twice."""
+    with transaction.atomic():
+        email = (
+            OutboxEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, sent_at__isnull=True)
+            .first()
+        )
+        if email is None:
+            return False
+        try:
+            send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+        except Exception as exc:
+            OutboxEmail.objects.filter(pk=email.pk).update(
+                attempts=F("attempts") + 1, last_error=str(exc)[:255]
+            )
+            return False
+        OutboxEmail.objects.filter(pk=email.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+        return True
+
+
+@shared_task
+def retry_unsent_emails(older_than_seconds: int = 60, max_attempts: int = 10) -> int:
+    """The periodic sweep: send what the broker could not deliver earlier."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        OutboxEmail.objects.filter(
+            sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=max_attempts
+        ).values_list("pk", flat=True)[:500]
+    )
+    return sum(1 for pk in ids if send_outbox_email(pk))

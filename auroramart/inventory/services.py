@@ -1,0 +1,180 @@
+"""Every change to stock goes through here: rows locked in primary-key order,
+re-checked, updated with F() in one statement, and written to the ledger."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+
+from auroramart.catalog.models import Product
+from auroramart.catalog.selectors import forget_live_product
+
+from .models import LowStockAlert, StockMovement
+
+
+class OutOfStock(Exception):
+    def __init__(self, shortages: list[tuple[Product, int, int]]):
+        self.shortages = shortages  # (product, requested, available)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        parts = []
+        for product, requested, available in self.shortages:
+            if available <= 0:
+                parts.append(f"{product.name} is out of stock")
+            else:
+                parts.append(f"only {available} of {product.name} left (you asked for {requested})")
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:] + "."
+
+
+@dataclass(frozen=True)
+class Change:
+    product_id: int
+    quantity: int  # signed
+
+
+def lock_products(ids: Iterable[int]) -> dict[int, Product]:
+    """Lock the products' rows, always in primary-key order so two buyers never deadlock."""
+    ids = sorted(set(ids))
+    products = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {p.pk: p for p in products}
+
+
+def apply_changes(
+    locked: dict[int, Product],
+    changes: list[Change],
+    *,
+    kind: str,
+    order=None,
+    actor=None,
+    reason: str = "",
+    count_as_sold: bool = False,
+) -> list[StockMovement]:
+    """Apply signed stock changes to already-locked products and write the ledger.
+
+    Costs a fixed number of queries whatever the number of products. Raises
+    OutOfStock, changing nothing, when any product would go below zero.
+    """
+    totals: dict[int, int] = {}
+    for change in changes:
+        if change.quantity:
+            totals[change.product_id] = totals.get(change.product_id, 0) + change.quantity
+    if not totals:
+        return []
+    shortages = [
+        (locked[pk], -delta, locked[pk].stock_quantity)
+        for pk, delta in totals.items()
+        if locked[pk].stock_quantity + delta < 0
+    ]
+    if shortages:
+        raise OutOfStock(shortages)
+    delta_case = Case(
+        *[When(pk=pk, then=Value(delta)) for pk, delta in totals.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    updates = {"stock_quantity": F("stock_quantity") + delta_case}
+    if count_as_sold:
+        sold_case = Case(
+            *[When(pk=pk, then=Value(-delta)) for pk, delta in totals.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        updates["sold_count"] = F("sold_count") + sold_case
+    Product.objects.filter(pk__in=list(totals)).update(**updates)
+    movements = []
+    for pk, delta in totals.items():
+        product = locked[pk]
+        before = product.stock_quantity
+        product.stock_quantity = before + delta
+        movements.append(
+            StockMovement(
+                product=product,
+                kind=kind,
+                quantity=delta,
+                balance_after=product.stock_quantity,
+                order=order,
+                actor=actor,
+                reason=reason[:255],
+            )
+        )
+    StockMovement.objects.bulk_create(movements)
+    _track_low_stock(locked, totals)
+    ids = list(totals)
+    transaction.on_commit(lambda: forget_live_product(*ids))
+    return movements
+
+
+def _track_low_stock(locked: dict[int, Product], totals: dict[int, int]) -> None:
+    fell, recovered = [], []
+    for pk, delta in totals.items():
+        product = locked[pk]
+        before, after = product.stock_quantity - delta, product.stock_quantity
+        if after <= product.reorder_level < before:
+            fell.append(product)
+        elif before <= product.reorder_level < after:
+            recovered.append(pk)
+    if recovered:
+        LowStockAlert.objects.filter(product_id__in=recovered, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()
+        )
+    if fell:
+        LowStockAlert.objects.bulk_create(
+            [LowStockAlert(product=p, stock_at_alert=p.stock_quantity) for p in fell], ignore_conflicts=True
+        )
+        from .tasks import email_low_stock_alert
+
+        ids = [p.pk for p in fell]
+        transaction.on_commit(lambda: email_low_stock_alert.delay(ids))
+
+
+@transaction.atomic
+def adjust_stock(
+    *, product: Product, quantity: int, actor=None, reason: str, kind: str = StockMovement.Kind.ADJUSTMENT
+):
+    """A manual change by staff (or a receipt of goods), with its reason in the ledger."""
+    if not reason.strip():
+        raise ValueError("A stock adjustment needs a reason.")
+    locked = lock_products([product.pk])
+    movements = apply_changes(locked, [Change(product.pk, quantity)], kind=kind, actor=actor, reason=reason)
+    product.stock_quantity = locked[product.pk].stock_quantity
+    return movements[0] if movements else None
+
+
+def set_stock_levels(levels: dict[int, int], *, kind: str, actor=None, reason: str = "") -> int:
+    """Bring products to absolute stock levels (imports, stock takes) through the ledger.
+
+    Must run inside the caller's transaction. Returns the number of products changed.
+    """
+    locked = lock_products(levels)
+    changes = [
+        Change(pk, levels[pk] - p.stock_quantity)
+        for pk, p in locked.items()
+        if levels[pk] != p.stock_quantity
+    ]
+    apply_changes(locked, changes, kind=kind, actor=actor, reason=reason)
+    return len(changes)
+
+
+def record_opening_stock(
+    products: list[Product], *, kind: str = StockMovement.Kind.RECEIPT, reason: str = "Opening stock"
+) -> None:
+    """Ledger rows for the stock that bulk-created products start with (imports, sample data)."""
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                product_id=p.pk,
+                kind=kind,
+                quantity=p.stock_quantity,
+                balance_after=p.stock_quantity,
+                reason=reason,
+            )
+            for p in products
+            if p.stock_quantity
+        ],
+        batch_size=5000,
+    )

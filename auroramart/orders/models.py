@@ -1,0 +1,159 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
+        PAID = "paid", "Paid"
+        PROCESSING = "processing", "Processing"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+        RETURN_REQUESTED = "return_requested", "Return requested"
+        RETURNED = "returned", "Returned"
+        REFUNDED = "refunded", "Refunded"
+
+    number = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    idempotency_key = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
+    )
+
+    # Snapshots: the order keeps what was agreed even if the address or prices change later.
+    ship_name = models.CharField(max_length=150)
+    ship_phone = models.CharField(max_length=20)
+    ship_line1 = models.CharField(max_length=200)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_postal_code = models.CharField(max_length=6)
+    ship_city = models.CharField(max_length=80, default="Singapore")
+    shipping_method = models.CharField(max_length=20)
+
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    points_redeemed = models.PositiveIntegerField(default=0)
+    points_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    gst_included = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    coupon_codes = models.JSONField(default=list, blank=True)
+
+    placed_at = models.DateTimeField(db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="order_idempotency_per_user"),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="order_subtotal_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-placed_at"], name="order_user_placed"),
+            models.Index(fields=["status", "-placed_at"], name="order_status_placed"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", kwargs={"number": self.number})
+
+    @property
+    def merchandise_after_discounts(self) -> Decimal:
+        return max(Decimal("0"), self.subtotal - self.discount_total)
+
+    def shipping_lines(self) -> list[str]:
+        lines = [self.ship_name, self.ship_line1]
+        if self.ship_line2:
+            lines.append(self.ship_line2)
+        return lines + [f"{self.ship_city} {self.ship_postal_code}", self.ship_phone]
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, related_name="order_items"
+    )
+    sku = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_item_quantity_gte_1")
+        ]
+        indexes = [models.Index(fields=["product", "order"], name="order_item_product")]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.name}"
+
+
+class OrderStatusChange(models.Model):
+    """The order's timeline: every status change, by whom and when (append-only)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class ReturnRequest(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        RECEIVED = "received", "Received"
+
+    class Reason(models.TextChoices):
+        DAMAGED = "damaged", "Arrived damaged or faulty"
+        WRONG_ITEM = "wrong_item", "Wrong item sent"
+        NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+        CHANGED_MIND = "changed_mind", "No longer needed"
+        OTHER = "other", "Other"
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="return_request")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    details = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    staff_note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Return of {self.order.number}"
+
+
+class OrderNote(models.Model):
+    """Staff notes on an order (the admin panel)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Note on order {self.order_id}"

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("checkout/checkout/", views.checkout, name="checkout"),
+    path("checkout/checkout/summary/", views.checkout_summary, name="checkout_summary"),
+    path("orders/", views.order_list, name="list"),
+    path("orders/<str:number>/", views.order_detail, name="detail"),
+    path("orders/<str:number>/invoice/", views.invoice, name="invoice"),
+    path("orders/<str:number>/cancel/", views.cancel, name="cancel"),
+    path("orders/<str:number>/return/", views.request_return, name="return"),
+]

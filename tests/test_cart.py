@@ -1,0 +1,219 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from auroramart.cart.models import CartItem
+from auroramart.catalog.models import Product
+from auroramart.promotions.models import Coupon
+
+from .factories import CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def products():
+    return {
+        "mug": ProductFactory(name="Mug", price=Decimal("12.00"), stock_quantity=5),
+        "lamp": ProductFactory(name="Lamp", price=Decimal("80.00"), stock_quantity=2),
+        "gone": ProductFactory(name="Old Thing", price=Decimal("5.00"), is_active=False),
+    }
+
+
+def add(client, product, quantity=1, htmx=False):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post("/checkout/cart/add/", {"product_id": product.pk, "quantity": quantity}, **extra)
+
+
+def cart(client):
+    return client.get("/checkout/cart/").context["summary"]
+
+
+def test_guest_cart_lives_in_the_session(client, products):
+    add(client, products["mug"], 2)
+    add(client, products["mug"], 1)
+    summary = cart(client)
+    assert [(line.product.name, line.quantity) for line in summary.lines] == [("Mug", 3)]
+    assert summary.subtotal == Decimal("36.00")
+    assert CartItem.objects.count() == 0  # nothing in the database for a guest
+    assert client.session["cart"]["items"][str(products["mug"].pk)]["q"] == 3
+
+
+def test_add_without_reload_updates_the_header_count(client, products):
+    response = add(client, products["mug"], 2, htmx=True)
+    body = response.content.decode()
+    assert "Mug is in your cart." in body
+    assert 'id="cart-count" hx-swap-oob="true"' in body and ">2</span>" in body
+
+
+@pytest.mark.parametrize(
+    "quantity,message",
+    [
+        ("0", "at least 1"),
+        ("-3", "cannot be negative"),
+        ("abc", "whole number"),
+        ("1000", "at most 99"),
+        ("6", "Only 5 of Mug left"),
+    ],
+)
+def test_bad_quantities_are_refused_with_a_message(client, products, quantity, message):
+    response = add(client, products["mug"], quantity, htmx=True)
+    assert message in response.content.decode()
+    assert "cart" not in client.session or not client.session["cart"]["items"]
+
+
+def test_inactive_or_missing_products_cannot_be_added(client, products):
+    assert "no longer sold" in add(client, products["gone"], htmx=True).content.decode()
+    response = client.post("/checkout/cart/add/", {"product_id": "999999"}, HTTP_HX_REQUEST="true")
+    assert "does not exist" in response.content.decode()
+
+
+def test_change_quantity_and_remove_in_place(client, products):
+    add(client, products["mug"], 1)
+    add(client, products["lamp"], 1)
+    response = client.post(
+        f"/checkout/cart/update/{products['mug'].pk}/", {"quantity": "4"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert "<html" not in body  # a fragment swapped into the page
+    assert 'id="cart-count" hx-swap-oob="true"' in body and ">5</span>" in body
+    assert "S$128.00" in body  # 4 × 12 + 80
+    too_many = client.post(
+        f"/checkout/cart/update/{products['lamp'].pk}/", {"quantity": "3"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Only 2 of Lamp left in stock." in too_many.content.decode()
+    client.post(f"/checkout/cart/remove/{products['lamp'].pk}/", HTTP_HX_REQUEST="true")
+    assert [line.product.name for line in cart(client).lines] == ["Mug"]
+    client.post(f"/checkout/cart/update/{products['mug'].pk}/", {"quantity": "0"})
+    assert cart(client).is_empty
+
+
+def test_a_changed_price_is_shown_as_changed(client, products):
+    add(client, products["mug"])
+    Product.objects.filter(pk=products["mug"].pk).update(price=Decimal("15.00"))
+    body = client.get("/checkout/cart/").content.decode()
+    assert "Price went up from S$12.00" in body
+    assert cart(client).subtotal == Decimal("15.00")
+
+
+def test_signed_in_cart_persists_and_merges_with_the_guest_cart_at_sign_in(client, products):
+    customer = CustomerFactory(email="lin@example.test")
+    client.force_login(customer)
+    add(client, products["mug"], 2)
+    client.logout()
+    add(client, products["mug"], 1)  # as a guest
+    add(client, products["lamp"], 1)
+    client.post("/login/", {"username": "lin@example.test", "password": "correct-horse-battery"})
+    items = dict(CartItem.objects.filter(cart__user=customer).values_list("product__name", "quantity"))
+    assert items == {"Mug": 3, "Lamp": 1}
+    assert not client.session.get("cart")  # the guest cart has moved
+
+
+def test_staff_have_no_cart(client, products):
+    from .factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    assert client.get("/checkout/cart/")["Location"] == "/admin-panel/"
+    assert add(client, products["mug"])["Location"] == "/admin-panel/"
+
+
+@pytest.fixture
+def coupons():
+    now = timezone.now()
+    return {
+        "SAVE10": Coupon.objects.create(code="SAVE10", kind="percent", value=Decimal("10")),
+        "FIVER": Coupon.objects.create(code="FIVER", kind="fixed", value=Decimal("5")),
+        "SHIPFREE": Coupon.objects.create(code="SHIPFREE", kind="free_shipping"),
+        "BIGSPEND": Coupon.objects.create(
+            code="BIGSPEND", kind="fixed", value=Decimal("20"), min_spend=Decimal("200")
+        ),
+        "OLD": Coupon.objects.create(
+            code="OLD", kind="percent", value=Decimal("50"), ends_at=now - timezone.timedelta(days=1)
+        ),
+        "SOON": Coupon.objects.create(
+            code="SOON", kind="percent", value=Decimal("50"), starts_at=now + timezone.timedelta(days=2)
+        ),
+        "GONE": Coupon.objects.create(
+            code="GONE", kind="percent", value=Decimal("50"), usage_limit=3, times_used=3
+        ),
+        "OFF": Coupon.objects.create(code="OFF", kind="percent", value=Decimal("50"), is_active=False),
+    }
+
+
+def apply(client, code):
+    return client.post("/checkout/cart/coupon/", {"code": code}, HTTP_HX_REQUEST="true").content.decode()
+
+
+@pytest.mark.parametrize(
+    "code,message",
+    [
+        ("NOPE", "“NOPE” is not a valid coupon code."),
+        ("OLD", "The coupon OLD expired on"),
+        ("SOON", "The coupon SOON is valid from"),
+        ("GONE", "The coupon GONE has been used up."),
+        ("OFF", "is not a valid coupon code"),
+        ("BIGSPEND", "needs a minimum spend of S$200.00; your basket is S$24.00."),
+        ("", "Enter a coupon code."),
+    ],
+)
+def test_each_bad_coupon_gets_its_own_message(client, products, coupons, code, message):
+    add(client, products["mug"], 2)
+    assert message in apply(client, code)
+    assert cart(client).coupons == []
+
+
+def test_coupons_percent_fixed_free_shipping_and_one_per_order(client, products, coupons):
+    add(client, products["mug"], 2)  # 24.00, below free shipping
+    apply(client, "save10")  # codes are not case-sensitive
+    summary = cart(client)
+    assert [(c.code, amount) for c, amount in summary.coupons] == [("SAVE10", Decimal("2.40"))]
+    assert summary.shipping_fee == Decimal("5.99")
+    assert summary.total == Decimal("27.59")  # 24.00 - 2.40 + 5.99
+    assert "Only one coupon can be used per order" in apply(client, "FIVER")
+    client.post("/checkout/cart/coupon/remove/", {"code": "SAVE10"})
+    apply(client, "SHIPFREE")
+    summary = cart(client)
+    assert summary.shipping_fee == Decimal("0.00") and summary.total == Decimal("24.00")
+
+
+def test_stackable_coupons_combine(client, products, coupons):
+    Coupon.objects.filter(code__in=["SAVE10", "FIVER"]).update(stackable=True)
+    add(client, products["lamp"], 1)  # 80.00
+    apply(client, "SAVE10")
+    apply(client, "FIVER")
+    summary = cart(client)
+    assert summary.coupon_total == Decimal("13.00")  # 8.00 then 5.00
+    # Free delivery is judged after discounts: 67.00 is under the 75.00 threshold.
+    assert summary.shipping_fee == Decimal("5.99")
+    assert summary.total == Decimal("72.99")
+    assert summary.gst_included == Decimal("6.03")  # 72.99 × 9/109
+
+
+def test_per_customer_limit(client, products, coupons):
+    from auroramart.promotions.models import CouponRedemption
+
+    customer = CustomerFactory()
+    client.force_login(customer)
+    add(client, products["mug"], 1)
+    order = _any_order(customer)
+    CouponRedemption.objects.create(coupon=coupons["FIVER"], order=order, user=customer, amount=Decimal("5"))
+    assert "You have already used the coupon FIVER (once per customer)." in apply(client, "FIVER")
+
+
+def _any_order(user):
+    from auroramart.orders.models import Order
+
+    return Order.objects.create(
+        number=f"T-{user.pk}",
+        user=user,
+        idempotency_key="k",
+        ship_name="x",
+        ship_phone="1",
+        ship_line1="x",
+        ship_postal_code="000000",
+        shipping_method="standard",
+        subtotal=0,
+        total=0,
+        placed_at=timezone.now(),
+    )

@@ -1,0 +1,354 @@
+import re
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from auroramart.accounts.models import Notification
+from auroramart.cart.models import CartItem
+from auroramart.cart.storage import DbCart
+from auroramart.catalog.models import Product
+from auroramart.inventory.models import LowStockAlert, StockMovement
+from auroramart.orders import services
+from auroramart.orders.models import Order
+from auroramart.orders.services import ShippingAddress, place_order
+from auroramart.payments.gateway import Card
+from auroramart.payments.models import Payment, TestGatewayCharge
+from auroramart.promotions.models import Coupon
+
+from .factories import AddressFactory, CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+GOOD_CARD = "4242 4242 4242 4242"
+ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "#05-01", "238801")
+
+
+@pytest.fixture
+def customer(client):
+    user = CustomerFactory(email="mei@example.test")
+    AddressFactory(user=user, is_default_shipping=True, is_default_billing=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def mug():
+    return ProductFactory(name="Mug", price=Decimal("12.00"), stock_quantity=10, reorder_level=3)
+
+
+def fill_cart(user, *pairs):
+    cart = DbCart(user)
+    for product, quantity in pairs:
+        cart.set_item(product.pk, quantity, product.price)
+    return cart
+
+
+def checkout_page(client):
+    response = client.get("/checkout/checkout/")
+    assert response.status_code == 200
+    form = response.context["form"]
+    return form, response.context["summary"]
+
+
+def post_checkout(client, card=GOOD_CARD, **overrides):
+    form, summary = checkout_page(client)
+    data = {
+        "address": form.fields["address"].initial,
+        "shipping_method": "standard",
+        "card_name": "Mei Tan",
+        "card_number": card,
+        "card_expiry": "12/39",
+        "card_cvc": "123",
+        "idempotency_key": form.initial["idempotency_key"],
+        "expected_total": str(summary.total),
+        **overrides,
+    }
+    return client.post("/checkout/checkout/", data, follow=True)
+
+
+def stock(product):
+    return Product.objects.get(pk=product.pk).stock_quantity
+
+
+def test_checkout_places_the_order_charges_once_and_tells_the_customer(
+    client, customer, mug, django_capture_on_commit_callbacks
+):
+    fill_cart(customer, (mug, 3))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_checkout(client)
+    order = Order.objects.get()
+    assert response.redirect_chain[-1][0] == order.get_absolute_url()
+    body = response.content.decode()
+    assert f"Your order {order.number} is confirmed" in body
+    assert order.status == Order.Status.PAID
+    assert (order.subtotal, order.shipping_fee, order.total) == (
+        Decimal("36.00"),
+        Decimal("5.99"),
+        Decimal("41.99"),
+    )
+    assert order.gst_included == Decimal("3.47")
+    assert [(i.name, i.quantity, i.unit_price) for i in order.items.all()] == [("Mug", 3, Decimal("12.00"))]
+    assert order.ship_postal_code == "238801"
+    assert stock(mug) == 7
+    assert Product.objects.get(pk=mug.pk).sold_count == 3
+    movement = StockMovement.objects.get(kind="sale")
+    assert (movement.quantity, movement.balance_after, movement.order_id) == (-3, 7, order.pk)
+    payment = Payment.objects.get()
+    assert (payment.status, payment.brand, payment.last4, payment.amount) == (
+        "succeeded",
+        "Visa",
+        "4242",
+        Decimal("41.99"),
+    )
+    assert TestGatewayCharge.objects.count() == 1
+    assert not CartItem.objects.filter(cart__user=customer).exists()  # the cart is emptied
+    assert Notification.objects.filter(user=customer, title__contains=order.number).exists()
+    assert [m.subject for m in mail.outbox] == [f"Your AuroraMart order {order.number}"]
+    assert "Paid" in body and "Pending payment" in body  # the timeline
+
+
+def test_card_number_is_never_stored(client, customer, mug):
+    fill_cart(customer, (mug, 1))
+    post_checkout(client)
+    from django.apps import apps
+
+    for model in apps.get_models():
+        for row in model.objects.all().values():
+            assert not any("4242424242424242" in str(v) for v in row.values()), model
+
+
+@pytest.mark.parametrize(
+    "card,message,status",
+    [
+        ("4000 0000 0000 0002", "Your card was declined.", "declined"),
+        ("4000 0000 0000 9995", "Your card has insufficient funds.", "declined"),
+        ("4000 0000 0000 0119", "did not answer in time. You have not been charged", "failed"),
+    ],
+)
+def test_failed_payment_leaves_no_order_stock_as_it_was_and_the_cart_intact(
+    client, customer, mug, card, message, status
+):
+    coupon = Coupon.objects.create(code="SAVE10", kind="percent", value=Decimal("10"), usage_limit=5)
+    cart = fill_cart(customer, (mug, 2))
+    cart.set_coupon_codes(["SAVE10"])
+    response = post_checkout(client, card=card)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Order.objects.count() == 0
+    assert stock(mug) == 10 and Product.objects.get(pk=mug.pk).sold_count == 0
+    assert dict(CartItem.objects.filter(cart__user=customer).values_list("product_id", "quantity")) == {
+        mug.pk: 2
+    }
+    coupon.refresh_from_db()
+    assert coupon.times_used == 0 and not coupon.redemptions.exists()
+    payment = Payment.objects.get()  # the attempt is on record, with no order
+    assert payment.status == status and payment.order is None
+    assert TestGatewayCharge.objects.count() == 0
+    # the ledger still adds up
+    call_command("check_stock")
+
+
+def test_an_exception_after_the_stock_update_rolls_everything_back(customer, mug):
+    cart = fill_cart(customer, (mug, 2))
+    with (
+        mock.patch.object(services.OrderItem.objects, "bulk_create", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
+        place_order(
+            user=customer,
+            cart=cart,
+            idempotency_key="k1",
+            address=ADDRESS,
+            shipping_method="standard",
+            card=Card("4242424242424242", 12, 2039, "123"),
+        )
+    assert Order.objects.count() == 0 and StockMovement.objects.filter(kind="sale").count() == 0
+    assert stock(mug) == 10
+    assert Payment.objects.count() == 0 and TestGatewayCharge.objects.count() == 0
+    assert len(cart.items()) == 1
+
+
+def test_the_same_idempotency_key_returns_the_first_order(client, customer, mug):
+    fill_cart(customer, (mug, 1))
+    form, summary = checkout_page(client)
+    data = {
+        "address": form.fields["address"].initial,
+        "shipping_method": "standard",
+        "card_name": "Mei",
+        "card_number": GOOD_CARD,
+        "card_expiry": "12/39",
+        "card_cvc": "123",
+        "idempotency_key": form.initial["idempotency_key"],
+        "expected_total": str(summary.total),
+    }
+    client.post("/checkout/checkout/", data)
+    fill_cart(customer, (mug, 1))  # even with something in the cart again
+    response = client.post("/checkout/checkout/", data, follow=True)
+    assert "was already placed" in response.content.decode()
+    assert (
+        Order.objects.count() == 1 and TestGatewayCharge.objects.count() == 1 and Payment.objects.count() == 1
+    )
+    assert stock(mug) == 9
+
+
+def test_out_of_stock_at_placement_is_a_clear_answer(client, customer, mug):
+    fill_cart(customer, (mug, 3))
+    Product.objects.filter(pk=mug.pk).update(stock_quantity=2)  # someone else bought some meanwhile
+    StockMovement.objects.create(product=mug, kind="adjustment", quantity=-8, balance_after=2, reason="test")
+    response = post_checkout(client)
+    assert "only 2 left" in response.content.decode().lower()
+    assert Order.objects.count() == 0 and stock(mug) == 2
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"expected_total": "0.01"}, "Prices or discounts changed"),
+        ({"card_number": "4242 4242 4242 4241"}, "Enter a valid card number."),
+        ({"card_expiry": "01/20"}, "This card has expired."),
+        ({"card_expiry": "13/40"}, "The month must be between 01 and 12."),
+        ({"card_cvc": "12"}, "3 or 4 digits"),
+        ({"shipping_method": "teleport"}, "Select a valid choice."),
+        ({"address": "999999"}, "Select a valid choice."),
+        ({"address": "new", "postal_code": "12"}, "6 digits"),
+    ],
+)
+def test_tampered_or_bad_input_is_refused_and_nothing_is_written(client, customer, mug, overrides, message):
+    fill_cart(customer, (mug, 1))
+    response = post_checkout(client, **overrides)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Order.objects.count() == 0 and Payment.objects.count() == 0 and stock(mug) == 10
+
+
+def test_inactive_product_in_cart_is_refused(client, customer, mug):
+    fill_cart(customer, (mug, 1))
+    Product.objects.filter(pk=mug.pk).update(is_active=False)
+    response = post_checkout(client)
+    assert "no longer sold" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_price_change_after_opening_checkout_is_refused(client, customer, mug):
+    fill_cart(customer, (mug, 1))
+    form, summary = checkout_page(client)
+    Product.objects.filter(pk=mug.pk).update(price=Decimal("14.00"))
+    response = client.post(
+        "/checkout/checkout/",
+        {
+            "address": form.fields["address"].initial,
+            "shipping_method": "standard",
+            "card_name": "Mei",
+            "card_number": GOOD_CARD,
+            "card_expiry": "12/39",
+            "card_cvc": "123",
+            "idempotency_key": form.initial["idempotency_key"],
+            "expected_total": str(summary.total),
+        },
+    )
+    assert "the total is now S$19.99" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_new_address_at_checkout_is_used_and_saved(client, customer, mug):
+    fill_cart(customer, (mug, 1))
+    post_checkout(
+        client,
+        address="new",
+        full_name="Kai Lim",
+        phone="+65 8123 4567",
+        line1="9 Tampines Ave",
+        line2="",
+        postal_code="529000",
+        save_address="on",
+    )
+    order = Order.objects.get()
+    assert (order.ship_name, order.ship_postal_code) == ("Kai Lim", "529000")
+    assert customer.addresses.filter(postal_code="529000").exists()
+
+
+def test_express_shipping_and_free_standard_above_the_threshold(client, customer, mug):
+    fill_cart(customer, (mug, 7))  # 84.00
+    post_checkout(client)
+    assert Order.objects.get().shipping_fee == Decimal("0.00")
+    fill_cart(customer, (mug, 1))
+    response = client.get("/checkout/checkout/summary/?shipping_method=express")
+    assert "S$14.99" in response.content.decode()
+    assert response.context["summary"].total == Decimal("26.99")
+
+
+def test_low_stock_alert_when_stock_falls_to_the_reorder_level(
+    client, customer, mug, django_capture_on_commit_callbacks, settings
+):
+    settings.STAFF_EMAILS = ["stock@auroramart.test"]
+    fill_cart(customer, (mug, 7))  # 10 → 3 = reorder level
+    with django_capture_on_commit_callbacks(execute=True):
+        post_checkout(client)
+    alert = LowStockAlert.objects.get(product=mug)
+    assert alert.stock_at_alert == 3 and alert.resolved_at is None
+    assert any(m.to == ["stock@auroramart.test"] and "Low stock" in m.subject for m in mail.outbox)
+    from auroramart.inventory.selectors import low_stock_products
+
+    assert list(low_stock_products()) == [Product.objects.get(pk=mug.pk)]
+
+
+def test_place_order_query_count_does_not_grow_with_lines(customer):
+    def run(n, key):
+        products = ProductFactory.create_batch(n, price=Decimal("5.00"), stock_quantity=50)
+        cart = fill_cart(customer, *[(p, 1) for p in products])
+        with CaptureQueriesContext(connection) as ctx:
+            place_order(
+                user=customer,
+                cart=cart,
+                idempotency_key=key,
+                address=ADDRESS,
+                shipping_method="standard",
+                card=Card("4242424242424242", 12, 2039, "123"),
+            )
+        return len(ctx.captured_queries)
+
+    one, twenty = run(1, "one"), run(20, "twenty")
+    assert one == twenty
+    assert one <= 40
+
+
+def test_resolve_pending_orders_after_a_crash(customer, mug):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cart = fill_cart(customer, (mug, 2))
+    # Simulate a crash after the reservation: the gateway is never called, the order stays pending.
+    order, _ = services._reserve(customer, cart, "crash", ADDRESS, "standard", None)
+    assert stock(mug) == 8
+    Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(hours=1))
+    assert services.resolve_pending_orders() == {"confirmed": 0, "released": 1}
+    assert Order.objects.count() == 0 and stock(mug) == 10
+    # ... and one whose charge did go through is confirmed.
+    order, _ = services._reserve(customer, cart, "crash2", ADDRESS, "standard", None)
+    TestGatewayCharge.objects.create(
+        reference="ch_x", idempotency_key=order.number, amount=order.total, brand="Visa", last4="4242"
+    )
+    Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(hours=1))
+    assert services.resolve_pending_orders() == {"confirmed": 1, "released": 0}
+    assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_checkout_needs_a_customer(client, mug):
+    assert client.get("/checkout/checkout/")["Location"].startswith("/login/")
+
+
+def test_empty_cart_goes_back_to_the_cart(client, customer):
+    assert client.get("/checkout/checkout/")["Location"] == "/checkout/cart/"
+
+
+def test_checkout_page_shows_the_tax_breakdown(client, customer, mug):
+    fill_cart(customer, (mug, 1))
+    body = client.get("/checkout/checkout/").content.decode()
+    assert "Includes GST (9%)" in body and "S$1.49" in body  # 17.99 × 9/109
+    assert re.search(r'name="idempotency_key" value="[0-9a-f]{32}"', body)

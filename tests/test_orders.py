@@ -1,0 +1,173 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from auroramart.accounts.models import Notification
+from auroramart.accounts.services import delete_customer_account
+from auroramart.cart.storage import DbCart
+from auroramart.catalog.models import Product, ProductReview
+from auroramart.inventory.selectors import ledger_mismatches
+from auroramart.orders import services
+from auroramart.orders.models import Order, ReturnRequest
+from auroramart.orders.services import OrderActionError, ShippingAddress, place_order
+from auroramart.payments.gateway import Card
+from auroramart.payments.models import Payment, TestGatewayCharge
+
+from .factories import CustomerFactory, ProductFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
+
+
+@pytest.fixture
+def customer(client):
+    user = CustomerFactory(email="mei@example.test")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def lamp():
+    return ProductFactory(name="Lamp", price=Decimal("40.00"), stock_quantity=10)
+
+
+def buy(user, product, quantity=2, key="k1"):
+    DbCart(user).set_item(product.pk, quantity, product.price)
+    return place_order(
+        user=user,
+        cart=DbCart(user),
+        idempotency_key=key,
+        address=ADDRESS,
+        shipping_method="standard",
+        card=Card("4242424242424242", 12, 2039, "123"),
+    ).order
+
+
+def test_order_list_detail_and_invoice_are_scoped_to_the_owner(client, customer, lamp):
+    order = buy(customer, lamp)
+    other = buy(CustomerFactory(), lamp, key="k2")
+    listing = client.get("/orders/").content.decode()
+    assert order.number in listing and other.number not in listing
+    detail = client.get(order.get_absolute_url())
+    assert detail.status_code == 200 and "Lamp" in detail.content.decode()
+    invoice = client.get(f"/orders/{order.number}/invoice/").content.decode()
+    assert "Tax invoice" in invoice and "S$80.00" in invoice and "Includes GST" in invoice
+    for url in (other.get_absolute_url(), f"/orders/{other.number}/invoice/"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/orders/{other.number}/cancel/").status_code == 404
+    assert Order.objects.get(pk=other.pk).status == "paid"
+
+
+def test_cancel_before_shipping_restores_stock_and_refunds(client, customer, lamp):
+    order = buy(customer, lamp)
+    assert Product.objects.get(pk=lamp.pk).stock_quantity == 8
+    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    assert "is cancelled; your payment is refunded" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "cancelled" and order.refunded_total == order.total
+    assert Product.objects.get(pk=lamp.pk).stock_quantity == 10
+    assert Payment.objects.get(order=order).status == "refunded"
+    assert TestGatewayCharge.objects.get().refunded == order.total
+    assert ledger_mismatches() == []
+    assert Notification.objects.filter(user=customer, title__contains="cancelled").exists()
+    # a second cancel is refused
+    again = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    assert "can no longer be cancelled" in again.content.decode()
+
+
+def test_shipped_orders_cannot_be_cancelled(client, customer, lamp):
+    order = buy(customer, lamp)
+    services.change_status(order=order, to_status="shipped", actor=StaffFactory())
+    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    assert "can no longer be cancelled" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == "shipped"
+
+
+def test_the_workflow_refuses_invalid_changes_and_records_every_change(customer, lamp):
+    order = buy(customer, lamp)
+    staff = StaffFactory()
+    with pytest.raises(OrderActionError, match="cannot become delivered"):
+        services.change_status(order=order, to_status="delivered", actor=staff)
+    services.change_status(order=order, to_status="processing", actor=staff)
+    services.change_status(order=order, to_status="shipped", actor=staff, note="DHL 123")
+    services.change_status(order=order, to_status="delivered", actor=staff)
+    changes = list(order.status_changes.values_list("from_status", "to_status", "actor_id"))
+    assert changes == [
+        ("", "pending_payment", None),
+        ("pending_payment", "paid", None),
+        ("paid", "processing", staff.pk),
+        ("processing", "shipped", staff.pk),
+        ("shipped", "delivered", staff.pk),
+    ]
+    assert Notification.objects.filter(user=customer, title__contains="shipped").exists()
+    assert services.allowed_transitions(Order.objects.get(pk=order.pk)) == ["return_requested"]
+
+
+def test_return_within_30_days_then_received_and_refunded(client, customer, lamp):
+    order = buy(customer, lamp)
+    for status in ("shipped", "delivered"):
+        services.change_status(order=order, to_status=status)
+    response = client.post(
+        f"/orders/{order.number}/return/", {"reason": "damaged", "details": "Cracked"}, follow=True
+    )
+    assert "Your return request is sent" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "return_requested" and order.return_request.reason == "damaged"
+    with pytest.raises(OrderActionError, match="Approve the return"):
+        services.receive_return(order=order)
+    services.decide_return(order=order, approve=True)
+    services.receive_return(order=order)
+    assert Product.objects.get(pk=lamp.pk).stock_quantity == 10  # restocked through the ledger
+    services.refund_order(order=order)
+    order.refresh_from_db()
+    assert order.status == "refunded" and order.refunded_total == order.total
+    assert ledger_mismatches() == []
+
+
+def test_rejected_return_goes_back_to_delivered(customer, lamp):
+    order = buy(customer, lamp)
+    for status in ("shipped", "delivered"):
+        services.change_status(order=order, to_status=status)
+    services.request_return(order=order, user=customer, reason="changed_mind")
+    services.decide_return(order=Order.objects.get(pk=order.pk), approve=False, note="Opened hygiene item")
+    order.refresh_from_db()
+    assert order.status == "delivered" and order.return_request.status == ReturnRequest.Status.REJECTED
+
+
+def test_returns_close_after_30_days(client, customer, lamp):
+    order = buy(customer, lamp)
+    for status in ("shipped", "delivered"):
+        services.change_status(order=order, to_status=status)
+    Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - timedelta(days=31))
+    response = client.post(f"/orders/{order.number}/return/", {"reason": "damaged"}, follow=True)
+    assert "within 30 days of delivery" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == "delivered"
+
+
+def test_verified_purchase_badge_once_bought(client, customer, lamp):
+    buy(customer, lamp)
+    client.post(f"{lamp.get_absolute_url()}review/", {"rating": "5", "title": "Bright", "body": "Good lamp."})
+    assert ProductReview.objects.get().is_verified_purchase
+    assert "Verified purchase" in client.get(lamp.get_absolute_url()).content.decode()
+
+
+def test_account_deletion_keeps_anonymised_orders(customer, lamp):
+    order = buy(customer, lamp)
+    delete_customer_account(user=customer)
+    order.refresh_from_db()
+    assert order.total == Decimal("80.00") and order.items.count() == 1  # the books keep the figures
+    assert (order.ship_name, order.ship_phone, order.ship_line1, order.ship_postal_code) == (
+        "Former customer",
+        "",
+        "(erased)",
+        "000000",
+    )
+    assert order.user.email.endswith("@deleted.invalid")
+
+
+def test_order_history_on_the_profile_menu(client, customer, lamp):
+    buy(customer, lamp)
+    body = client.get("/profile/").content.decode()
+    assert 'href="/orders/"' in body
