@@ -1,4 +1,5 @@
 import pytest
+from django.db.models import Sum
 from django.core.management import CommandError, call_command
 
 from auroramart.accounts.models import User
@@ -38,6 +39,11 @@ def wipe():
     from auroramart.accounts.models import WishlistItem
     from auroramart.inventory.models import StockMovement
 
+    from auroramart.orders.models import Order
+    from auroramart.payments.models import Payment
+
+    Order.objects.all().delete()
+    Payment.objects.all().delete()
     StockMovement.objects.all().delete()
     WishlistItem.objects.all().delete()
     ProductReview.objects.all().delete()
@@ -162,3 +168,43 @@ def test_demo_customers_follow_the_auroramart_customer_distribution(shared_data,
     assert WishlistItem.objects.exists()
     demo = User.objects.get(email="customer@auroramart.test")
     assert demo.profile.age == 29 and demo.addresses.exists() and demo.check_password("auroramart-demo")
+
+
+def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
+    from collections import Counter
+    from datetime import timedelta
+    from itertools import combinations
+
+    from django.utils import timezone
+
+    from auroramart.inventory.selectors import ledger_mismatches
+    from auroramart.orders.models import Order, OrderItem
+    from auroramart.orders.sample_data import planted_pairs
+
+    call_command(
+        "create_sample_data", "--products", "300", "--customers", "60", "--orders", "2000", "--images", "0", "--no-progress"
+    )
+    assert Order.objects.count() == 2000
+    oldest = Order.objects.order_by("placed_at").first().placed_at
+    assert oldest < timezone.now() - timedelta(days=150)  # spread over the past year
+    assert Order.objects.filter(status="delivered").count() > 1000
+    baskets: dict[int, set[int]] = {}
+    for order_id, product_id in OrderItem.objects.values_list("order_id", "product_id"):
+        baskets.setdefault(order_id, set()).add(product_id)
+    n = len(baskets)
+    item_counts = Counter(p for b in baskets.values() for p in b)
+    pair_counts = Counter(pair for b in baskets.values() for pair in combinations(sorted(b), 2))
+    pairs = planted_pairs(42)
+    assert len(pairs) >= 30
+    for a, b in pairs:
+        together = pair_counts[tuple(sorted((a, b)))]
+        lift = together * n / (item_counts[a] * item_counts[b])
+        assert together >= 10 and lift > 2, (a, b, together, lift)
+    assert ledger_mismatches() == []
+    sold = dict(
+        OrderItem.objects.exclude(order__status__in=["cancelled", "refunded"])
+        .values_list("product_id")
+        .annotate(n=Sum("quantity"))
+    )
+    product = Product.objects.filter(pk__in=sold).first()
+    assert product.sold_count == sold[product.pk]

@@ -5,6 +5,7 @@ from tqdm import tqdm
 from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers, generate_wishlists
 from auroramart.catalog.models import Product
 from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
+from auroramart.orders.sample_data import generate_orders
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same shop)")
         parser.add_argument("--products", type=int, default=500, help="number of products (default 500)")
         parser.add_argument("--customers", type=int, default=120, help="number of customers (default 120)")
+        parser.add_argument("--orders", type=int, default=3000, help="number of historical orders (default 3000)")
         parser.add_argument(
             "--images", type=int, default=1000, help="draw images for at most this many products"
         )
@@ -23,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
     def handle(self, *args, **opts):
-        if opts["products"] < 1 or opts["customers"] < 0 or opts["images"] < 0:
-            raise CommandError("--products must be at least 1; --customers and --images not negative.")
+        if opts["products"] < 1 or min(opts["customers"], opts["images"], opts["orders"]) < 0:
+            raise CommandError("--products must be at least 1; --customers, --images and --orders not negative.")
         if Product.objects.exists():
             message = "The catalog already has products; sample data left as it is."
             if opts["if_empty"]:
@@ -46,13 +48,14 @@ class Command(BaseCommand):
             progress=progress,
         )
         wishlist_items = generate_wishlists(seed=opts["seed"], customers=customers)
+        orders = generate_orders(seed=opts["seed"], count=opts["orders"], progress=progress)
         self._demo_accounts()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop ready: {stats.products} products in {stats.categories} categories "
                 f"and {stats.subcategories} subcategories, {stats.brands} brands, "
                 f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers "
-                f"with {wishlist_items} wishlist items."
+                f"with {wishlist_items} wishlist items, {orders['orders']} orders with {orders['lines']} lines."
             )
         )
 

@@ -1,0 +1,230 @@
+"""Historical demo orders, spread over the past year, whose baskets carry real
+co-purchase structure: some products are planted as pairs that tend to be
+bought together, and customers buy mostly from the categories they prefer.
+Deterministic for a seed; bulk-inserted so it scales to a million order lines.
+"""
+
+import random
+from collections import Counter, defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from auroramart.accounts.models import CustomerProfile
+from auroramart.catalog.cache import bump_catalog_version
+from auroramart.catalog.models import Product
+from auroramart.core.money import quantize
+from auroramart.inventory.models import StockMovement
+from auroramart.payments.models import Payment
+
+from .models import Order, OrderItem, OrderStatusChange
+
+# Subcategories whose products complement each other: a planted pair joins a
+# product of the first with one of the second.
+COMPLEMENTS = [
+    ("Smartphones", "Headphones"),
+    ("Laptops", "Monitors"),
+    ("Cameras", "Printers"),
+    ("Tablets", "Smart Home"),
+    ("Cookware", "Small Appliances"),
+    ("Bedding", "Home Decor"),
+    ("Skincare", "Makeup"),
+    ("Hair Care", "Grooming Tools"),
+    ("Fitness Equipment", "Yoga & Wellness"),
+    ("Camping & Hiking", "Cycling"),
+    ("Fiction", "Comics & Manga"),
+    ("Children", "Building Sets"),
+    ("Board Games", "Puzzles"),
+    ("Beverages", "Snacks"),
+    ("Breakfast", "Health Foods"),
+    ("Dog", "Accessories"),
+    ("Cat", "Small Pets"),
+    ("Car Care", "Interior Accessories"),
+    ("Supplements", "First Aid"),
+    ("Dresses", "Handbags"),
+]
+PAIRS_PER_COMPLEMENT = 2
+PAIR_BASKET_SHARE = 0.4
+
+
+def planted_pairs(seed: int) -> list[tuple[int, int]]:
+    """The product pairs the demo data plants, as (product id, product id); same seed, same pairs."""
+    rng = random.Random(f"pairs:{seed}")
+    by_sub: dict[str, list[int]] = defaultdict(list)
+    rows = Product.objects.filter(is_active=True, stock_quantity__gt=0).order_by("sku")
+    for pk, sub in rows.values_list("pk", "subcategory__name"):
+        by_sub[sub].append(pk)
+    pairs, used = [], set()
+    for left, right in COMPLEMENTS:
+        lefts = [p for p in by_sub.get(left, []) if p not in used]
+        rights = [p for p in by_sub.get(right, []) if p not in used]
+        for _ in range(PAIRS_PER_COMPLEMENT):
+            if not lefts or not rights:
+                break
+            a = lefts.pop(rng.randrange(len(lefts)))
+            b = rights.pop(rng.randrange(len(rights)))
+            used |= {a, b}
+            pairs.append((a, b))
+    return pairs
+
+
+def _status_for(rng: random.Random, age_days: int) -> str:
+    S = Order.Status
+    if age_days < 2:
+        return rng.choice([S.PAID, S.PAID, S.PROCESSING])
+    if age_days < 6:
+        return rng.choice([S.PROCESSING, S.SHIPPED, S.SHIPPED])
+    roll = rng.random()
+    if roll < 0.04:
+        return S.CANCELLED
+    if roll < 0.06 and age_days > 20:
+        return S.REFUNDED
+    return S.DELIVERED
+
+
+PATHS = {
+    "paid": ["pending_payment", "paid"],
+    "processing": ["pending_payment", "paid", "processing"],
+    "shipped": ["pending_payment", "paid", "processing", "shipped"],
+    "delivered": ["pending_payment", "paid", "processing", "shipped", "delivered"],
+    "cancelled": ["pending_payment", "paid", "cancelled"],
+    "refunded": ["pending_payment", "paid", "processing", "shipped", "delivered", "return_requested", "returned", "refunded"],
+}
+
+
+def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) -> dict:
+    """Create `count` orders for the customers that have profiles; returns counts."""
+    progress = progress or (lambda it, **_: it)
+    rng = random.Random(f"orders:{seed}")
+    customers = list(
+        CustomerProfile.objects.order_by("user_id").values_list("user_id", "user__date_joined")
+    )
+    preferred = dict(
+        CustomerProfile.preferred_categories.through.objects.values_list("customerprofile__user_id", "category_id")
+    )
+    products = {
+        p["pk"]: p
+        for p in Product.objects.filter(is_active=True).values("pk", "sku", "name", "price", "category_id", "sold_count")
+    }
+    if not customers or not products:
+        return {"orders": 0, "lines": 0}
+    by_category: dict[int, list[int]] = defaultdict(list)
+    for pk, p in products.items():
+        by_category[p["category_id"]].append(pk)
+    ids = sorted(products)
+    weights = [1 + products[pk]["sold_count"] for pk in ids]  # popular products sell more
+    pairs = planted_pairs(seed)
+    now = timezone.now().replace(microsecond=0)
+    fee, free_above = settings.SHIPPING_METHODS["standard"][1], settings.SHIPPING_METHODS["standard"][2]
+    rate = settings.GST_RATE
+
+    sold: Counter = Counter()
+    totals = {"orders": 0, "lines": 0}
+    for start in progress(range(0, count, batch), desc="orders", unit="batch"):
+        orders, baskets = [], []
+        for i in range(start, min(start + batch, count)):
+            user_id, joined = rng.choice(customers)
+            basket: dict[int, int] = {}
+            if pairs and rng.random() < PAIR_BASKET_SHARE:
+                a, b = rng.choice(pairs)
+                basket[a] = basket[b] = 1
+            favourite = by_category.get(preferred.get(user_id), ids)
+            for _ in range(rng.choice([1, 1, 1, 2, 2, 3]) - (1 if basket else 0)):
+                pk = rng.choice(favourite) if rng.random() < 0.6 else rng.choices(ids, weights)[0]
+                basket[pk] = basket.get(pk, 0) + (1 if rng.random() < 0.85 else 2)
+            if not basket:
+                basket[rng.choices(ids, weights)[0]] = 1
+            oldest = max(1, min(365, (now - joined).days))
+            age = int(oldest * rng.random() ** 1.3)
+            placed = now - timedelta(days=age, minutes=rng.randint(0, 1439))
+            status = _status_for(rng, age)
+            subtotal = quantize(sum(products[pk]["price"] * q for pk, q in basket.items()))
+            shipping = Decimal("0.00") if subtotal >= free_above else fee
+            total = subtotal + shipping
+            order = Order(
+                number=f"AM{placed:%y%m%d}-S{i:06X}",
+                user_id=user_id,
+                idempotency_key=f"sample-{seed}-{i}",
+                status=status,
+                ship_name="Demo Customer",
+                ship_phone="+65 9000 0000",
+                ship_line1=f"{rng.randint(1, 999)} Orchard Road",
+                ship_postal_code=f"{rng.randint(10000, 829999):06d}",
+                shipping_method="standard",
+                subtotal=subtotal,
+                shipping_fee=shipping,
+                total=total,
+                gst_included=quantize(total * rate / (1 + rate)),
+                placed_at=placed,
+                paid_at=placed + timedelta(seconds=30),
+                shipped_at=placed + timedelta(days=2) if status in ("shipped", "delivered", "refunded") else None,
+                delivered_at=placed + timedelta(days=4) if status in ("delivered", "refunded") else None,
+                cancelled_at=placed + timedelta(hours=3) if status == "cancelled" else None,
+                refunded_total=total if status == "refunded" else Decimal("0"),
+            )
+            orders.append(order)
+            baskets.append(basket)
+        with transaction.atomic():
+            Order.objects.bulk_create(orders, batch_size=batch)
+            saved = dict(Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "pk"))
+            items, changes, payments = [], [], []
+            for order, basket in zip(orders, baskets, strict=True):
+                order.pk = saved[order.number]
+                for pk, quantity in basket.items():
+                    p = products[pk]
+                    items.append(
+                        OrderItem(
+                            order_id=order.pk, product_id=pk, sku=p["sku"], name=p["name"], unit_price=p["price"],
+                            quantity=quantity, line_total=quantize(p["price"] * quantity),
+                        )
+                    )
+                    if order.status not in ("cancelled", "refunded"):
+                        sold[pk] += quantity
+                path = PATHS[order.status]
+                for before, after in zip(["", *path], path, strict=False):
+                    changes.append(OrderStatusChange(order_id=order.pk, from_status=before, to_status=after))
+                payments.append(
+                    Payment(
+                        order_id=order.pk, order_number=order.number, user_id=order.user_id, amount=order.total,
+                        refunded_amount=order.refunded_total, status="refunded" if order.refunded_total else "succeeded",
+                        gateway="test", gateway_reference=f"ch_sample_{order.pk}", brand="Visa", last4="4242",
+                    )
+                )
+            OrderItem.objects.bulk_create(items, batch_size=5000)
+            OrderStatusChange.objects.bulk_create(changes, batch_size=5000)
+            Payment.objects.bulk_create(payments, batch_size=5000)
+        totals["orders"] += len(orders)
+        totals["lines"] += len(items)
+    _book_sales(sold, now)
+    return totals
+
+
+def _book_sales(sold: Counter, now) -> None:
+    """Stock for what was sold arrived before it was sold: a receipt and a sale per product,
+    so stock and its ledger stay equal and today's stock is as generated."""
+    if not sold:
+        return
+    with transaction.atomic():
+        current = dict(Product.objects.filter(pk__in=list(sold)).values_list("pk", "stock_quantity"))
+        movements = []
+        for pk, quantity in sold.items():
+            movements.append(
+                StockMovement(product_id=pk, kind="receipt", quantity=quantity, balance_after=current[pk] + quantity,
+                              reason="Restock for historical orders")
+            )
+            movements.append(
+                StockMovement(product_id=pk, kind="sale", quantity=-quantity, balance_after=current[pk],
+                              reason="Historical orders")
+            )
+        StockMovement.objects.bulk_create(movements, batch_size=5000)
+        transaction.on_commit(bump_catalog_version)  # best sellers have changed
+        items = list(sold.items())
+        for start in range(0, len(items), 1000):
+            chunk = items[start : start + 1000]
+            Product.objects.filter(pk__in=[pk for pk, _ in chunk]).update(
+                sold_count=Case(*[When(pk=pk, then=Value(q)) for pk, q in chunk], output_field=IntegerField())
+            )
