@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "auroramart.payments",
     "auroramart.cart",
     "auroramart.orders",
+    "auroramart.loyalty",
     "auroramart.search",
     "auroramart.pages",
 ]
@@ -261,6 +262,14 @@ MAX_COUPONS_PER_ORDER = env_int("MAX_COUPONS_PER_ORDER", 1)
 CART_MAX_QUANTITY = 99
 RETURN_WINDOW_DAYS = 30
 PENDING_ORDER_TIMEOUT_MINUTES = 15
+
+# --- loyalty ----------------------------------------------------------------------------
+LOYALTY_POINTS_PER_DOLLAR = 1  # earned per S$1 of merchandise after discounts
+LOYALTY_REDEEM_POINTS_PER_DOLLAR = 100  # 100 points = S$1 at checkout
+LOYALTY_SIGNUP_BONUS = env_int("LOYALTY_SIGNUP_BONUS", 100)
+LOYALTY_REVIEW_BONUS = env_int("LOYALTY_REVIEW_BONUS", 50)
+LOYALTY_EXPIRY_DAYS = 365  # points expire after 12 months without earning or redeeming
+LOYALTY_EXPIRY_WARNING_DAYS = 30
 
 # --- catalog -------------------------------------------------------------------------
 CATALOG_PAGE_SIZES = (12, 24, 48)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("auroramart.accounts.urls")),
     path("", include("auroramart.cart.urls")),
     path("", include("auroramart.orders.urls")),
+    path("", include("auroramart.loyalty.urls")),
     path("", include("auroramart.pages.urls")),
 ]
 

@@ -30,6 +30,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import checkout_flow  # noqa: E402  (a sibling module of this script)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGET_RATIO = 0.3
@@ -85,6 +88,8 @@ def prepare_database(args, workdir: Path) -> dict:
         "200",
         "--images",
         "200",
+        "--orders",
+        "3000",
         "--no-progress",
         quiet=True,
     )
@@ -263,6 +268,9 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--postgres", action="store_true", help="use PostgreSQL on 127.0.0.1")
     parser.add_argument("--redis", action="store_true", help="use Redis on 127.0.0.1 as the cache")
+    parser.add_argument(
+        "--flow-seconds", type=float, default=20.0, help="checkout flow duration (0 skips it)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="auroramart-bench-"))
@@ -272,6 +280,12 @@ def main():
         server = start_gunicorn(env, port, args.workers)
         try:
             results = measure(pages(env), port, args)
+            flow = None
+            if args.flow_seconds > 0:
+                print(
+                    f"== checkout flow: {args.connections} customers for {args.flow_seconds:g} s", flush=True
+                )
+                flow = checkout_flow.run(env, port, args.connections, args.flow_seconds)
         finally:
             stop(server)
     finally:
@@ -303,7 +317,18 @@ def main():
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "targets": {"ratio_at_least": TARGET_RATIO, "p95_ms_under": TARGET_P95_MS},
         "pages": results,
+        "checkout_flow": flow,
     }
+    if flow:
+        print(
+            f"\ncheckout flow: {flow['orders']} orders in {flow['seconds']} s = {flow['orders_per_second']} orders/s "
+            f"(sign-in excluded; add to cart, checkout page, place order: p50 {flow['flow_p50_ms']} ms, "
+            f"p95 {flow['flow_p95_ms']} ms); {flow['refused']} refused as out of stock, {flow['errors']} errors, "
+            f"{flow['oversold_units']} units oversold; scarce product: {flow['hot_sold']} sold of "
+            f"{flow['hot_product_stock_at_start']}, stock now {flow['hot_stock']}; "
+            f"ledger mismatches: {flow['ledger_mismatches']}"
+        )
+        ok_all &= flow["errors"] == 0 and flow["oversold_units"] == 0 and flow["ledger_mismatches"] == 0
     out = ROOT / "bench" / "results" / f"pages-{report['database']}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out.relative_to(ROOT)}; {'all targets met' if ok_all else 'some targets missed'}")

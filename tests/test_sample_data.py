@@ -1,6 +1,6 @@
 import pytest
-from django.db.models import Sum
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from auroramart.accounts.models import User
 from auroramart.catalog.models import (
@@ -38,7 +38,6 @@ def snapshot():
 def wipe():
     from auroramart.accounts.models import WishlistItem
     from auroramart.inventory.models import StockMovement
-
     from auroramart.orders.models import Order
     from auroramart.payments.models import Payment
 
@@ -182,7 +181,16 @@ def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
     from auroramart.orders.sample_data import planted_pairs
 
     call_command(
-        "create_sample_data", "--products", "300", "--customers", "60", "--orders", "2000", "--images", "0", "--no-progress"
+        "create_sample_data",
+        "--products",
+        "300",
+        "--customers",
+        "60",
+        "--orders",
+        "2000",
+        "--images",
+        "0",
+        "--no-progress",
     )
     assert Order.objects.count() == 2000
     oldest = Order.objects.order_by("placed_at").first().placed_at

@@ -1,7 +1,5 @@
 from django.contrib import messages
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from auroramart.accounts.decorators import shopper_only
@@ -11,8 +9,10 @@ from .selectors import cart_summary
 from .services import CartError
 from .storage import DbCart, SessionCart, cart_for
 
-# Renderers that later parts of the shop add below the cart ("Complete the set");
-# each takes (request, summary) and returns HTML.
+# Renderers that later parts of the shop add to the cart page; each takes
+# (request, summary) and returns HTML. SUMMARY_EXTRAS go in the order summary
+# (the loyalty box), CART_EXTRAS below the cart ("Complete the set").
+SUMMARY_EXTRAS: list = []
 CART_EXTRAS: list = []
 
 
@@ -20,7 +20,7 @@ def _is_htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def _cart_page(request, *, error: str = "", status: int = 200):
+def _cart_page(request, *, error: str = "", status: int = 200, fragment: bool = False):
     cart = cart_for(request)
     user = request.user if request.user.is_authenticated else None
     summary = cart_summary(cart, user=user)
@@ -29,10 +29,16 @@ def _cart_page(request, *, error: str = "", status: int = 200):
         "error": error,
         "title": "Your cart",
         "cart_count": summary.item_count,
+        "summary_extras": [render_extra(request, summary) for render_extra in SUMMARY_EXTRAS],
         "extras": [render_extra(request, summary) for render_extra in CART_EXTRAS],
     }
-    template = "cart/_cart_body.html" if _is_htmx(request) else "cart/cart.html"
+    template = "cart/_cart_body.html" if fragment or _is_htmx(request) else "cart/cart.html"
     return render(request, template, context, status=status)
+
+
+def render_cart_body(request, *, error: str = "", status: int = 200):
+    """The cart's body, re-rendered for an htmx swap (used by the loyalty endpoints too)."""
+    return _cart_page(request, error=error, status=status, fragment=True)
 
 
 @shopper_only
@@ -111,8 +117,3 @@ def remove_coupon(request):
 def merge_cart_at_login(request, user) -> None:
     """Sign-in step: the guest's session cart joins the customer's saved cart."""
     services.merge_into(DbCart(user), SessionCart(request.session))
-
-
-def add_to_cart_form(request, product) -> str:
-    """The add-to-cart form in the product page's live buy box."""
-    return render_to_string("cart/_add_form.html", {"product": product, "csrf_token": get_token(request)})

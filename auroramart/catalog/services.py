@@ -69,6 +69,8 @@ def recompute_ratings(product_ids: Iterable[int] | None = None) -> int:
 # Checks later parts of the shop add to tell whether a customer bought a
 # product (the orders app); any True marks the review a verified purchase.
 VERIFIED_PURCHASE_CHECKS: list = []
+# Steps run when a review is approved (the loyalty bonus), with review=...
+REVIEW_APPROVED_STEPS: list = []
 
 
 @transaction.atomic
@@ -92,6 +94,9 @@ def submit_review(*, user, product: Product, rating: int, title: str, body: str)
         },
     )
     _recompute_one(product.pk)
+    if review.status == ProductReview.Status.APPROVED:
+        for step in REVIEW_APPROVED_STEPS:
+            step(review=review)
     return review
 
 
@@ -100,6 +105,9 @@ def moderate_review(*, review: ProductReview, status: str) -> ProductReview:
     review.status = status
     review.save(update_fields=["status", "updated_at"])
     _recompute_one(review.product_id)
+    if status == ProductReview.Status.APPROVED:
+        for step in REVIEW_APPROVED_STEPS:
+            step(review=review)
     return review
 
 

@@ -19,9 +19,6 @@ from .models import Category, Product, ProductReview, Subcategory
 from .selectors import SORT_LABELS
 
 BUY_BOX_MARKER = "<!--buy-box-->"
-# Renderers that later parts of the shop add to the live buy box (the add-to-cart
-# form); each takes (request, product) and returns HTML.
-BUY_BOX_EXTRAS: list = []
 
 
 def render_product_list(
@@ -168,7 +165,6 @@ def product_detail(request, slug):
             "csrf_token": get_token(request),
             "customer": is_customer(user),
             "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
-            "buy_box_extras": [render(request, product) for render in BUY_BOX_EXTRAS],
         },
     )
     body = part["body"].replace(BUY_BOX_MARKER, buy_box, 1)

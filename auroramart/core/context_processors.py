@@ -1,4 +1,7 @@
+import functools
+
 from django.conf import settings
+from django.urls import reverse
 
 from auroramart.accounts.selectors import unread_notification_count
 from auroramart.cart.storage import cart_for
@@ -6,6 +9,25 @@ from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
 
 GST_PERCENT = str((settings.GST_RATE * 100).normalize())
+
+
+@functools.cache
+def site_urls() -> dict[str, str]:
+    """The header's links, reversed once per process rather than on every page."""
+    names = {
+        "home": "pages:home",
+        "search": "search:results",
+        "cart": "cart:detail",
+        "login": "accounts:login",
+        "register": "accounts:register",
+        "logout": "accounts:logout",
+        "profile": "accounts:profile",
+        "orders": "orders:list",
+        "loyalty": "loyalty:dashboard",
+        "wishlist": "accounts:wishlist",
+        "notifications": "accounts:notifications",
+    }
+    return {key: reverse(name) for key, name in names.items()}
 
 
 def shop(request):
@@ -17,6 +39,7 @@ def shop(request):
     user = request.user
     return {
         "category_menu": category_menu,
+        "site_urls": site_urls(),
         "unread_notifications": (lambda: unread_notification_count(user))
         if user.is_authenticated and not user.is_staff
         else 0,

@@ -92,7 +92,16 @@ PATHS = {
     "shipped": ["pending_payment", "paid", "processing", "shipped"],
     "delivered": ["pending_payment", "paid", "processing", "shipped", "delivered"],
     "cancelled": ["pending_payment", "paid", "cancelled"],
-    "refunded": ["pending_payment", "paid", "processing", "shipped", "delivered", "return_requested", "returned", "refunded"],
+    "refunded": [
+        "pending_payment",
+        "paid",
+        "processing",
+        "shipped",
+        "delivered",
+        "return_requested",
+        "returned",
+        "refunded",
+    ],
 }
 
 
@@ -100,15 +109,17 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
     """Create `count` orders for the customers that have profiles; returns counts."""
     progress = progress or (lambda it, **_: it)
     rng = random.Random(f"orders:{seed}")
-    customers = list(
-        CustomerProfile.objects.order_by("user_id").values_list("user_id", "user__date_joined")
-    )
+    customers = list(CustomerProfile.objects.order_by("user_id").values_list("user_id", "user__date_joined"))
     preferred = dict(
-        CustomerProfile.preferred_categories.through.objects.values_list("customerprofile__user_id", "category_id")
+        CustomerProfile.preferred_categories.through.objects.values_list(
+            "customerprofile__user_id", "category_id"
+        )
     )
     products = {
         p["pk"]: p
-        for p in Product.objects.filter(is_active=True).values("pk", "sku", "name", "price", "category_id", "sold_count")
+        for p in Product.objects.filter(is_active=True).values(
+            "pk", "sku", "name", "price", "category_id", "sold_count"
+        )
     }
     if not customers or not products:
         return {"orders": 0, "lines": 0}
@@ -161,7 +172,9 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                 gst_included=quantize(total * rate / (1 + rate)),
                 placed_at=placed,
                 paid_at=placed + timedelta(seconds=30),
-                shipped_at=placed + timedelta(days=2) if status in ("shipped", "delivered", "refunded") else None,
+                shipped_at=placed + timedelta(days=2)
+                if status in ("shipped", "delivered", "refunded")
+                else None,
                 delivered_at=placed + timedelta(days=4) if status in ("delivered", "refunded") else None,
                 cancelled_at=placed + timedelta(hours=3) if status == "cancelled" else None,
                 refunded_total=total if status == "refunded" else Decimal("0"),
@@ -170,7 +183,9 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
             baskets.append(basket)
         with transaction.atomic():
             Order.objects.bulk_create(orders, batch_size=batch)
-            saved = dict(Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "pk"))
+            saved = dict(
+                Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "pk")
+            )
             items, changes, payments = [], [], []
             for order, basket in zip(orders, baskets, strict=True):
                 order.pk = saved[order.number]
@@ -178,8 +193,13 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                     p = products[pk]
                     items.append(
                         OrderItem(
-                            order_id=order.pk, product_id=pk, sku=p["sku"], name=p["name"], unit_price=p["price"],
-                            quantity=quantity, line_total=quantize(p["price"] * quantity),
+                            order_id=order.pk,
+                            product_id=pk,
+                            sku=p["sku"],
+                            name=p["name"],
+                            unit_price=p["price"],
+                            quantity=quantity,
+                            line_total=quantize(p["price"] * quantity),
                         )
                     )
                     if order.status not in ("cancelled", "refunded"):
@@ -189,9 +209,16 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                     changes.append(OrderStatusChange(order_id=order.pk, from_status=before, to_status=after))
                 payments.append(
                     Payment(
-                        order_id=order.pk, order_number=order.number, user_id=order.user_id, amount=order.total,
-                        refunded_amount=order.refunded_total, status="refunded" if order.refunded_total else "succeeded",
-                        gateway="test", gateway_reference=f"ch_sample_{order.pk}", brand="Visa", last4="4242",
+                        order_id=order.pk,
+                        order_number=order.number,
+                        user_id=order.user_id,
+                        amount=order.total,
+                        refunded_amount=order.refunded_total,
+                        status="refunded" if order.refunded_total else "succeeded",
+                        gateway="test",
+                        gateway_reference=f"ch_sample_{order.pk}",
+                        brand="Visa",
+                        last4="4242",
                     )
                 )
             OrderItem.objects.bulk_create(items, batch_size=5000)
@@ -213,12 +240,22 @@ def _book_sales(sold: Counter, now) -> None:
         movements = []
         for pk, quantity in sold.items():
             movements.append(
-                StockMovement(product_id=pk, kind="receipt", quantity=quantity, balance_after=current[pk] + quantity,
-                              reason="Restock for historical orders")
+                StockMovement(
+                    product_id=pk,
+                    kind="receipt",
+                    quantity=quantity,
+                    balance_after=current[pk] + quantity,
+                    reason="Restock for historical orders",
+                )
             )
             movements.append(
-                StockMovement(product_id=pk, kind="sale", quantity=-quantity, balance_after=current[pk],
-                              reason="Historical orders")
+                StockMovement(
+                    product_id=pk,
+                    kind="sale",
+                    quantity=-quantity,
+                    balance_after=current[pk],
+                    reason="Historical orders",
+                )
             )
         StockMovement.objects.bulk_create(movements, batch_size=5000)
         transaction.on_commit(bump_catalog_version)  # best sellers have changed

@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same shop)")
         parser.add_argument("--products", type=int, default=500, help="number of products (default 500)")
         parser.add_argument("--customers", type=int, default=120, help="number of customers (default 120)")
-        parser.add_argument("--orders", type=int, default=3000, help="number of historical orders (default 3000)")
+        parser.add_argument(
+            "--orders", type=int, default=3000, help="number of historical orders (default 3000)"
+        )
         parser.add_argument(
             "--images", type=int, default=1000, help="draw images for at most this many products"
         )
@@ -26,7 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["products"] < 1 or min(opts["customers"], opts["images"], opts["orders"]) < 0:
-            raise CommandError("--products must be at least 1; --customers, --images and --orders not negative.")
+            raise CommandError(
+                "--products must be at least 1; --customers, --images and --orders not negative."
+            )
         if Product.objects.exists():
             message = "The catalog already has products; sample data left as it is."
             if opts["if_empty"]:

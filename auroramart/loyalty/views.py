@@ -1,0 +1,117 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from auroramart.accounts.decorators import customer_required
+from auroramart.cart.selectors import cart_summary
+from auroramart.cart.storage import DbCart
+from auroramart.cart.views import render_cart_body
+
+from . import selectors, services
+from .models import LoyaltyReward
+from .services import LoyaltyError
+
+
+@customer_required
+def dashboard(request):
+    account = services.account_for(request.user)
+    page = Paginator(selectors.history(account), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "loyalty/dashboard.html",
+        {
+            "account": account,
+            "progress": selectors.progress(account),
+            "rewards": selectors.available_rewards(account),
+            "page": page,
+            "title": "Loyalty points",
+            "tab": "loyalty",
+        },
+    )
+
+
+def _answer(request, *, error: str = "", message: str = ""):
+    """htmx: the cart, re-rendered in place; a browser form: back to the page; otherwise JSON."""
+    status = 400 if error else 200
+    if request.headers.get("HX-Request"):
+        return render_cart_body(request, error=error, status=status)
+    if "text/html" in request.headers.get("Accept", ""):
+        if error:
+            messages.error(request, error)
+        elif message:
+            messages.success(request, message)
+        target = request.POST.get("next", "")
+        return redirect(target if target.startswith("/") and not target.startswith("//") else "cart:detail")
+    summary = cart_summary(DbCart(request.user), user=request.user)
+    account = services.account_for(request.user)
+    return JsonResponse(
+        {
+            "ok": not error,
+            "message": error or message,
+            "balance": account.balance,
+            "points_applied": summary.points,
+            "points_discount": str(summary.points_discount),
+            "reward": summary.reward.name if summary.reward else None,
+            "reward_discount": str(summary.reward_discount),
+            "total": str(summary.total),
+        },
+        status=status,
+    )
+
+
+@customer_required
+@require_POST
+def apply_points(request):
+    try:
+        points = services.check_points(request.user, request.POST.get("points"))
+    except LoyaltyError as exc:
+        return _answer(request, error=str(exc))
+    cart = DbCart(request.user)
+    cart.set_discount({"kind": "points", "points": points, "reward_id": None})
+    summary = cart_summary(cart, user=request.user)
+    if summary.points < points:
+        cart.set_discount({"kind": "points", "points": summary.points, "reward_id": None})
+        return _answer(request, message=f"{summary.points} points applied: that covers the whole order.")
+    return _answer(request, message=f"{points} points applied (S${points // 100}.00 off).")
+
+
+@customer_required
+@require_POST
+def apply_reward(request, reward_id):
+    reward = LoyaltyReward.objects.filter(pk=reward_id).first()
+    if reward is None:
+        return _answer(request, error="That reward does not exist.")
+    try:
+        services.check_reward(request.user, reward)
+    except LoyaltyError as exc:
+        return _answer(request, error=str(exc))
+    DbCart(request.user).set_discount({"kind": "reward", "points": 0, "reward_id": reward.pk})
+    return _answer(request, message=f"Reward “{reward.name}” applied.")
+
+
+@customer_required
+@require_POST
+def remove(request):
+    DbCart(request.user).set_discount(None)
+    return _answer(request, message="Loyalty discount removed.")
+
+
+def cart_box(request, summary) -> str:
+    """The loyalty box in the cart's summary (a cart summary extra)."""
+    user = request.user
+    if not (user.is_authenticated and not user.is_staff):
+        return ""
+    account = services.account_for(user)
+    return render_to_string(
+        "loyalty/_cart_box.html",
+        {
+            "account": account,
+            "summary": summary,
+            "rewards": selectors.available_rewards(account),
+            "request": request,
+        },
+        request=request,
+    )

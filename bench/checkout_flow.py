@@ -1,0 +1,150 @@
+"""The checkout as a flow under load: customers sign in, add to the cart, open
+the checkout and place orders with the test card, all at once. Part of
+`make bench` (bench/run.py); reports orders per second, errors, and whether any
+unit was sold twice."""
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+HOT_STOCK = 25
+
+SETUP = """
+import json
+from auroramart.catalog.models import Product
+from auroramart.inventory.services import adjust_stock
+products = list(Product.objects.filter(is_active=True, stock_quantity__gte=200).order_by("pk")[:21])
+hot = products[0]
+adjust_stock(product=hot, quantity=HOT_STOCK - hot.stock_quantity, reason="bench: a scarce product")
+print(json.dumps({"hot": hot.pk, "others": [p.pk for p in products[1:]]}))
+""".replace("HOT_STOCK", str(HOT_STOCK))
+
+CHECK = """
+import json
+from django.db.models import Sum
+from auroramart.catalog.models import Product
+from auroramart.inventory.selectors import ledger_mismatches
+from auroramart.orders.models import OrderItem
+hot = HOT_ID
+sold = OrderItem.objects.filter(product_id=hot, order__status="paid", order__idempotency_key__startswith="bench-").aggregate(n=Sum("quantity"))["n"] or 0
+print(json.dumps({"hot_sold": sold, "hot_stock": Product.objects.get(pk=hot).stock_quantity,
+                  "negative_stock": Product.objects.filter(stock_quantity__lt=0).count(),
+                  "ledger_mismatches": len(ledger_mismatches())}))
+"""
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+KEY = re.compile(r'name="idempotency_key" value="([0-9a-f]+)"')
+TOTAL = re.compile(r'name="expected_total" value="([0-9.]+)"')
+ADDRESS = re.compile(r'name="address" value="(\d+)"[^>]*checked')
+
+
+def shell(env, code: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def customer_loop(base: str, email: str, setup: dict, deadline: float, stats: dict, index: int):
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        async with session.get(f"{base}/login/") as r:
+            token = TOKEN.search(await r.text()).group(1)
+        async with session.post(
+            f"{base}/login/",
+            data={"username": email, "password": "auroramart-demo", "csrfmiddlewaretoken": token},
+            allow_redirects=False,
+        ) as r:
+            if r.status != 302:
+                stats["errors"] += 1
+                return
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            started = time.perf_counter()
+            product = setup["hot"] if n % 3 == 0 else setup["others"][(index + n) % len(setup["others"])]
+            csrf = {c.key: c.value for c in jar}["csrftoken"]
+            headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
+            async with session.post(
+                f"{base}/checkout/cart/add/", data={"product_id": product, "quantity": 1}, headers=headers
+            ) as r:
+                text = await r.text()
+                if r.status != 200:
+                    stats["errors"] += 1
+                    continue
+                if "out of stock" in text or "left in stock" in text:
+                    stats["refused"] += 1
+                    continue
+            async with session.get(f"{base}/checkout/checkout/") as r:
+                page = await r.text()
+                if r.status != 200:
+                    stats["errors"] += 1
+                    continue
+            form = {
+                "csrfmiddlewaretoken": TOKEN.search(page).group(1),
+                "idempotency_key": "bench-" + KEY.search(page).group(1)[:40],
+                "expected_total": TOTAL.search(page).group(1),
+                "address": ADDRESS.search(page).group(1),
+                "shipping_method": "standard",
+                "card_name": "Bench Customer",
+                "card_number": "4242424242424242",
+                "card_expiry": "12/39",
+                "card_cvc": "123",
+            }
+            async with session.post(f"{base}/checkout/checkout/", data=form, allow_redirects=False) as r:
+                body = await r.text()
+                if r.status == 302:
+                    stats["orders"] += 1
+                    stats["latencies"].append((time.perf_counter() - started) * 1000)
+                elif r.status == 400 and ("out of stock" in body.lower() or "left" in body):
+                    stats["refused"] += 1
+                    # empty the cart so the next round starts clean
+                    async with session.post(f"{base}/checkout/cart/remove/{setup['hot']}/", headers=headers):
+                        pass
+                else:
+                    stats["errors"] += 1
+
+
+async def drive_flow(base: str, emails: list[str], setup: dict, seconds: float) -> dict:
+    stats = {"orders": 0, "refused": 0, "errors": 0, "latencies": []}
+    deadline = time.perf_counter() + seconds
+    began = time.perf_counter()
+    await asyncio.gather(*(customer_loop(base, e, setup, deadline, stats, i) for i, e in enumerate(emails)))
+    elapsed = time.perf_counter() - began
+    latencies = sorted(stats.pop("latencies"))
+
+    def pct(p):
+        return (
+            round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1) if latencies else None
+        )
+
+    return {
+        **stats,
+        "seconds": round(elapsed, 1),
+        "orders_per_second": round(stats["orders"] / elapsed, 2),
+        "flow_p50_ms": pct(50),
+        "flow_p95_ms": pct(95),
+    }
+
+
+def run(env: dict, port: int, customers: int, seconds: float) -> dict:
+    setup = shell(env, SETUP)
+    emails = [f"customer{i:03d}@example.test" for i in range(1, customers + 1)]
+    result = asyncio.run(drive_flow(f"http://127.0.0.1:{port}", emails, setup, seconds))
+    check = shell(env, CHECK.replace("HOT_ID", str(setup["hot"])))
+    result.update(check)
+    result["oversold_units"] = max(0, check["hot_sold"] - HOT_STOCK) + check["negative_stock"]
+    result["hot_product_stock_at_start"] = HOT_STOCK
+    return result
