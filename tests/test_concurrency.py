@@ -137,3 +137,34 @@ def test_a_coupon_with_one_use_left_is_used_once():
     assert len(placed) == 1
     assert all("used up" in str(r) for r in results if isinstance(r, Exception))
     assert Coupon.objects.get(code="LAST").times_used == 1
+
+
+def test_two_orders_racing_for_the_same_points_cannot_both_spend_them():
+    from auroramart.loyalty import services as loyalty
+    from auroramart.loyalty.models import LoyaltyAccount
+
+    product = ProductFactory(name="Gift", price=Decimal("20.00"), stock_quantity=100)
+    user = CustomerFactory()
+    loyalty.open_account(user)  # 100 welcome points
+    loyalty.adjust(user=user, points=400, actor=None, reason="test")  # 500 in all
+    DbCart(user).set_item(product.pk, 1, product.price)
+    DbCart(user).set_discount({"kind": "points", "points": 500, "reward_id": None})
+
+    def spend(key):
+        return lambda: place_order(
+            user=user,
+            cart=DbCart(user),
+            idempotency_key=key,
+            address=ADDRESS,
+            shipping_method="standard",
+            card=CARD,
+        )
+
+    results = race([spend("a"), spend("b"), spend("c"), spend("d")])
+    placed = [r for r in results if not isinstance(r, Exception)]
+    assert len({p.order.pk for p in placed}) == len(placed)
+    spent = sum(p.order.points_redeemed for p in placed)
+    assert spent == 500  # one order got the points; the others paid without them or were refused
+    account = LoyaltyAccount.objects.get(user=user)
+    assert account.balance >= 0
+    assert account.balance == sum(account.transactions.values_list("points", flat=True))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from auroramart.accounts.models import Notification, User
 from auroramart.accounts.services import notify
 
+from .defaults import ensure_tiers
 from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
 
 K = LoyaltyTransaction.Kind
@@ -33,11 +34,15 @@ class LoyaltyError(Exception):
 
 
 def base_tier() -> LoyaltyTier:
-    return LoyaltyTier.objects.order_by("threshold").first()
+    tier = LoyaltyTier.objects.order_by("threshold").first()
+    if tier is None:  # the tiers were never set up (or were removed): restore the defaults
+        ensure_tiers(LoyaltyTier)
+        tier = LoyaltyTier.objects.order_by("threshold").first()
+    return tier
 
 
 def tier_for(qualifying: int, tiers: list[LoyaltyTier] | None = None) -> LoyaltyTier:
-    tiers = tiers if tiers is not None else list(LoyaltyTier.objects.order_by("threshold"))
+    tiers = tiers if tiers is not None else list(LoyaltyTier.objects.order_by("threshold")) or [base_tier()]
     chosen = tiers[0]
     for tier in tiers:
         if qualifying >= tier.threshold:
@@ -104,6 +109,7 @@ def _retier(account: LoyaltyAccount) -> None:
 # --- earning -------------------------------------------------------------------------
 
 
+@transaction.atomic
 def open_account(user) -> LoyaltyAccount:
     """Registration step: every customer gets an account and the sign-up bonus."""
     account = _locked(user)

@@ -1,26 +1,14 @@
 """The five tiers, and a loyalty account for every customer who registered before the program."""
 
-from decimal import Decimal
-
 from django.db import migrations
 
-TIERS = [
-    ("Bronze", 0, Decimal("1.00"), "Earn 1 point per S$1. Birthday treat.", "neutral"),
-    ("Silver", 1000, Decimal("1.10"), "Earn 10% more points. Early access to sales.", "info"),
-    ("Gold", 3000, Decimal("1.25"), "Earn 25% more points. Free express upgrade twice a year.", "warning"),
-    ("Platinum", 7500, Decimal("1.50"), "Earn 50% more points. Priority support.", "secondary"),
-    ("Diamond", 15000, Decimal("2.00"), "Double points. Dedicated concierge and exclusive events.", "primary"),
-]
-
+from auroramart.loyalty.defaults import ensure_tiers
 
 def forwards(apps, schema_editor):
     Tier = apps.get_model("loyalty", "LoyaltyTier")
     Account = apps.get_model("loyalty", "LoyaltyAccount")
     User = apps.get_model("accounts", "User")
-    for name, threshold, multiplier, perks, colour in TIERS:
-        Tier.objects.update_or_create(
-            name=name, defaults={"threshold": threshold, "multiplier": multiplier, "perks": perks, "colour": colour}
-        )
+    ensure_tiers(Tier)
     bronze = Tier.objects.get(name="Bronze")
     with_account = Account.objects.values_list("user_id", flat=True)
     missing = User.objects.filter(is_staff=False).exclude(pk__in=with_account).values_list("pk", flat=True)

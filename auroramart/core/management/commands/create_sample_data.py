@@ -5,6 +5,7 @@ from tqdm import tqdm
 from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers, generate_wishlists
 from auroramart.catalog.models import Product
 from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
+from auroramart.loyalty.sample_data import generate_loyalty
 from auroramart.orders.sample_data import generate_orders
 
 
@@ -52,14 +53,17 @@ class Command(BaseCommand):
             progress=progress,
         )
         wishlist_items = generate_wishlists(seed=opts["seed"], customers=customers)
+        self._demo_accounts()  # before the orders, so the demo customer has a history too
         orders = generate_orders(seed=opts["seed"], count=opts["orders"], progress=progress)
+        loyalty = generate_loyalty()
         self._demo_accounts()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop ready: {stats.products} products in {stats.categories} categories "
                 f"and {stats.subcategories} subcategories, {stats.brands} brands, "
                 f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers "
-                f"with {wishlist_items} wishlist items, {orders['orders']} orders with {orders['lines']} lines."
+                f"with {wishlist_items} wishlist items, {orders['orders']} orders with {orders['lines']} lines, "
+                f"{loyalty['transactions']} loyalty transactions."
             )
         )
 
