@@ -6,7 +6,7 @@ from django.conf import settings
 from auroramart.core.forms import StyledFormMixin
 
 from .models import Brand, Category, ProductReview, Subcategory
-from .selectors import SORT_LABELS, ProductFilters
+from .selectors import SEARCH_SORT_LABELS, SORT_LABELS, ProductFilters
 
 
 class ProductFilterForm(forms.Form):
@@ -35,7 +35,7 @@ class ProductFilterForm(forms.Form):
         label="Rating",
     )
     in_stock = forms.BooleanField(required=False, label="In stock only")
-    sort = forms.ChoiceField(required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(required=False, choices=list({**SEARCH_SORT_LABELS, **SORT_LABELS}.items()))
     per_page = forms.TypedChoiceField(
         required=False,
         coerce=int,
@@ -44,10 +44,11 @@ class ProductFilterForm(forms.Form):
         label="Per page",
     )
 
-    def __init__(self, *args, fixed_category=None, fixed_subcategory=None, **kwargs):
+    def __init__(self, *args, fixed_category=None, fixed_subcategory=None, default_sort="featured", **kwargs):
         super().__init__(*args, **kwargs)
         self.fixed_category = fixed_category
         self.fixed_subcategory = fixed_subcategory
+        self.default_sort = default_sort
 
     def clean(self):
         cleaned = super().clean()
@@ -77,7 +78,7 @@ class ProductFilterForm(forms.Form):
             max_price=data.get("max_price"),
             min_rating=data.get("min_rating"),
             in_stock=bool(data.get("in_stock")),
-            sort=data.get("sort") or "featured",
+            sort=data.get("sort") or self.default_sort,
         )
 
     @property

@@ -14,6 +14,7 @@ from .models import Brand, Category, Product, ProductImage, ProductReview, Subca
 MENU_CACHE_SECONDS = 600
 
 SORTS = {
+    "relevance": ("-score", "pk"),  # search results only
     "featured": ("-is_featured", "-sold_count", "pk"),
     "name": ("name", "pk"),
     "price_asc": ("price", "pk"),
@@ -22,6 +23,7 @@ SORTS = {
     "newest": ("-created_at", "-pk"),
     "best_selling": ("-sold_count", "pk"),
 }
+SEARCH_SORT_LABELS = {"relevance": "Best match"}
 SORT_LABELS = {
     "featured": "Featured",
     "name": "Name (A–Z)",
@@ -107,7 +109,10 @@ def filter_products(filters: ProductFilters, base: QuerySet | None = None) -> Qu
         queryset = queryset.filter(rating__gte=filters.min_rating)
     if filters.in_stock:
         queryset = queryset.filter(stock_quantity__gt=0)
-    return _with_card_data(queryset.order_by(*SORTS.get(filters.sort, SORTS["featured"])))
+    sort = filters.sort
+    if sort == "relevance" and base is None:
+        sort = "featured"  # relevance needs a search score
+    return _with_card_data(queryset.order_by(*SORTS.get(sort, SORTS["featured"])))
 
 
 def brands_for(filters: ProductFilters) -> QuerySet:

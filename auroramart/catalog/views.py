@@ -11,12 +11,13 @@ from django.views.decorators.http import require_http_methods
 from auroramart.accounts.decorators import customer_required, is_customer
 from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.core.pagination import paginate
+from auroramart.search.services import record_view
 
 from . import selectors, services
 from .cache import cached_page_part
 from .forms import ProductFilterForm, ReviewForm
 from .models import Category, Product, ProductReview, Subcategory
-from .selectors import SORT_LABELS
+from .selectors import SEARCH_SORT_LABELS, SORT_LABELS
 
 BUY_BOX_MARKER = "<!--buy-box-->"
 
@@ -31,6 +32,9 @@ def render_product_list(
     base=None,
     extra=None,
     cache_prefix="plp",
+    default_sort="featured",
+    build_extra=None,
+    after=None,
 ):
     """The catalog list page; search reuses it with its own `base` queryset.
 
@@ -39,7 +43,9 @@ def render_product_list(
     """
 
     def build():
-        form = ProductFilterForm(request.GET, fixed_category=category, fixed_subcategory=subcategory)
+        form = ProductFilterForm(
+            request.GET, fixed_category=category, fixed_subcategory=subcategory, default_sort=default_sort
+        )
         form.is_valid()  # errors are shown beside the fields; valid filters still apply
         filters = form.to_filters()
         page = paginate(
@@ -53,11 +59,13 @@ def render_product_list(
             "page": page,
             "products": page.object_list,
             "brands": selectors.brands_for(filters),
-            "sort_labels": SORT_LABELS,
+            "sort_labels": {**SEARCH_SORT_LABELS, **SORT_LABELS} if base is not None else SORT_LABELS,
             "category": category,
             "subcategory": subcategory,
             "breadcrumbs": breadcrumbs,
         }
+        if build_extra is not None:
+            context.update(build_extra(page))
         return {
             "body": render_to_string("catalog/_product_list_body.html", context, request=request),
             "count": page.paginator.count,
@@ -65,6 +73,8 @@ def render_product_list(
         }
 
     part = cached_page_part(request, cache_prefix, build)
+    if after is not None:
+        after(part)
     return render(
         request,
         "catalog/product_list.html",
@@ -157,6 +167,7 @@ def product_detail(request, slug):
     if product is None:
         raise Http404("No such product.")
     product.slug, product.name = slug, part["name"]
+    record_view(request, product.pk, source=request.GET.get("src", "")[:40])
     user = request.user
     buy_box = render_to_string(
         "catalog/_buy_box.html",

@@ -1,37 +1,38 @@
-"""Product search. A portable matcher that works on every database; see issue
-"Search that finds what people mean" for the ranked PostgreSQL backend."""
+from auroramart.catalog.models import Brand
+from auroramart.catalog.selectors import category_menu
 
-import re
+from .backends import search_products
+from .models import SearchSuggestion
 
-from django.db.models import Q, QuerySet
-
-from auroramart.catalog.selectors import active_products
-
-MAX_QUERY_LENGTH = 200
-_WORD = re.compile(r"[\w&-]+", re.UNICODE)
+SUGGESTED_PRODUCTS = 5
 
 
-def normalise_query(raw: str | None) -> str:
-    return " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
+def suggestions(query: str) -> dict:
+    """What the search box offers as you type: products, categories, brands, popular searches."""
+    q = query.lower()
+    products = list(
+        search_products(query)
+        .select_related("brand")
+        .only("name", "slug", "sku", "brand__name")
+        .order_by("-score", "pk")[:SUGGESTED_PRODUCTS]
+    )
+    categories = []
+    for cat in category_menu():
+        if q in cat["name"].lower():
+            categories.append({"name": cat["name"], "url": cat["url"]})
+        categories += [
+            {"name": f"{sub['name']} in {cat['name']}", "url": sub["url"]}
+            for sub in cat["subcategories"]
+            if q in sub["name"].lower()
+        ]
+    brands = list(Brand.objects.filter(name__icontains=query).order_by("name").values("name", "slug")[:4])
+    popular = list(
+        SearchSuggestion.objects.filter(is_active=True, phrase__icontains=query).values_list(
+            "phrase", flat=True
+        )[:5]
+    )
+    return {"products": products, "categories": categories[:5], "brands": brands, "popular": popular}
 
 
-def query_terms(query: str) -> list[str]:
-    return [t for t in _WORD.findall(query.lower()) if t.strip("-&")][:10]
-
-
-def search_products(query: str) -> QuerySet:
-    """Products where every word appears in the name, SKU, brand, category or description."""
-    terms = query_terms(query)
-    queryset = active_products()
-    if not terms:
-        return queryset.none()
-    for term in terms:
-        queryset = queryset.filter(
-            Q(name__icontains=term)
-            | Q(sku__istartswith=term)
-            | Q(brand__name__icontains=term)
-            | Q(category__name__icontains=term)
-            | Q(subcategory__name__icontains=term)
-            | Q(description__icontains=term)
-        )
-    return queryset
+def popular_searches(limit: int = 6) -> list[str]:
+    return list(SearchSuggestion.objects.filter(is_active=True).values_list("phrase", flat=True)[:limit])

@@ -4,4 +4,8 @@ from . import views
 
 app_name = "search"
 
-urlpatterns = [path("search/", views.results, name="results")]
+urlpatterns = [
+    path("search/", views.results, name="results"),
+    path("search/suggest/", views.suggest, name="suggest"),
+    path("search/history/clear/", views.clear_history, name="clear_history"),
+]

@@ -1,15 +1,61 @@
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from auroramart.catalog.selectors import home_sections
 from auroramart.catalog.views import render_product_list
 
-from .selectors import normalise_query, search_products
+from . import services
+from .backends import did_you_mean, normalise_query, query_terms, search_products
+from .selectors import popular_searches, suggestions
 
 
 def results(request):
     query = normalise_query(request.GET.get("q"))
-    title = f"Results for “{query}”" if query else "Search"
+    has_terms = bool(query_terms(query))
+
+    def zero_result_help(page):
+        # A misspelt word is corrected by the search itself; say so, and offer the corrected query.
+        extra = {"did_you_mean": did_you_mean(query) if has_terms else None}
+        if not page.paginator.count:
+            extra.update(
+                popular_products=home_sections(limit=4)["best_sellers"], popular_searches=popular_searches()
+            )
+        return extra
+
+    def log(part):
+        if has_terms and request.GET.get("page") in (None, "", "1"):
+            services.remember(request, query)
+            services.log_query(request, request.GET.get("q", "")[:200], query.lower(), part["count"])
+
     return render_product_list(
         request,
-        title=title,
+        title=f"Results for “{query}”" if has_terms else "Search",
         base=search_products(query),
         breadcrumbs=[("Search", None)],
         extra={"query": query},
+        cache_prefix="search",
+        default_sort="relevance",
+        build_extra=zero_result_help,
+        after=log,
     )
+
+
+def suggest(request):
+    """The dropdown under the search box, as you type (htmx, debounced)."""
+    query = normalise_query(request.GET.get("q"))
+    context = {"query": query}
+    if query_terms(query) and len(query) >= 2:
+        context.update(suggestions(query))
+    else:
+        context.update(history=services.history(request), popular=popular_searches())
+    return render(request, "search/_suggestions.html", context)
+
+
+@require_POST
+def clear_history(request):
+    services.clear_history(request)
+    if request.headers.get("HX-Request"):
+        return render(
+            request, "search/_suggestions.html", {"query": "", "history": [], "popular": popular_searches()}
+        )
+    return redirect(request.POST.get("next") or "/")

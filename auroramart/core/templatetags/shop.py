@@ -1,8 +1,12 @@
+import re
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from auroramart.core.money import format_money
+from auroramart.search.backends import query_terms
 
 register = template.Library()
 
@@ -37,3 +41,14 @@ def stars(rating):
         return int(round(float(rating or 0)))
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def highlight(text, query):
+    """Wrap the words of the query found in the text in <mark>, escaping everything else."""
+    terms = sorted({t for t in query_terms(query or "") if len(t) >= 2}, key=len, reverse=True)
+    escaped = escape(text)
+    if not terms:
+        return escaped
+    pattern = re.compile("(" + "|".join(re.escape(escape(t)) for t in terms) + ")", re.IGNORECASE)
+    return mark_safe(pattern.sub(r"<mark>\1</mark>", escaped))  # noqa: S308 -- escaped above

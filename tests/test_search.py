@@ -1,0 +1,299 @@
+import random
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from auroramart.catalog.models import Product
+from auroramart.search.backends import search_products
+from auroramart.search.models import ProductView, SearchHistory, SearchQueryLog, SearchSuggestion
+from auroramart.search.services import refresh_popular_suggestions
+
+from .factories import BrandFactory, CustomerFactory, ProductFactory, SubcategoryFactory
+
+pytestmark = pytest.mark.django_db
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
+
+
+def ranked(query, n=10):
+    return [p.name for p in search_products(query).order_by("-score", "pk")[:n]]
+
+
+@pytest.fixture
+def shop():
+    audio = SubcategoryFactory(name="Headphones", category__name="Electronics")
+    phones = SubcategoryFactory(name="Smartphones", category=audio.category)
+    pets = SubcategoryFactory(name="Dog", category__name="Pet Supplies")
+    sonara, voltix = BrandFactory(name="Sonara"), BrandFactory(name="Voltix")
+    return {
+        "wireless": ProductFactory(
+            name="Sonara Wireless Headphones", sku="ES-WH100", subcategory=audio, brand=sonara
+        ),
+        "studio": ProductFactory(
+            name="Studio Monitor Headphones", sku="ES-SM200", subcategory=audio, brand=voltix
+        ),
+        "phone": ProductFactory(
+            name="Voltix Smartphone",
+            sku="ES-PH300",
+            subcategory=phones,
+            brand=voltix,
+            description="Pairs with any wireless headphones.",
+        ),
+        "leash": ProductFactory(
+            name="Reflective Dog Leash", sku="PS-DL400", subcategory=pets, brand=BrandFactory(name="PawJoy")
+        ),
+        "hidden": ProductFactory(
+            name="Sonara Wireless Headphones Old",
+            sku="ES-OLD1",
+            subcategory=audio,
+            brand=sonara,
+            is_active=False,
+        ),
+    }
+
+
+def test_name_matches_rank_above_brand_category_and_description(shop):
+    results = ranked("headphones")
+    assert results[:2] == ["Sonara Wireless Headphones", "Studio Monitor Headphones"] or results[:2] == [
+        "Studio Monitor Headphones",
+        "Sonara Wireless Headphones",
+    ]
+    assert results.index("Voltix Smartphone") > 1  # only its description mentions headphones
+    assert "Sonara Wireless Headphones Old" not in results  # inactive products never show
+    assert ranked("voltix")[0] == "Voltix Smartphone"  # brand in the name beats brand alone
+
+
+def test_exact_name_first_then_prefix(shop):
+    assert ranked("Sonara Wireless Headphones")[0] == "Sonara Wireless Headphones"
+    assert ranked("studio monitor")[0] == "Studio Monitor Headphones"
+
+
+@pytest.mark.parametrize(
+    "query,first",
+    [
+        ("hedphones", "Sonara Wireless Headphones"),
+        ("wirel", "Sonara Wireless Headphones"),
+        ("smartfone", "Voltix Smartphone"),
+        ("leesh", "Reflective Dog Leash"),
+    ],
+)
+def test_typos_and_partial_words_still_find_the_product(shop, query, first):
+    assert first in ranked(query)[:2]
+
+
+@pytest.mark.parametrize("query", ["ES-PH300", "es-ph3", "ES-PH", "PS-DL"])
+def test_sku_and_its_prefix_find_the_product(shop, query):
+    expected = "Voltix Smartphone" if query.upper().startswith("ES") else "Reflective Dog Leash"
+    assert ranked(query)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "a" * 300,
+        "!!!???",
+        "%%%",
+        "'; DROP TABLE catalog_product; --",
+        "<script>alert(1)</script>",
+        "☃️✨",
+    ],
+)
+def test_bad_queries_get_a_normal_page(client, shop, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert Product.objects.count() == 5
+
+
+def test_results_page_filters_sorts_paginates_and_highlights(client, shop):
+    response = client.get("/search/", {"q": "headphones", "brand": "voltix"})
+    names = [p.name for p in response.context["products"]]
+    assert names[0] == "Studio Monitor Headphones" and "Sonara Wireless Headphones" not in names
+    body = response.content.decode()
+    assert "<mark>Headphones</mark>" in body
+    assert 'name="q" value="headphones"' in body  # the filters keep the query
+    by_price = client.get("/search/", {"q": "headphones", "sort": "price_desc"})
+    assert by_price.context["filters"].sort == "price_desc"
+
+
+def test_zero_results_offer_popular_products_and_are_logged_for_staff(client, shop):
+    body = client.get("/search/", {"q": "xylophone quartz"}).content.decode()
+    assert "Nothing matches “xylophone quartz”" in body
+    assert "Popular right now" in body
+    log = SearchQueryLog.objects.get()
+    assert (log.query, log.results) == ("xylophone quartz", 0)
+
+
+def test_a_misspelling_gets_a_did_you_mean(client, shop):
+    body = client.get("/search/", {"q": "voltix smartphonez"}).content.decode()
+    assert (
+        'Did you mean <a class="link link-primary font-semibold" href="?q=voltix%20smartphone">voltix smartphone</a>'
+        in body
+    )
+    assert "Voltix Smartphone" in body  # and the search found it anyway
+
+
+def test_search_history_for_guests_and_customers_and_clearing(client, shop):
+    client.get("/search/", {"q": "leash"})
+    client.get("/search/", {"q": "headphones"})
+    suggest = client.get("/search/suggest/", {"q": ""}).content.decode()
+    assert suggest.index("headphones") < suggest.index("leash")  # most recent first
+    client.post("/search/history/clear/")
+    assert "Your recent searches" not in client.get("/search/suggest/", {"q": ""}).content.decode()
+    customer = CustomerFactory()
+    client.force_login(customer)
+    client.get("/search/", {"q": "voltix"})
+    client.get("/search/", {"q": "Voltix"})  # the same search is kept once
+    assert list(SearchHistory.objects.filter(user=customer).values_list("query", flat=True)) == ["Voltix"]
+
+
+def test_suggestions_as_you_type(client, shop):
+    SearchSuggestion.objects.create(phrase="headphones for running", is_curated=True, weight=5)
+    body = client.get("/search/suggest/", {"q": "head"}).content.decode()
+    assert "Sonara Wireless <mark>Head</mark>phones" in body
+    assert "<mark>Head</mark>phones in Electronics" in body  # the subcategory
+    assert "<mark>head</mark>phones for running" in body  # a popular search
+    assert "Voltix" in client.get("/search/suggest/", {"q": "volt"}).content.decode()  # a brand
+
+
+def test_popular_suggestions_come_from_searches_that_find_something(client, shop):
+    for q in ["leash", "leash", "leash", "zzzz"]:
+        client.get("/search/", {"q": q})
+    refresh_popular_suggestions()
+    assert list(SearchSuggestion.objects.values_list("phrase", "weight")) == [("leash", 3)]
+
+
+def test_product_views_are_recorded_once_per_visitor_and_bots_are_ignored(client, shop):
+    url = shop["phone"].get_absolute_url()
+    client.get(url, HTTP_USER_AGENT=BROWSER)
+    client.get(url, HTTP_USER_AGENT=BROWSER)
+    client.get(url, HTTP_USER_AGENT="Googlebot/2.1 (+http://www.google.com/bot.html)")
+    client.get(url)  # no user agent at all
+    assert ProductView.objects.filter(product=shop["phone"]).count() == 1
+    client.get(f"{shop['leash'].get_absolute_url()}?src=search", HTTP_USER_AGENT=BROWSER)
+    assert ProductView.objects.get(product=shop["leash"]).source == "search"
+
+
+def test_search_page_query_count_is_fixed(client, shop):
+    from auroramart.catalog.cache import bump_catalog_version
+
+    def count(params):
+        bump_catalog_version()  # measure the uncached page
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/search/", params)
+        return len(ctx.captured_queries)
+
+    small = count({"q": "headphones"})
+    for i in range(30):
+        ProductFactory(
+            name=f"Extra Headphones {i}", subcategory=shop["wireless"].subcategory, price=Decimal("9.99")
+        )
+    assert count({"q": "headphones"}) == small <= 16
+
+
+def test_suggestion_query_count_is_fixed(client, shop):
+    client.get("/search/suggest/", {"q": "head"})  # warm the menu
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/search/suggest/", {"q": "head"})
+    small = len(ctx.captured_queries)
+    for i in range(20):
+        ProductFactory(name=f"More Headphones {i}", subcategory=shop["wireless"].subcategory)
+    client.get("/search/suggest/", {"q": "head"})
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/search/suggest/", {"q": "head"})
+    assert len(ctx.captured_queries) == small <= 4
+
+
+# --- relevance on the demo catalog -----------------------------------------------------
+
+
+def _typo(word: str) -> str:
+    i = len(word) // 2
+    return word[:i] + word[i + 1 :]
+
+
+def relevance_cases():
+    """At least 40 queries with what must come first, drawn from the demo catalog by fixed rules."""
+    rng = random.Random(0)
+    products = list(Product.objects.select_related("brand", "subcategory").order_by("sku"))
+    names = [p.name for p in products]
+    unique = [p for p in products if names.count(p.name) == 1 and " — " not in p.name]
+    cases = []
+    for p in rng.sample(unique, 8):  # exact names
+        cases.append((p.name, lambda r, p=p: r.pk == p.pk, "exact name"))
+    for p in rng.sample(products, 6):  # SKU prefixes long enough to be unique
+        prefix = p.sku[:9]
+        cases.append((prefix, lambda r, p=p: r.pk == p.pk, "SKU prefix"))
+    nouns = []
+    for p in products:
+        words = [w for w in re.findall(r"[A-Za-z]+", p.name[len(p.brand.name) :]) if len(w) >= 7]
+        if words:
+            nouns.append((p, words[0]))
+    for p, word in rng.sample(nouns, 8):  # brand + misspelt word
+        typo = _typo(word)
+        cases.append(
+            (
+                f"{p.brand.name} {typo}",
+                lambda r, p=p, word=word: r.brand_id == p.brand_id and word.lower() in r.name.lower(),
+                "typo",
+            )
+        )
+    for p, word in rng.sample(nouns, 6):  # brand + partial word
+        cases.append(
+            (
+                f"{p.brand.name} {word[:5]}",
+                lambda r, p=p, word=word: r.brand_id == p.brand_id and word.lower() in r.name.lower(),
+                "partial",
+            )
+        )
+    for brand in sorted({p.brand.name for p in products})[::12]:  # brand alone
+        cases.append((brand, lambda r, brand=brand: r.brand.name == brand, "brand"))
+    for sub in ["Headphones", "Cookware", "Fiction", "Dog", "Skincare"]:  # category words
+        cases.append((sub.lower(), lambda r, sub=sub: r.subcategory.name == sub, "category word"))
+    for p, _word in rng.sample(nouns, 4):  # multi-word: the words of the name without the brand
+        rest = p.name[len(p.brand.name) + 1 :].split(" — ")[0]
+        cases.append((rest, lambda r, rest=rest: rest.lower() in r.name.lower(), "multi-word"))
+    return cases
+
+
+def test_relevance_on_the_demo_catalog(capsys):
+    call_command(
+        "create_sample_data",
+        "--products",
+        "500",
+        "--customers",
+        "10",
+        "--orders",
+        "0",
+        "--images",
+        "0",
+        "--no-progress",
+    )
+    cases = relevance_cases()
+    assert len(cases) >= 40
+    hits, reciprocal, misses = 0, 0.0, []
+    for query, good, kind in cases:
+        results = list(
+            search_products(query).select_related("brand", "subcategory").order_by("-score", "pk")[:10]
+        )
+        rank = next((i + 1 for i, r in enumerate(results) if good(r)), None)
+        hits += rank == 1
+        reciprocal += 1 / rank if rank else 0
+        if rank != 1:
+            misses.append((kind, query, rank, [r.name for r in results[:3]]))
+    precision, mrr = hits / len(cases), reciprocal / len(cases)
+    with capsys.disabled():
+        print(
+            f"\nsearch relevance on {connection.vendor}: {len(cases)} queries, precision@1 {precision:.3f}, MRR@10 {mrr:.3f}"
+        )
+        for miss in misses:
+            print("   not first:", miss)
+    if connection.vendor == "postgresql":
+        assert precision >= 0.9 and mrr >= 0.9
+    else:
+        assert precision >= 0.8 and mrr >= 0.85
