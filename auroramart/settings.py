@@ -149,6 +149,19 @@ CELERY_TIMEZONE = "Asia/Singapore"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "max_retries": 2}
+# Every periodic job is also a management command (see README).
+CELERY_BEAT_SCHEDULE = {
+    "expire-loyalty-points": {"task": "auroramart.loyalty.tasks.expire_points_task", "schedule": 24 * 3600},
+    "resolve-pending-orders": {
+        "task": "auroramart.orders.tasks.resolve_pending_orders_task",
+        "schedule": 300,
+    },
+    "retry-unsent-emails": {"task": "auroramart.core.tasks.retry_unsent_emails", "schedule": 120},
+    "refresh-search-suggestions": {
+        "task": "auroramart.search.tasks.refresh_suggestions_task",
+        "schedule": 24 * 3600,
+    },
+}
 
 # --- auth ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

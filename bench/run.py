@@ -255,6 +255,8 @@ def pages(env) -> dict[str, str]:
         "list /item/": "/item/",
         "filtered list": f"/item/?{filtered}",
         "product detail": f"/item/{slug}/",
+        "search results": "/search/?q=wireless+headphones",
+        "search suggestions": "/search/suggest/?q=head",
     }
 
 

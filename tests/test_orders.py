@@ -171,3 +171,28 @@ def test_order_history_on_the_profile_menu(client, customer, lamp):
     buy(customer, lamp)
     body = client.get("/profile/").content.decode()
     assert 'href="/orders/"' in body
+
+
+def test_wishlist_move_to_cart_and_back_in_stock_notice(client, customer, django_capture_on_commit_callbacks):
+    from auroramart.accounts.models import WishlistItem
+    from auroramart.cart.models import CartItem
+    from auroramart.inventory.services import adjust_stock
+
+    lamp = ProductFactory(name="Desk Lamp", stock_quantity=0)
+    WishlistItem.objects.create(user=customer, product=lamp)
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust_stock(product=lamp, quantity=5, reason="Delivery from supplier")
+    assert Notification.objects.filter(user=customer, title="Desk Lamp is back in stock").exists()
+    response = client.post(f"/wishlist/move/{lamp.pk}/", follow=True)
+    assert "Desk Lamp moved to your cart." in response.content.decode()
+    assert CartItem.objects.filter(cart__user=customer, product=lamp).exists()
+    assert not WishlistItem.objects.filter(user=customer).exists()
+
+
+def test_check_stock_fails_when_stock_and_ledger_differ(lamp):
+    from django.core.management import CommandError, call_command
+
+    call_command("check_stock")
+    Product.objects.filter(pk=lamp.pk).update(stock_quantity=3)  # changed behind the ledger's back
+    with pytest.raises(CommandError, match="1 product"):
+        call_command("check_stock")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("wishlist/", views.wishlist, name="wishlist"),
     path("wishlist/add/<int:product_id>/", views.wishlist_add, name="wishlist_add"),
     path("wishlist/remove/<int:product_id>/", views.wishlist_remove, name="wishlist_remove"),
+    path("wishlist/move/<int:product_id>/", views.wishlist_move_to_cart, name="wishlist_move"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -193,6 +193,22 @@ def wishlist_remove(request, product_id):
 
 
 @customer_required
+@require_POST
+def wishlist_move_to_cart(request, product_id):
+    from auroramart.cart.services import CartError, add_item
+    from auroramart.cart.storage import DbCart
+
+    try:
+        product = add_item(DbCart(request.user), product_id=product_id, quantity=1)
+    except CartError as exc:
+        messages.error(request, str(exc))
+    else:
+        services.remove_from_wishlist(user=request.user, product_id=product.pk)
+        messages.success(request, f"{product.name} moved to your cart.")
+    return redirect("accounts:wishlist")
+
+
+@customer_required
 def notification_list(request):
     page = Paginator(selectors.notifications(request.user), 20).get_page(request.GET.get("page"))
     return render(

@@ -110,6 +110,15 @@ def apply_changes(
 
 
 def _track_low_stock(locked: dict[int, Product], totals: dict[int, int]) -> None:
+    back = [
+        pk
+        for pk, delta in totals.items()
+        if locked[pk].stock_quantity > 0 >= locked[pk].stock_quantity - delta
+    ]
+    if back:
+        from .tasks import notify_back_in_stock
+
+        transaction.on_commit(lambda: notify_back_in_stock.delay(back))
     fell, recovered = [], []
     for pk, delta in totals.items():
         product = locked[pk]

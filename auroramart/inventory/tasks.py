@@ -21,3 +21,24 @@ def email_low_stock_alert(product_ids: list[int]) -> int:
         recipient_list=settings.STAFF_EMAILS,
     )
     return len(products)
+
+
+@shared_task
+def notify_back_in_stock(product_ids: list[int]) -> int:
+    """Tell customers who wishlisted a product that it is back in stock."""
+    from auroramart.accounts.models import Notification, WishlistItem
+    from auroramart.accounts.services import notify
+
+    sent = 0
+    items = WishlistItem.objects.filter(
+        product_id__in=product_ids, product__is_active=True, user__is_active=True
+    )
+    for item in items.select_related("product", "user"):
+        notify(
+            user=item.user,
+            kind=Notification.Kind.STOCK,
+            title=f"{item.product.name} is back in stock",
+            url=item.product.get_absolute_url(),
+        )
+        sent += 1
+    return sent

@@ -89,3 +89,22 @@ def record_view(request, product_id: int, source: str = "") -> bool:
     user = request.user if request.user.is_authenticated else None
     ProductView.objects.create(product_id=product_id, user=user, visitor=visitor, source=source[:40])
     return True
+
+
+CURATED = [
+    "wireless headphones",
+    "air fryer",
+    "yoga mat",
+    "running shoes",
+    "green tea",
+    "board games",
+    "dog food",
+]
+
+
+def ensure_curated_suggestions() -> None:
+    """The demo shop's staff-curated searches."""
+    for weight, phrase in enumerate(reversed(CURATED), start=1):
+        SearchSuggestion.objects.get_or_create(
+            phrase=phrase, defaults={"is_curated": True, "weight": 100 + weight}
+        )

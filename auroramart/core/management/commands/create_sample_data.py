@@ -7,6 +7,7 @@ from auroramart.catalog.models import Product
 from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
 from auroramart.loyalty.sample_data import generate_loyalty
 from auroramart.orders.sample_data import generate_orders
+from auroramart.search.services import ensure_curated_suggestions
 
 
 class Command(BaseCommand):
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         self._demo_accounts()  # before the orders, so the demo customer has a history too
         orders = generate_orders(seed=opts["seed"], count=opts["orders"], progress=progress)
         loyalty = generate_loyalty()
+        ensure_curated_suggestions()
         self._demo_accounts()
         self.stdout.write(
             self.style.SUCCESS(
