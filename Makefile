@@ -31,6 +31,7 @@ migrate: install
 	@$(DEMO_ENV) $(PYTHON) manage.py migrate --no-input -v0
 
 demo-data: migrate
+	@$(DEMO_ENV) $(PYTHON) manage.py setup_admin > /dev/null
 	@$(DEMO_ENV) $(PYTHON) manage.py create_sample_data --if-empty
 
 run: demo-data

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "auroramart.orders",
     "auroramart.loyalty",
     "auroramart.search",
+    "auroramart.admin_panel",
     "auroramart.pages",
 ]
 
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "auroramart.admin_panel.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -95,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "auroramart.core.context_processors.shop",
+                "auroramart.admin_panel.context_processors.panel",
             ],
         },
     }
@@ -259,6 +262,8 @@ AVATAR_MAX_PIXELS = 40_000_000  # larger images are refused before they are deco
 AVATAR_SIZE = 512
 REVIEWS_AUTO_APPROVE = env_bool("REVIEWS_AUTO_APPROVE", True)
 ADMIN_PANEL_URL = "/admin-panel/"
+STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
+STAFF_ABSOLUTE_TIMEOUT = env_int("STAFF_ABSOLUTE_TIMEOUT_HOURS", 10) * 3600
 
 # --- checkout ---------------------------------------------------------------------------
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "auroramart.payments.gateway.TestGateway")

@@ -7,6 +7,7 @@ from auroramart.core.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin-panel/", include("auroramart.admin_panel.urls")),
     path("", include("auroramart.catalog.urls")),
     path("", include("auroramart.search.urls")),
     path("", include("auroramart.accounts.urls")),

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from auroramart.admin_panel.services import record_login_attempt
 from auroramart.catalog.models import Product
 
 from . import selectors, services
@@ -67,7 +68,15 @@ class CustomerLoginView(auth_views.LoginView):
         response = super().form_valid(form)  # login() rotates the session key
         for step in LOGIN_STEPS:
             step(self.request, self.request.user)
+        record_login_attempt(
+            self.request, form.cleaned_data.get("username", ""), self.request.user, success=True, area="shop"
+        )
         return response
+
+    def form_invalid(self, form):
+        email = self.request.POST.get("username", "")
+        record_login_attempt(self.request, email, None, success=False, area="shop")
+        return super().form_invalid(form)
 
 
 class CustomerLogoutView(auth_views.LogoutView):

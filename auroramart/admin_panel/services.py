@@ -1,0 +1,138 @@
+"""The admin panel's own records: the audit log, sign-in attempts, staff sessions, roles."""
+
+import datetime
+import decimal
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from auroramart.accounts.models import User
+
+from .models import AuditLog, LoginAttempt, PanelAccess, StaffSession
+from .permissions import PERMISSIONS, ROLES
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _plain(value):
+    if isinstance(value, Model):
+        return str(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(instance: Model, fields) -> dict:
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for the fields that changed."""
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+def audit(
+    request,
+    action: str,
+    obj=None,
+    *,
+    changes: dict | None = None,
+    object_type: str = "",
+    object_id="",
+    object_repr: str = "",
+) -> AuditLog:
+    actor = request.user if request.user.is_authenticated else None
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    return AuditLog.objects.create(
+        actor=actor,
+        actor_email=getattr(actor, "email", "") or "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr[:200],
+        changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
+        ip=client_ip(request),
+    )
+
+
+def record_login_attempt(request, email: str, user=None, *, success: bool, area: str) -> None:
+    LoginAttempt.objects.create(
+        email=(email or "")[:254],
+        user=user,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        success=success,
+        area=area,
+    )
+
+
+def start_staff_session(request) -> None:
+    request.session["staff_login_at"] = timezone.now().timestamp()
+    request.session["staff_seen_at"] = timezone.now().timestamp()
+    request.session.save()
+    StaffSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": request.user,
+            "ip": client_ip(request),
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+        },
+    )
+
+
+def revoke_sessions(user, *, keys: list[str] | None = None) -> int:
+    """End some or all of a staff member's sessions, wherever they are signed in."""
+    sessions = StaffSession.objects.filter(user=user)
+    if keys is not None:
+        sessions = sessions.filter(session_key__in=keys)
+    keys = list(sessions.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    sessions.delete()
+    return len(keys)
+
+
+@transaction.atomic
+def setup_roles() -> dict[str, int]:
+    """Create or update the six roles and their permissions; safe to run twice."""
+    content_type = ContentType.objects.get_for_model(PanelAccess, for_concrete_model=False)
+    permissions = {}
+    for codename, name in PERMISSIONS.items():
+        permissions[codename], _ = Permission.objects.update_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+    counts = {}
+    for role, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([permissions[c] for c in codenames])
+        counts[role] = len(codenames)
+    return counts
+
+
+def create_staff(
+    *, email: str, password: str | None, role: str, first_name: str = "", last_name: str = ""
+) -> User:
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}")
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email, password, first_name=first_name, last_name=last_name, is_staff=True
+        )
+    else:
+        user.is_staff = True
+        if password:
+            user.set_password(password)
+        user.save()
+    user.groups.set([Group.objects.get(name=role)])
+    return user

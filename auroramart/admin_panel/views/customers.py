@@ -1,0 +1,174 @@
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q, Sum
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from auroramart.accounts.models import User
+from auroramart.accounts.services import notify
+from auroramart.loyalty import services as loyalty
+from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
+from auroramart.loyalty.services import LoyaltyError
+from auroramart.orders.models import Order
+
+from ..decorators import panel_permission
+from ..filters import date_param, decimal_param
+from ..services import audit
+
+PAID = ["paid", "processing", "shipped", "delivered", "return_requested", "returned"]
+SORTS = {"newest": "-date_joined", "oldest": "date_joined", "spend": "-spend", "email": "email"}
+
+
+def _customers(params):
+    qs = (
+        User.objects.filter(is_staff=False)
+        .select_related("loyalty__tier", "profile")
+        .annotate(
+            spend=Sum("orders__total", filter=Q(orders__status__in=PAID)),
+            order_count=Count("orders", filter=Q(orders__status__in=PAID)),
+            last_order=Max("orders__placed_at"),
+        )
+    )
+    if params.get("q"):
+        q = params["q"]
+        qs = qs.filter(Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
+    if params.get("tier"):
+        qs = qs.filter(loyalty__tier__name=params["tier"])
+    if joined := date_param(params, "joined_from"):
+        qs = qs.filter(date_joined__date__gte=joined)
+    if (min_spend := decimal_param(params, "min_spend")) is not None:
+        qs = qs.filter(spend__gte=min_spend)
+    if params.get("active") in ("0", "1"):
+        qs = qs.filter(is_active=params["active"] == "1")
+    return qs.order_by(SORTS.get(params.get("sort"), "-date_joined"), "pk")
+
+
+@panel_permission("view_customers")
+def customer_list(request):
+    page = Paginator(_customers(request.GET), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "admin_panel/customers.html",
+        {"page": page, "tiers": LoyaltyTier.objects.all(), "title": "Customers", "sorts": SORTS},
+    )
+
+
+class AdjustPointsForm(forms.Form):
+    points = forms.IntegerField(error_messages={"invalid": "Enter a whole number of points."})
+    reason = forms.CharField(max_length=200)
+
+    def clean_points(self):
+        points = self.cleaned_data["points"]
+        if points == 0:
+            raise forms.ValidationError("Enter a number other than 0.")
+        return points
+
+
+@panel_permission("view_customers")
+def customer_detail(request, pk):
+    customer = get_object_or_404(User.objects.select_related("profile"), pk=pk, is_staff=False)
+    account = loyalty.account_for(customer)
+    return render(
+        request,
+        "admin_panel/customer_detail.html",
+        {
+            "customer": customer,
+            "account": account,
+            "orders": Order.objects.filter(user=customer).order_by("-placed_at")[:20],
+            "history": LoyaltyTransaction.objects.filter(account=account).select_related("actor")[:20],
+            "title": customer.get_full_name(),
+        },
+    )
+
+
+@panel_permission("adjust_points")
+@require_POST
+def adjust_points(request, pk):
+    customer = get_object_or_404(User, pk=pk, is_staff=False)
+    form = AdjustPointsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("admin_panel:customer", pk=pk)
+    before = loyalty.account_for(customer).balance
+    try:
+        tx = loyalty.adjust(
+            user=customer,
+            points=form.cleaned_data["points"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except LoyaltyError as exc:
+        messages.error(request, str(exc))
+        return redirect("admin_panel:customer", pk=pk)
+    audit(request, "adjust_points", customer, changes={"points": [before, tx.balance_after]})
+    messages.success(request, f"Points adjusted by {tx.points:+d}; balance {tx.balance_after}.")
+    return redirect("admin_panel:customer", pk=pk)
+
+
+@panel_permission("manage_customers")
+@require_POST
+def set_active(request, pk):
+    customer = get_object_or_404(User, pk=pk, is_staff=False)
+    before = customer.is_active
+    customer.is_active = request.POST.get("active") == "1"
+    customer.save(update_fields=["is_active"])
+    audit(
+        request,
+        "deactivate" if not customer.is_active else "activate",
+        customer,
+        changes={"is_active": [before, customer.is_active]},
+    )
+    messages.success(request, f"{customer.email} is {'active' if customer.is_active else 'deactivated'}.")
+    return redirect("admin_panel:customer", pk=pk)
+
+
+@panel_permission("manage_customers")
+@require_POST
+def message_customer(request, pk):
+    customer = get_object_or_404(User, pk=pk, is_staff=False)
+    title = request.POST.get("title", "").strip()[:200]
+    if not title:
+        messages.error(request, "Write a title for the message.")
+        return redirect("admin_panel:customer", pk=pk)
+    notify(user=customer, kind="account", title=title, body=request.POST.get("body", "")[:2000])
+    audit(request, "notify", customer, changes={"title": [None, title]})
+    messages.success(request, "Message sent to the customer's inbox.")
+    return redirect("admin_panel:customer", pk=pk)
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+@panel_permission("export_customers")
+def export_customers(request):
+    writer = csv.writer(Echo())
+    header = ["email", "first_name", "last_name", "joined", "active", "tier", "points", "orders", "spend"]
+
+    def rows():
+        yield writer.writerow(header)
+        for c in _customers(request.GET).iterator(chunk_size=2000):
+            account = getattr(c, "loyalty", None)
+            yield writer.writerow(
+                [
+                    c.email,
+                    c.first_name,
+                    c.last_name,
+                    c.date_joined.date().isoformat(),
+                    c.is_active,
+                    account.tier.name if account else "",
+                    account.balance if account else 0,
+                    c.order_count,
+                    c.spend or 0,
+                ]
+            )
+
+    audit(request, "export", object_type="customers", object_repr="CSV export")
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
+    return response

@@ -1,0 +1,113 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from auroramart.orders import services
+from auroramart.orders.models import Order, OrderNote, ReturnRequest
+from auroramart.orders.services import OrderActionError
+
+from ..decorators import panel_permission
+from ..filters import date_param
+from ..services import audit
+
+
+@panel_permission("view_orders")
+def order_list(request):
+    orders = (
+        Order.objects.select_related("user").annotate(item_count=Count("items")).order_by("-placed_at", "-id")
+    )
+    if request.GET.get("status"):
+        orders = orders.filter(status=request.GET["status"])
+    if request.GET.get("customer"):
+        orders = orders.filter(user__email__icontains=request.GET["customer"])
+    if request.GET.get("number"):
+        orders = orders.filter(number__icontains=request.GET["number"])
+    if start := date_param(request.GET, "from"):
+        orders = orders.filter(placed_at__date__gte=start)
+    if end := date_param(request.GET, "to"):
+        orders = orders.filter(placed_at__date__lte=end)
+    page = Paginator(orders, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "admin_panel/orders.html",
+        {"page": page, "statuses": Order.Status.choices, "title": "Orders"},
+    )
+
+
+@panel_permission("view_orders")
+def order_detail(request, number):
+    order = get_object_or_404(
+        Order.objects.select_related("user").prefetch_related(
+            "items", "status_changes__actor", "payments", "notes__author"
+        ),
+        number=number,
+    )
+    return_request = ReturnRequest.objects.filter(order=order).first()
+    return render(
+        request,
+        "admin_panel/order_detail.html",
+        {
+            "order": order,
+            "return_request": return_request,
+            "transitions": [(s, Order.Status(s).label) for s in services.allowed_transitions(order)],
+            "title": f"Order {order.number}",
+        },
+    )
+
+
+@panel_permission("manage_orders")
+@require_POST
+def order_status(request, number):
+    order = get_object_or_404(Order, number=number)
+    to_status = request.POST.get("status", "")
+    before = order.status
+    try:
+        order = services.change_status(
+            order=order, to_status=to_status, actor=request.user, note=request.POST.get("note", "")[:255]
+        )
+    except OrderActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        audit(request, "change_status", order, changes={"status": [before, order.status]})
+        messages.success(request, f"Order {order.number} is now {order.get_status_display().lower()}.")
+    return redirect("admin_panel:order", number=number)
+
+
+@panel_permission("manage_orders")
+@require_POST
+def order_return(request, number):
+    order = get_object_or_404(Order, number=number)
+    decision = request.POST.get("decision")
+    before = order.status
+    try:
+        if decision in ("approve", "reject"):
+            services.decide_return(
+                order=order,
+                approve=decision == "approve",
+                actor=request.user,
+                note=request.POST.get("note", "")[:255],
+            )
+        elif decision == "receive":
+            services.receive_return(order=order, actor=request.user, note=request.POST.get("note", "")[:255])
+        else:
+            raise OrderActionError("Choose approve, reject or receive.")
+    except (OrderActionError, ReturnRequest.DoesNotExist) as exc:
+        messages.error(request, str(exc))
+    else:
+        order.refresh_from_db()
+        audit(request, f"return_{decision}", order, changes={"status": [before, order.status]})
+        messages.success(request, "Return updated.")
+    return redirect("admin_panel:order", number=number)
+
+
+@panel_permission("manage_orders")
+@require_POST
+def order_note(request, number):
+    order = get_object_or_404(Order, number=number)
+    text = request.POST.get("text", "").strip()
+    if text:
+        note = OrderNote.objects.create(order=order, author=request.user, text=text[:2000])
+        audit(request, "add_note", order, changes={"note": [None, note.text[:100]]})
+    return redirect("admin_panel:order", number=number)

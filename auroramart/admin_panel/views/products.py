@@ -1,0 +1,287 @@
+import csv
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from auroramart.catalog.importer import ImportFileError, import_products
+from auroramart.catalog.models import Category, Product
+from auroramart.catalog.services import add_product_image
+from auroramart.core.forms import StyledFormMixin
+from auroramart.core.money import quantize
+from auroramart.inventory.models import StockMovement
+from auroramart.inventory.selectors import low_stock_products
+from auroramart.inventory.services import OutOfStock, adjust_stock
+
+from ..decorators import panel_permission
+from ..permissions import user_permissions
+from ..services import audit, diff, snapshot
+from .customers import Echo
+
+EDIT_FIELDS = ["name", "description", "reorder_level", "reorder_quantity", "is_active", "is_featured"]
+PRICE_FIELDS = ["price", "compare_at_price"]
+
+
+class ProductForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = EDIT_FIELDS
+
+
+class PriceForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = PRICE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        price, compare = cleaned.get("price"), cleaned.get("compare_at_price")
+        if price is not None and price <= 0:
+            self.add_error("price", "The price must be above zero.")
+        if price and compare and compare <= price:
+            self.add_error("compare_at_price", "The compare-at price must be above the price, or empty.")
+        return cleaned
+
+
+class StockForm(StyledFormMixin, forms.Form):
+    quantity = forms.IntegerField(help_text="Positive to add, negative to remove.")
+    reason = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=[("adjustment", "Adjustment"), ("receipt", "Receipt of goods")])
+
+
+@panel_permission("view_products")
+def product_list(request):
+    products = Product.objects.select_related("category", "brand").order_by("name", "pk")
+    if request.GET.get("q"):
+        q = request.GET["q"]
+        products = products.filter(Q(name__icontains=q) | Q(sku__istartswith=q))
+    if request.GET.get("category"):
+        products = products.filter(category__slug=request.GET["category"])
+    if request.GET.get("active") in ("0", "1"):
+        products = products.filter(is_active=request.GET["active"] == "1")
+    page = Paginator(products, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "admin_panel/products.html",
+        {"page": page, "categories": Category.objects.all(), "title": "Products"},
+    )
+
+
+@panel_permission("view_products")
+@require_http_methods(["GET", "POST"])
+def product_detail(request, pk):
+    product = get_object_or_404(Product.objects.select_related("category", "subcategory", "brand"), pk=pk)
+    perms = user_permissions(request.user)
+    form = ProductForm(instance=product)
+    price_form = PriceForm(instance=product)
+    if request.method == "POST":
+        which = request.POST.get("form")
+        if which == "details" and "manage_products" in perms:
+            before = snapshot(product, EDIT_FIELDS)
+            form = ProductForm(request.POST, instance=product)
+            if form.is_valid():
+                form.save()
+                audit(request, "update", product, changes=diff(before, snapshot(product, EDIT_FIELDS)))
+                messages.success(request, "Product saved.")
+                return redirect("admin_panel:product", pk=pk)
+        elif which == "price" and "change_prices" in perms:
+            before = snapshot(product, PRICE_FIELDS)
+            price_form = PriceForm(request.POST, instance=product)
+            if price_form.is_valid():
+                price_form.save()
+                audit(request, "change_price", product, changes=diff(before, snapshot(product, PRICE_FIELDS)))
+                messages.success(request, "Price saved.")
+                return redirect("admin_panel:product", pk=pk)
+        else:
+            messages.error(request, "Your role cannot make that change.")
+            return redirect("admin_panel:product", pk=pk)
+    return render(
+        request,
+        "admin_panel/product_detail.html",
+        {
+            "product": product,
+            "form": form,
+            "price_form": price_form,
+            "stock_form": StockForm(),
+            "movements": StockMovement.objects.filter(product=product).select_related("actor", "order")[:20],
+            "images": product.images.all(),
+            "perms": perms,
+            "title": product.name,
+        },
+    )
+
+
+@panel_permission("adjust_stock")
+@require_POST
+def stock_adjust(request, pk):
+    product = get_object_or_404(Product, pk=pk)
+    form = StockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter a whole quantity and a reason.")
+        return redirect("admin_panel:product", pk=pk)
+    before = product.stock_quantity
+    try:
+        adjust_stock(
+            product=product,
+            quantity=form.cleaned_data["quantity"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            kind=form.cleaned_data["kind"],
+        )
+    except (OutOfStock, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("admin_panel:product", pk=pk)
+    audit(request, "adjust_stock", product, changes={"stock_quantity": [before, product.stock_quantity]})
+    messages.success(request, f"Stock is now {product.stock_quantity}.")
+    return redirect("admin_panel:product", pk=pk)
+
+
+@panel_permission("manage_products")
+@require_POST
+def image_upload(request, pk):
+    product = get_object_or_404(Product, pk=pk)
+    upload = request.FILES.get("image")
+    if upload is None or upload.size > 5 * 1024 * 1024:
+        messages.error(request, "Choose a JPEG, PNG or WebP picture up to 5 MB.")
+        return redirect("admin_panel:product", pk=pk)
+    try:
+        image = add_product_image(
+            product=product,
+            data=upload.read(),
+            filename=upload.name,
+            primary=request.POST.get("primary") == "1",
+        )
+    except Exception:  # Pillow raises several kinds for files that are not pictures
+        messages.error(request, "This file is not a picture we can read.")
+        return redirect("admin_panel:product", pk=pk)
+    audit(request, "add_image", product, changes={"image": [None, image.image.name]})
+    messages.success(request, "Picture added.")
+    return redirect("admin_panel:product", pk=pk)
+
+
+@panel_permission("manage_products")
+@require_POST
+def image_primary(request, pk, image_id):
+    product = get_object_or_404(Product, pk=pk)
+    image = get_object_or_404(product.images, pk=image_id)
+    with transaction.atomic():
+        product.images.filter(is_primary=True).update(is_primary=False)
+        image.is_primary = True
+        image.save(update_fields=["is_primary"])
+    audit(request, "set_primary_image", product, changes={"primary_image": [None, image.pk]})
+    return redirect("admin_panel:product", pk=pk)
+
+
+@panel_permission("view_products")
+def low_stock(request):
+    page = Paginator(low_stock_products(), 50).get_page(request.GET.get("page"))
+    return render(request, "admin_panel/low_stock.html", {"page": page, "title": "Low stock"})
+
+
+@panel_permission("change_prices")
+@require_http_methods(["GET", "POST"])
+def bulk_price(request):
+    categories = Category.objects.all()
+    if request.method == "POST":
+        try:
+            percent = Decimal(request.POST.get("percent", ""))
+            if not Decimal("-90") <= percent <= Decimal("200") or percent == 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            messages.error(request, "Enter a change between -90% and +200% (not 0).")
+            return redirect("admin_panel:bulk_price")
+        products = Product.objects.filter(category__slug=request.POST.get("category", ""))
+        with transaction.atomic():
+            changed = 0
+            for product in products.select_for_update().order_by("pk"):
+                before = product.price
+                product.price = max(Decimal("0.01"), quantize(product.price * (1 + percent / 100)))
+                product.save(update_fields=["price", "updated_at"])
+                audit(request, "change_price", product, changes={"price": [before, product.price]})
+                changed += 1
+        messages.success(request, f"Changed the price of {changed} products by {percent}%.")
+        return redirect("admin_panel:products")
+    return render(
+        request, "admin_panel/bulk_price.html", {"categories": categories, "title": "Bulk price change"}
+    )
+
+
+@panel_permission("import_products")
+@require_http_methods(["GET", "POST"])
+def product_import(request):
+    result, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choose a CSV file."
+        else:
+            try:
+                result = import_products(
+                    upload.read(),
+                    dry_run=request.POST.get("confirm") != "1",
+                    skip_invalid=request.POST.get("skip_invalid") == "1",
+                )
+            except ImportFileError as exc:
+                error = str(exc)
+            if result and result.written:
+                audit(
+                    request,
+                    "import",
+                    object_type="catalog.Product",
+                    object_repr=upload.name,
+                    changes={"created": [0, result.created], "updated": [0, result.updated]},
+                )
+                messages.success(request, f"Imported: {result.created} created, {result.updated} updated.")
+                return redirect("admin_panel:products")
+    return render(
+        request, "admin_panel/import.html", {"result": result, "error": error, "title": "Import products"}
+    )
+
+
+@panel_permission("import_products")
+def product_export(request):
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(
+            [
+                "SKU code",
+                "Product name",
+                "Product description",
+                "Product Category",
+                "Product Subcategory",
+                "Quantity on hand",
+                "Reorder Quantity",
+                "Unit price",
+                "Product rating",
+            ]
+        )
+        for p in (
+            Product.objects.select_related("category", "subcategory")
+            .order_by("sku")
+            .iterator(chunk_size=2000)
+        ):
+            yield writer.writerow(
+                [
+                    p.sku,
+                    p.name,
+                    p.description,
+                    p.category.name,
+                    p.subcategory.name,
+                    p.stock_quantity,
+                    p.reorder_level,
+                    p.price,
+                    p.rating,
+                ]
+            )
+
+    audit(request, "export", object_type="catalog.Product", object_repr="CSV export")
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="products.csv"'
+    return response

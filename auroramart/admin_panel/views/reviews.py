@@ -1,0 +1,39 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from auroramart.catalog.models import ProductReview
+from auroramart.catalog.services import moderate_review
+
+from ..decorators import panel_permission
+from ..services import audit
+
+
+@panel_permission("moderate_reviews")
+def review_list(request):
+    status = request.GET.get("status", "pending")
+    reviews = ProductReview.objects.select_related("product", "user").order_by("-created_at")
+    if status in ProductReview.Status.values:
+        reviews = reviews.filter(status=status)
+    page = Paginator(reviews, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "admin_panel/reviews.html",
+        {"page": page, "status": status, "statuses": ProductReview.Status.choices, "title": "Reviews"},
+    )
+
+
+@panel_permission("moderate_reviews")
+@require_POST
+def review_moderate(request, pk):
+    review = get_object_or_404(ProductReview, pk=pk)
+    status = request.POST.get("status")
+    if status not in ProductReview.Status.values:
+        messages.error(request, "Choose approve or reject.")
+        return redirect("admin_panel:reviews")
+    before = review.status
+    moderate_review(review=review, status=status)
+    audit(request, "moderate", review, changes={"status": [before, status]})
+    messages.success(request, f"Review {review.get_status_display().lower()}.")
+    return redirect(request.POST.get("next") or "admin_panel:reviews")

@@ -1,0 +1,399 @@
+import time
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import URLPattern, get_resolver, reverse
+
+from auroramart.accounts.models import Notification, User
+from auroramart.admin_panel.models import AuditLog, LoginAttempt, StaffSession
+from auroramart.admin_panel.permissions import ROLES
+from auroramart.admin_panel.services import create_staff, setup_roles
+from auroramart.cart.storage import DbCart
+from auroramart.catalog.models import Product, ProductReview
+from auroramart.loyalty.models import LoyaltyTier
+from auroramart.loyalty.services import account_for, open_account
+from auroramart.orders.models import Order
+from auroramart.orders.services import ShippingAddress, place_order
+from auroramart.payments.gateway import Card
+from auroramart.promotions.models import Coupon
+
+from .factories import CustomerFactory, ProductFactory, ProductImageFactory, ReviewFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "staff-password-123"
+PUBLIC = {"login", "logout", "password_reset"}
+ANY_STAFF = {"sessions"}
+
+
+@pytest.fixture
+def roles():
+    setup_roles()
+    return {
+        role: create_staff(email=f"{role.lower()}@staff.test", password=PASSWORD, role=role) for role in ROLES
+    }
+
+
+@pytest.fixture
+def world(roles):
+    customer = CustomerFactory(email="buyer@example.test")
+    open_account(customer)
+    product = ProductFactory(name="Kettle", price=Decimal("30.00"), stock_quantity=20)
+    image = ProductImageFactory(product=product)
+    DbCart(customer).set_item(product.pk, 1, product.price)
+    order = place_order(
+        user=customer,
+        cart=DbCart(customer),
+        idempotency_key="w",
+        address=ShippingAddress("B", "+65 9123 4567", "1 Rd", "", "123456"),
+        shipping_method="standard",
+        card=Card("4242424242424242", 12, 2039, "123"),
+    ).order
+    review = ReviewFactory(product=product, status="pending")
+    coupon = Coupon.objects.create(code="STAFF5", kind="fixed", value=Decimal("5"))
+    return {
+        "customer": customer,
+        "product": product,
+        "image": image,
+        "order": order,
+        "review": review,
+        "coupon": coupon,
+        "tier": LoyaltyTier.objects.first(),
+        "staff": roles["Admin"],
+    }
+
+
+def panel_urls(world):
+    """Every admin-panel URL, with real objects for its arguments."""
+    args = {"pk": None, "number": world["order"].number, "image_id": world["image"].pk}
+    pk_for = {
+        "staff_update": world["staff"].pk,
+        "customer": world["customer"].pk,
+        "customer_points": world["customer"].pk,
+        "customer_active": world["customer"].pk,
+        "customer_message": world["customer"].pk,
+        "product": world["product"].pk,
+        "product_stock": world["product"].pk,
+        "product_image": world["product"].pk,
+        "product_image_primary": world["product"].pk,
+        "review_moderate": world["review"].pk,
+        "coupon_toggle": world["coupon"].pk,
+        "tier_update": world["tier"].pk,
+    }
+    resolver = get_resolver().url_patterns
+    panel = next(p for p in resolver if getattr(p, "namespace", None) == "admin_panel")
+    urls = []
+    for pattern in panel.url_patterns:
+        assert isinstance(pattern, URLPattern)
+        kwargs = {}
+        for name in pattern.pattern.converters:
+            kwargs[name] = pk_for[pattern.name] if name == "pk" else args[name]
+        urls.append((pattern.name, reverse(f"admin_panel:{pattern.name}", kwargs=kwargs), pattern.callback))
+    return urls
+
+
+def test_every_panel_view_declares_its_permission(world):
+    for name, _url, view in panel_urls(world):
+        if name in PUBLIC | ANY_STAFF:
+            continue
+        assert getattr(view, "panel_permission", None), f"{name} does not declare a permission"
+
+
+def test_permission_matrix_every_url_every_role(world, roles):
+    checked = 0
+    for role, user in roles.items():
+        client = Client()
+        client.force_login(user)
+        for name, url, view in panel_urls(world):
+            if name in PUBLIC:
+                continue
+            response = client.get(url)
+            needed = getattr(view, "panel_permission", None)
+            allowed = needed is None or needed in ROLES[role]
+            if allowed:
+                # 405: the view takes POST only, and the role passed the permission check
+                assert response.status_code in (200, 405), (role, name, response.status_code)
+            else:
+                assert response.status_code == 403, (role, name, response.status_code)
+            checked += 1
+    assert checked > 180
+
+
+def test_customers_and_guests_never_reach_the_panel(client, world):
+    assert client.get("/admin-panel/")["Location"].startswith("/admin-panel/login/")
+    client.force_login(world["customer"])
+    assert client.get("/admin-panel/").status_code == 403
+    assert client.get("/admin-panel/customers/").status_code == 403
+
+
+def test_staff_sign_in_rotates_the_session_records_attempts_and_refuses_customers(client, roles, world):
+    client.get("/admin-panel/login/")
+    before = client.session.session_key
+    bad = client.post("/admin-panel/login/", {"username": "sales@staff.test", "password": "wrong"})
+    assert "not right" in bad.content.decode()
+    customer = client.post(
+        "/admin-panel/login/", {"username": "buyer@example.test", "password": "correct-horse-battery"}
+    )
+    assert "not a staff account" in customer.content.decode()
+    response = client.post("/admin-panel/login/", {"username": "sales@staff.test", "password": PASSWORD})
+    assert response["Location"] == "/admin-panel/"
+    assert client.session.session_key != before
+    assert int(client.session[SESSION_KEY]) == roles["Sales"].pk
+    attempts = list(LoginAttempt.objects.order_by("pk").values_list("email", "success"))
+    assert attempts == [
+        ("sales@staff.test", False),
+        ("buyer@example.test", False),
+        ("sales@staff.test", True),
+    ]
+    assert StaffSession.objects.filter(user=roles["Sales"]).count() == 1
+
+
+def test_staff_lockout_after_repeated_failures(client, roles, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin-panel/login/", {"username": "crm@staff.test", "password": "nope"})
+    locked = client.post("/admin-panel/login/", {"username": "crm@staff.test", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert SESSION_KEY not in client.session
+
+
+def test_idle_and_absolute_session_timeouts(client, roles, settings):
+    client.post("/admin-panel/login/", {"username": "admin@staff.test", "password": PASSWORD})
+    assert client.get("/admin-panel/").status_code == 200
+    session = client.session
+    session["staff_seen_at"] = time.time() - settings.STAFF_IDLE_TIMEOUT - 5
+    session.save()
+    response = client.get("/admin-panel/")
+    assert response["Location"] == "/admin-panel/login/"
+    assert client.get("/admin-panel/")["Location"].startswith("/admin-panel/login/")
+    client.post("/admin-panel/login/", {"username": "admin@staff.test", "password": PASSWORD})
+    session = client.session
+    session["staff_login_at"] = time.time() - settings.STAFF_ABSOLUTE_TIMEOUT - 5
+    session.save()
+    assert client.get("/admin-panel/")["Location"] == "/admin-panel/login/"
+
+
+def test_sessions_list_revoke_and_sign_out_everywhere(roles):
+    laptop, phone = Client(), Client()
+    for c in (laptop, phone):
+        c.post("/admin-panel/login/", {"username": "service@staff.test", "password": PASSWORD})
+    assert StaffSession.objects.filter(user=roles["Service"]).count() == 2
+    phone_key = phone.session.session_key
+    assert phone_key in laptop.get("/admin-panel/sessions/").content.decode()
+    laptop.post("/admin-panel/sessions/", {"session_key": phone_key})
+    assert not Session.objects.filter(session_key=phone_key).exists()
+    assert phone.get("/admin-panel/")["Location"].startswith("/admin-panel/login/")
+    laptop.post("/admin-panel/sessions/", {"everywhere": "1"})
+    assert StaffSession.objects.filter(user=roles["Service"]).count() == 0
+    assert laptop.get("/admin-panel/")["Location"].startswith("/admin-panel/login/")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_each_kind_of_staff_write_leaves_an_audit_entry(client, roles, world):
+    admin = login(client, roles["Admin"])
+    product, order, customer = world["product"], world["order"], world["customer"]
+    admin.post(
+        f"/admin-panel/products/{product.pk}/",
+        {
+            "form": "details",
+            "name": "Electric Kettle",
+            "description": "Boils.",
+            "reorder_level": 5,
+            "reorder_quantity": 20,
+            "is_active": "on",
+        },
+    )
+    admin.post(
+        f"/admin-panel/products/{product.pk}/", {"form": "price", "price": "27.50", "compare_at_price": ""}
+    )
+    admin.post(
+        f"/admin-panel/products/{product.pk}/stock/",
+        {"quantity": "-3", "reason": "Damaged in storage", "kind": "adjustment"},
+    )
+    admin.post(f"/admin-panel/orders/{order.number}/status/", {"status": "shipped", "note": "DHL"})
+    admin.post(f"/admin-panel/orders/{order.number}/note/", {"text": "Customer called"})
+    admin.post(f"/admin-panel/customers/{customer.pk}/points/", {"points": "50", "reason": "Goodwill"})
+    admin.post(f"/admin-panel/customers/{customer.pk}/message/", {"title": "Hello", "body": "Thanks"})
+    admin.post(f"/admin-panel/reviews/{world['review'].pk}/", {"status": "approved"})
+    admin.post(
+        "/admin-panel/promotions/coupons/",
+        {
+            "code": "new10",
+            "kind": "percent",
+            "value": "10",
+            "min_spend": "0",
+            "per_customer_limit": "1",
+            "is_active": "on",
+        },
+    )
+    admin.post(f"/admin-panel/promotions/coupons/{world['coupon'].pk}/toggle/")
+    admin.post(
+        f"/admin-panel/loyalty/tiers/{world['tier'].pk}/",
+        {"threshold": "0", "multiplier": "1.05", "perks": "More"},
+    )
+    admin.post(f"/admin-panel/customers/{customer.pk}/active/", {"active": "0"})
+    actions = list(AuditLog.objects.order_by("pk").values_list("action", flat=True))
+    assert actions == [
+        "update",
+        "change_price",
+        "adjust_stock",
+        "change_status",
+        "add_note",
+        "adjust_points",
+        "notify",
+        "moderate",
+        "create",
+        "update",
+        "update",
+        "deactivate",
+    ]
+    price = AuditLog.objects.get(action="change_price")
+    assert price.changes == {"price": ["30.00", "27.50"]} and price.actor_email == "admin@staff.test"
+    assert price.ip == "127.0.0.1"
+    assert AuditLog.objects.get(action="update", object_type="catalog.Product").changes["name"] == [
+        "Kettle",
+        "Electric Kettle",
+    ]
+    assert AuditLog.objects.get(action="adjust_stock").changes == {"stock_quantity": [19, 16]}
+    # the effects are real
+    assert Product.objects.get(pk=product.pk).price == Decimal("27.50")
+    assert Order.objects.get(pk=order.pk).status == "shipped"
+    assert account_for(customer).balance == 100 + 30 + 50
+    assert ProductReview.objects.get(pk=world["review"].pk).status == "approved"
+    assert Notification.objects.filter(user=customer, title="Hello").exists()
+    assert Coupon.objects.filter(code="NEW10").exists()
+    assert not User.objects.get(pk=customer.pk).is_active
+
+
+def test_audit_log_filters_and_csv_export(client, roles, world):
+    admin = login(client, roles["Admin"])
+    admin.post(
+        f"/admin-panel/products/{world['product'].pk}/",
+        {"form": "price", "price": "31.00", "compare_at_price": ""},
+    )
+    page = admin.get("/admin-panel/audit/", {"action": "change_price"}).content.decode()
+    assert "change_price" in page and "30.00 → 31.00" in page
+    csv = b"".join(
+        admin.get("/admin-panel/audit/export/", {"action": "change_price"}).streaming_content
+    ).decode()
+    assert csv.splitlines()[0].startswith("when,actor,action")
+    assert "admin@staff.test,change_price,catalog.Product" in csv
+
+
+def test_only_valid_status_changes_are_offered_and_applied(client, roles, world):
+    sales = login(client, roles["Sales"])
+    order = world["order"]
+    page = sales.get(f"/admin-panel/orders/{order.number}/")
+    assert [v for v, _ in page.context["transitions"]] == ["processing", "shipped", "cancelled"]
+    response = sales.post(f"/admin-panel/orders/{order.number}/status/", {"status": "delivered"}, follow=True)
+    assert "cannot become delivered" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == "paid"
+
+
+def test_sales_can_change_prices_but_not_product_details(client, roles, world):
+    sales = login(client, roles["Sales"])
+    product = world["product"]
+    sales.post(
+        f"/admin-panel/products/{product.pk}/",
+        {"form": "details", "name": "Hacked", "reorder_level": 1, "reorder_quantity": 1},
+    )
+    sales.post(
+        f"/admin-panel/products/{product.pk}/", {"form": "price", "price": "0", "compare_at_price": ""}
+    )
+    assert Product.objects.get(pk=product.pk).name == "Kettle"
+    assert Product.objects.get(pk=product.pk).price == Decimal("30.00")  # 0 is refused
+    response = sales.post(
+        f"/admin-panel/products/{product.pk}/",
+        {"form": "price", "price": "29.00", "compare_at_price": "35.00"},
+    )
+    assert response.status_code == 302 and Product.objects.get(pk=product.pk).price == Decimal("29.00")
+
+
+def test_customer_screens_search_filter_export(client, roles, world):
+    crm = login(client, roles["CRM"])
+    page = crm.get(
+        "/admin-panel/customers/",
+        {"q": "buyer", "tier": "Bronze", "joined_from": "not-a-date", "min_spend": "abc"},
+    )
+    assert page.status_code == 200 and "buyer@example.test" in page.content.decode()
+    detail = crm.get(f"/admin-panel/customers/{world['customer'].pk}/").content.decode()
+    assert world["order"].number in detail and "Welcome bonus" in detail
+    csv = b"".join(crm.get("/admin-panel/customers/export/").streaming_content).decode()
+    assert "buyer@example.test" in csv
+    bad = crm.post(
+        f"/admin-panel/customers/{world['customer'].pk}/points/",
+        {"points": "-99999", "reason": "x"},
+        follow=True,
+    )
+    assert "You have" in bad.content.decode()
+
+
+def test_import_preview_then_write_with_an_error_report(client, roles):
+    admin = login(client, roles["Admin"])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = "SKU code,Product name,Product description,Product Category,Product Subcategory,Quantity on hand,Reorder Quantity,Unit price,Product rating\n"
+    good = header + "NEW-1,Lamp One,Bright,Home & Kitchen,Home Decor,5,2,19.90,4.5\n"
+    bad = good + "NEW-2,Lamp Two,Dim,Home & Kitchen,Home Decor,5,2,free,4\n"
+    preview = admin.post("/admin-panel/products/import/", {"file": SimpleUploadedFile("p.csv", bad.encode())})
+    assert "Line 3: Unit price is not a number" in preview.content.decode()
+    assert not Product.objects.filter(sku="NEW-1").exists()
+    admin.post(
+        "/admin-panel/products/import/", {"file": SimpleUploadedFile("p.csv", good.encode()), "confirm": "1"}
+    )
+    assert Product.objects.filter(sku="NEW-1").exists()
+    assert AuditLog.objects.filter(action="import").exists()
+
+
+def test_returns_approve_and_receive_with_restock(client, roles, world):
+    from auroramart.orders import services
+
+    order = world["order"]
+    for status in ("shipped", "delivered"):
+        services.change_status(order=order, to_status=status)
+    services.request_return(order=order, user=world["customer"], reason="damaged")
+    service = login(client, roles["Service"])
+    service.post(f"/admin-panel/orders/{order.number}/return/", {"decision": "approve"})
+    service.post(f"/admin-panel/orders/{order.number}/return/", {"decision": "receive"})
+    assert Order.objects.get(pk=order.pk).status == "returned"
+    assert Product.objects.get(pk=world["product"].pk).stock_quantity == 20
+
+
+def test_superadmin_manages_staff(client, roles):
+    boss = login(client, roles["Superadmin"])
+    boss.post(
+        "/admin-panel/staff/", {"email": "new@staff.test", "role": "Analyst", "password": "analyst-pass-123"}
+    )
+    new = User.objects.get(email="new@staff.test")
+    assert new.is_staff and list(new.groups.values_list("name", flat=True)) == ["Analyst"]
+    boss.post(f"/admin-panel/staff/{new.pk}/", {"role": "Sales"})
+    assert list(new.groups.values_list("name", flat=True)) == ["Sales"]
+    boss.post(f"/admin-panel/staff/{new.pk}/", {"role": "Sales", "deactivate": "1"})
+    assert not User.objects.get(pk=new.pk).is_active
+    CustomerFactory(email="shopper@example.test")
+    refused = boss.post("/admin-panel/staff/", {"email": "shopper@example.test", "role": "Admin"})
+    assert "never overlap" in refused.content.decode()
+
+
+def test_dashboard_figures(client, roles, world):
+    page = login(client, roles["Admin"]).get("/admin-panel/")
+    assert page.context["orders"] == 1 and page.context["revenue"] == world["order"].total
+    assert page.context["pending_reviews"] == 1
+
+
+def test_setup_admin_is_safe_to_run_twice(settings):
+    from django.core.management import call_command
+
+    settings.DEMO_MODE = True
+    call_command("setup_admin")
+    call_command("setup_admin")
+    assert User.objects.filter(email__endswith="@auroramart.test", is_staff=True).count() == 6
+    sales = User.objects.get(email="sales@auroramart.test")
+    assert sales.check_password("auroramart-demo") and list(sales.groups.values_list("name", flat=True)) == [
+        "Sales"
+    ]
