@@ -118,6 +118,8 @@ def test_card_number_is_never_stored(client, customer, mug):
     from django.apps import apps
 
     for model in apps.get_models():
+        if not model._meta.managed:
+            continue
         for row in model.objects.all().values():
             assert not any("4242424242424242" in str(v) for v in row.values()), model
 
