@@ -285,3 +285,10 @@ def test_home_page_sections(client, shop):
     assert [p.name for p in sections["featured"]] == ["Voltix Phone"]
     assert sections["best_sellers"][0].name == "ANC Headphones"
     assert "Retired Headphones" not in [p.name for s in sections.values() for p in s]
+
+
+def test_product_page_has_one_buy_box(client, shop):
+    body = client.get(shop["anc"].get_absolute_url()).content.decode()
+    assert body.count('id="buy-box"') == 1
+    assert body.count(">Add to cart</button>") == 1
+    assert body.count("Sign in to save to your wishlist") == 1

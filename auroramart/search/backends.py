@@ -99,7 +99,9 @@ def postgres_search(query: str) -> QuerySet:
         "(CASE WHEN upper(catalog_product.sku) = %s THEN 100 WHEN upper(catalog_product.sku) LIKE %s THEN 60 ELSE 0 END"
         " + CASE WHEN lower(catalog_product.name) = %s THEN 40 WHEN lower(catalog_product.name) LIKE %s THEN 20 ELSE 0 END"
         " + 10 * ts_rank_cd(coalesce(catalog_product.search_document, ''::tsvector), to_tsquery('english', %s), 1)"
-        " + 6 * word_similarity(%s, lower(catalog_product.name)))"
+        # Trigram similarity only for rows the text search missed (typos): it is the costly part.
+        " + CASE WHEN catalog_product.search_document @@ to_tsquery('english', %s) THEN 6"
+        " ELSE 6 * word_similarity(%s, lower(catalog_product.name)) END)"
     )
     if not tsquery:
         return _nothing()
@@ -112,7 +114,9 @@ def postgres_search(query: str) -> QuerySet:
         .filter(matched=True)
         .annotate(
             score=RawSQL(  # noqa: S611
-                score_sql, [sku, like_sku, lowered, like_name, tsquery, lowered], output_field=FloatField()
+                score_sql,
+                [sku, like_sku, lowered, like_name, tsquery, tsquery, lowered],
+                output_field=FloatField(),
             )
         )
     )

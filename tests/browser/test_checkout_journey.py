@@ -1,0 +1,81 @@
+"""A customer buys in a real browser: sign in, add to cart, change the quantity
+without a reload, check out with the test card; and a declined card."""
+
+from decimal import Decimal
+
+import pytest
+
+from auroramart.loyalty.services import open_account
+from auroramart.orders.models import Order
+from tests.factories import AddressFactory, CustomerFactory, ProductFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def shopper():
+    user = CustomerFactory(email="journey@example.test")
+    open_account(user)
+    AddressFactory(user=user, is_default_shipping=True, is_default_billing=True)
+    return user
+
+
+@pytest.fixture
+def kettle():
+    return ProductFactory(name="Glass Kettle", price=Decimal("40.00"), stock_quantity=10)
+
+
+def sign_in(page):
+    page.goto("/login/")
+    page.get_by_label("Email address").fill("journey@example.test")
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def fill_card(page, number):
+    page.get_by_label("Name on card").fill("Journey Tester")
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiry (MM/YY)").fill("12/39")
+    page.get_by_label("Security code").fill("123")
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
+def test_buy_with_the_test_card(page, shopper, kettle, viewport):
+    page.set_viewport_size(viewport)
+    sign_in(page)
+    page.goto(kettle.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    assert page.locator("#cart-count").inner_text() == "1"  # the header count updated in place
+    page.goto("/checkout/cart/")
+    url = page.url
+    page.get_by_label("Quantity of Glass Kettle").fill("2")
+    page.get_by_label("Quantity of Glass Kettle").dispatch_event("change")
+    page.locator("#order-total", has_text="S$80.00").wait_for()  # 2 × 40, free delivery from S$75
+    assert page.url == url and page.locator("#cart-count").inner_text() == "2"
+    page.get_by_role("link", name="Check out").click()
+    fill_card(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Place order and pay").click()
+    page.wait_for_url("**/orders/AM*/")
+    order = Order.objects.get()
+    assert order.status == "paid" and order.total == Decimal("80.00")
+    assert page.locator("#order-status").inner_text() == "Paid"
+    assert page.get_by_text(f"Your order {order.number} is confirmed").is_visible()
+    assert page.locator("#order-timeline").get_by_text("Paid").is_visible()
+
+
+def test_declined_card_keeps_the_cart_and_places_no_order(page, shopper, kettle):
+    sign_in(page)
+    page.goto(kettle.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    page.goto("/checkout/checkout/")
+    fill_card(page, "4000 0000 0000 0002")
+    page.get_by_role("button", name="Place order and pay").click()
+    assert page.locator("#checkout-error").inner_text() == "Your card was declined. Try another card."
+    assert Order.objects.count() == 0
+    page.goto("/checkout/cart/")
+    assert page.get_by_label("Quantity of Glass Kettle").input_value() == "1"
