@@ -80,6 +80,8 @@ def panel_urls(world):
         "product_image_primary": world["product"].pk,
         "review_moderate": world["review"].pk,
         "coupon_toggle": world["coupon"].pk,
+        "product_spec": world["product"].pk,
+        "customer_note": world["customer"].pk,
         "tier_update": world["tier"].pk,
     }
     resolver = get_resolver().url_patterns
@@ -397,3 +399,80 @@ def test_setup_admin_is_safe_to_run_twice(settings):
     assert sales.check_password("auroramart-demo") and list(sales.groups.values_list("name", flat=True)) == [
         "Sales"
     ]
+
+
+def test_products_create_specifications_and_taxonomy(client, roles, world, mailoutbox):
+    from auroramart.catalog.models import Brand, Category, Subcategory
+    from auroramart.inventory.selectors import ledger_mismatches
+
+    admin = login(client, roles["Admin"])
+    sub = world["product"].subcategory
+    response = admin.post(
+        "/admin-panel/products/new/",
+        {
+            "sku": "new-lamp-1",
+            "name": "Floor Lamp",
+            "subcategory": sub.pk,
+            "price": "59.90",
+            "stock": "12",
+            "reorder_level": "3",
+        },
+    )
+    product = Product.objects.get(sku="NEW-LAMP-1")
+    assert response["Location"] == f"/admin-panel/products/{product.pk}/"
+    assert product.stock_quantity == 12 and product.category == sub.category and ledger_mismatches() == []
+    duplicate = admin.post(
+        "/admin-panel/products/new/",
+        {
+            "sku": "NEW-LAMP-1",
+            "name": "x",
+            "subcategory": sub.pk,
+            "price": "1",
+            "stock": "0",
+            "reorder_level": "0",
+        },
+    )
+    assert "Another product has this SKU." in duplicate.content.decode()
+    admin.post(f"/admin-panel/products/{product.pk}/specifications/", {"name": "Height", "value": "150 cm"})
+    admin.post(f"/admin-panel/products/{product.pk}/specifications/", {"name": "height", "value": "160 cm"})
+    assert list(product.specifications.values_list("name", "value")) == [("Height", "160 cm")]
+    admin.post("/admin-panel/products/taxonomy/", {"kind": "category", "name": "Garden"})
+    garden = Category.objects.get(name="Garden")
+    admin.post(
+        "/admin-panel/products/taxonomy/", {"kind": "subcategory", "name": "Planters", "category": garden.pk}
+    )
+    admin.post("/admin-panel/products/taxonomy/", {"kind": "brand", "name": "GreenThumb"})
+    assert (
+        Subcategory.objects.filter(category=garden, name="Planters").exists()
+        and Brand.objects.filter(name="GreenThumb").exists()
+    )
+    assert set(AuditLog.objects.values_list("action", flat=True)) >= {"create", "set_spec"}
+
+
+def test_customer_notes_and_emails(client, roles, world, mailoutbox, django_capture_on_commit_callbacks):
+    crm = login(client, roles["CRM"])
+    customer = world["customer"]
+    crm.post(f"/admin-panel/customers/{customer.pk}/note/", {"text": "Prefers phone calls"})
+    with django_capture_on_commit_callbacks(execute=True):
+        crm.post(
+            f"/admin-panel/customers/{customer.pk}/message/",
+            {"title": "Your voucher", "body": "Enjoy", "email": "1"},
+        )
+    assert "Prefers phone calls" in crm.get(f"/admin-panel/customers/{customer.pk}/").content.decode()
+    assert any(m.subject == "Your voucher" and m.to == ["buyer@example.test"] for m in mailoutbox)
+    service = login(client, roles["Service"])
+    with django_capture_on_commit_callbacks(execute=True):
+        service.post(
+            f"/admin-panel/orders/{world['order'].number}/email/",
+            {"subject": "Delivery slot", "body": "Tomorrow 9-12"},
+        )
+    assert any(m.subject == f"[{world['order'].number}] Delivery slot" for m in mailoutbox)
+
+
+def test_review_moderation_inline(client, roles, world):
+    service = login(client, roles["Service"])
+    response = service.post(
+        f"/admin-panel/reviews/{world['review'].pk}/", {"status": "rejected"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and "Review rejected." in response.content.decode()
+    assert "<html" not in response.content.decode()

@@ -73,3 +73,22 @@ class StaffSession(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.session_key[:6]}…"
+
+
+class CustomerNote(models.Model):
+    """Staff notes about a customer (the CRM)."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Note on customer {self.customer_id}"

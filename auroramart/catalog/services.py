@@ -120,3 +120,38 @@ def _recompute_one(product_id: int) -> None:
         fields["rating"] = Decimal(str(stats["avg"])).quantize(Decimal("0.01"))
     Product.objects.filter(pk=product_id).update(**fields)
     bump_catalog_version()
+
+
+@transaction.atomic
+def create_product(
+    *,
+    sku: str,
+    name: str,
+    subcategory,
+    brand,
+    price: Decimal,
+    description: str = "",
+    stock: int = 0,
+    reorder_level: int = 10,
+    is_active: bool = True,
+    actor=None,
+) -> Product:
+    """A new product; its opening stock enters through the stock ledger."""
+    from auroramart.inventory.services import adjust_stock
+
+    product = Product.objects.create(
+        sku=sku,
+        name=name,
+        slug=product_slug(name, sku),
+        description=description,
+        category=subcategory.category,
+        subcategory=subcategory,
+        brand=brand,
+        price=price,
+        reorder_level=reorder_level,
+        reorder_quantity=max(reorder_level * 4, 1),
+        is_active=is_active,
+    )
+    if stock:
+        adjust_stock(product=product, quantity=stock, actor=actor, reason="Opening stock", kind="receipt")
+    return product

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from auroramart.accounts.models import User
 from auroramart.accounts.services import notify
+from auroramart.core.outbox import queue_email
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
 from auroramart.loyalty.services import LoyaltyError
@@ -17,6 +18,7 @@ from auroramart.orders.models import Order
 
 from ..decorators import panel_permission
 from ..filters import date_param, decimal_param
+from ..models import CustomerNote
 from ..services import audit
 
 PAID = ["paid", "processing", "shipped", "delivered", "return_requested", "returned"]
@@ -80,6 +82,7 @@ def customer_detail(request, pk):
             "account": account,
             "orders": Order.objects.filter(user=customer).order_by("-placed_at")[:20],
             "history": LoyaltyTransaction.objects.filter(account=account).select_related("actor")[:20],
+            "notes": CustomerNote.objects.filter(customer=customer).select_related("author"),
             "title": customer.get_full_name(),
         },
     )
@@ -111,6 +114,17 @@ def adjust_points(request, pk):
 
 @panel_permission("manage_customers")
 @require_POST
+def add_note(request, pk):
+    customer = get_object_or_404(User, pk=pk, is_staff=False)
+    text = request.POST.get("text", "").strip()[:2000]
+    if text:
+        note = CustomerNote.objects.create(customer=customer, author=request.user, text=text)
+        audit(request, "add_note", customer, changes={"note": [None, note.text[:100]]})
+    return redirect("admin_panel:customer", pk=pk)
+
+
+@panel_permission("manage_customers")
+@require_POST
 def set_active(request, pk):
     customer = get_object_or_404(User, pk=pk, is_staff=False)
     before = customer.is_active
@@ -134,9 +148,17 @@ def message_customer(request, pk):
     if not title:
         messages.error(request, "Write a title for the message.")
         return redirect("admin_panel:customer", pk=pk)
-    notify(user=customer, kind="account", title=title, body=request.POST.get("body", "")[:2000])
-    audit(request, "notify", customer, changes={"title": [None, title]})
-    messages.success(request, "Message sent to the customer's inbox.")
+    body = request.POST.get("body", "")[:2000]
+    notify(user=customer, kind="account", title=title, body=body)
+    if request.POST.get("email") == "1" and customer.is_active:
+        queue_email(to=customer.email, subject=title, body=body)
+    audit(
+        request,
+        "notify",
+        customer,
+        changes={"title": [None, title], "email": [None, request.POST.get("email") == "1"]},
+    )
+    messages.success(request, "Message sent.")
     return redirect("admin_panel:customer", pk=pk)
 
 

@@ -4,6 +4,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from auroramart.core.outbox import queue_email
 from auroramart.orders import services
 from auroramart.orders.models import Order, OrderNote, ReturnRequest
 from auroramart.orders.services import OrderActionError
@@ -110,4 +111,19 @@ def order_note(request, number):
     if text:
         note = OrderNote.objects.create(order=order, author=request.user, text=text[:2000])
         audit(request, "add_note", order, changes={"note": [None, note.text[:100]]})
+    return redirect("admin_panel:order", number=number)
+
+
+@panel_permission("manage_orders")
+@require_POST
+def order_email(request, number):
+    order = get_object_or_404(Order.objects.select_related("user"), number=number)
+    subject, body = request.POST.get("subject", "").strip()[:200], request.POST.get("body", "").strip()[:5000]
+    if not subject or not body or not order.user.is_active:
+        messages.error(request, "Write a subject and a message (and the customer's account must be active).")
+        return redirect("admin_panel:order", number=number)
+    queue_email(to=order.user.email, subject=f"[{order.number}] {subject}", body=body)
+    OrderNote.objects.create(order=order, author=request.user, text=f"Emailed the customer: {subject}")
+    audit(request, "email_customer", order, changes={"subject": [None, subject]})
+    messages.success(request, "Email queued to the customer.")
     return redirect("admin_panel:order", number=number)

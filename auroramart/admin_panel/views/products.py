@@ -8,11 +8,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.catalog.importer import ImportFileError, import_products
-from auroramart.catalog.models import Category, Product
-from auroramart.catalog.services import add_product_image
+from auroramart.catalog.models import Brand, Category, Product, Subcategory
+from auroramart.catalog.services import add_product_image, create_product
 from auroramart.core.forms import StyledFormMixin
 from auroramart.core.money import quantize
 from auroramart.inventory.models import StockMovement
@@ -176,6 +177,120 @@ def image_primary(request, pk, image_id):
         image.save(update_fields=["is_primary"])
     audit(request, "set_primary_image", product, changes={"primary_image": [None, image.pk]})
     return redirect("admin_panel:product", pk=pk)
+
+
+class NewProductForm(StyledFormMixin, forms.Form):
+    sku = forms.CharField(label="SKU", max_length=40)
+    name = forms.CharField(max_length=200)
+    subcategory = forms.ModelChoiceField(
+        queryset=Subcategory.objects.select_related("category").order_by("category__name", "name")
+    )
+    brand = forms.ModelChoiceField(queryset=Brand.objects.all(), required=False)
+    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    stock = forms.IntegerField(min_value=0, initial=0, label="Opening stock")
+    reorder_level = forms.IntegerField(min_value=0, initial=10)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_sku(self):
+        sku = self.cleaned_data["sku"].strip().upper()
+        if Product.objects.filter(sku__iexact=sku).exists():
+            raise forms.ValidationError("Another product has this SKU.")
+        return sku
+
+
+@panel_permission("manage_products")
+@require_http_methods(["GET", "POST"])
+def product_create(request):
+    form = NewProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        product = create_product(**form.cleaned_data, actor=request.user)
+        audit(request, "create", product, changes={k: [None, v] for k, v in form.cleaned_data.items()})
+        messages.success(request, f"{product.name} created.")
+        return redirect("admin_panel:product", pk=product.pk)
+    return render(
+        request,
+        "admin_panel/form_page.html",
+        {"form": form, "title": "New product", "submit": "Create product"},
+    )
+
+
+@panel_permission("manage_products")
+@require_POST
+def specification_save(request, pk):
+    product = get_object_or_404(Product, pk=pk)
+    if request.POST.get("delete"):
+        spec = product.specifications.filter(pk=request.POST["delete"]).first()
+        if spec:
+            audit(request, "delete_spec", product, changes={spec.name: [spec.value, None]})
+            spec.delete()
+        return redirect("admin_panel:product", pk=pk)
+    name, value = request.POST.get("name", "").strip()[:100], request.POST.get("value", "").strip()[:255]
+    if not name or not value:
+        messages.error(request, "A specification needs a name and a value.")
+        return redirect("admin_panel:product", pk=pk)
+    spec = product.specifications.filter(name__iexact=name).first()
+    before = spec.value if spec else None
+    if spec:
+        spec.value = value
+        spec.save(update_fields=["value"])
+    else:
+        product.specifications.create(name=name, value=value, position=product.specifications.count())
+    audit(request, "set_spec", product, changes={name: [before, value]})
+    return redirect("admin_panel:product", pk=pk)
+
+
+class TaxonomyForm(StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        choices=[("category", "Category"), ("subcategory", "Subcategory"), ("brand", "Brand")]
+    )
+    name = forms.CharField(max_length=100)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), required=False, help_text="For a subcategory"
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, name = cleaned.get("kind"), cleaned.get("name", "").strip()
+        if kind == "subcategory" and not cleaned.get("category"):
+            self.add_error("category", "Choose the category the subcategory belongs to.")
+        model = {"category": Category, "brand": Brand}.get(kind)
+        if model and model.objects.filter(name__iexact=name).exists():
+            self.add_error("name", f"A {kind} with this name exists.")
+        if (
+            kind == "subcategory"
+            and cleaned.get("category")
+            and Subcategory.objects.filter(category=cleaned["category"], name__iexact=name).exists()
+        ):
+            self.add_error("name", "This category already has a subcategory with this name.")
+        return cleaned
+
+
+@panel_permission("manage_products")
+@require_http_methods(["GET", "POST"])
+def taxonomy(request):
+    form = TaxonomyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        name, slug = data["name"].strip(), slugify(data["name"])
+        if data["kind"] == "category":
+            obj = Category.objects.create(name=name, slug=slug, position=Category.objects.count())
+        elif data["kind"] == "brand":
+            obj = Brand.objects.create(name=name, slug=slug)
+        else:
+            obj = Subcategory.objects.create(category=data["category"], name=name, slug=slug)
+        audit(request, "create", obj, changes={"name": [None, name]})
+        messages.success(request, f"{data['kind'].capitalize()} {name} created.")
+        return redirect("admin_panel:taxonomy")
+    return render(
+        request,
+        "admin_panel/taxonomy.html",
+        {
+            "form": form,
+            "categories": Category.objects.prefetch_related("subcategories"),
+            "brands": Brand.objects.all(),
+            "title": "Categories and brands",
+        },
+    )
 
 
 @panel_permission("view_products")

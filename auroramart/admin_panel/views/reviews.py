@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -35,5 +36,10 @@ def review_moderate(request, pk):
     before = review.status
     moderate_review(review=review, status=status)
     audit(request, "moderate", review, changes={"status": [before, status]})
+    if request.headers.get("HX-Request"):  # inline: the row says what happened
+        return HttpResponse(
+            f'<li class="bg-base-100 rounded-box p-4 text-sm">Review {review.get_status_display().lower()}.</li>'
+        )
     messages.success(request, f"Review {review.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") or "admin_panel:reviews")
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/admin-panel/") else "admin_panel:reviews")
