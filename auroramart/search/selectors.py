@@ -1,3 +1,8 @@
+import hashlib
+
+from django.core.cache import cache
+
+from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.models import Brand
 from auroramart.catalog.selectors import category_menu
 
@@ -7,8 +12,24 @@ from .models import SearchSuggestion
 SUGGESTED_PRODUCTS = 5
 
 
+SUGGESTION_SECONDS = 600
+
+
 def suggestions(query: str) -> dict:
-    """What the search box offers as you type: products, categories, brands, popular searches."""
+    """What the search box offers as you type: products, categories, brands, popular searches.
+
+    The same few letters are typed by many shoppers, so the answer is cached per
+    query and catalog version (plain data, not model instances).
+    """
+    key = f"search:suggest:{catalog_version()}:{hashlib.sha1(query.lower().encode(), usedforsecurity=False).hexdigest()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _suggestions(query)
+        cache.set(key, cached, SUGGESTION_SECONDS)
+    return cached
+
+
+def _suggestions(query: str) -> dict:
     q = query.lower()
     products = list(
         search_products(query)
