@@ -78,6 +78,7 @@ def panel_urls(world):
         "product_stock": world["product"].pk,
         "product_image": world["product"].pk,
         "product_image_primary": world["product"].pk,
+        "product_image_move": world["product"].pk,
         "review_moderate": world["review"].pk,
         "coupon_toggle": world["coupon"].pk,
         "product_spec": world["product"].pk,
@@ -476,3 +477,29 @@ def test_review_moderation_inline(client, roles, world):
     )
     assert response.status_code == 200 and "Review rejected." in response.content.decode()
     assert "<html" not in response.content.decode()
+
+
+def test_customer_segments_and_sorting(client, roles, world):
+    crm = login(client, roles["CRM"])
+    page = crm.get("/admin-panel/customers/", {"segment": "new"})
+    assert [c.email for c in page.context["page"].object_list] == [
+        "buyer@example.test"
+    ]  # one recent paid order
+    assert (
+        list(crm.get("/admin-panel/customers/", {"segment": "champions"}).context["page"].object_list) == []
+    )
+    admin = login(client, roles["Admin"])
+    ProductFactory(name="Aardvark Mug", price=Decimal("99.00"))
+    by_price = admin.get("/admin-panel/products/", {"sort": "-price"}).context["page"].object_list
+    assert by_price[0].name == "Aardvark Mug"
+
+
+def test_picture_order_can_be_changed(client, roles, world):
+    admin = login(client, roles["Admin"])
+    product = world["product"]
+    second = ProductImageFactory(product=product, is_primary=False, position=1)
+    admin.post(f"/admin-panel/products/{product.pk}/images/{second.pk}/move/", {"direction": "up"})
+    assert list(product.images.order_by("position").values_list("pk", flat=True)) == [
+        second.pk,
+        world["image"].pk,
+    ]

@@ -36,6 +36,7 @@ urlpatterns = [
         products.image_primary,
         name="product_image_primary",
     ),
+    path("products/<int:pk>/images/<int:image_id>/move/", products.image_move, name="product_image_move"),
     path("orders/", orders.order_list, name="orders"),
     path("orders/<str:number>/", orders.order_detail, name="order"),
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),

@@ -1,11 +1,13 @@
 import csv
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Case, CharField, Count, Max, Q, Sum, Value, When
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from auroramart.accounts.models import User
@@ -25,6 +27,24 @@ PAID = ["paid", "processing", "shipped", "delivered", "return_requested", "retur
 SORTS = {"newest": "-date_joined", "oldest": "date_joined", "spend": "-spend", "email": "email"}
 
 
+# Segments from recency and frequency of paid orders (see README); the analytics
+# rollups refine these with monetary value.
+SEGMENTS = ["champions", "loyal", "new", "at risk", "lost", "prospects"]
+
+
+def _segment(now):
+    days = lambda n: now - timedelta(days=n)  # noqa: E731
+    return Case(
+        When(order_count__gte=5, last_order__gte=days(60), then=Value("champions")),
+        When(order_count__gte=2, last_order__gte=days(120), then=Value("loyal")),
+        When(order_count__gte=1, last_order__gte=days(60), then=Value("new")),
+        When(order_count__gte=2, last_order__gte=days(240), then=Value("at risk")),
+        When(order_count__gte=1, then=Value("lost")),
+        default=Value("prospects"),
+        output_field=CharField(),
+    )
+
+
 def _customers(params):
     qs = (
         User.objects.filter(is_staff=False)
@@ -32,9 +52,12 @@ def _customers(params):
         .annotate(
             spend=Sum("orders__total", filter=Q(orders__status__in=PAID)),
             order_count=Count("orders", filter=Q(orders__status__in=PAID)),
-            last_order=Max("orders__placed_at"),
+            last_order=Max("orders__placed_at", filter=Q(orders__status__in=PAID)),
         )
+        .annotate(segment=_segment(timezone.now()))
     )
+    if params.get("segment") in SEGMENTS:
+        qs = qs.filter(segment=params["segment"])
     if params.get("q"):
         q = params["q"]
         qs = qs.filter(Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
@@ -55,7 +78,13 @@ def customer_list(request):
     return render(
         request,
         "admin_panel/customers.html",
-        {"page": page, "tiers": LoyaltyTier.objects.all(), "title": "Customers", "sorts": SORTS},
+        {
+            "page": page,
+            "tiers": LoyaltyTier.objects.all(),
+            "title": "Customers",
+            "sorts": SORTS,
+            "segments": SEGMENTS,
+        },
     )
 
 

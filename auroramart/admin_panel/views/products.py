@@ -56,9 +56,20 @@ class StockForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=[("adjustment", "Adjustment"), ("receipt", "Receipt of goods")])
 
 
+PRODUCT_SORTS = {
+    "name": "name",
+    "price": "price",
+    "-price": "-price",
+    "stock": "stock_quantity",
+    "newest": "-created_at",
+    "best": "-sold_count",
+}
+
+
 @panel_permission("view_products")
 def product_list(request):
-    products = Product.objects.select_related("category", "brand").order_by("name", "pk")
+    order = PRODUCT_SORTS.get(request.GET.get("sort"), "name")
+    products = Product.objects.select_related("category", "brand").order_by(order, "pk")
     if request.GET.get("q"):
         q = request.GET["q"]
         products = products.filter(Q(name__icontains=q) | Q(sku__istartswith=q))
@@ -70,7 +81,7 @@ def product_list(request):
     return render(
         request,
         "admin_panel/products.html",
-        {"page": page, "categories": Category.objects.all(), "title": "Products"},
+        {"page": page, "categories": Category.objects.all(), "title": "Products", "sorts": PRODUCT_SORTS},
     )
 
 
@@ -291,6 +302,24 @@ def taxonomy(request):
             "title": "Categories and brands",
         },
     )
+
+
+@panel_permission("manage_products")
+@require_POST
+def image_move(request, pk, image_id):
+    """Move a picture one place earlier or later in the gallery."""
+    product = get_object_or_404(Product, pk=pk)
+    images = list(product.images.order_by("position", "pk"))
+    index = next((i for i, img in enumerate(images) if img.pk == image_id), None)
+    step = -1 if request.POST.get("direction") == "up" else 1
+    if index is not None and 0 <= index + step < len(images):
+        images[index], images[index + step] = images[index + step], images[index]
+        for position, img in enumerate(images):
+            if img.position != position:
+                img.position = position
+                img.save(update_fields=["position"])
+        audit(request, "reorder_images", product, changes={"order": [None, [img.pk for img in images]]})
+    return redirect("admin_panel:product", pk=pk)
 
 
 @panel_permission("view_products")
