@@ -84,40 +84,49 @@ def _tsquery(terms: list[str]) -> str:
     return " & ".join(f"{t}:*" for t in safe if t)
 
 
-def postgres_search(query: str) -> QuerySet:
+TEXT_MATCH_SQL = (
+    "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s)"
+)
+TYPO_MATCH_SQL = (
+    "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s"
+    " OR %s <%% lower(catalog_product.name))"
+)
+SCORE_SQL = (
+    "(CASE WHEN upper(catalog_product.sku) = %s THEN 100 WHEN upper(catalog_product.sku) LIKE %s THEN 60 ELSE 0 END"
+    " + CASE WHEN lower(catalog_product.name) = %s THEN 40 WHEN lower(catalog_product.name) LIKE %s THEN 20 ELSE 0 END"
+    " + 10 * ts_rank_cd(coalesce(catalog_product.search_document, ''::tsvector), to_tsquery('english', %s), 1)"
+    # Trigram similarity only for rows the text search missed (typos): it is the costly part.
+    " + CASE WHEN catalog_product.search_document @@ to_tsquery('english', %s) THEN 6"
+    " ELSE 6 * word_similarity(%s, lower(catalog_product.name)) END)"
+)
+
+
+def postgres_search(query: str, *, typo_fallback: bool = True) -> QuerySet:
+    """Text search first (GIN index); trigram similarity over names only when the text
+    search finds nothing, since it is far costlier on a large catalog."""
     words = vocabulary()
     terms = [correct(t, words) or t for t in query_terms(query)]
     tsquery = _tsquery(terms)
-    lowered = " ".join(terms) or query.lower()
-    sku = query.upper()
-    match_sql = (
-        "(catalog_product.search_document @@ to_tsquery('english', %s)"
-        " OR upper(catalog_product.sku) LIKE %s"
-        " OR %s <%% lower(catalog_product.name))"
-    )
-    score_sql = (
-        "(CASE WHEN upper(catalog_product.sku) = %s THEN 100 WHEN upper(catalog_product.sku) LIKE %s THEN 60 ELSE 0 END"
-        " + CASE WHEN lower(catalog_product.name) = %s THEN 40 WHEN lower(catalog_product.name) LIKE %s THEN 20 ELSE 0 END"
-        " + 10 * ts_rank_cd(coalesce(catalog_product.search_document, ''::tsvector), to_tsquery('english', %s), 1)"
-        # Trigram similarity only for rows the text search missed (typos): it is the costly part.
-        " + CASE WHEN catalog_product.search_document @@ to_tsquery('english', %s) THEN 6"
-        " ELSE 6 * word_similarity(%s, lower(catalog_product.name)) END)"
-    )
     if not tsquery:
         return _nothing()
+    lowered = " ".join(terms) or query.lower()
+    sku = query.upper()
     like_sku = sku.replace("%", r"\%").replace("_", r"\_") + "%"
     like_name = lowered.replace("%", r"\%").replace("_", r"\_") + "%"
-    return (
-        Product.objects.filter(is_active=True)
-        # Only constant SQL with bound parameters: the query text never enters the SQL string.
-        .annotate(matched=RawSQL(match_sql, [tsquery, like_sku, lowered], output_field=BooleanField()))  # noqa: S611
-        .filter(matched=True)
-        .annotate(
-            score=RawSQL(  # noqa: S611
-                score_sql,
-                [sku, like_sku, lowered, like_name, tsquery, tsquery, lowered],
-                output_field=FloatField(),
-            )
+    active = Product.objects.filter(is_active=True)
+    # Only constant SQL with bound parameters: the query text never enters the SQL string.
+    matches = active.annotate(
+        matched=RawSQL(TEXT_MATCH_SQL, [tsquery, like_sku], output_field=BooleanField())  # noqa: S611
+    ).filter(matched=True)
+    if typo_fallback and not matches.exists():
+        matches = active.annotate(
+            matched=RawSQL(TYPO_MATCH_SQL, [tsquery, like_sku, lowered], output_field=BooleanField())  # noqa: S611
+        ).filter(matched=True)
+    return matches.annotate(
+        score=RawSQL(  # noqa: S611
+            SCORE_SQL,
+            [sku, like_sku, lowered, like_name, tsquery, tsquery, lowered],
+            output_field=FloatField(),
         )
     )
 
@@ -182,11 +191,11 @@ def portable_search(query: str) -> QuerySet:
     return Product.objects.filter(is_active=True).filter(condition).annotate(score=score)
 
 
-def search_products(query: str) -> QuerySet:
+def search_products(query: str, *, typo_fallback: bool = True) -> QuerySet:
     """Active products matching the query, annotated with `score` (higher ranks first)."""
     query = normalise_query(query)
     if not query_terms(query):
         return _nothing()
     if connection.vendor == "postgresql":
-        return postgres_search(query)
+        return postgres_search(query, typo_fallback=typo_fallback)
     return portable_search(query)

@@ -32,7 +32,7 @@ def suggestions(query: str) -> dict:
 def _suggestions(query: str) -> dict:
     q = query.lower()
     products = list(
-        search_products(query)
+        search_products(query, typo_fallback=False)
         .select_related("brand")
         .only("name", "slug", "sku", "brand__name")
         .order_by("-score", "pk")[:SUGGESTED_PRODUCTS]
