@@ -110,3 +110,28 @@ def test_live_stock_on_the_product_page_even_without_a_catalog_change(client):
     Product.objects.filter(pk=product.pk).update(stock_quantity=0)  # as an order does, with F(), no signal
     forget_live_product(product.pk)  # ... and then tells the product page
     assert "Out of stock" in client.get(product.get_absolute_url()).content.decode()
+
+
+def test_anonymous_page_cache_never_leaks_and_keeps_csrf_working(client):
+    import re
+
+    from django.test import Client
+
+    from .factories import CustomerFactory
+
+    product = build_catalog(1)[0]
+    guest = Client(enforce_csrf_checks=True)
+    first = guest.get(product.get_absolute_url()).content.decode()
+    second = guest.get(product.get_absolute_url()).content.decode()
+    tokens = [re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1) for page in (first, second)]
+    assert "__AURORAMART_CSRF__" not in second and tokens[0] and tokens[1]
+    # the token served from the cached page works
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', second).group(1)
+    added = guest.post("/checkout/cart/add/", {"product_id": product.pk, "csrfmiddlewaretoken": token})
+    assert added.status_code == 302
+    # now this guest has a cart: their pages are their own
+    assert 'id="cart-count" class="badge badge-secondary badge-sm">1<' in guest.get("/").content.decode()
+    assert 'id="cart-count" class="badge badge-secondary badge-sm">0<' in Client().get("/").content.decode()
+    customer = CustomerFactory(first_name="Zelda")
+    client.force_login(customer)
+    assert "Zelda" in client.get(product.get_absolute_url()).content.decode()

@@ -57,3 +57,45 @@ def cached_page_part(request, prefix: str, build: Callable[[], dict], seconds: i
         if data is not None:
             cache.set(key, data, seconds)
     return data
+
+
+# --- whole pages for anonymous visitors ---------------------------------------------------
+
+CSRF_PLACEHOLDER = "__AURORAMART_CSRF__"
+
+
+def shares_the_anonymous_page(request) -> bool:
+    """A visitor who is not signed in and has no session (so no cart, no messages) sees
+    exactly what every such visitor sees, bar the CSRF token."""
+    return (
+        request.method == "GET"
+        and "sessionid" not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and not request.user.is_authenticated
+    )
+
+
+def anonymous_page(request, prefix: str, render_page, finish=None):
+    """The whole rendered page, cached per URL and catalog version for anonymous visitors.
+
+    `render_page(extra_context)` renders the page; `finish(html)` fills in what must be
+    live on every request (the product page's price and stock). The CSRF token is
+    rendered as a placeholder and replaced with this visitor's own.
+    """
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    if not shares_the_anonymous_page(request):
+        return None
+    digest = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
+    key = f"fullpage:{prefix}:{catalog_version()}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        response = render_page({"csrf_token": CSRF_PLACEHOLDER})
+        if response.status_code != 200:
+            return response
+        html = response.content.decode()
+        cache.set(key, html, PAGE_SECONDS)
+    if finish is not None:
+        html = finish(html)
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))

@@ -14,7 +14,7 @@ from auroramart.core.pagination import paginate
 from auroramart.search.services import record_view
 
 from . import selectors, services
-from .cache import cached_page_part
+from .cache import anonymous_page, cached_page_part
 from .forms import ProductFilterForm, ReviewForm
 from .models import Category, Product, ProductReview, Subcategory
 from .selectors import SEARCH_SORT_LABELS, SORT_LABELS
@@ -72,21 +72,29 @@ def render_product_list(
             "page_number": page.number,
         }
 
-    part = cached_page_part(request, cache_prefix, build)
-    if after is not None:
-        after(part)
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
-            **(extra or {}),
-            "title": title,
-            "category": category,
-            "body": mark_safe(part["body"]),  # noqa: S308 -- our own rendered template
-            "count": part["count"],
-            "page_number": part["page_number"],
-        },
-    )
+    def page(extra_context):
+        part = cached_page_part(request, cache_prefix, build)
+        if after is not None:
+            after(part)
+        return render(
+            request,
+            "catalog/product_list.html",
+            {
+                **(extra or {}),
+                "title": title,
+                "category": category,
+                "body": mark_safe(part["body"]),  # noqa: S308 -- our own rendered template
+                "count": part["count"],
+                "page_number": part["page_number"],
+                **extra_context,
+            },
+        )
+
+    if after is None:  # pages with side effects (search logging) are always rendered
+        shared = anonymous_page(request, cache_prefix, page)
+        if shared is not None:
+            return shared
+    return page({})
 
 
 def product_list(request):
@@ -159,31 +167,45 @@ def product_detail(request, slug):
             "url": product.get_absolute_url(),
         }
 
+    def live_buy_box(pk):
+        # Price and stock are read live: they must be exact where the shopper decides to buy.
+        product = selectors.live_product(pk)
+        if product is None:
+            raise Http404("No such product.")
+        product.slug, product.name = slug, part["name"]
+        record_view(request, product.pk, source=request.GET.get("src", "")[:40])
+        user = request.user
+        return render_to_string(
+            "catalog/_buy_box.html",
+            {
+                "product": product,
+                "csrf_token": get_token(request),
+                "customer": is_customer(user),
+                "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
+            },
+        )
+
     part = cached_page_part(request, "pdp", build)
     if part is None:
         raise Http404("No such product.")
-    # Price and stock are read live: they must be exact where the shopper decides to buy.
-    product = selectors.live_product(part["pk"])
-    if product is None:
-        raise Http404("No such product.")
-    product.slug, product.name = slug, part["name"]
-    record_view(request, product.pk, source=request.GET.get("src", "")[:40])
-    user = request.user
-    buy_box = render_to_string(
-        "catalog/_buy_box.html",
-        {
-            "product": product,
-            "csrf_token": get_token(request),
-            "customer": is_customer(user),
-            "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
-        },
-    )
-    body = part["body"].replace(BUY_BOX_MARKER, buy_box, 1)
-    return render(
+
+    def page(extra_context):
+        return render(
+            request,
+            "catalog/product_detail.html",
+            {"part": part, "body": mark_safe(part["body"]), **extra_context},  # noqa: S308 -- our own templates
+        )
+
+    shared = anonymous_page(
         request,
-        "catalog/product_detail.html",
-        {"part": part, "body": mark_safe(body), "product": product},  # noqa: S308 -- our own templates
+        "pdp-page",
+        page,
+        finish=lambda html: html.replace(BUY_BOX_MARKER, live_buy_box(part["pk"]), 1),
     )
+    if shared is not None:
+        return shared
+    body = part["body"].replace(BUY_BOX_MARKER, live_buy_box(part["pk"]), 1)
+    return page({"body": mark_safe(body)})  # noqa: S308 -- our own templates
 
 
 @customer_required

@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from auroramart.catalog.cache import cached_page_part
+from auroramart.catalog.cache import anonymous_page, cached_page_part
 from auroramart.catalog.selectors import home_sections
 
 from .forms import ContactForm
@@ -26,8 +26,11 @@ def home(request):
         context = {"sections": home_sections()}
         return {"body": render_to_string("pages/_home_body.html", context, request=request)}
 
-    part = cached_page_part(request, "home", build)
-    return render(request, "pages/home.html", {"body": mark_safe(part["body"])})  # noqa: S308 -- our template
+    def page(extra_context):
+        part = cached_page_part(request, "home", build)
+        return render(request, "pages/home.html", {"body": mark_safe(part["body"]), **extra_context})  # noqa: S308
+
+    return anonymous_page(request, "home-page", page) or page({})
 
 
 def static_page(request, page):
