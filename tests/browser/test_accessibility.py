@@ -9,7 +9,13 @@ import pytest
 from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import open_account
-from tests.factories import AddressFactory, CustomerFactory, ProductFactory, ProductImageFactory, SubcategoryFactory
+from tests.factories import (
+    AddressFactory,
+    CustomerFactory,
+    ProductFactory,
+    ProductImageFactory,
+    SubcategoryFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = (Path(__file__).resolve().parents[2] / "auroramart" / "static" / "vendor" / "axe.min.js").read_text()
@@ -18,7 +24,10 @@ AXE = (Path(__file__).resolve().parents[2] / "auroramart" / "static" / "vendor" 
 @pytest.fixture
 def shop():
     sub = SubcategoryFactory(name="Headphones", category__name="Electronics")
-    products = [ProductFactory(name=f"Wireless Headphones {i}", subcategory=sub, price=Decimal("59.00")) for i in range(3)]
+    products = [
+        ProductFactory(name=f"Wireless Headphones {i}", subcategory=sub, price=Decimal("59.00"))
+        for i in range(3)
+    ]
     for p in products:
         ProductImageFactory(product=p, alt_text=p.name)
     customer = CustomerFactory(email="a11y@example.test")
@@ -80,7 +89,9 @@ def test_keyboard_only_search_add_to_cart_and_reach_checkout(page, shop):
     # Tab to the first product link and open it with Enter
     for _ in range(80):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.closest('#product-grid') && document.activeElement.tagName === 'A'"):
+        if page.evaluate(
+            "document.activeElement.closest('#product-grid') && document.activeElement.tagName === 'A'"
+        ):
             break
     page.keyboard.press("Enter")
     page.wait_for_selector("#buy-box")
