@@ -503,3 +503,36 @@ def test_picture_order_can_be_changed(client, roles, world):
         second.pk,
         world["image"].pk,
     ]
+
+
+def test_audit_log_is_append_only(client, roles, world):
+    admin = login(client, roles["Admin"])
+    admin.post(f"/admin-panel/promotions/coupons/{world['coupon'].pk}/toggle/", HTTP_HX_REQUEST="true")
+    entry = AuditLog.objects.get()
+    entry.action = "tampered"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    assert AuditLog.objects.get().action == "update"
+
+
+def test_inline_coupon_toggle_and_list_sorting(client, roles, world):
+    sales = login(client, roles["Sales"])
+    response = sales.post(
+        f"/admin-panel/promotions/coupons/{world['coupon'].pk}/toggle/", HTTP_HX_REQUEST="true"
+    )
+    assert (
+        response.status_code == 200
+        and "Activate" in response.content.decode()
+        and "<html" not in response.content.decode()
+    )
+    assert not Coupon.objects.get(pk=world["coupon"].pk).is_active
+    orders = sales.get("/admin-panel/orders/", {"sort": "total"})
+    assert orders.status_code == 200 and list(orders.context["page"].object_list) == [world["order"]]
+
+
+def test_staff_password_reset_by_email(client, roles, mailoutbox):
+    response = client.post("/admin-panel/password-reset/", {"email": "admin@staff.test"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1 and "/reset/" in mailoutbox[0].body

@@ -37,6 +37,15 @@ class AuditLog(models.Model):
     def __str__(self):
         return f"{self.actor_email} {self.action} {self.object_type} {self.object_id}"
 
+    def save(self, *args, **kwargs):
+        # Append-only: an entry, once written, is never changed.
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
 
 class LoginAttempt(models.Model):
     email = models.CharField(max_length=254, db_index=True)

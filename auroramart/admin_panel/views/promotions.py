@@ -71,4 +71,6 @@ def coupon_toggle(request, pk):
     coupon.is_active = not coupon.is_active
     coupon.save(update_fields=["is_active"])
     audit(request, "update", coupon, changes={"is_active": [not coupon.is_active, coupon.is_active]})
+    if request.headers.get("HX-Request"):  # inline: swap the button for the new state
+        return render(request, "admin_panel/_coupon_toggle.html", {"c": coupon})
     return redirect("admin_panel:coupons")

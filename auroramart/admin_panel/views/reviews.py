@@ -14,7 +14,10 @@ from ..services import audit
 @panel_permission("moderate_reviews")
 def review_list(request):
     status = request.GET.get("status", "pending")
-    reviews = ProductReview.objects.select_related("product", "user").order_by("-created_at")
+    order = {"oldest": "created_at", "rating": "rating", "-rating": "-rating"}.get(
+        request.GET.get("sort"), "-created_at"
+    )
+    reviews = ProductReview.objects.select_related("product", "user").order_by(order, "pk")
     if status in ProductReview.Status.values:
         reviews = reviews.filter(status=status)
     page = Paginator(reviews, 25).get_page(request.GET.get("page"))
