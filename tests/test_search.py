@@ -297,3 +297,17 @@ def test_relevance_on_the_demo_catalog(capsys):
         assert precision >= 0.9 and mrr >= 0.9
     else:
         assert precision >= 0.8 and mrr >= 0.85
+
+
+def test_staff_see_what_finds_nothing(client, shop):
+    from auroramart.admin_panel.services import create_staff, setup_roles
+
+    for q in ["xylophone", "xylophone", "headphones"]:
+        client.get("/search/", {"q": q})
+    setup_roles()
+    client.force_login(create_staff(email="analyst@staff.test", password="x-password-123", role="Analyst"))
+    page = client.get("/admin-panel/searches/")
+    assert [row["normalised"] for row in page.context["zero"]] == ["xylophone"]
+    assert page.context["zero"][0]["n"] == 2
+    client.force_login(create_staff(email="service@staff.test", password="x-password-123", role="Service"))
+    assert client.get("/admin-panel/searches/").status_code == 403

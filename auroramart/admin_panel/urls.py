@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, customers, dashboard, loyalty, orders, products, promotions, reviews
+from .views import audit, auth, customers, dashboard, loyalty, orders, products, promotions, reviews, search
 
 app_name = "admin_panel"
 
@@ -49,6 +49,7 @@ urlpatterns = [
     path("promotions/coupons/<int:pk>/toggle/", promotions.coupon_toggle, name="coupon_toggle"),
     path("loyalty/", loyalty.loyalty_settings, name="loyalty"),
     path("loyalty/tiers/<int:pk>/", loyalty.tier_update, name="tier_update"),
+    path("searches/", search.search_report, name="searches"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export/", audit.audit_export, name="audit_export"),
 ]
