@@ -126,8 +126,10 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache that logs and carries on when Redis is down.
+            "BACKEND": "auroramart.core.cache_backends.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "auroramart"),
             "TIMEOUT": 300,
         }

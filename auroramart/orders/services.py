@@ -121,6 +121,7 @@ def place_order(
         return Placement(order, replayed=True)
     if order.total == 0:
         _confirm(order, cart, reference="", brand="", last4="")
+        order.refresh_from_db()
         return Placement(order)
 
     gateway = get_gateway()
@@ -148,6 +149,7 @@ def place_order(
         _undo(order, Payment.Status.DECLINED, result.message, brand=result.brand, last4=result.last4)
         raise CheckoutError(result.message or "Your card was declined.")
     _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4)
+    order.refresh_from_db()  # the confirmed order, not the pending one reserved above
     return Placement(order)
 
 
