@@ -295,15 +295,9 @@ def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: st
         order = Order.objects.select_for_update().filter(pk=order.pk).first()
         if order is None or order.status != S.PENDING_PAYMENT:
             return
-        items = list(order.items.all())
-        locked = lock_products(i.product_id for i in items if i.product_id)
-        apply_changes(
-            locked,
-            [Change(i.product_id, i.quantity) for i in items if i.product_id],
-            kind=StockMovement.Kind.RELEASE,
-            reason=f"Payment failed for order {order.number}",
-            count_as_sold=True,
-        )
+        # The movements keep the order number in their reason; their link to the order
+        # goes when the pending order is deleted below.
+        _restock(order, StockMovement.Kind.RELEASE, None, f"Payment failed for order {order.number}")
         release_coupons(order=order)
         for step in RELEASE_STEPS:
             step(order=order)
