@@ -6,6 +6,7 @@ import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -19,7 +20,7 @@ class ResilientRedisCache(RedisCache):
             return default  # recently failed: don't make every request wait for a timeout
         try:
             return getattr(super(), method)(*args, **kwargs)
-        except Exception as exc:  # redis-py raises several kinds; all mean "no cache now"
+        except (RedisError, OSError) as exc:  # connection refused, timeouts, a server error: no cache now
             ResilientRedisCache._down_until = time.monotonic() + RETRY_AFTER_SECONDS
             logger.warning("cache unavailable (%s: %s); serving without it", exc.__class__.__name__, exc)
             return default
@@ -46,9 +47,10 @@ class ResilientRedisCache(RedisCache):
         return self._guard("delete_many", None, keys, version)
 
     def incr(self, key, delta=1, version=None):
+        # A missing key raises ValueError, as in Django; so does an unreachable Redis.
         result = self._guard("incr", None, key, delta, version)
         if result is None:
-            raise ValueError("cache unavailable")  # callers treat it like a missing key
+            raise ValueError("cache unavailable")
         return result
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
