@@ -132,13 +132,32 @@ FORMS = [
     ("/profile/addresses/new/", {}),
     ("/profile/delete/", {}),
     ("/notifications/read/", {}),
+    ("/checkout/cart/add/", {"product_id": "1", "quantity": "1"}),
+    ("/checkout/cart/update/1/", {"quantity": "2"}),
+    ("/checkout/cart/remove/1/", {}),
+    ("/checkout/cart/coupon/", {"code": "X"}),
+    ("/checkout/cart/coupon/remove/", {"code": "X"}),
+    ("/checkout/cart/loyalty/points/", {"points": "100"}),
+    ("/checkout/cart/loyalty/reward/1/", {}),
+    ("/checkout/cart/loyalty/remove/", {}),
+    ("/checkout/checkout/", {}),
+    ("/wishlist/add/1/", {}),
+    ("/wishlist/remove/1/", {}),
+    ("/wishlist/move/1/", {}),
+    ("/search/history/clear/", {}),
+    ("REVIEW", {"rating": "5", "title": "t", "body": "b"}),
+    ("/admin-panel/login/", {"username": "ops@auroramart.test", "password": PASSWORD}),
 ]
 
 
 @pytest.mark.parametrize("url,data", FORMS)
 def test_csrf_is_enforced_on_every_form(customer, url, data):
+    from .factories import ProductFactory
+
     client = Client(enforce_csrf_checks=True)
-    if url not in ("/register/", "/login/", "/password-reset/", "/contact/"):
+    if url == "REVIEW":
+        url = f"{ProductFactory().get_absolute_url()}review/"
+    if url not in ("/register/", "/login/", "/password-reset/", "/contact/", "/admin-panel/login/"):
         client.force_login(customer)
     response = client.post(url, data)
     assert response.status_code == 403, url

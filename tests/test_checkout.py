@@ -355,3 +355,19 @@ def test_checkout_page_shows_the_tax_breakdown(client, customer, mug):
     body = client.get("/checkout/checkout/").content.decode()
     assert "Includes GST (9%)" in body and "S$1.49" in body  # 17.99 × 9/109
     assert re.search(r'name="idempotency_key" value="[0-9a-f]{32}"', body)
+
+
+def test_a_product_that_is_gone_is_refused_and_nothing_is_written(customer):
+    gone = ProductFactory(name="Discontinued", price=Decimal("9.00"), stock_quantity=0)
+    cart = fill_cart(customer, (gone, 1))
+    gone.delete()  # removed from the catalog while in the cart
+    with pytest.raises(CheckoutError, match="Your cart is empty."):
+        place_order(
+            user=customer,
+            cart=cart,
+            idempotency_key="gone",
+            address=ADDRESS,
+            shipping_method="standard",
+            card=Card("4242424242424242", 12, 2039, "123"),
+        )
+    assert Order.objects.count() == 0 and Payment.objects.count() == 0
