@@ -15,7 +15,7 @@ from auroramart.catalog.models import Product
 from auroramart.inventory.models import LowStockAlert, StockMovement
 from auroramart.orders import services
 from auroramart.orders.models import Order
-from auroramart.orders.services import ShippingAddress, place_order
+from auroramart.orders.services import CheckoutError, ShippingAddress, place_order
 from auroramart.payments.gateway import Card
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
