@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "auroramart.orders",
     "auroramart.loyalty",
     "auroramart.search",
+    "auroramart.recommendations",
     "auroramart.admin_panel",
     "auroramart.pages",
 ]
@@ -162,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
     },
     "retry-unsent-emails": {"task": "auroramart.core.tasks.retry_unsent_emails", "schedule": 120},
+    "train-recommendation-models": {
+        "task": "auroramart.recommendations.tasks.train_models_task",
+        "schedule": 24 * 3600,
+    },
     "refresh-search-suggestions": {
         "task": "auroramart.search.tasks.refresh_suggestions_task",
         "schedule": 24 * 3600,
@@ -222,6 +227,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "auroramart" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Trained recommendation models (joblib files; their metadata is in the database).
+RECOMMENDATION_MODEL_DIR = Path(env_str("RECOMMENDATION_MODEL_DIR", str(BASE_DIR / "var" / "models")))
 # Serving media from Django is for the demo and single-box installs; a real
 # deployment points MEDIA_URL at object storage or a web server.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)

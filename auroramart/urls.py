@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("auroramart.cart.urls")),
     path("", include("auroramart.orders.urls")),
     path("", include("auroramart.loyalty.urls")),
+    path("", include("auroramart.recommendations.urls")),
     path("", include("auroramart.pages.urls")),
 ]
 

@@ -18,6 +18,17 @@ def _isolated_media_and_static(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_models(settings, tmp_path):
+    """Trained recommendation models go to a temporary folder and are not shared between tests."""
+    from auroramart.recommendations import registry
+
+    settings.RECOMMENDATION_MODEL_DIR = tmp_path / "models"
+    registry.forget()
+    yield
+    registry.forget()
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks():
     """Tasks run in-process during tests, whatever broker the environment names."""
     from auroramart.celery import app

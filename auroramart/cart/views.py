@@ -14,6 +14,9 @@ from .storage import DbCart, SessionCart, cart_for
 # (the loyalty box), CART_EXTRAS below the cart ("Complete the set").
 SUMMARY_EXTRAS: list = []
 CART_EXTRAS: list = []
+# Steps called after a product is added, with (request, product, quantity):
+# recommendation tracking attributes the add to the slot it came from.
+ADDED_STEPS: list = []
 
 
 def _is_htmx(request) -> bool:
@@ -68,6 +71,8 @@ def add(request):
             return render(request, "cart/_added.html", {"error": str(exc)}, status=200)
         messages.error(request, str(exc))
         return redirect(request.POST.get("next") or "cart:detail")
+    for step in ADDED_STEPS:
+        step(request=request, product=product, quantity=request.POST.get("quantity", 1))
     if _is_htmx(request):
         return render(request, "cart/_added.html", {"product": product, "cart_count": cart.count()})
     messages.success(request, f"{product.name} is in your cart.")

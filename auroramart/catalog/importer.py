@@ -23,6 +23,7 @@ from auroramart.inventory.services import record_opening_stock, set_stock_levels
 from .cache import bump_catalog_version
 from .models import Brand, Category, Product, Subcategory
 from .services import product_slug
+from .taxonomy import CONSUMABLE_CATEGORIES
 
 COLUMNS = {
     "sku": "SKU code",
@@ -251,7 +252,9 @@ def _upsert(rows: list[ParsedRow], result: ImportResult) -> None:
     category_slugs = {c.slug for c in categories.values()}
     for name in sorted({r.category for r in rows} - set(categories)):
         slug = _unique_slug(slugify(name) or "category", category_slugs)
-        categories[name] = Category.objects.create(name=name, slug=slug, position=len(categories))
+        categories[name] = Category.objects.create(
+            name=name, slug=slug, position=len(categories), is_consumable=name in CONSUMABLE_CATEGORIES
+        )
         result.categories_created += 1
 
     subcategories = {(s.category_id, s.name): s for s in Subcategory.objects.all()}

@@ -14,6 +14,8 @@ class Category(models.Model):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # Consumables are bought again, so recommendations may show them to past buyers.
+    is_consumable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position", "name"]

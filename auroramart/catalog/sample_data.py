@@ -17,7 +17,16 @@ from .cache import bump_catalog_version
 from .images import demo_image_files
 from .models import Brand, Category, Product, ProductImage, ProductReview, ProductSpecification, Subcategory
 from .services import product_slug, recompute_ratings
-from .taxonomy import BRANDS, COLOURS, PRICE_BANDS, REVIEW_PHRASES, SPECIFICATIONS, TAXONOMY, VARIANTS
+from .taxonomy import (
+    BRANDS,
+    COLOURS,
+    CONSUMABLE_CATEGORIES,
+    PRICE_BANDS,
+    REVIEW_PHRASES,
+    SPECIFICATIONS,
+    TAXONOMY,
+    VARIANTS,
+)
 
 BATCH = 2000
 
@@ -45,6 +54,7 @@ def ensure_taxonomy() -> tuple[dict[str, Category], dict[tuple[str, str], Subcat
             defaults={
                 "slug": slugify(cat_name),
                 "position": position,
+                "is_consumable": cat_name in CONSUMABLE_CATEGORIES,
                 "description": f"Shop {cat_name.lower()} at AuroraMart: "
                 + ", ".join(s.lower() for s in subs)
                 + ".",

@@ -78,7 +78,7 @@ def category_menu() -> list[dict]:
     return menu
 
 
-def _with_card_data(queryset: QuerySet) -> QuerySet:
+def with_card_data(queryset: QuerySet) -> QuerySet:
     """What a product card shows: brand, category and the primary image (one extra query)."""
     return queryset.select_related("brand", "category").prefetch_related(
         Prefetch(
@@ -112,7 +112,7 @@ def filter_products(filters: ProductFilters, base: QuerySet | None = None) -> Qu
     sort = filters.sort
     if sort == "relevance" and base is None:
         sort = "featured"  # relevance needs a search score
-    return _with_card_data(queryset.order_by(*SORTS.get(sort, SORTS["featured"])))
+    return with_card_data(queryset.order_by(*SORTS.get(sort, SORTS["featured"])))
 
 
 def brands_for(filters: ProductFilters) -> QuerySet:
@@ -126,7 +126,7 @@ def brands_for(filters: ProductFilters) -> QuerySet:
 
 
 def home_sections(limit: int = 8) -> dict[str, list[Product]]:
-    base = _with_card_data(active_products())
+    base = with_card_data(active_products())
     return {
         "featured": list(base.filter(is_featured=True).order_by("-sold_count", "pk")[:limit]),
         "new_arrivals": list(base.order_by("-created_at", "-pk")[:limit]),
@@ -173,7 +173,7 @@ def rating_distribution(product: Product) -> dict:
 
 def related_products(product: Product, limit: int = 4) -> list[Product]:
     return list(
-        _with_card_data(
+        with_card_data(
             active_products()
             .filter(subcategory_id=product.subcategory_id)
             .exclude(pk=product.pk)

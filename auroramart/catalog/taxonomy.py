@@ -1,6 +1,9 @@
 """The AuroraMart taxonomy (12 categories, 60 subcategories, as in the
 original product file) and the vocabulary the demo catalog is drawn from."""
 
+# Categories people buy again and again (recommendations may repeat them).
+CONSUMABLE_CATEGORIES = {"Groceries & Gourmet", "Beauty & Personal Care", "Health", "Pet Supplies"}
+
 # category -> {subcategory: product nouns}
 TAXONOMY: dict[str, dict[str, list[str]]] = {
     "Electronics": {

@@ -1,0 +1,111 @@
+"""Model files on disk plus a ModelVersion row each. The newest version whose
+file loads and matches its checksum is served; a process keeps loaded models
+in memory and notices a newer version through the cache (no restart). When no
+model can be loaded the caller falls back to popularity, and we log why."""
+
+import hashlib
+import logging
+import platform
+import threading
+from pathlib import Path
+
+import joblib
+import numpy
+import scipy
+import sklearn
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from .models import ModelVersion
+
+log = logging.getLogger(__name__)
+CURRENT_KEY = "recs:current:{kind}"
+CURRENT_TTL = 60  # seconds a process may serve an older version after a retrain elsewhere
+_loaded: dict[str, tuple] = {}  # kind -> (ModelVersion pk, model, ModelVersion)
+_failed: dict[str, int] = {}  # kind -> pk whose file would not load (warned once per process)
+_lock = threading.Lock()
+
+
+def model_dir() -> Path:
+    path = Path(settings.RECOMMENDATION_MODEL_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def library_versions() -> dict:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def save(kind: str, model, *, source: str, data_size: dict, parameters: dict, metrics: dict, seconds: float):
+    now = timezone.now()
+    version = f"{kind}-{now:%Y%m%d-%H%M%S-%f}"
+    path = model_dir() / f"{version}.joblib"
+    joblib.dump(model, path, compress=3)
+    record = ModelVersion.objects.create(
+        kind=kind,
+        version=version,
+        file_name=path.name,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        trained_at=now,
+        source=source,
+        data_size=data_size,
+        parameters=parameters,
+        metrics=metrics,
+        library_versions=library_versions(),
+        training_seconds=round(seconds, 3),
+    )
+    cache.delete(CURRENT_KEY.format(kind=kind))
+    return record
+
+
+def _load_file(record: ModelVersion):
+    path = model_dir() / record.file_name
+    data = path.read_bytes()  # FileNotFoundError when missing
+    if hashlib.sha256(data).hexdigest() != record.sha256:
+        raise ValueError("checksum does not match the metadata")
+    return joblib.load(path)
+
+
+def current(kind: str):
+    """(ModelVersion, model) of the newest loadable version, or (None, None)."""
+    key = CURRENT_KEY.format(kind=kind)
+    pk = cache.get(key)
+    if pk is None:
+        pk = ModelVersion.objects.filter(kind=kind).values_list("pk", flat=True).first() or 0
+        cache.set(key, pk, CURRENT_TTL)
+    if not pk:
+        return None, None
+    held = _loaded.get(kind)
+    if held and held[0] == pk:
+        return held[2], held[1]
+    if _failed.get(kind) == pk:
+        return None, None
+    with _lock:
+        record = ModelVersion.objects.filter(pk=pk).first()
+        if record is None:
+            cache.delete(key)
+            return None, None
+        try:
+            model = _load_file(record)
+        except Exception as exc:  # a missing, truncated or tampered file must never break a page
+            log.warning(
+                "Recommendation model %s cannot be loaded (%s); serving popularity instead.", record, exc
+            )
+            _loaded.pop(kind, None)
+            _failed[kind] = pk
+            return None, None
+        _loaded[kind] = (pk, model, record)
+        return record, model
+
+
+def forget() -> None:
+    """Drop the in-process models (tests, and after deleting files)."""
+    _loaded.clear()
+    _failed.clear()

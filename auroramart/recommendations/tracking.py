@@ -1,0 +1,114 @@
+"""Online tracking per recommendation slot: impressions when a slot is shown,
+clicks as product views with source `rec:<slot>`, add-to-cart when a clicked
+product is added (or a bundle is), purchases when an order with such a product
+is paid. Figures reach analytics through AIPerformanceMetrics."""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from auroramart.search.models import ProductView
+from auroramart.search.services import visitor_id
+
+from .models import RecommendationEvent
+
+SLOTS = {
+    "home-picked": "Home: picked for you",
+    "home-personal": "Home: recommended for you",
+    "home-trending": "Home: trending (guests)",
+    "profile-personal": "Profile: recommended for you",
+    "pdp-fbt": "Product: frequently bought together",
+    "cart-complete": "Cart: complete the set",
+}
+SOURCE_PREFIX = "rec:"
+CLICK_WINDOW = timedelta(days=1)
+PURCHASE_WINDOW = timedelta(days=7)
+
+
+def source_for(slot: str) -> str:
+    return f"{SOURCE_PREFIX}{slot}"
+
+
+def _who(request) -> dict:
+    user = request.user if request.user.is_authenticated else None
+    return {"user": user, "visitor": visitor_id(request)}
+
+
+def record_impression(request, slot: str, products, model_version: str = "") -> None:
+    if products:
+        RecommendationEvent.objects.create(
+            slot=slot,
+            kind=RecommendationEvent.Kind.IMPRESSION,
+            items=len(products),
+            model_version=model_version[:40],
+            **_who(request),
+        )
+
+
+def record_add_to_cart(request, slot: str, product_ids, model_version: str = "") -> None:
+    who = _who(request)
+    RecommendationEvent.objects.bulk_create(
+        [
+            RecommendationEvent(
+                slot=slot,
+                kind=RecommendationEvent.Kind.ADD_TO_CART,
+                product_id=pk,
+                model_version=model_version,
+                **who,
+            )
+            for pk in product_ids
+        ]
+    )
+
+
+def attribute_add_to_cart(*, request, product, quantity) -> None:
+    """Cart step: a product added after a click from a slot counts for that slot."""
+    since = timezone.now() - CLICK_WINDOW
+    views = ProductView.objects.filter(
+        product_id=product.pk, source__startswith=SOURCE_PREFIX, created_at__gte=since
+    )
+    if request.user.is_authenticated:
+        views = views.filter(user=request.user)
+    else:
+        views = views.filter(visitor=visitor_id(request))
+    source = views.order_by("-created_at").values_list("source", flat=True).first()
+    if source:
+        record_add_to_cart(request, source.removeprefix(SOURCE_PREFIX), [product.pk])
+
+
+def attribute_purchase(*, order) -> None:
+    """Paid step: each order line the customer added from a slot in the last week is a purchase for it."""
+    lines = {item.product_id: item for item in order.items.all() if item.product_id}
+    since = timezone.now() - PURCHASE_WINDOW
+    added = (
+        RecommendationEvent.objects.filter(
+            user_id=order.user_id,
+            kind=RecommendationEvent.Kind.ADD_TO_CART,
+            product_id__in=list(lines),
+            created_at__gte=since,
+        )
+        .order_by("product_id", "-created_at")
+        .values_list("product_id", "slot", "model_version")
+    )
+    slots = {}
+    for product_id, slot, version in added:
+        slots.setdefault(product_id, (slot, version))
+    events = [
+        RecommendationEvent(
+            slot=slot,
+            kind=RecommendationEvent.Kind.PURCHASE,
+            product_id=pk,
+            user_id=order.user_id,
+            order=order,
+            revenue=lines[pk].line_total,
+            model_version=version,
+        )
+        for pk, (slot, version) in slots.items()
+    ]
+    if events:
+        try:
+            with transaction.atomic():
+                RecommendationEvent.objects.bulk_create(events)
+        except IntegrityError:  # already attributed (a retried payment confirmation)
+            pass

@@ -1,0 +1,113 @@
+"""Recommendation slots, rendered as fragments: pages that are cached for
+everyone load them with htmx, so each shopper gets their own and each showing
+is counted."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from auroramart.accounts.decorators import is_customer, shopper_only
+from auroramart.cart import services as cart_services
+from auroramart.cart.services import CartError
+from auroramart.cart.storage import cart_for
+from auroramart.catalog.models import Product
+
+from . import services, tracking
+
+
+@require_GET
+def home_slots(request):
+    """Home page: picked-for-you categories and personal picks for customers, trending for guests."""
+    user = request.user
+    context = {}
+    if is_customer(user):
+        picked, picked_products, picked_version = services.picked_for_you(user)
+        personal, version = services.for_customer(user, exclude={p.pk for p in picked_products})
+        tracking.record_impression(request, "home-picked", picked_products, picked_version)
+        tracking.record_impression(request, "home-personal", personal, version)
+        context.update(picked=picked, picked_products=picked_products, personal=personal)
+    else:
+        trending = services.for_guest()
+        tracking.record_impression(request, "home-trending", trending, services.POPULARITY)
+        context["trending"] = trending
+    return render(request, "recommendations/_home_slots.html", context)
+
+
+@require_GET
+def for_you(request):
+    """Profile page slot."""
+    if not is_customer(request.user):
+        raise Http404
+    products, version = services.for_customer(request.user)
+    tracking.record_impression(request, "profile-personal", products, version)
+    return render(
+        request,
+        "recommendations/_slot.html",
+        {"products": products, "slot": "profile-personal", "heading": "Recommended for you"},
+    )
+
+
+@require_GET
+def bought_together(request, pk):
+    product = get_object_or_404(Product, pk=pk, is_active=True)
+    in_cart = set(cart_for(request).items()) if not request.user.is_staff else set()
+    pairs, version = services.bought_together(product, exclude=in_cart)
+    tracking.record_impression(request, "pdp-fbt", [p for p, _ in pairs], version)
+    return render(
+        request,
+        "recommendations/_bought_together.html",
+        {
+            "product": product,
+            "anchor_in_cart": product.pk in in_cart,
+            "pairs": pairs,
+            "version": version,
+            "source": tracking.source_for("pdp-fbt"),
+        },
+    )
+
+
+@shopper_only
+@require_POST
+def add_bundle(request):
+    """ "Add all to cart": the product and its frequently-bought-together items, in one click."""
+    cart = cart_for(request)
+    try:
+        ids = [int(pk) for pk in request.POST.getlist("product_id")]
+    except ValueError:
+        ids = []
+    added, errors = [], []
+    for pk in dict.fromkeys(ids):
+        try:
+            added.append(cart_services.add_item(cart, product_id=pk, quantity=1))
+        except CartError as exc:
+            errors.append(str(exc))
+    anchor = request.POST.get("anchor")
+    tracking.record_add_to_cart(
+        request, "pdp-fbt", [p.pk for p in added if str(p.pk) != anchor], request.POST.get("version", "")
+    )
+    if not ids:
+        errors.append("Choose at least one product.")
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "recommendations/_bundle_added.html",
+            {"added": added, "errors": errors, "cart_count": cart.count()},
+        )
+    for error in errors:
+        messages.error(request, error)
+    if added:
+        messages.success(request, f"Added {len(added)} item{'s' if len(added) != 1 else ''} to your cart.")
+    return redirect("cart:detail")
+
+
+def complete_the_set(request, summary) -> str:
+    """Cart extra: what people buy with what is in this cart."""
+    products, version = services.complete_the_set([line.product.pk for line in summary.lines])
+    tracking.record_impression(request, "cart-complete", products, version)
+    return render_to_string(
+        "recommendations/_slot.html",
+        {"products": products, "slot": "cart-complete", "heading": "Complete the set"},
+        request=request,
+    )
