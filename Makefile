@@ -33,6 +33,7 @@ migrate: install
 demo-data: migrate
 	@$(DEMO_ENV) $(PYTHON) manage.py setup_admin > /dev/null
 	@$(DEMO_ENV) $(PYTHON) manage.py create_sample_data --if-empty
+	@$(DEMO_ENV) $(PYTHON) manage.py train_models --if-missing
 
 run: demo-data
 	@$(DEMO_ENV) $(PYTHON) manage.py demo_banner --port $(PORT)

@@ -420,3 +420,65 @@ def test_evaluate_models_reads_the_auroramart_customer_file(shared_data, tmp_pat
     )
     assert result["baskets"]["associations"]["hit_rate_10"] > result["baskets"]["popularity"]["hit_rate_10"]
     assert category_model.REFERENCE in result["category"]["all_models"]
+
+
+def test_an_empty_shop_trains_nothing_and_make_run_still_succeeds(client):
+    out = StringIO()
+    call_command("train_models", "--if-missing", stdout=out, verbosity=0)
+    assert "serving popularity until there is data" in out.getvalue()
+    assert not ModelVersion.objects.exists()
+    with pytest.raises(CommandError, match="at least two"):
+        call_command("train_models", verbosity=0)
+    from auroramart.recommendations.tasks import train_models_task
+
+    assert train_models_task.delay().get()["versions"] == []
+    assert client.get(reverse("recommendations:home")).status_code == 200
+
+
+def test_train_models_if_missing_retrains_when_the_file_is_gone(tmp_path):
+    path = str(customers_csv(tmp_path))
+    call_command("train_models", "--if-missing", "--only", "category", "--customers-csv", path, verbosity=0)
+    call_command("train_models", "--if-missing", "--only", "category", "--customers-csv", path, verbosity=0)
+    assert ModelVersion.objects.count() == 1  # loadable: nothing to do the second time
+    for file in registry.model_dir().iterdir():
+        file.unlink()
+    registry.forget()
+    call_command("train_models", "--if-missing", "--only", "category", "--customers-csv", path, verbosity=0)
+    assert ModelVersion.objects.count() == 2
+    assert registry.current("category")[1] is not None
+
+
+def test_panel_shows_models_and_slots_and_only_admins_retrain(client, tmp_path):
+    from auroramart.admin_panel.models import AuditLog
+    from auroramart.admin_panel.services import create_staff, setup_roles
+
+    setup_roles()
+    analyst = create_staff(email="an@staff.test", password="staff-password-123", role="Analyst")
+    admin = create_staff(email="ad@staff.test", password="staff-password-123", role="Admin")
+    sales = create_staff(email="sa@staff.test", password="staff-password-123", role="Sales")
+    ProductFactory(sku="A")
+    b = ProductFactory(sku="B")
+    skus, baskets = paired_baskets()
+    services.train_association_model(read_baskets_csv(baskets_csv(tmp_path, skus, baskets)))
+    RecommendationEvent.objects.create(slot="pdp-fbt", kind="impression", items=3)
+    RecommendationEvent.objects.create(slot="pdp-fbt", kind="impression", items=3)
+    from auroramart.search.models import ProductView
+
+    ProductView.objects.create(product=b, visitor="v", source="rec:pdp-fbt")
+    client.force_login(analyst)
+    html = client.get(reverse("admin_panel:recommendations")).content.decode()
+    assert "Frequently bought together" in html and "associations-" in html
+    assert "50.0%" in html  # 1 click / 2 impressions
+    assert "Retrain both models now" not in html
+    assert client.post(reverse("admin_panel:recommendations_retrain")).status_code == 403
+    client.force_login(sales)
+    assert client.get(reverse("admin_panel:recommendations")).status_code == 403
+    client.force_login(admin)
+    CustomerFactory()
+    response = client.post(reverse("admin_panel:recommendations_repredict"), follow=True)
+    assert "Re-predicted every customer" in response.content.decode()
+    assert AuditLog.objects.filter(action="repredict", actor=admin).exists()
+    # Retraining from a shop without enough labelled customers says why, and writes nothing.
+    response = client.post(reverse("admin_panel:recommendations_retrain"), follow=True)
+    assert "Not retrained" in response.content.decode()
+    assert ModelVersion.objects.filter(kind="category").count() == 0

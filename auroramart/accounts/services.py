@@ -19,6 +19,8 @@ from .models import Address, CustomerProfile, Notification, User, WishlistItem
 # predicted categories). Each is called inside the registration transaction
 # with the new user; kept as an explicit list, not signals.
 REGISTRATION_STEPS: list = []
+# Called with the user after their demographics change (re-predict categories).
+PROFILE_UPDATED_STEPS: list = []
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def update_profile(
     profile.marketing_opt_in = marketing_opt_in
     profile.save()
     profile.preferred_categories.set(preferred_categories)
+    for step in PROFILE_UPDATED_STEPS:
+        step(user)
     return profile
 
 

@@ -18,6 +18,7 @@ PERMISSIONS = {
     "manage_promotions": "Manage coupons and campaigns",
     "manage_loyalty": "Manage loyalty tiers and rewards",
     "view_analytics": "See analytics",
+    "manage_recommendations": "Retrain recommendation models, re-predict customers' categories",
     "view_audit": "See the audit log",
     "manage_staff": "Manage staff accounts and roles",
     "view_login_attempts": "See sign-in attempts",

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import audit, auth, customers, dashboard, loyalty, orders, products, promotions, reviews, search
+from .views import (
+    audit,
+    auth,
+    customers,
+    dashboard,
+    loyalty,
+    orders,
+    products,
+    promotions,
+    recommendations,
+    reviews,
+    search,
+)
 
 app_name = "admin_panel"
 
@@ -50,6 +62,9 @@ urlpatterns = [
     path("loyalty/", loyalty.loyalty_settings, name="loyalty"),
     path("loyalty/tiers/<int:pk>/", loyalty.tier_update, name="tier_update"),
     path("searches/", search.search_report, name="searches"),
+    path("recommendations/", recommendations.overview, name="recommendations"),
+    path("recommendations/retrain/", recommendations.retrain, name="recommendations_retrain"),
+    path("recommendations/repredict/", recommendations.repredict, name="recommendations_repredict"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export/", audit.audit_export, name="audit_export"),
 ]

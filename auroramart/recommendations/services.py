@@ -16,7 +16,15 @@ from auroramart.catalog.selectors import active_products, with_card_data
 from auroramart.orders.models import OrderItem
 
 from . import associations, category_model, evaluation, registry
-from .datasets import PAID_STATUSES, Baskets, Customers, feature_row, shop_baskets, shop_customers
+from .datasets import (
+    PAID_STATUSES,
+    Baskets,
+    Customers,
+    DatasetError,
+    feature_row,
+    shop_baskets,
+    shop_customers,
+)
 from .models import AIPerformanceMetrics, ModelVersion
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,8 @@ ASSOCIATION_OPTIONS = {"min_pair_baskets": 3, "min_lift": 1.0, "top_k": 20}
 
 def train_association_model(data: Baskets | None = None, **options) -> ModelVersion:
     data = data or shop_baskets()
+    if data.matrix.shape[0] < 2 or len(data.items) < 2:
+        raise DatasetError(f"{data.source}: at least two baskets over two products are needed to train.")
     options = {**ASSOCIATION_OPTIONS, **options}
     started = time.perf_counter()
     metrics = evaluation.evaluate_baskets(data, **options)  # scored on held-out baskets...
@@ -107,7 +117,7 @@ def predict_categories(demographics: dict) -> tuple[list[dict], str]:
 
 
 def predict_for_new_customer(user) -> None:
-    """Registration step: store the prediction on the new customer's profile."""
+    """Registration (and profile update) step: store the prediction on the customer's profile."""
     profile = user.profile
     profile.predicted_categories, profile.prediction_model_version = predict_categories(
         {f: getattr(profile, f) for f in category_model.CATEGORICAL + category_model.NUMERIC}

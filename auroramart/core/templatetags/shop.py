@@ -52,3 +52,12 @@ def highlight(text, query):
         return escaped
     pattern = re.compile("(" + "|".join(re.escape(escape(t)) for t in terms) + ")", re.IGNORECASE)
     return mark_safe(pattern.sub(r"<mark>\1</mark>", escaped))  # noqa: S308 -- escaped above
+
+
+@register.filter
+def percent(ratio, places=1):
+    """0.1234 -> "12.3%"; empty or missing ratios show as 0%."""
+    try:
+        return f"{float(ratio or 0) * 100:.{int(places)}f}%"
+    except (TypeError, ValueError):
+        return ""
