@@ -54,6 +54,7 @@ test: install
 
 bench: install
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
+	$(PYTHON) bench/recommendations.py
 
 bench-search: install
 	$(PYTHON) bench/search_scale.py $(BENCH_ARGS)
