@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "auroramart.loyalty",
     "auroramart.search",
     "auroramart.recommendations",
+    "auroramart.analytics",
     "auroramart.admin_panel",
     "auroramart.pages",
 ]
@@ -163,6 +164,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
     },
     "retry-unsent-emails": {"task": "auroramart.core.tasks.retry_unsent_emails", "schedule": 120},
+    "rollup-analytics": {"task": "auroramart.analytics.tasks.rollup_recent_task", "schedule": 3600},
     "train-recommendation-models": {
         "task": "auroramart.recommendations.tasks.train_models_task",
         "schedule": 24 * 3600,

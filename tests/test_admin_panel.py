@@ -67,7 +67,7 @@ def world(roles):
 
 def panel_urls(world):
     """Every admin-panel URL, with real objects for its arguments."""
-    args = {"pk": None, "number": world["order"].number, "image_id": world["image"].pk}
+    args = {"pk": None, "number": world["order"].number, "image_id": world["image"].pk, "name": "revenue"}
     pk_for = {
         "staff_update": world["staff"].pk,
         "customer": world["customer"].pk,

@@ -270,7 +270,7 @@ def test_add_all_to_cart_adds_the_bundle_in_one_click_and_counts_for_the_slot(tm
     assert "Frequently bought together" in page and f'value="{b.pk}"' in page and "Add all to cart" in page
     response = client.post(
         reverse("recommendations:add_bundle"),
-        {"product_id": [a.pk, b.pk], "anchor": a.pk, "version": "v"},
+        {"product_id": [a.pk, b.pk], "anchor": a.pk},
         HTTP_HX_REQUEST="true",
     )
     assert "Added 2 items" in response.content.decode()

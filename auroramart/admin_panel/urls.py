@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    analytics,
     audit,
     auth,
     customers,
@@ -62,6 +63,8 @@ urlpatterns = [
     path("loyalty/", loyalty.loyalty_settings, name="loyalty"),
     path("loyalty/tiers/<int:pk>/", loyalty.tier_update, name="tier_update"),
     path("searches/", search.search_report, name="searches"),
+    path("analytics/", analytics.dashboard, name="analytics"),
+    path("analytics/export/<slug:name>.csv", analytics.export, name="analytics_export"),
     path("recommendations/", recommendations.overview, name="recommendations"),
     path("recommendations/retrain/", recommendations.retrain, name="recommendations_retrain"),
     path("recommendations/repredict/", recommendations.repredict, name="recommendations_repredict"),

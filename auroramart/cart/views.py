@@ -14,8 +14,9 @@ from .storage import DbCart, SessionCart, cart_for
 # (the loyalty box), CART_EXTRAS below the cart ("Complete the set").
 SUMMARY_EXTRAS: list = []
 CART_EXTRAS: list = []
-# Steps called after a product is added, with (request, product, quantity):
-# recommendation tracking attributes the add to the slot it came from.
+# Steps called after a product is added, with (request, product, quantity,
+# source=""): analytics counts it, recommendation tracking attributes it to the
+# slot it came from (source "rec:<slot>" for a bundle added from a slot).
 ADDED_STEPS: list = []
 
 

@@ -62,8 +62,11 @@ def record_add_to_cart(request, slot: str, product_ids, model_version: str = "")
     )
 
 
-def attribute_add_to_cart(*, request, product, quantity) -> None:
-    """Cart step: a product added after a click from a slot counts for that slot."""
+def attribute_add_to_cart(*, request, product, quantity, source: str = "") -> None:
+    """Cart step: a product added from a slot (a bundle), or after a click from one, counts for it."""
+    if source.startswith(SOURCE_PREFIX):
+        record_add_to_cart(request, source.removeprefix(SOURCE_PREFIX), [product.pk])
+        return
     since = timezone.now() - CLICK_WINDOW
     views = ProductView.objects.filter(
         product_id=product.pk, source__startswith=SOURCE_PREFIX, created_at__gte=since

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from auroramart.accounts.decorators import is_customer, shopper_only
 from auroramart.cart import services as cart_services
+from auroramart.cart import views as cart_views
 from auroramart.cart.services import CartError
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.models import Product
@@ -62,7 +63,6 @@ def bought_together(request, pk):
             "product": product,
             "anchor_in_cart": product.pk in in_cart,
             "pairs": pairs,
-            "version": version,
             "source": tracking.source_for("pdp-fbt"),
         },
     )
@@ -84,9 +84,11 @@ def add_bundle(request):
         except CartError as exc:
             errors.append(str(exc))
     anchor = request.POST.get("anchor")
-    tracking.record_add_to_cart(
-        request, "pdp-fbt", [p.pk for p in added if str(p.pk) != anchor], request.POST.get("version", "")
-    )
+    for product in added:
+        # The anchor is the product the shopper was looking at, not a recommendation.
+        source = "" if str(product.pk) == anchor else tracking.source_for("pdp-fbt")
+        for step in cart_views.ADDED_STEPS:
+            step(request=request, product=product, quantity=1, source=source)
     if not ids:
         errors.append("Choose at least one product.")
     if request.headers.get("HX-Request"):

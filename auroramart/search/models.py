@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class SearchHistory(models.Model):
@@ -64,7 +65,7 @@ class ProductView(models.Model):
     )
     visitor = models.CharField(max_length=64, help_text="session key, or a hash of IP and user agent")
     source = models.CharField(max_length=40, blank=True, help_text="e.g. search, rec:fbt")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         indexes = [

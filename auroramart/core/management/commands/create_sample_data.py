@@ -1,13 +1,20 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers, generate_wishlists
+from auroramart.analytics.rollups import rollup
+from auroramart.analytics.sample_data import generate_traffic
 from auroramart.catalog.models import Product
 from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
 from auroramart.loyalty.sample_data import generate_loyalty
 from auroramart.orders.sample_data import generate_orders
 from auroramart.search.services import ensure_curated_suggestions
+
+ANALYTICS_DAYS = 366  # the demo orders span the past year
 
 
 class Command(BaseCommand):
@@ -59,13 +66,17 @@ class Command(BaseCommand):
         loyalty = generate_loyalty()
         ensure_curated_suggestions()
         self._demo_accounts()
+        traffic = generate_traffic(seed=opts["seed"])
+        today = timezone.localdate()
+        rollup(today - timedelta(days=ANALYTICS_DAYS - 1), today, progress)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop ready: {stats.products} products in {stats.categories} categories "
                 f"and {stats.subcategories} subcategories, {stats.brands} brands, "
                 f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers "
                 f"with {wishlist_items} wishlist items, {orders['orders']} orders with {orders['lines']} lines, "
-                f"{loyalty['transactions']} loyalty transactions."
+                f"{loyalty['transactions']} loyalty transactions, {traffic['views']} product views; "
+                f"analytics rolled up for the last {ANALYTICS_DAYS} days."
             )
         )
 

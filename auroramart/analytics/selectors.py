@@ -1,0 +1,242 @@
+"""What the analytics dashboard shows, read from the daily rollups only."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from auroramart.catalog.models import Product
+from auroramart.core.money import quantize
+
+from .models import BusinessMetrics, CustomerAnalytics, MarketingAnalytics, ProductAnalytics
+from .rollups import VERSION_KEY
+
+PRESETS = {
+    "7d": ("Last 7 days", 7),
+    "30d": ("Last 30 days", 30),
+    "90d": ("Last 90 days", 90),
+    "365d": ("Last 12 months", 365),
+}
+DEFAULT_PRESET = "30d"
+MAX_DAYS = 3660
+CACHE_SECONDS = 300
+
+
+@dataclass
+class DateRange:
+    start: date
+    end: date
+    preset: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "DateRange":
+        end = self.start - timedelta(days=1)
+        return DateRange(end - timedelta(days=self.days - 1), end)
+
+
+def parse_range(params) -> tuple[DateRange, list[str]]:
+    """A preset (`range=30d`) or `from`/`to` dates; bad input falls back to the default with a message."""
+    today = timezone.localdate()
+    errors = []
+    preset = params.get("range", "")
+    if params.get("from") or params.get("to"):
+        try:
+            start = date.fromisoformat(params.get("from", ""))
+            end = date.fromisoformat(params.get("to", "") or today.isoformat())
+        except ValueError:
+            errors.append("Dates must be in the form YYYY-MM-DD.")
+        else:
+            if start > end:
+                errors.append("The start date must not be after the end date.")
+            elif (end - start).days >= MAX_DAYS:
+                errors.append("Choose at most ten years.")
+            else:
+                return DateRange(start, end), errors
+        preset = DEFAULT_PRESET
+    if preset not in PRESETS:
+        if preset:
+            errors.append("Unknown range; showing the last 30 days.")
+        preset = DEFAULT_PRESET
+    days = PRESETS[preset][1]
+    return DateRange(today - timedelta(days=days - 1), today, preset), errors
+
+
+def _totals(rows: list[BusinessMetrics]) -> dict:
+    revenue = sum((r.revenue for r in rows), Decimal("0"))
+    orders = sum(r.orders for r in rows)
+    sessions = sum(r.sessions_with_view for r in rows)
+    multi = sum(r.multi_item_orders for r in rows)
+    return {
+        "revenue": revenue,
+        "orders": orders,
+        "average_order_value": quantize(revenue / orders) if orders else Decimal("0"),
+        "units": sum(r.units for r in rows),
+        "new_customers": sum(r.new_customers for r in rows),
+        "returning_customers": sum(r.returning_customers for r in rows),
+        "signups": sum(r.signups for r in rows),
+        "conversion": orders / sessions if sessions else 0.0,
+        "attach_rate": multi / orders if orders else 0.0,
+        "sessions": sessions,
+        "sessions_with_cart": sum(r.sessions_with_cart for r in rows),
+    }
+
+
+KPIS = [
+    ("revenue", "Revenue", "money"),
+    ("orders", "Orders", "int"),
+    ("average_order_value", "Average order value", "money"),
+    ("units", "Units sold", "int"),
+    ("new_customers", "New customers", "int"),
+    ("returning_customers", "Returning customers", "int"),
+    ("conversion", "Conversion", "percent"),
+    ("attach_rate", "Attach rate", "percent"),
+]
+
+
+def _change(now, before):
+    if not before:
+        return None
+    return float((Decimal(str(now)) - Decimal(str(before))) / Decimal(str(before)))
+
+
+def dashboard(period: DateRange) -> dict:
+    version = cache.get(VERSION_KEY) or 0
+    key = f"analytics:dash:{version}:{period.start}:{period.end}"
+    data = cache.get(key)
+    if data is None:
+        data = _build(period)
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
+def _build(period: DateRange) -> dict:
+    previous = period.previous()
+    rows = list(BusinessMetrics.objects.filter(date__gte=previous.start, date__lte=period.end))
+    current = [r for r in rows if r.date >= period.start]
+    before = [r for r in rows if r.date < period.start]
+    now_totals, before_totals = _totals(current), _totals(before)
+    kpis = [
+        {
+            "key": key,
+            "label": label,
+            "format": fmt,
+            "value": now_totals[key],
+            "previous": before_totals[key],
+            "change": _change(now_totals[key], before_totals[key]),
+        }
+        for key, label, fmt in KPIS
+    ]
+    by_day = {r.date: r for r in current}
+    series = []
+    for i in range(period.days):
+        day = period.start + timedelta(days=i)
+        r = by_day.get(day)
+        series.append(
+            {
+                "date": day.isoformat(),
+                "revenue": r.revenue if r else Decimal("0"),
+                "orders": r.orders if r else 0,
+            }
+        )
+    statuses: dict[str, int] = {}
+    for r in current:
+        for status, n in r.status_counts.items():
+            statuses[status] = statuses.get(status, 0) + n
+    tiers = next(
+        (r.tier_counts for r in sorted(rows, key=lambda r: r.date, reverse=True) if r.tier_counts), {}
+    )
+    products = ProductAnalytics.objects.filter(date__gte=period.start, date__lte=period.end)
+    top_products = list(
+        products.values("product_id", name=F("product__name"), sku=F("product__sku"))
+        .annotate(revenue=Sum("revenue"), units=Sum("purchases"), views=Sum("views"))
+        .filter(units__gt=0)
+        .order_by("-revenue", "product_id")[:10]
+    )
+    categories = list(
+        products.exclude(category=None)
+        .values(name=F("category__name"))
+        .annotate(
+            revenue=Sum("revenue"),
+            units=Sum("purchases"),
+            views=Sum("views"),
+            add_to_carts=Sum("add_to_carts"),
+        )
+        .order_by("-revenue", "name")
+    )
+    funnel_totals = products.aggregate(views=Sum("views"), adds=Sum("add_to_carts"), units=Sum("purchases"))
+    funnel = [
+        {"step": "Sessions viewing a product", "count": now_totals["sessions"]},
+        {"step": "Sessions adding to cart", "count": now_totals["sessions_with_cart"]},
+        {"step": "Orders", "count": now_totals["orders"]},
+    ]
+    segments = list(
+        CustomerAnalytics.objects.values("segment")
+        .annotate(customers=Count("id"), lifetime_value=Sum("lifetime_value"))
+        .order_by("-customers", "segment")
+    )
+    labels = dict(CustomerAnalytics.Segment.choices)
+    for s in segments:
+        s["label"] = labels.get(s["segment"], s["segment"])
+    slots = list(_slots(period))
+    marketing = list(
+        MarketingAnalytics.objects.filter(date__gte=period.start, date__lte=period.end)
+        .values("kind", "key", "name")
+        .annotate(uses=Sum("uses"), revenue=Sum("revenue"), discount_cost=Sum("discount_cost"))
+        .order_by("-revenue", "key")[:15]
+    )
+    low_stock = list(
+        Product.objects.filter(is_active=True, stock_quantity__lte=F("reorder_level"))
+        .order_by("stock_quantity", "pk")
+        .values("pk", "sku", "name", "stock_quantity", "reorder_level")[:10]
+    )
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
+        "previous": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        "kpis": kpis,
+        "series": series,
+        "statuses": sorted(
+            ({"status": k, "orders": v} for k, v in statuses.items()), key=lambda r: -r["orders"]
+        ),
+        "top_products": top_products,
+        "categories": categories,
+        "funnel": funnel,
+        "product_funnel": {k: v or 0 for k, v in funnel_totals.items()},
+        "segments": segments,
+        "tiers": [{"tier": k, "customers": v} for k, v in sorted(tiers.items(), key=lambda kv: -kv[1])],
+        "slots": slots,
+        "marketing": marketing,
+        "low_stock": low_stock,
+        "rolled_up_at": max((r.rolled_up_at for r in current), default=None),
+    }
+
+
+def _slots(period: DateRange):
+    from auroramart.recommendations.models import AIPerformanceMetrics
+    from auroramart.recommendations.tracking import SLOTS
+
+    rows = (
+        AIPerformanceMetrics.objects.filter(model_kind="slot", date__gte=period.start, date__lte=period.end)
+        .values("slot")
+        .annotate(
+            impressions=Sum("impressions"),
+            clicks=Sum("clicks"),
+            add_to_carts=Sum("add_to_carts"),
+            purchases=Sum("purchases"),
+            revenue=Sum("revenue"),
+        )
+        .order_by("slot")
+    )
+    for row in rows:
+        impressions = row["impressions"] or 0
+        yield {
+            **row,
+            "label": SLOTS.get(row["slot"], row["slot"]),
+            "ctr": row["clicks"] / impressions if impressions else 0.0,
+            "conversion": row["purchases"] / impressions if impressions else 0.0,
+        }
