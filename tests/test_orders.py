@@ -196,3 +196,15 @@ def test_check_stock_fails_when_stock_and_ledger_differ(lamp):
     Product.objects.filter(pk=lamp.pk).update(stock_quantity=3)  # changed behind the ledger's back
     with pytest.raises(CommandError, match="1 product"):
         call_command("check_stock")
+
+
+def test_order_page_shows_the_points_the_order_earned(client, customer, lamp):
+    from auroramart.loyalty.models import LoyaltyTransaction
+    from auroramart.loyalty.services import open_account
+
+    open_account(customer)
+    order = buy(customer, lamp)
+    earned = LoyaltyTransaction.objects.get(order=order, kind="earn").points
+    html = client.get(order.get_absolute_url()).content.decode()
+    assert 'id="order-points"' in html and f"Earned <strong>{earned}</strong> points" in html
+    assert client.get("/favicon.ico").status_code == 301

@@ -75,7 +75,9 @@ def add(request):
     for step in ADDED_STEPS:
         step(request=request, product=product, quantity=request.POST.get("quantity", 1))
     if _is_htmx(request):
-        return render(request, "cart/_added.html", {"product": product, "cart_count": cart.count()})
+        response = render(request, "cart/_added.html", {"product": product, "cart_count": cart.count()})
+        response["HX-Trigger"] = "cart-changed"  # slots that depend on the cart refresh themselves
+        return response
     messages.success(request, f"{product.name} is in your cart.")
     return redirect("cart:detail")
 

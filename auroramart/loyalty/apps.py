@@ -14,6 +14,7 @@ class LoyaltyConfig(AppConfig):
         from auroramart.cart.views import SUMMARY_EXTRAS
         from auroramart.catalog.services import REVIEW_APPROVED_STEPS
         from auroramart.orders import services as orders
+        from auroramart.orders.views import DETAIL_EXTRAS
 
         from . import services, views
 
@@ -26,6 +27,7 @@ class LoyaltyConfig(AppConfig):
             (orders.REVERSAL_STEPS, services.reverse_for_order),
             (REVIEW_APPROVED_STEPS, services.review_bonus),
             (SUMMARY_EXTRAS, views.cart_box),
+            (DETAIL_EXTRAS, views.order_points),
         ]
         for steps, step in hooks:
             if step not in steps:

@@ -1,4 +1,4 @@
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from .models import LoyaltyReward, LoyaltyTier, LoyaltyTransaction
@@ -37,3 +37,14 @@ def progress(account) -> dict:
         "percent": max(0, min(100, round(100 * done / span))) if span else 100,
         "needed": max(0, following.threshold - account.qualifying_points),
     }
+
+
+def order_points(order) -> list[dict]:
+    """Points earned, spent and reversed for one order, by kind (amounts as positive numbers)."""
+    rows = (
+        LoyaltyTransaction.objects.filter(order=order)
+        .values("kind")
+        .annotate(points=Sum("points"))
+        .order_by("kind")
+    )
+    return [{**row, "amount": abs(row["points"])} for row in rows]

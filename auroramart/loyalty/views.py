@@ -115,3 +115,11 @@ def cart_box(request, summary) -> str:
         },
         request=request,
     )
+
+
+def order_points(request, order) -> str:
+    """The points an order earned and spent, on the order page (an order detail extra)."""
+    rows = selectors.order_points(order)
+    if not rows:
+        return ""
+    return render_to_string("loyalty/_order_points.html", {"rows": rows}, request=request)

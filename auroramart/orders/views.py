@@ -15,6 +15,10 @@ from . import selectors, services
 from .forms import CheckoutForm, ReturnForm
 from .services import CheckoutError, OrderActionError
 
+# Renderers other parts of the shop add to the order page, each (request, order) -> HTML:
+# the loyalty program shows the points the order earned and spent.
+DETAIL_EXTRAS: list = []
+
 
 def _summary_context(request, shipping_method: str):
     summary = cart_summary(DbCart(request.user), user=request.user, shipping_method=shipping_method)
@@ -89,6 +93,7 @@ def _own_order(request, number):
 @customer_required
 def order_detail(request, number):
     order = selectors.order_detail(request.user, number)
+    extras = [render_extra(request, order) for render_extra in DETAIL_EXTRAS]
     return render(
         request,
         "orders/order_detail.html",
@@ -99,6 +104,7 @@ def order_detail(request, number):
             "can_cancel": order.status in services.CANCELLABLE,
             "can_return": selectors.can_request_return(order),
             "return_form": ReturnForm(),
+            "extras": extras,
         },
     )
 

@@ -7,6 +7,7 @@ On failure a screenshot and the page's console log go to AURORAMART_TEST_ARTIFAC
 (default: test-artifacts/).
 """
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -92,4 +93,7 @@ def page(browser, request, live_server):
         stem = request.node.nodeid.replace("/", "_").replace("::", "__").replace("[", "_").replace("]", "")
         page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
         (ARTIFACTS / f"{stem}.console.log").write_text("\n".join(console) + f"\nURL: {page.url}\n")
+    # Let lazy-loaded fragments (htmx) finish before the live server is torn down.
+    with contextlib.suppress(Exception):  # best effort: the test's outcome is already decided
+        page.wait_for_load_state("networkidle", timeout=5_000)
     context.close()

@@ -85,3 +85,32 @@ def test_admin_changes_price_and_stock_and_the_audit_log_shows_it(page, shop):
     shopper = page.context.browser.new_context(base_url=page.url.split("/admin-panel")[0]).new_page()
     shopper.goto(product.get_absolute_url())
     assert shopper.locator("#buy-box").inner_text().startswith("S$39.50")
+
+
+def test_analyst_sees_the_charts_drawn_and_no_inventory(page, shop):
+    from django.utils import timezone
+
+    from auroramart.admin_panel.services import create_staff
+    from auroramart.analytics.rollups import rollup
+
+    create_staff(email="analyst@staff.test", password=STAFF_PASSWORD, role="Analyst")
+    today = timezone.localdate()
+    rollup(today, today)
+    staff_sign_in(page, "analyst@staff.test")
+    page.get_by_role("link", name="Analytics").click()
+    page.wait_for_url("**/admin-panel/analytics/")
+    canvases = page.locator("canvas")
+    assert canvases.count() >= 6
+    # Every chart drew something: some pixel of each canvas is not transparent.
+    drawn = page.evaluate(
+        """() => Array.from(document.querySelectorAll('canvas')).map(c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
+            return false;
+        })"""
+    )
+    assert drawn and all(drawn), drawn
+    assert page.locator("[data-kpi=orders] .stat-value").inner_text() == "1"
+    assert not [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
+    response = page.goto("/admin-panel/products/")
+    assert response.status == 403
