@@ -67,7 +67,11 @@ def test_buy_with_the_test_card(page, shopper, kettle, viewport):
     assert page.locator("#order-timeline").get_by_text("Paid").is_visible()
 
 
-def test_declined_card_keeps_the_cart_and_places_no_order(page, shopper, kettle):
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
+def test_declined_card_keeps_the_cart_and_places_no_order(page, shopper, kettle, viewport):
+    page.set_viewport_size(viewport)
     sign_in(page)
     page.goto(kettle.get_absolute_url())
     page.get_by_role("button", name="Add to cart").click()
