@@ -45,6 +45,7 @@ def main():
         "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "STATIC_MANIFEST": "false",
+        "BENCH_BASELINE_VIEW": "true",
         "RECOMMENDATION_MODEL_DIR": tempfile.mkdtemp(prefix="auroramart-bench-models-"),
     }
     if not args.reuse:
@@ -138,7 +139,7 @@ def timed(url, clear):
         assert r.status_code == 200, (url, r.status_code)
     out.sort()
     return out[len(out) // 2], out[min(len(out) - 1, int(round(0.95 * (len(out) - 1))))]
-base = timed("/admin-panel/sessions/", False)
+base = timed("/__bench__/bare", False)
 p50, p95 = timed("/admin-panel/analytics/?range=90d", True)
 _, cached95 = timed("/admin-panel/analytics/?range=90d", False)
 print(json.dumps({

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import Category, Product
 from auroramart.core.money import quantize
 
 from .models import BusinessMetrics, CustomerAnalytics, MarketingAnalytics, ProductAnalytics
@@ -152,24 +152,46 @@ def _build(period: DateRange) -> dict:
         (r.tier_counts for r in sorted(rows, key=lambda r: r.date, reverse=True) if r.tier_counts), {}
     )
     products = ProductAnalytics.objects.filter(date__gte=period.start, date__lte=period.end)
+    # Group by ids only (no joins before grouping), then name the few rows kept.
     top_products = list(
-        products.values("product_id", name=F("product__name"), sku=F("product__sku"))
+        products.filter(purchases__gt=0)
+        .values("product_id")
         .annotate(revenue=Sum("revenue"), units=Sum("purchases"), views=Sum("views"))
-        .filter(units__gt=0)
         .order_by("-revenue", "product_id")[:10]
     )
-    categories = list(
-        products.exclude(category=None)
-        .values(name=F("category__name"))
-        .annotate(
+    names = {
+        p["pk"]: p
+        for p in Product.objects.filter(pk__in=[r["product_id"] for r in top_products]).values(
+            "pk", "name", "sku"
+        )
+    }
+    for row in top_products:
+        row.update(
+            name=names.get(row["product_id"], {}).get("name", ""),
+            sku=names.get(row["product_id"], {}).get("sku", ""),
+        )
+    by_category = list(
+        products.values("category_id").annotate(
             revenue=Sum("revenue"),
             units=Sum("purchases"),
             views=Sum("views"),
             add_to_carts=Sum("add_to_carts"),
         )
-        .order_by("-revenue", "name")
     )
-    funnel_totals = products.aggregate(views=Sum("views"), adds=Sum("add_to_carts"), units=Sum("purchases"))
+    category_names = dict(Category.objects.values_list("pk", "name"))
+    categories = sorted(
+        (
+            {**row, "name": category_names[row["category_id"]]}
+            for row in by_category
+            if row["category_id"] in category_names
+        ),
+        key=lambda c: (-c["revenue"], c["name"]),
+    )
+    funnel_totals = {
+        "views": sum(r["views"] or 0 for r in by_category),
+        "adds": sum(r["add_to_carts"] or 0 for r in by_category),
+        "units": sum(r["units"] or 0 for r in by_category),
+    }
     funnel = [
         {"step": "Sessions viewing a product", "count": now_totals["sessions"]},
         {"step": "Sessions adding to cart", "count": now_totals["sessions_with_cart"]},
@@ -206,7 +228,7 @@ def _build(period: DateRange) -> dict:
         "top_products": top_products,
         "categories": categories,
         "funnel": funnel,
-        "product_funnel": {k: v or 0 for k, v in funnel_totals.items()},
+        "product_funnel": funnel_totals,
         "segments": segments,
         "tiers": [{"tier": k, "customers": v} for k, v in sorted(tiers.items(), key=lambda kv: -kv[1])],
         "slots": slots,
