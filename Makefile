@@ -10,11 +10,12 @@ SYSTEM_PYTHON := $(shell for p in python3 python3.13 python3.12 python3.11; do \
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=$${DEBUG:-true} AURORAMART_DEMO=$${AURORAMART_DEMO:-true}
 
-.PHONY: help install run migrate demo-data test lint format bench bench-search bench-analytics css lock clean
+.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics css lock clean
 
 help:
 	@echo "make run    set up everything and serve the shop on http://127.0.0.1:$(PORT)"
 	@echo "make test   lint, then the whole test suite"
+	@echo "make prod   the production stack (gunicorn, Celery worker and beat) from environment settings"
 	@echo "make bench  load benchmarks (see README)"
 	@echo "make css    rebuild the CSS and vendored scripts (needs Node.js)"
 
@@ -38,6 +39,17 @@ demo-data: migrate
 run: demo-data
 	@$(DEMO_ENV) $(PYTHON) manage.py demo_banner --port $(PORT)
 	@$(DEMO_ENV) $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
+
+# The production stack on one machine: gunicorn, a Celery worker and beat under
+# honcho (Procfile). Settings come from the environment only (README: Production).
+PROD_REQUIRED := SECRET_KEY DATABASE_URL REDIS_URL ALLOWED_HOSTS
+prod: install
+	@for v in $(PROD_REQUIRED); do test -n "$${!v}" || { echo "make prod needs $$v in the environment (README: Production)"; exit 1; }; done
+	$(PYTHON) manage.py migrate --no-input
+	$(PYTHON) manage.py collectstatic --no-input -v0
+	$(PYTHON) manage.py check --deploy --fail-level WARNING
+	$(PYTHON) manage.py train_models --if-missing -v0
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 lint: install
 	$(BIN)/ruff check .

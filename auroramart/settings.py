@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "auroramart.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "auroramart.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,6 +116,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", False):
+    # psycopg's connection pool inside each process: connections are reused
+    # across requests and threads without a round trip to open them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2),
+        "max_size": env_int("DB_POOL_MAX", 10),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while a writer commits; the busy timeout turns
     # brief lock contention into a wait instead of "database is locked".
@@ -143,7 +155,11 @@ else:
             "LOCATION": "auroramart",
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# With Redis, sessions are read from the cache and written through to the
+# database, so they survive Redis going down; without it, the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 
 # --- background jobs (Celery) ------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -158,20 +174,33 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "max_retries": 2}
 # Every periodic job is also a management command (see README).
 CELERY_BEAT_SCHEDULE = {
-    "expire-loyalty-points": {"task": "auroramart.loyalty.tasks.expire_points_task", "schedule": 24 * 3600},
+    # Every periodic job also runs by hand: `manage.py run_job <name>` (`--list` shows them).
     "resolve-pending-orders": {
         "task": "auroramart.orders.tasks.resolve_pending_orders_task",
         "schedule": 300,
     },
     "retry-unsent-emails": {"task": "auroramart.core.tasks.retry_unsent_emails", "schedule": 120},
     "rollup-analytics": {"task": "auroramart.analytics.tasks.rollup_recent_task", "schedule": 3600},
+    # Nightly, in the shop's time zone, one after another while the shop is quiet.
+    "expire-loyalty-points": {
+        "task": "auroramart.loyalty.tasks.expire_points_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "clear-stale-carts": {
+        "task": "auroramart.cart.tasks.clear_stale_carts_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "train-recommendation-models": {
         "task": "auroramart.recommendations.tasks.train_models_task",
-        "schedule": 24 * 3600,
+        "schedule": crontab(hour=2, minute=0),
     },
     "refresh-search-suggestions": {
         "task": "auroramart.search.tasks.refresh_suggestions_task",
-        "schedule": 24 * 3600,
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "low-stock-digest": {
+        "task": "auroramart.inventory.tasks.low_stock_digest_task",
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 
@@ -260,12 +289,39 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STAFF_EMAILS = env_list("STAFF_EMAILS", "support@auroramart.test")
 
 # --- security ------------------------------------------------------------------------
+# HTTPS=true behind TLS (production): redirect to HTTPS, secure cookies, HSTS.
+HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP inside the network
+if env_bool("BEHIND_PROXY", False):
+    # The load balancer terminates TLS and says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script anywhere: scripts come from our own static files; chart data
+# travels as JSON. Inline styles stay allowed (htmx's indicator style, widths).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(self)"
 
 # --- accounts -----------------------------------------------------------------------
 AVATAR_MAX_BYTES = 5 * 1024 * 1024
@@ -290,6 +346,7 @@ SHIPPING_METHODS = {
 }
 MAX_COUPONS_PER_ORDER = env_int("MAX_COUPONS_PER_ORDER", 1)
 CART_MAX_QUANTITY = 99
+CART_STALE_DAYS = env_int("CART_STALE_DAYS", 90)  # customers' carts untouched this long are emptied
 RETURN_WINDOW_DAYS = 30
 PENDING_ORDER_TIMEOUT_MINUTES = 15
 
@@ -308,10 +365,27 @@ CATALOG_DEFAULT_PAGE_SIZE = 24
 # Exposes /__bench__/bare for `make bench` only.
 BENCH_BASELINE_VIEW = env_bool("BENCH_BASELINE_VIEW", False)
 
+# JSON lines in production (LOG_FORMAT=json, the default unless DEBUG), readable text otherwise;
+# every record carries the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "auroramart.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "auroramart.core.logging.ShopJsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Error reporting (Sentry or any Sentry-protocol service) when a DSN is configured.
+ERROR_REPORTING_DSN = env_str("SENTRY_DSN", "")
+if ERROR_REPORTING_DSN:
+    from auroramart.core.error_reporting import init_error_reporting
+
+    init_error_reporting(ERROR_REPORTING_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

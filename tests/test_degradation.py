@@ -36,9 +36,9 @@ def test_pages_render_and_orders_go_through_with_redis_down(client, redis_down, 
 
     assert cache.get("anything") is None and cache.add("k", 1) is False
     product = ProductFactory(name="Tea Pot", price=Decimal("25.00"), stock_quantity=5)
-    for url in ["/", "/item/", product.get_absolute_url(), "/search/?q=tea", "/healthz"]:
+    for url in ["/", "/item/", product.get_absolute_url(), "/search/?q=tea", "/readyz"]:
         assert client.get(url).status_code == 200, url
-    assert client.get("/healthz").json()["status"] == "degraded"
+    assert client.get("/readyz").json()["status"] == "degraded"
     customer = CustomerFactory()
     DbCart(customer).set_item(product.pk, 2, product.price)
     order = place_order(

@@ -57,28 +57,56 @@ def test_contact_form_needs_csrf(db):
     assert ContactMessage.objects.count() == 0
 
 
-def test_healthz_ok(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    data = response.json()
-    assert data["status"] == "ok"
-    assert data["database"]["ok"] is True and data["cache"]["ok"] is True
-
-
-def test_healthz_503_when_database_unreachable(client):
+def test_healthz_is_liveness_only(client):
     with mock.patch(
         "auroramart.core.health.connection.cursor", side_effect=OperationalError("connection refused")
     ):
         response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_database_cache_broker_and_models(client, tmp_path):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["database"]["ok"] is True and data["cache"]["ok"] is True and data["broker"]["ok"] is True
+    # No trained model yet: the shop serves popularity, which is "degraded", not down.
+    assert data["models"]["category"] == "fallback: popularity" and data["status"] == "degraded"
+    from auroramart.recommendations import services
+    from auroramart.recommendations.datasets import read_baskets_csv, read_customers_csv
+
+    from .test_recommendations import baskets_csv, customers_csv, paired_baskets
+
+    services.train_category_model(read_customers_csv(customers_csv(tmp_path)))
+    services.train_association_model(read_baskets_csv(baskets_csv(tmp_path, *paired_baskets())))
+    data = client.get("/readyz").json()
+    assert data["status"] == "ok" and data["models"]["associations"].startswith("associations-")
+
+
+def test_readyz_503_when_database_unreachable(client):
+    with mock.patch(
+        "auroramart.core.health.connection.cursor", side_effect=OperationalError("connection refused")
+    ):
+        response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["database"] == {"ok": False, "vendor": mock.ANY, "error": "OperationalError"}
 
 
-def test_healthz_degraded_when_cache_fails(client):
+def test_readyz_degraded_when_cache_or_broker_fails(client, settings):
     with mock.patch("auroramart.core.health.cache.set", side_effect=ConnectionError("redis down")):
-        response = client.get("/healthz")
+        response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["status"] == "degraded"
+    assert response.json()["status"] == "degraded" and response.json()["cache"]["ok"] is False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from auroramart.celery import app
+
+    previous, app.conf.broker_url = app.conf.broker_url, settings.CELERY_BROKER_URL
+    try:
+        data = client.get("/readyz").json()
+    finally:
+        app.conf.broker_url = previous
+    assert data["broker"]["ok"] is False and data["status"] == "degraded"
 
 
 def test_500_page_renders_without_the_database():

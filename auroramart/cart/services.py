@@ -1,6 +1,8 @@
 """Cart changes, checked against stock with a clear message. Nothing here
 reserves stock: that happens only when an order is placed."""
 
+from datetime import timedelta
+
 from django.conf import settings
 
 from auroramart.catalog.models import Product
@@ -131,3 +133,17 @@ def merge_into(target, source) -> None:
             codes.append(code)
     target.set_coupon_codes(codes[: max(settings.MAX_COUPONS_PER_ORDER, len(target.coupon_codes()))])
     source.clear()
+
+
+def clear_stale_carts(days: int | None = None) -> dict:
+    """Empty customers' carts untouched for `days` (default CART_STALE_DAYS), and
+    drop expired sessions, where guests' carts live."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from .models import Cart
+
+    cutoff = timezone.now() - timedelta(days=days or settings.CART_STALE_DAYS)
+    carts, _ = Cart.objects.filter(updated_at__lt=cutoff).delete()
+    sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return {"carts": carts, "sessions": sessions}

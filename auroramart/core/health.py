@@ -1,8 +1,10 @@
-"""Liveness check: is the database reachable, is the cache answering."""
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the
+database, the cache, the task broker and the recommendation models)."""
 
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
@@ -19,32 +21,70 @@ def _check_database() -> dict:
             cursor.fetchone()
         return {"ok": True, "vendor": connection.vendor}
     except Exception as exc:  # any driver error means "down"; report, don't raise
-        logger.warning("healthz: database check failed: %s", exc)
+        logger.warning("readyz: database check failed: %s", exc)
         return {"ok": False, "vendor": connection.vendor, "error": exc.__class__.__name__}
 
 
 def _check_cache() -> dict:
     backend = cache.__class__.__name__
     try:
-        key = f"healthz:{uuid.uuid4().hex}"
+        key = f"readyz:{uuid.uuid4().hex}"
         cache.set(key, "1", 5)
         ok = cache.get(key) == "1"
         cache.delete(key)
         return {"ok": ok, "backend": backend}
     except Exception as exc:
-        logger.warning("healthz: cache check failed: %s", exc)
+        logger.warning("readyz: cache check failed: %s", exc)
         return {"ok": False, "backend": backend, "error": exc.__class__.__name__}
+
+
+def _check_broker() -> dict:
+    if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process (no broker configured)"}
+    from auroramart.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+        return {"ok": True, "mode": "broker"}
+    except Exception as exc:
+        logger.warning("readyz: broker check failed: %s", exc)
+        return {"ok": False, "mode": "broker", "error": exc.__class__.__name__}
+
+
+def _check_models() -> dict:
+    from auroramart.recommendations import registry
+    from auroramart.recommendations.models import ModelVersion
+
+    state = {}
+    try:
+        for kind in ModelVersion.Kind.values:
+            record, model = registry.current(kind)
+            state[kind] = record.version if model is not None else "fallback: popularity"
+    except Exception as exc:
+        return {"ok": False, "error": exc.__class__.__name__}
+    return {"ok": all(not v.startswith("fallback") for v in state.values()), **state}
 
 
 @never_cache
 @require_GET
 def healthz(request):
+    """Liveness: the process serves requests (what a supervisor restarts on)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness. Only the database is essential: without the cache the shop is
+    slower, without the broker emails wait in the outbox, without models the
+    slots show popular products. Those report "degraded" with a 200."""
     database = _check_database()
-    cache_state = _check_cache()
-    # The shop can sell without its cache; it cannot without its database.
+    checks = {"database": database, "cache": _check_cache()}
+    if database["ok"]:
+        checks["broker"] = _check_broker()
+        checks["models"] = _check_models()
     healthy = database["ok"]
-    status = "ok" if healthy and cache_state["ok"] else ("degraded" if healthy else "down")
-    return JsonResponse(
-        {"status": status, "database": database, "cache": cache_state},
-        status=200 if healthy else 503,
-    )
+    degraded = any(not c["ok"] for c in checks.values())
+    status = "down" if not healthy else ("degraded" if degraded else "ok")
+    return JsonResponse({"status": status, **checks}, status=200 if healthy else 503)

@@ -4,6 +4,7 @@ re-checked, updated with F() in one statement, and written to the ledger."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
@@ -187,3 +188,29 @@ def record_opening_stock(
         ],
         batch_size=5000,
     )
+
+
+def send_low_stock_digest() -> int:
+    """The daily digest for staff: every product still at or below its reorder level."""
+    from auroramart.core.outbox import queue_email
+
+    alerts = list(
+        LowStockAlert.objects.filter(resolved_at__isnull=True, product__is_active=True)
+        .select_related("product")
+        .order_by("product__stock_quantity", "product__name")
+    )
+    if not alerts:
+        return 0
+    lines = [
+        f"- {a.product.name} ({a.product.sku}): {a.product.stock_quantity} left, reorder level "
+        f"{a.product.reorder_level}, suggest ordering {a.product.reorder_quantity} (low since {a.created_at:%d %b})"
+        for a in alerts
+    ]
+    with transaction.atomic():
+        for to in settings.STAFF_EMAILS:
+            queue_email(
+                to=to,
+                subject=f"[AuroraMart] Low-stock digest: {len(alerts)} product{'s' if len(alerts) != 1 else ''}",
+                body="Still at or below their reorder level:\n\n" + "\n".join(lines),
+            )
+    return len(alerts)

@@ -42,3 +42,10 @@ def notify_back_in_stock(product_ids: list[int]) -> int:
         )
         sent += 1
     return sent
+
+
+@shared_task
+def low_stock_digest_task() -> int:
+    from .services import send_low_stock_digest
+
+    return send_low_stock_digest()

@@ -1,5 +1,9 @@
+import contextlib
+import sys
+
 from django.contrib import messages
-from django.http import HttpResponseServerError
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.template.loader import render_to_string
@@ -52,5 +56,15 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    # Rendered without the context processors' database work: the database may be why we are here.
+    """A lost database connection is a 503 (try again soon), anything else a 500.
+    Both render without the context processors' database work."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # Drop the broken connection so the next request opens a new one.
+        with contextlib.suppress(Exception):
+            connection.close()
+        html = loader.get_template("503.html").render({"request_id": getattr(request, "id", "")})
+        response = HttpResponse(html, status=503)
+        response["Retry-After"] = "30"
+        return response
     return HttpResponseServerError(loader.get_template("500.html").render({}))
