@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "auroramart.search",
     "auroramart.recommendations",
     "auroramart.analytics",
+    "auroramart.api",
+    "ninja",  # serves the API docs' own static files (no CDN)
     "auroramart.admin_panel",
     "auroramart.pages",
 ]
@@ -361,6 +363,9 @@ LOYALTY_EXPIRY_WARNING_DAYS = 30
 # --- catalog -------------------------------------------------------------------------
 CATALOG_PAGE_SIZES = (12, 24, 48)
 CATALOG_DEFAULT_PAGE_SIZE = 24
+
+# --- API -----------------------------------------------------------------------------
+API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_DAYS", 30))
 
 # Exposes /__bench__/bare for `make bench` only.
 BENCH_BASELINE_VIEW = env_bool("BENCH_BASELINE_VIEW", False)

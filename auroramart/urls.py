@@ -12,6 +12,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.svg"))),
     path("admin-panel/", include("auroramart.admin_panel.urls")),
+    path("", include("auroramart.api.urls")),
     path("", include("auroramart.catalog.urls")),
     path("", include("auroramart.search.urls")),
     path("", include("auroramart.accounts.urls")),

@@ -374,3 +374,26 @@ def backfill_accounts() -> int:
     accounts = [LoyaltyAccount(user_id=pk, tier=tier) for pk in missing]
     LoyaltyAccount.objects.bulk_create(accounts, batch_size=2000)
     return len(accounts)
+
+
+def apply_points_to_cart(user, cart, points) -> str:
+    """Put points on the customer's cart as its loyalty discount (never more than
+    the order needs); returns what was done, in words. Raises LoyaltyError."""
+    from auroramart.cart.selectors import cart_summary
+
+    points = check_points(user, points)
+    cart.set_discount({"kind": "points", "points": points, "reward_id": None})
+    summary = cart_summary(cart, user=user)
+    if summary.points < points:
+        cart.set_discount({"kind": "points", "points": summary.points, "reward_id": None})
+        return f"{summary.points} points applied: that covers the whole order."
+    return f"{points} points applied (S${points // 100}.00 off)."
+
+
+def apply_reward_to_cart(user, cart, reward_id) -> str:
+    reward = LoyaltyReward.objects.filter(pk=reward_id).first()
+    if reward is None:
+        raise LoyaltyError("That reward does not exist.")
+    check_reward(user, reward)
+    cart.set_discount({"kind": "reward", "points": 0, "reward_id": reward.pk})
+    return f"Reward “{reward.name}” applied."

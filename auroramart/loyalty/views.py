@@ -11,7 +11,6 @@ from auroramart.cart.storage import DbCart
 from auroramart.cart.views import render_cart_body
 
 from . import selectors, services
-from .models import LoyaltyReward
 from .services import LoyaltyError
 
 
@@ -66,30 +65,22 @@ def _answer(request, *, error: str = "", message: str = ""):
 @require_POST
 def apply_points(request):
     try:
-        points = services.check_points(request.user, request.POST.get("points"))
+        message = services.apply_points_to_cart(
+            request.user, DbCart(request.user), request.POST.get("points")
+        )
     except LoyaltyError as exc:
         return _answer(request, error=str(exc))
-    cart = DbCart(request.user)
-    cart.set_discount({"kind": "points", "points": points, "reward_id": None})
-    summary = cart_summary(cart, user=request.user)
-    if summary.points < points:
-        cart.set_discount({"kind": "points", "points": summary.points, "reward_id": None})
-        return _answer(request, message=f"{summary.points} points applied: that covers the whole order.")
-    return _answer(request, message=f"{points} points applied (S${points // 100}.00 off).")
+    return _answer(request, message=message)
 
 
 @customer_required
 @require_POST
 def apply_reward(request, reward_id):
-    reward = LoyaltyReward.objects.filter(pk=reward_id).first()
-    if reward is None:
-        return _answer(request, error="That reward does not exist.")
     try:
-        services.check_reward(request.user, reward)
+        message = services.apply_reward_to_cart(request.user, DbCart(request.user), reward_id)
     except LoyaltyError as exc:
         return _answer(request, error=str(exc))
-    DbCart(request.user).set_discount({"kind": "reward", "points": 0, "reward_id": reward.pk})
-    return _answer(request, message=f"Reward “{reward.name}” applied.")
+    return _answer(request, message=message)
 
 
 @customer_required

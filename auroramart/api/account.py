@@ -1,0 +1,173 @@
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from ninja import Router, Status
+from ninja.throttling import AnonRateThrottle
+
+from auroramart.accounts.models import Address, CustomerProfile
+from auroramart.accounts.services import (
+    Demographics,
+    add_to_wishlist,
+    delete_address,
+    remove_from_wishlist,
+    save_address,
+    update_profile,
+)
+from auroramart.catalog.models import Product
+from auroramart.catalog.selectors import with_card_data
+
+from .auth import customer, token_auth
+from .errors import ERRORS, ApiError, bad_request, not_found
+from .models import ApiToken
+from .schemas import AddressIn, AddressOut, MessageOut, ProductOut, ProfileIn, ProfileOut, TokenIn, TokenOut
+from .serializers import product_out
+
+router = Router(tags=["account"])
+CHOICES = {
+    "gender": CustomerProfile.Gender.values,
+    "employment_status": CustomerProfile.Employment.values,
+    "occupation": CustomerProfile.Occupation.values,
+    "education": CustomerProfile.Education.values,
+}
+
+
+@router.post(
+    "/auth/token", response={201: TokenOut, **ERRORS}, throttle=[AnonRateThrottle("10/m")], auth=None
+)
+def sign_in(request, body: TokenIn):
+    """Exchange an email and password for a bearer token (shown once). Ten tries a minute per address;
+    the shop's account lockout applies as on the sign-in page."""
+    user = authenticate(request, username=body.email.strip().lower(), password=body.password)
+    if user is None or not user.is_active:
+        raise ApiError(401, "invalid_credentials", "The email address or password is not right.")
+    token, raw = ApiToken.issue(user, body.name)
+    return Status(201, {"token": raw, "expires_at": token.expires_at, "staff": user.is_staff})
+
+
+@router.delete("/auth/token", response={200: MessageOut, **ERRORS}, auth=token_auth)
+def sign_out(request):
+    request.api_token.delete()
+    return {"message": "Token revoked."}
+
+
+def _profile(user) -> dict:
+    p = user.profile
+    return {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        **{f: getattr(p, f) for f in ("age", "gender", "employment_status", "occupation", "education")},
+        "household_size": p.household_size,
+        "has_children": p.has_children,
+        "monthly_income_sgd": p.monthly_income_sgd,
+        "marketing_opt_in": p.marketing_opt_in,
+        "predicted_categories": p.predicted_categories or [],
+    }
+
+
+@router.get("/me", response={200: ProfileOut, **ERRORS}, auth=token_auth)
+def me(request):
+    return _profile(customer(request))
+
+
+@router.patch("/me", response={200: ProfileOut, **ERRORS}, auth=token_auth)
+def update_me(request, body: ProfileIn):
+    user = customer(request)
+    changes = body.dict(exclude_unset=True)
+    wrong = {
+        f: [f"Choose one of: {', '.join(CHOICES[f])}."]
+        for f in CHOICES
+        if f in changes and changes[f] not in CHOICES[f]
+    }
+    if wrong:
+        raise bad_request("Some fields are not valid.", wrong)
+    p = user.profile
+    current = {f: getattr(p, f) for f in Demographics.__dataclass_fields__}
+    demographics = Demographics(
+        **{**current, **{k: v for k, v in changes.items() if k in current and v is not None}}
+    )
+    update_profile(
+        user=user,
+        first_name=changes.get("first_name") or user.first_name,
+        last_name=changes.get("last_name") or user.last_name,
+        demographics=demographics,
+        marketing_opt_in=changes["marketing_opt_in"]
+        if changes.get("marketing_opt_in") is not None
+        else p.marketing_opt_in,
+        preferred_categories=list(p.preferred_categories.all()),
+    )
+    user.refresh_from_db()
+    return _profile(user)
+
+
+def _address(a: Address) -> dict:
+    return {
+        f: getattr(a, f)
+        for f in (
+            "id",
+            "label",
+            "full_name",
+            "phone",
+            "line1",
+            "line2",
+            "postal_code",
+            "city",
+            "is_default_shipping",
+            "is_default_billing",
+        )
+    }
+
+
+@router.get("/me/addresses", response={200: list[AddressOut], **ERRORS}, auth=token_auth)
+def addresses(request):
+    return [_address(a) for a in customer(request).addresses.order_by("pk")]
+
+
+@router.post("/me/addresses", response={201: AddressOut, **ERRORS}, auth=token_auth)
+def add_address(request, body: AddressIn):
+    user = customer(request)
+    try:
+        with transaction.atomic():
+            address = save_address(user=user, data=body.dict())
+    except ValidationError as exc:
+        raise bad_request(
+            "The address is not valid.", exc.message_dict if hasattr(exc, "message_dict") else {}
+        ) from None
+    return Status(201, _address(address))
+
+
+@router.delete("/me/addresses/{address_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
+def remove_address(request, address_id: int):
+    user = customer(request)
+    address = Address.objects.filter(user=user, pk=address_id).first()
+    if address is None:
+        raise not_found("That address")
+    with transaction.atomic():
+        delete_address(user=user, address=address)
+    return {"message": "Address deleted."}
+
+
+@router.get("/me/wishlist", response={200: list[ProductOut], **ERRORS}, auth=token_auth)
+def wishlist(request):
+    user = customer(request)
+    products = with_card_data(Product.objects.filter(wishlisted_by__user=user, is_active=True)).order_by(
+        "-wishlisted_by__created_at"
+    )
+    return [product_out(p) for p in products]
+
+
+@router.put("/me/wishlist/{product_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
+def save_to_wishlist(request, product_id: int):
+    user = customer(request)
+    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    if product is None:
+        raise not_found("That product")
+    add_to_wishlist(user=user, product=product)
+    return {"message": f"{product.name} is in your wishlist."}
+
+
+@router.delete("/me/wishlist/{product_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
+def drop_from_wishlist(request, product_id: int):
+    if not remove_from_wishlist(user=customer(request), product_id=product_id):
+        raise not_found("That wishlist item")
+    return {"message": "Removed from your wishlist."}

@@ -1,0 +1,76 @@
+"""The JSON API at /api/v1/: OpenAPI 3 schema at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from . import account, catalog, loyalty, shopping, staff
+from .errors import ApiError
+
+api = NinjaAPI(
+    title="AuroraMart API",
+    version="1",
+    description=(
+        "Browse, buy and manage orders. Sign in with POST /auth/token and send the token as "
+        "`Authorization: Bearer <token>`. Errors are always {code, message, fields}."
+    ),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, fields=None):
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
+
+
+@api.exception_handler(ApiError)
+def api_error(request, exc: ApiError):
+    return _error(request, exc.status, exc.code, exc.message, exc.fields)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [
+            str(part)
+            for part in error.get("loc", [])
+            if part not in ("body", "query", "path", "header", "payload", "params")
+        ]
+        fields.setdefault(".".join(loc) or "request", []).append(error.get("msg", "Invalid value."))
+    return _error(request, 400, "invalid", "Some fields are not valid.", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return _error(
+        request, 401, "unauthenticated", "Sign in: send a valid token as `Authorization: Bearer <token>`."
+    )
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc: Throttled):
+    response = _error(request, 429, "rate_limited", "Too many requests; wait a moment and try again.")
+    if getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+api.add_router("", catalog.router)
+api.add_router("", account.router)
+api.add_router("", shopping.router)
+api.add_router("", loyalty.router)
+api.add_router("", staff.router)

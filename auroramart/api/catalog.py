@@ -1,0 +1,108 @@
+from decimal import Decimal
+
+from django.http import QueryDict
+from ninja import Field, Query, Router, Schema
+
+from auroramart.catalog import selectors
+from auroramart.catalog.forms import ProductFilterForm
+from auroramart.recommendations import services as recommendations
+from auroramart.search.backends import search_products
+from auroramart.search.selectors import suggestions
+
+from .errors import ERRORS, bad_request, form_fields, not_found
+from .pagination import MAX_PAGE_SIZE, page_of
+from .schemas import CategoryOut, ProductDetailOut, ProductOut, ProductPage, SuggestionsOut
+from .serializers import product_out
+
+router = Router(tags=["catalog"])
+
+
+class ProductQuery(Schema):
+    q: str = Field("", max_length=200, description="search words; ranks by relevance")
+    category: str = Field("", max_length=120, description="category slug")
+    subcategory: str = Field("", max_length=120, description="subcategory slug (with category)")
+    brand: list[str] = Field([], description="brand slugs, any of them")
+    min_price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    max_price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    min_rating: int | None = Field(None, ge=1, le=4)
+    in_stock: bool = False
+    sort: str = Field(
+        "", description="featured, price_asc, price_desc, rating, newest, best_selling, relevance"
+    )
+    page: int = Field(1, ge=1, le=10_000)
+    page_size: int = Field(24, ge=1, le=MAX_PAGE_SIZE)
+
+
+@router.get("/categories", response=list[CategoryOut])
+def categories(request):
+    return [
+        {
+            "slug": c["slug"],
+            "name": c["name"],
+            "subcategories": [{"slug": s["slug"], "name": s["name"]} for s in c["subcategories"]],
+        }
+        for c in selectors.category_menu()
+    ]
+
+
+@router.get("/products", response={200: ProductPage, **ERRORS})
+def products(request, params: Query[ProductQuery]):
+    """The catalog with the same filters, sorts and validation as the shop's pages."""
+    data = QueryDict(mutable=True)
+    for name in ("category", "subcategory", "sort"):
+        if getattr(params, name):
+            data[name] = getattr(params, name)
+    for name in ("min_price", "max_price", "min_rating"):
+        if getattr(params, name) is not None:
+            data[name] = str(getattr(params, name))
+    if params.in_stock:
+        data["in_stock"] = "on"
+    data.setlist("brand", params.brand)
+    form = ProductFilterForm(data, default_sort="relevance" if params.q.strip() else "featured")
+    if not form.is_valid():
+        raise bad_request("Some filters are not valid.", form_fields(form))
+    base = search_products(params.q.strip()) if params.q.strip() else None
+    queryset = selectors.filter_products(form.to_filters(), base=base)
+    return page_of(queryset, params.page, params.page_size, product_out)
+
+
+@router.get("/products/{slug}", response={200: ProductDetailOut, **ERRORS})
+def product(request, slug: str):
+    p = selectors.product_detail(slug)
+    if p is None:
+        raise not_found("That product")
+    images = list(p.images.all())
+    p.primary_images = [i for i in images if i.is_primary][:1]
+    return {
+        **product_out(p),
+        "description": p.description,
+        "subcategory": p.subcategory.name,
+        "stock_quantity": p.stock_quantity,
+        "images": [i.image.url for i in images],
+        "specifications": {s.name: s.value for s in p.specifications.all()},
+        "reviews": [
+            {"rating": r.rating, "title": r.title, "body": r.body, "verified": r.is_verified_purchase}
+            for r in selectors.approved_reviews(p)
+        ],
+    }
+
+
+@router.get("/products/{slug}/bought-together", response={200: list[ProductOut], **ERRORS})
+def bought_together(request, slug: str):
+    p = selectors.product_detail(slug)
+    if p is None:
+        raise not_found("That product")
+    pairs, _version = recommendations.bought_together(p, limit=4)
+    return [product_out(item) for item, _rule in pairs]
+
+
+@router.get("/search/suggest", response={200: SuggestionsOut, **ERRORS})
+def suggest(request, q: str = Query("", max_length=100)):
+    found = suggestions(q.strip()) if len(q.strip()) >= 2 else {}
+    return {
+        "query": q,
+        "products": [{"name": p.name, "slug": p.slug, "sku": p.sku} for p in found.get("products", [])],
+        "categories": found.get("categories", []),
+        "brands": found.get("brands", []),
+        "searches": found.get("popular", []),
+    }

@@ -1,0 +1,289 @@
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+
+class Page(Schema):
+    page: int
+    page_size: int
+    total: int
+    pages: int
+
+
+class CategoryOut(Schema):
+    slug: str
+    name: str
+    subcategories: list[dict]
+
+
+class ProductOut(Schema):
+    id: int
+    sku: str
+    slug: str
+    name: str
+    brand: str | None
+    category: str
+    price: Decimal
+    compare_at_price: Decimal | None
+    in_stock: bool
+    rating: Decimal | float
+    rating_count: int
+    image: str | None
+    url: str
+
+
+class ProductPage(Page):
+    items: list[ProductOut]
+
+
+class ProductDetailOut(ProductOut):
+    description: str
+    subcategory: str
+    stock_quantity: int
+    images: list[str]
+    specifications: dict[str, str]
+    reviews: list[dict]
+
+
+class SuggestionsOut(Schema):
+    query: str
+    products: list[dict]
+    categories: list[dict]
+    brands: list[dict]
+    searches: list[str]
+
+
+class TokenIn(Schema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+    name: str = Field("", max_length=80)
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: datetime
+    staff: bool
+
+
+class ProfileOut(Schema):
+    email: str
+    first_name: str
+    last_name: str
+    age: int
+    gender: str
+    employment_status: str
+    occupation: str
+    education: str
+    household_size: int
+    has_children: bool
+    monthly_income_sgd: Decimal
+    marketing_opt_in: bool
+    predicted_categories: list[dict]
+
+
+class ProfileIn(Schema):
+    first_name: str | None = Field(None, max_length=150)
+    last_name: str | None = Field(None, max_length=150)
+    age: int | None = Field(None, ge=18, le=100)
+    gender: str | None = None
+    employment_status: str | None = None
+    occupation: str | None = None
+    education: str | None = None
+    household_size: int | None = Field(None, ge=1, le=10)
+    has_children: bool | None = None
+    monthly_income_sgd: Decimal | None = Field(None, ge=0, le=1_000_000, max_digits=12, decimal_places=2)
+    marketing_opt_in: bool | None = None
+
+
+class AddressIn(Schema):
+    label: str = Field("", max_length=40)
+    full_name: str = Field(min_length=1, max_length=150)
+    phone: str = Field(min_length=6, max_length=20)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field("", max_length=200)
+    postal_code: str = Field(pattern=r"^\d{6}$")
+    is_default_shipping: bool = False
+    is_default_billing: bool = False
+
+
+class AddressOut(AddressIn):
+    id: int
+    city: str
+
+
+class CartItemIn(Schema):
+    product_id: int = Field(ge=1)
+    quantity: int = Field(1, ge=1, le=99)
+
+
+class QuantityIn(Schema):
+    quantity: int = Field(ge=0, le=99)
+
+
+class CodeIn(Schema):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class PointsIn(Schema):
+    points: int = Field(ge=100, le=10_000_000)
+
+
+class RewardIn(Schema):
+    reward_id: int = Field(ge=1)
+
+
+class CartLineOut(Schema):
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    problem: str
+
+
+class CartOut(Schema):
+    lines: list[CartLineOut]
+    item_count: int
+    subtotal: Decimal
+    coupons: list[dict]
+    coupon_errors: list[str]
+    points: int
+    points_discount: Decimal
+    reward_discount: Decimal
+    shipping_method: str
+    shipping_fee: Decimal
+    total: Decimal
+    gst_included: Decimal
+    message: str = ""
+
+
+class CardIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    number: str = Field(min_length=12, max_length=23, pattern=r"^[\d ]+$")
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    cvc: str = Field(pattern=r"^\d{3,4}$")
+
+
+class CheckoutIn(Schema):
+    address_id: int | None = Field(None, ge=1)
+    address: AddressIn | None = None
+    shipping_method: str = "standard"
+    card: CardIn
+    expected_total: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+
+
+class OrderLineOut(Schema):
+    product_id: int | None
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    placed_at: datetime
+    subtotal: Decimal
+    discount_total: Decimal
+    points_redeemed: int
+    points_discount: Decimal
+    shipping_fee: Decimal
+    total: Decimal
+    gst_included: Decimal
+    lines: list[OrderLineOut]
+    timeline: list[dict]
+
+
+class OrderSummaryOut(Schema):
+    number: str
+    status: str
+    placed_at: datetime
+    total: Decimal
+    items: int
+
+
+class OrderPage(Page):
+    items: list[OrderSummaryOut]
+
+
+class ReturnIn(Schema):
+    reason: str
+    details: str = Field("", max_length=2000)
+
+
+class LoyaltyOut(Schema):
+    balance: int
+    tier: str
+    multiplier: Decimal
+    qualifying_points: int
+    next_tier: str | None
+    points_to_next_tier: int | None
+    points_value: Decimal
+
+
+class LoyaltyTransactionOut(Schema):
+    kind: str
+    points: int
+    balance_after: int
+    order_number: str
+    reason: str
+    created_at: datetime
+
+
+class LoyaltyPage(Page):
+    items: list[LoyaltyTransactionOut]
+
+
+class RewardOut(Schema):
+    id: int
+    name: str
+    description: str
+    point_cost: int
+
+
+class StaffProductOut(Schema):
+    id: int
+    sku: str
+    name: str
+    price: Decimal
+    compare_at_price: Decimal | None
+    stock_quantity: int
+    reorder_level: int
+    is_active: bool
+
+
+class StaffProductPage(Page):
+    items: list[StaffProductOut]
+
+
+class PriceIn(Schema):
+    price: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    compare_at_price: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
+
+
+class StockIn(Schema):
+    quantity: int = Field(ge=-100_000, le=100_000)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class StatusIn(Schema):
+    status: str
+    note: str = Field("", max_length=500)
+
+
+class StaffOrderOut(OrderSummaryOut):
+    customer: str
+    allowed_transitions: list[str]
+
+
+class StaffOrderPage(Page):
+    items: list[StaffOrderOut]
+
+
+class MessageOut(Schema):
+    message: str

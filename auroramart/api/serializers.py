@@ -1,0 +1,91 @@
+"""Model objects to the API's plain dicts (validated against the schemas on the way out)."""
+
+from auroramart.core.money import quantize
+
+
+def product_out(p) -> dict:
+    image = p.primary_image
+    return {
+        "id": p.pk,
+        "sku": p.sku,
+        "slug": p.slug,
+        "name": p.name,
+        "brand": p.brand.name if p.brand_id else None,
+        "category": p.category.name,
+        "price": p.price,
+        "compare_at_price": p.compare_at_price,
+        "in_stock": p.stock_quantity > 0,
+        "rating": p.rating,
+        "rating_count": p.rating_count,
+        "image": image.thumbnail_url if image else None,
+        "url": p.get_absolute_url(),
+    }
+
+
+def cart_out(summary, message: str = "") -> dict:
+    return {
+        "lines": [
+            {
+                "product_id": line.product.pk,
+                "sku": line.product.sku,
+                "name": line.product.name,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.line_total,
+                "problem": line.problem,
+            }
+            for line in summary.lines
+        ],
+        "item_count": summary.item_count,
+        "subtotal": summary.subtotal,
+        "coupons": [{"code": c.code, "discount": quantize(amount)} for c, amount in summary.coupons],
+        "coupon_errors": summary.coupon_errors,
+        "points": summary.points,
+        "points_discount": summary.points_discount,
+        "reward_discount": summary.reward_discount,
+        "shipping_method": summary.shipping_method,
+        "shipping_fee": summary.shipping_fee,
+        "total": summary.total,
+        "gst_included": summary.gst_included,
+        "message": message,
+    }
+
+
+def order_summary(order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "placed_at": order.placed_at,
+        "total": order.total,
+        "items": getattr(order, "item_count", None) or order.items.count(),
+    }
+
+
+def order_out(order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "placed_at": order.placed_at,
+        "subtotal": order.subtotal,
+        "discount_total": order.discount_total,
+        "points_redeemed": order.points_redeemed,
+        "points_discount": order.points_discount,
+        "shipping_fee": order.shipping_fee,
+        "total": order.total,
+        "gst_included": order.gst_included,
+        "lines": [
+            {
+                "product_id": item.product_id,
+                "sku": item.sku,
+                "name": item.name,
+                "quantity": item.quantity,
+                "unit_price": item.unit_price,
+                "line_total": item.line_total,
+            }
+            for item in order.items.all()
+        ],
+        "timeline": [
+            {"status": c.to_status, "at": c.created_at.isoformat(), "note": c.note}
+            for c in order.status_changes.all()
+        ],
+    }

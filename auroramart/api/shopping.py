@@ -1,0 +1,227 @@
+"""Cart, checkout and orders: the same services as the pages."""
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from ninja import Header, Query, Router, Status
+from ninja.throttling import UserRateThrottle
+
+from auroramart.accounts.models import Address
+from auroramart.cart import services as cart_services
+from auroramart.cart.selectors import cart_summary
+from auroramart.cart.services import CartError
+from auroramart.cart.storage import DbCart
+from auroramart.loyalty import services as loyalty
+from auroramart.loyalty.services import LoyaltyError
+from auroramart.orders import selectors as order_selectors
+from auroramart.orders import services as orders
+from auroramart.orders.models import Order, ReturnRequest
+from auroramart.orders.services import CheckoutError, OrderActionError, ShippingAddress
+from auroramart.payments.gateway import Card
+
+from .auth import customer, token_auth
+from .errors import ERRORS, ApiError, bad_request, not_found
+from .models import IdempotentRequest
+from .pagination import MAX_PAGE_SIZE, page_of
+from .schemas import (
+    CartItemIn,
+    CartOut,
+    CheckoutIn,
+    CodeIn,
+    OrderOut,
+    OrderPage,
+    PointsIn,
+    QuantityIn,
+    ReturnIn,
+    RewardIn,
+)
+from .serializers import cart_out, order_out, order_summary
+
+router = Router(tags=["cart and orders"], auth=token_auth)
+
+
+def _cart(request, message: str = ""):
+    user = customer(request)
+    return cart_out(cart_summary(DbCart(user), user=user), message)
+
+
+def _cart_action(request, action):
+    user = customer(request)
+    try:
+        message = action(DbCart(user), user) or ""
+    except (CartError, LoyaltyError) as exc:
+        raise bad_request(str(exc)) from None
+    return _cart(request, message)
+
+
+@router.get("/cart", response={200: CartOut, **ERRORS})
+def get_cart(request):
+    return _cart(request)
+
+
+@router.post("/cart/items", response={200: CartOut, **ERRORS})
+def add_item(request, body: CartItemIn):
+    def action(cart, user):
+        product = cart_services.add_item(cart, product_id=body.product_id, quantity=body.quantity)
+        return f"{product.name} is in your cart."
+
+    return _cart_action(request, action)
+
+
+@router.patch("/cart/items/{product_id}", response={200: CartOut, **ERRORS})
+def change_item(request, product_id: int, body: QuantityIn):
+    return _cart_action(
+        request,
+        lambda cart, user: cart_services.set_quantity(cart, product_id=product_id, quantity=body.quantity),
+    )
+
+
+@router.delete("/cart/items/{product_id}", response={200: CartOut, **ERRORS})
+def remove_item(request, product_id: int):
+    def action(cart, user):
+        if product_id not in cart.items():
+            raise CartError("That product is not in your cart.")
+        cart_services.remove_item(cart, product_id=product_id)
+
+    return _cart_action(request, action)
+
+
+@router.post("/cart/coupons", response={200: CartOut, **ERRORS})
+def apply_coupon(request, body: CodeIn):
+    return _cart_action(
+        request, lambda cart, user: cart_services.apply_coupon(cart, code=body.code, user=user)
+    )
+
+
+@router.delete("/cart/coupons/{code}", response={200: CartOut, **ERRORS})
+def remove_coupon(request, code: str):
+    return _cart_action(request, lambda cart, user: cart_services.remove_coupon(cart, code=code))
+
+
+@router.post("/cart/loyalty/points", response={200: CartOut, **ERRORS})
+def apply_points(request, body: PointsIn):
+    return _cart_action(request, lambda cart, user: loyalty.apply_points_to_cart(user, cart, body.points))
+
+
+@router.post("/cart/loyalty/reward", response={200: CartOut, **ERRORS})
+def apply_reward(request, body: RewardIn):
+    return _cart_action(request, lambda cart, user: loyalty.apply_reward_to_cart(user, cart, body.reward_id))
+
+
+@router.delete("/cart/loyalty", response={200: CartOut, **ERRORS})
+def remove_loyalty(request):
+    return _cart_action(request, lambda cart, user: cart.set_discount(None))
+
+
+def _shipping_address(user, body: CheckoutIn) -> ShippingAddress:
+    if body.address is not None:
+        a = body.address
+        return ShippingAddress(a.full_name, a.phone, a.line1, a.line2, a.postal_code)
+    address = Address.objects.filter(user=user, pk=body.address_id).first() if body.address_id else None
+    if address is None and body.address_id is None:
+        address = Address.objects.filter(user=user, is_default_shipping=True).first()
+    if address is None:
+        raise bad_request("Choose a delivery address.", {"address_id": ["No such address of yours."]})
+    return ShippingAddress(
+        address.full_name, address.phone, address.line1, address.line2, address.postal_code, address.city
+    )
+
+
+@router.post(
+    "/checkout",
+    response={201: OrderOut, **ERRORS},
+    throttle=[UserRateThrottle("20/m")],
+)
+def checkout(
+    request,
+    body: CheckoutIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=8, max_length=64),
+):
+    """Place the cart as an order and charge the card. The same Idempotency-Key with the same
+    body answers with the first result (never a second order or charge); with another body, 409."""
+    user = customer(request)
+    request_hash = hashlib.sha256(json.dumps(body.dict(), sort_keys=True, default=str).encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            record, created = IdempotentRequest.objects.get_or_create(
+                user=user, key=idempotency_key, defaults={"request_hash": request_hash}
+            )
+    except IntegrityError:  # a concurrent request with the same key created it first
+        record, created = IdempotentRequest.objects.get(user=user, key=idempotency_key), False
+    if record.request_hash != request_hash:
+        raise ApiError(409, "idempotency_conflict", "This Idempotency-Key was used with a different request.")
+    if not created and record.status is not None:
+        if record.status >= 400:
+            raise ApiError(
+                record.status,
+                record.response["code"],
+                record.response["message"],
+                record.response.get("fields"),
+            )
+        return Status(record.status, record.response)
+    if body.shipping_method not in ("standard", "express"):
+        raise bad_request("Choose a delivery option.", {"shipping_method": ["standard or express"]})
+    card = Card(body.card.number.replace(" ", ""), body.card.exp_month, body.card.exp_year, body.card.cvc)
+    try:
+        placement = orders.place_order(
+            user=user,
+            cart=DbCart(user),
+            idempotency_key=f"api:{idempotency_key}"[:64],
+            address=_shipping_address(user, body),
+            shipping_method=body.shipping_method,
+            card=card,
+            expected_total=body.expected_total,
+        )
+    except CheckoutError as exc:
+        error = {"code": "checkout_failed", "message": str(exc), "fields": {}}
+        IdempotentRequest.objects.filter(pk=record.pk).update(status=400, response=error)
+        raise bad_request(str(exc), code="checkout_failed") from None
+    order = order_selectors.order_detail(user, placement.order.number)
+    answer = json.loads(json.dumps(order_out(order), default=str))
+    IdempotentRequest.objects.filter(pk=record.pk).update(status=201, response=answer)
+    return Status(201, answer)
+
+
+@router.get("/orders", response={200: OrderPage, **ERRORS})
+def order_list(
+    request, page: int = Query(1, ge=1, le=10_000), page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE)
+):
+    return page_of(order_selectors.orders_for(customer(request)), page, page_size, order_summary)
+
+
+def _own(request, number: str) -> Order:
+    try:
+        return order_selectors.order_detail(customer(request), number)
+    except Http404:
+        raise not_found("That order") from None
+
+
+@router.get("/orders/{number}", response={200: OrderOut, **ERRORS})
+def order(request, number: str):
+    return order_out(_own(request, number))
+
+
+@router.post("/orders/{number}/cancel", response={200: OrderOut, **ERRORS})
+def cancel(request, number: str):
+    order = _own(request, number)
+    try:
+        orders.cancel_order(order=order, actor=request.auth)
+    except OrderActionError as exc:
+        raise ApiError(409, "not_allowed", str(exc)) from None
+    return order_out(_own(request, number))
+
+
+@router.post("/orders/{number}/return", response={200: OrderOut, **ERRORS})
+def request_return(request, number: str, body: ReturnIn):
+    order = _own(request, number)
+    if body.reason not in ReturnRequest.Reason.values:
+        raise bad_request(
+            "Choose a reason.", {"reason": [f"One of: {', '.join(ReturnRequest.Reason.values)}."]}
+        )
+    try:
+        orders.request_return(order=order, user=request.auth, reason=body.reason, details=body.details)
+    except OrderActionError as exc:
+        raise ApiError(409, "not_allowed", str(exc)) from None
+    return order_out(_own(request, number))

@@ -1,0 +1,143 @@
+"""Staff endpoints: the token's user must hold the role permission, as in the panel,
+and every write is in the audit log."""
+
+from django.db import transaction
+from ninja import Query, Router
+
+from auroramart.admin_panel.services import audit, diff, snapshot
+from auroramart.admin_panel.views.products import PRICE_FIELDS, PriceForm
+from auroramart.catalog.models import Product
+from auroramart.inventory.services import adjust_stock
+from auroramart.orders import services as orders
+from auroramart.orders.models import Order
+from auroramart.orders.services import OrderActionError
+
+from .auth import require_permission, token_auth
+from .errors import ERRORS, ApiError, bad_request, form_fields, not_found
+from .pagination import MAX_PAGE_SIZE, page_of
+from .schemas import (
+    PriceIn,
+    StaffOrderOut,
+    StaffOrderPage,
+    StaffProductOut,
+    StaffProductPage,
+    StatusIn,
+    StockIn,
+)
+from .serializers import order_summary
+
+router = Router(tags=["staff"], auth=token_auth)
+PRODUCT_FIELDS = (
+    "id",
+    "sku",
+    "name",
+    "price",
+    "compare_at_price",
+    "stock_quantity",
+    "reorder_level",
+    "is_active",
+)
+
+
+def _product(p) -> dict:
+    return {f: getattr(p, "pk" if f == "id" else f) for f in PRODUCT_FIELDS}
+
+
+@router.get("/staff/products", response={200: StaffProductPage, **ERRORS})
+def products(
+    request,
+    q: str = Query("", max_length=100),
+    low_stock: bool = False,
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+):
+    require_permission(request, "view_products")
+    rows = Product.objects.order_by("name", "pk")
+    if q.strip():
+        rows = rows.filter(name__icontains=q.strip()) | rows.filter(sku__istartswith=q.strip())
+    if low_stock:
+        from django.db.models import F
+
+        rows = rows.filter(stock_quantity__lte=F("reorder_level"))
+    return page_of(rows, page, page_size, _product)
+
+
+def _get_product(product_id: int) -> Product:
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise not_found("That product")
+    return product
+
+
+@router.patch("/staff/products/{product_id}/price", response={200: StaffProductOut, **ERRORS})
+def change_price(request, product_id: int, body: PriceIn):
+    require_permission(request, "change_prices")
+    product = _get_product(product_id)
+    before = snapshot(product, PRICE_FIELDS)
+    form = PriceForm({"price": body.price, "compare_at_price": body.compare_at_price or ""}, instance=product)
+    if not form.is_valid():
+        raise bad_request("The price is not valid.", form_fields(form))
+    form.save()
+    audit(request, "change_price", product, changes=diff(before, snapshot(product, PRICE_FIELDS)))
+    return _product(product)
+
+
+@router.post("/staff/products/{product_id}/stock", response={200: StaffProductOut, **ERRORS})
+def change_stock(request, product_id: int, body: StockIn):
+    require_permission(request, "adjust_stock")
+    product = _get_product(product_id)
+    before = product.stock_quantity
+    try:
+        with transaction.atomic():
+            adjust_stock(product=product, quantity=body.quantity, actor=request.auth, reason=body.reason)
+    except Exception as exc:
+        if exc.__class__.__name__ in {"OutOfStock", "ValueError"}:
+            raise bad_request(
+                str(exc) or "Stock cannot go below zero.", {"quantity": [str(exc) or "Too many."]}
+            ) from None
+        raise
+    audit(request, "adjust_stock", product, changes={"stock_quantity": [before, product.stock_quantity]})
+    return _product(product)
+
+
+def _staff_order(order) -> dict:
+    return {
+        **order_summary(order),
+        "customer": order.user.email,
+        "allowed_transitions": orders.allowed_transitions(order),
+    }
+
+
+@router.get("/staff/orders", response={200: StaffOrderPage, **ERRORS})
+def order_list(
+    request,
+    status: str = Query("", max_length=20),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+):
+    require_permission(request, "view_orders")
+    if status and status not in Order.Status.values:
+        raise bad_request("Unknown status.", {"status": [f"One of: {', '.join(Order.Status.values)}."]})
+    from django.db.models import Count
+
+    rows = (
+        Order.objects.select_related("user").annotate(item_count=Count("items")).order_by("-placed_at", "-pk")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    return page_of(rows, page, page_size, _staff_order)
+
+
+@router.post("/staff/orders/{number}/status", response={200: StaffOrderOut, **ERRORS})
+def change_status(request, number: str, body: StatusIn):
+    require_permission(request, "manage_orders")
+    order = Order.objects.select_related("user").filter(number=number).first()
+    if order is None:
+        raise not_found("That order")
+    before = order.status
+    try:
+        order = orders.change_status(order=order, to_status=body.status, actor=request.auth, note=body.note)
+    except OrderActionError as exc:
+        raise ApiError(409, "not_allowed", str(exc)) from None
+    audit(request, "change_status", order, changes={"status": [before, order.status]})
+    return _staff_order(order)

@@ -1,0 +1,364 @@
+"""The JSON API: each endpoint's main behaviour and permission, one error
+format, idempotent checkout, rate limits and pinned query counts."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from auroramart.admin_panel.models import AuditLog
+from auroramart.admin_panel.services import create_staff, setup_roles
+from auroramart.loyalty.services import adjust, open_account
+from auroramart.orders.models import Order
+from auroramart.payments.models import TestGatewayCharge
+from auroramart.promotions.models import Coupon
+
+from .factories import AddressFactory, CustomerFactory, ProductFactory, SubcategoryFactory
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1"
+PASSWORD = "correct-horse-battery"
+CARD = {"name": "Mei Tan", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
+
+
+def token_for(client, email, password=PASSWORD):
+    response = client.post(
+        f"{API}/auth/token", {"email": email, "password": password}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["token"]
+
+
+def call(client, method, path, token=None, body=None, **headers):
+    if token:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    kwargs = {"content_type": "application/json"} if body is not None else {}
+    return (
+        getattr(client, method)(f"{API}{path}", body, **kwargs, **headers)
+        if body is not None
+        else getattr(client, method)(f"{API}{path}", **headers)
+    )
+
+
+@pytest.fixture
+def shop():
+    audio = SubcategoryFactory(name="Headphones", category__name="Electronics")
+    cheap = ProductFactory(
+        name="Budget Earbuds", subcategory=audio, price=Decimal("19.90"), stock_quantity=30
+    )
+    dear = ProductFactory(
+        name="Studio Headphones", subcategory=audio, price=Decimal("149.00"), stock_quantity=3
+    )
+    other = ProductFactory(name="Yoga Mat", price=Decimal("30.00"))
+    return {"cheap": cheap, "dear": dear, "other": other}
+
+
+@pytest.fixture
+def buyer(client):
+    user = CustomerFactory(email="api@example.test")
+    open_account(user)
+    AddressFactory(user=user, is_default_shipping=True, is_default_billing=True)
+    return user, token_for(client, "api@example.test")
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client):
+    schema = client.get(f"{API}/openapi.json").json()
+    assert schema["openapi"].startswith("3.") and schema["info"]["title"] == "AuroraMart API"
+    for path in (
+        "/api/v1/products",
+        "/api/v1/checkout",
+        "/api/v1/orders/{number}",
+        "/api/v1/staff/orders/{number}/status",
+    ):
+        assert path in schema["paths"], path
+    docs = client.get(f"{API}/docs").content.decode()
+    assert "swagger-ui-bundle.js" in docs and "cdn" not in docs.lower() and "<script>" not in docs
+
+
+def test_products_filter_sort_paginate_and_refuse_bad_input(client, shop):
+    page = call(client, "get", "/products?category=electronics&sort=price_desc&page_size=1").json()
+    assert page["total"] == 2 and page["pages"] == 2 and page["items"][0]["name"] == "Studio Headphones"
+    assert call(client, "get", "/products?q=earbuds").json()["items"][0]["name"] == "Budget Earbuds"
+    assert call(client, "get", "/products?max_price=25").json()["total"] == 1
+    bad = call(client, "get", "/products?min_price=50&max_price=10")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid" and bad.json()["fields"]
+    too_big = call(client, "get", "/products?page_size=1000").json()
+    assert too_big["fields"]["page_size"]
+    detail = call(client, "get", f"/products/{shop['dear'].slug}").json()
+    assert detail["stock_quantity"] == 3 and detail["price"] == "149.00"
+    missing = call(client, "get", "/products/nope")
+    assert missing.status_code == 404 and missing.json() == {
+        "code": "not_found",
+        "message": "That product does not exist.",
+        "fields": {},
+    }
+    assert call(client, "get", "/categories").json()[0]["subcategories"]
+    assert call(client, "get", "/search/suggest?q=stud").json()["products"][0]["name"] == "Studio Headphones"
+
+
+def test_product_list_query_count_does_not_grow_with_the_page(client, shop):
+    for n in range(30):
+        ProductFactory(name=f"Filler {n}")
+
+    def count(size):
+        with CaptureQueriesContext(connection) as ctx:
+            assert call(client, "get", f"/products?page_size={size}").status_code == 200
+        return len(ctx.captured_queries)
+
+    assert count(2) == count(30) <= 4
+
+
+def test_sign_in_errors_and_rate_limit(client, buyer):
+    wrong = call(client, "post", "/auth/token", body={"email": "api@example.test", "password": "nope"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    assert call(client, "get", "/me").status_code == 401
+    assert call(client, "get", "/me", token="made-up").json()["code"] == "unauthenticated"
+    codes = [
+        call(client, "post", "/auth/token", body={"email": "x@example.test", "password": "y"}).status_code
+        for _ in range(12)
+    ]
+    assert 429 in codes and codes[-1] == 429
+    _, token = buyer
+    assert call(client, "delete", "/auth/token", token=token).status_code == 200
+    assert call(client, "get", "/me", token=token).status_code == 401  # revoked
+
+
+def test_profile_addresses_and_wishlist(client, buyer, shop):
+    user, token = buyer
+    me = call(client, "get", "/me", token=token).json()
+    assert me["email"] == "api@example.test" and me["age"] == 30
+    changed = call(client, "patch", "/me", token=token, body={"age": 41, "occupation": "Sales"}).json()
+    assert changed["age"] == 41 and changed["occupation"] == "Sales" and changed["gender"] == "Female"
+    bad = call(client, "patch", "/me", token=token, body={"gender": "Robot", "age": 12})
+    assert bad.status_code == 400 and "age" in bad.json()["fields"]
+    assert call(client, "patch", "/me", token=token, body={"gender": "Robot"}).json()["fields"]["gender"]
+    created = call(
+        client,
+        "post",
+        "/me/addresses",
+        token=token,
+        body={"full_name": "Mei", "phone": "+65 9123 4567", "line1": "2 Road", "postal_code": "654321"},
+    )
+    assert created.status_code == 201
+    assert len(call(client, "get", "/me/addresses", token=token).json()) == 2
+    assert (
+        call(
+            client,
+            "post",
+            "/me/addresses",
+            token=token,
+            body={"full_name": "Mei", "phone": "1", "line1": "", "postal_code": "12"},
+        ).status_code
+        == 400
+    )
+    stranger = AddressFactory(user=CustomerFactory())
+    assert call(client, "delete", f"/me/addresses/{stranger.pk}", token=token).status_code == 404
+    assert call(client, "put", f"/me/wishlist/{shop['dear'].pk}", token=token).status_code == 200
+    assert [p["name"] for p in call(client, "get", "/me/wishlist", token=token).json()] == [
+        "Studio Headphones"
+    ]
+    assert call(client, "delete", f"/me/wishlist/{shop['dear'].pk}", token=token).status_code == 200
+    assert call(client, "delete", f"/me/wishlist/{shop['dear'].pk}", token=token).status_code == 404
+
+
+def test_cart_coupon_and_points(client, buyer, shop):
+    user, token = buyer
+    cart = call(
+        client, "post", "/cart/items", token=token, body={"product_id": shop["cheap"].pk, "quantity": 2}
+    ).json()
+    assert cart["item_count"] == 2 and cart["subtotal"] == "39.80" and "is in your cart" in cart["message"]
+    too_many = call(
+        client, "post", "/cart/items", token=token, body={"product_id": shop["dear"].pk, "quantity": 5}
+    )
+    assert too_many.status_code == 400 and "3" in too_many.json()["message"]
+    assert (
+        call(client, "patch", f"/cart/items/{shop['cheap'].pk}", token=token, body={"quantity": 3}).json()[
+            "item_count"
+        ]
+        == 3
+    )
+    Coupon.objects.create(code="TEN", kind="fixed", value=Decimal("10"))
+    assert (
+        call(client, "post", "/cart/coupons", token=token, body={"code": "ten"}).json()["coupons"][0]["code"]
+        == "TEN"
+    )
+    assert call(client, "post", "/cart/coupons", token=token, body={"code": "NOPE"}).status_code == 400
+    adjust(user=user, points=500, actor=None, reason="test")
+    with_points = call(client, "post", "/cart/loyalty/points", token=token, body={"points": 200}).json()
+    assert with_points["points"] == 200 and with_points["points_discount"] == "2.00"
+    assert call(client, "post", "/cart/loyalty/points", token=token, body={"points": 150}).status_code == 400
+    assert call(client, "delete", "/cart/loyalty", token=token).json()["points"] == 0
+    not_in_cart = call(client, "delete", f"/cart/items/{shop['other'].pk}", token=token)
+    assert (
+        not_in_cart.status_code == 400
+        and not_in_cart.json()["message"] == "That product is not in your cart."
+    )
+    assert call(client, "delete", f"/cart/items/{shop['cheap'].pk}", token=token).json()["item_count"] == 0
+
+
+def test_checkout_is_idempotent_and_conflicts_on_another_body(client, buyer, shop):
+    user, token = buyer
+    call(client, "post", "/cart/items", token=token, body={"product_id": shop["dear"].pk, "quantity": 1})
+    body = {"shipping_method": "standard", "card": CARD}
+    missing = call(client, "post", "/checkout", token=token, body=body)
+    assert missing.status_code == 400 and missing.json()["fields"]["Idempotency-Key"]
+    first = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="key-00000001")
+    assert first.status_code == 201 and first.json()["status"] == "paid" and first.json()["total"] == "149.00"
+    again = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="key-00000001")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert Order.objects.count() == 1 and TestGatewayCharge.objects.count() == 1
+    other = call(
+        client,
+        "post",
+        "/checkout",
+        token=token,
+        body={**body, "shipping_method": "express"},
+        HTTP_IDEMPOTENCY_KEY="key-00000001",
+    )
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
+    number = first.json()["number"]
+    assert call(client, "get", "/orders", token=token).json()["items"][0]["number"] == number
+    assert call(client, "get", f"/orders/{number}", token=token).json()["timeline"][-1]["status"] == "paid"
+    assert (
+        call(client, "post", f"/orders/{number}/return", token=token, body={"reason": "damaged"}).status_code
+        == 409
+    )
+    assert call(client, "post", f"/orders/{number}/cancel", token=token).json()["status"] == "cancelled"
+    stranger = token_for(client, CustomerFactory(email="other@example.test").email)
+    assert call(client, "get", f"/orders/{number}", token=stranger).status_code == 404
+
+
+def test_a_declined_card_is_a_400_and_replays_as_one(client, buyer, shop):
+    user, token = buyer
+    call(client, "post", "/cart/items", token=token, body={"product_id": shop["cheap"].pk, "quantity": 1})
+    body = {"card": {**CARD, "number": "4000 0000 0000 0002"}}
+    declined = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="declined-1")
+    assert declined.status_code == 400 and declined.json()["code"] == "checkout_failed"
+    assert (
+        call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="declined-1").json()
+        == declined.json()
+    )
+    assert Order.objects.count() == 0 and call(client, "get", "/cart", token=token).json()["item_count"] == 1
+
+
+def test_checkout_is_rate_limited(client, buyer):
+    _, token = buyer
+    codes = [
+        call(
+            client,
+            "post",
+            "/checkout",
+            token=token,
+            body={"card": CARD},
+            HTTP_IDEMPOTENCY_KEY=f"empty-cart-{n:03d}",
+        ).status_code
+        for n in range(22)
+    ]
+    assert codes[0] == 400 and codes[-1] == 429
+
+
+def test_loyalty_and_recommendations(client, buyer, shop):
+    user, token = buyer
+    balance = call(client, "get", "/loyalty", token=token).json()
+    assert balance["tier"] == "Bronze" and balance["next_tier"] and balance["points_to_next_tier"] > 0
+    adjust(user=user, points=300, actor=None, reason="goodwill")
+    assert call(client, "get", "/loyalty", token=token).json()["balance"] == balance["balance"] + 300
+    history = call(client, "get", "/loyalty/transactions?page_size=1", token=token).json()
+    assert history["items"][0]["points"] == 300 and history["page_size"] == 1
+    assert isinstance(call(client, "get", "/loyalty/rewards", token=token).json(), list)
+    picks = call(client, "get", "/recommendations/for-me", token=token).json()
+    assert {p["name"] for p in picks} <= {"Budget Earbuds", "Studio Headphones", "Yoga Mat"}
+    assert call(client, "get", f"/products/{shop['dear'].slug}/bought-together").json() == []
+
+
+def test_staff_endpoints_follow_the_role_matrix_and_are_audited(client, buyer, shop):
+    setup_roles()
+    tokens = {}
+    for role in ("Sales", "Admin", "Analyst", "Service"):
+        create_staff(email=f"{role.lower()}@staff.test", password=PASSWORD, role=role)
+        tokens[role] = token_for(client, f"{role.lower()}@staff.test")
+    product = shop["cheap"]
+    assert call(client, "get", "/staff/products", token=tokens["Analyst"]).status_code == 403
+    assert call(client, "get", "/me", token=tokens["Sales"]).status_code == 403  # staff are not customers
+    priced = call(
+        client, "patch", f"/staff/products/{product.pk}/price", token=tokens["Sales"], body={"price": "17.50"}
+    )
+    assert priced.status_code == 200 and priced.json()["price"] == "17.50"
+    assert AuditLog.objects.filter(action="change_price", object_id=str(product.pk)).exists()
+    assert (
+        call(
+            client,
+            "patch",
+            f"/staff/products/{product.pk}/price",
+            token=tokens["Sales"],
+            body={"price": "17.50", "compare_at_price": "10"},
+        ).status_code
+        == 400
+    )
+    assert (
+        call(
+            client,
+            "post",
+            f"/staff/products/{product.pk}/stock",
+            token=tokens["Sales"],
+            body={"quantity": 5, "reason": "count"},
+        ).status_code
+        == 403
+    )
+    stocked = call(
+        client,
+        "post",
+        f"/staff/products/{product.pk}/stock",
+        token=tokens["Admin"],
+        body={"quantity": -10, "reason": "damaged"},
+    )
+    assert stocked.json()["stock_quantity"] == 20
+    assert (
+        call(
+            client,
+            "post",
+            f"/staff/products/{product.pk}/stock",
+            token=tokens["Admin"],
+            body={"quantity": -100, "reason": "x"},
+        ).status_code
+        == 400
+    )
+    user, token = buyer
+    call(client, "post", "/cart/items", token=token, body={"product_id": product.pk, "quantity": 1})
+    number = call(
+        client, "post", "/checkout", token=token, body={"card": CARD}, HTTP_IDEMPOTENCY_KEY="staff-flow-1"
+    ).json()["number"]
+    listed = call(client, "get", "/staff/orders?status=paid", token=tokens["Service"]).json()
+    assert (
+        listed["items"][0]["number"] == number and "processing" in listed["items"][0]["allowed_transitions"]
+    )
+    moved = call(
+        client,
+        "post",
+        f"/staff/orders/{number}/status",
+        token=tokens["Service"],
+        body={"status": "processing"},
+    )
+    assert moved.json()["status"] == "processing"
+    assert (
+        call(
+            client,
+            "post",
+            f"/staff/orders/{number}/status",
+            token=tokens["Service"],
+            body={"status": "delivered"},
+        ).status_code
+        == 409
+    )
+    assert (
+        call(
+            client,
+            "post",
+            f"/staff/orders/{number}/status",
+            token=tokens["Analyst"],
+            body={"status": "shipped"},
+        ).status_code
+        == 403
+    )
+    assert call(client, "get", "/staff/orders?status=bogus", token=tokens["Service"]).status_code == 400
