@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "auroramart.search",
     "auroramart.recommendations",
     "auroramart.analytics",
+    "auroramart.campaigns",
     "auroramart.api",
     "ninja",  # serves the API docs' own static files (no CDN)
     "auroramart.admin_panel",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("auroramart.orders.urls")),
     path("", include("auroramart.loyalty.urls")),
     path("", include("auroramart.recommendations.urls")),
+    path("", include("auroramart.campaigns.urls")),
     path("", include("auroramart.pages.urls")),
 ]
 

@@ -1,4 +1,5 @@
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -53,6 +54,17 @@ def world(roles):
     ).order
     review = ReviewFactory(product=product, status="pending")
     coupon = Coupon.objects.create(code="STAFF5", kind="fixed", value=Decimal("5"))
+    from django.utils import timezone
+
+    from auroramart.campaigns.models import Campaign
+
+    campaign = Campaign.objects.create(
+        name="Spring",
+        headline="Spring",
+        message="Hello",
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=1),
+    )
     return {
         "customer": customer,
         "product": product,
@@ -60,6 +72,7 @@ def world(roles):
         "order": order,
         "review": review,
         "coupon": coupon,
+        "campaign": campaign,
         "tier": LoyaltyTier.objects.first(),
         "staff": roles["Admin"],
     }
@@ -84,6 +97,8 @@ def panel_urls(world):
         "product_spec": world["product"].pk,
         "customer_note": world["customer"].pk,
         "tier_update": world["tier"].pk,
+        "campaign": world["campaign"].pk,
+        "campaign_launch": world["campaign"].pk,
     }
     resolver = get_resolver().url_patterns
     panel = next(p for p in resolver if getattr(p, "namespace", None) == "admin_panel")

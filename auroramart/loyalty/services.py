@@ -397,3 +397,14 @@ def apply_reward_to_cart(user, cart, reward_id) -> str:
     check_reward(user, reward)
     cart.set_discount({"kind": "reward", "points": 0, "reward_id": reward.pk})
     return f"Reward “{reward.name}” applied."
+
+
+@transaction.atomic
+def order_bonus(*, order, points: int, reason: str) -> LoyaltyTransaction | None:
+    """Bonus points for an order (a campaign's offer), credited once per order and reason."""
+    if points <= 0 or order.user.is_staff:
+        return None
+    account = _locked(order.user)
+    if account.transactions.filter(kind=K.BONUS, order=order, reason=reason[:255]).exists():
+        return None
+    return _post(account, K.BONUS, points, order=order, order_number=order.number, reason=reason[:255])

@@ -1,0 +1,88 @@
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from auroramart.campaigns import services
+from auroramart.campaigns.forms import AudienceForm, CampaignForm
+from auroramart.campaigns.models import Campaign
+
+from ..decorators import panel_permission
+from ..services import audit
+
+
+@panel_permission("manage_promotions")
+def campaign_list(request):
+    campaigns = Campaign.objects.select_related("coupon").order_by("-created_at")
+    return render(request, "admin_panel/campaigns.html", {"campaigns": campaigns, "title": "Campaigns"})
+
+
+@panel_permission("manage_promotions")
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    audience = AudienceForm(request.POST or None, prefix="aud")
+    if request.method == "POST" and form.is_valid() and audience.is_valid():
+        with transaction.atomic():
+            campaign = form.save(commit=False)
+            campaign.audience, campaign.created_by = audience.filters(), request.user
+            campaign.save()
+            audit(request, "create", campaign, changes={"audience": [None, campaign.audience]})
+        messages.success(
+            request, f"Campaign “{campaign.name}” saved as a draft. Check the figures, then launch it."
+        )
+        return redirect("admin_panel:campaign", pk=campaign.pk)
+    count = (
+        services.preview(audience.filters())
+        if audience.is_bound and audience.is_valid()
+        else services.preview({})
+    )
+    return render(
+        request,
+        "admin_panel/campaign_form.html",
+        {"form": form, "audience": audience, "count": count, "title": "New campaign"},
+    )
+
+
+@panel_permission("manage_promotions")
+@require_GET
+def audience_preview(request):
+    """The live count beside the audience filters (htmx)."""
+    audience = AudienceForm(request.GET, prefix="aud")
+    if not audience.is_valid():
+        return HttpResponse("Fix the filters to see the count.", status=200)
+    count = services.preview(audience.filters())
+    return HttpResponse(f"{count} customer{'s' if count != 1 else ''} match")
+
+
+@panel_permission("manage_promotions")
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("coupon", "points_category"), pk=pk)
+    context = {"campaign": campaign, "title": campaign.name}
+    if campaign.launched_at:
+        context["figures"] = services.figures(campaign)
+    else:
+        context["count"] = services.preview(campaign.audience)
+    return render(request, "admin_panel/campaign_detail.html", context)
+
+
+@panel_permission("manage_promotions")
+@require_POST
+def campaign_launch(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        result = services.launch(campaign, actor=request.user)
+    except services.CampaignError as exc:
+        messages.error(request, str(exc))
+        return redirect("admin_panel:campaign", pk=pk)
+    audit(
+        request,
+        "launch",
+        campaign,
+        changes={"audience": [None, result["audience"]], "holdout": [None, result["holdout"]]},
+    )
+    messages.success(
+        request, f"Launched to {result['target']} customers; {result['holdout']} kept out as the holdout."
+    )
+    return redirect("admin_panel:campaign", pk=pk)

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+def send_campaign_batch(campaign_id: int, member_ids: list[int]) -> int:
+    return services.send_batch(campaign_id, member_ids)
