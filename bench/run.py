@@ -72,9 +72,16 @@ def prepare_database(args, workdir: Path) -> dict:
     if args.postgres:
         db = "auroramart_bench"
         host = os.environ.get("PGHOST", "127.0.0.1")
+        env["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{db}"
+        env.pop("REDIS_URL", None) if not args.redis else env.setdefault(
+            "REDIS_URL", "redis://127.0.0.1:6379/14"
+        )
+        if args.reuse_db:
+            print(f"== reusing the database {db} as it is", flush=True)
+            manage(env, "collectstatic", "--no-input", "-v0")
+            return env
         for sql in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}"):
             subprocess.run(["psql", "-h", host, "-U", "postgres", "-q", "-c", sql], check=True)
-        env["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{db}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     env.pop("REDIS_URL", None) if not args.redis else env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -348,6 +355,9 @@ def main():
     )
     parser.add_argument("--postgres", action="store_true", help="use PostgreSQL on 127.0.0.1")
     parser.add_argument("--redis", action="store_true", help="use Redis on 127.0.0.1 as the cache")
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="PostgreSQL: measure the database a previous run seeded"
+    )
     parser.add_argument(
         "--flow-seconds", type=float, default=20.0, help="checkout flow duration (0 skips it)"
     )
