@@ -3,12 +3,13 @@
 import datetime
 import decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from auroramart.accounts.models import User
 
@@ -97,7 +98,11 @@ def revoke_sessions(user, *, keys: list[str] | None = None) -> int:
     if keys is not None:
         sessions = sessions.filter(session_key__in=keys)
     keys = list(sessions.values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
+    # Through the session engine, not the table: with cached_db sessions the
+    # cached copy must go too, or a revoked session would keep working.
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    for key in keys:
+        store(session_key=key).delete()
     sessions.delete()
     return len(keys)
 
