@@ -362,3 +362,41 @@ def test_staff_endpoints_follow_the_role_matrix_and_are_audited(client, buyer, s
         == 403
     )
     assert call(client, "get", "/staff/orders?status=bogus", token=tokens["Service"]).status_code == 400
+
+
+def test_order_and_staff_list_query_counts_do_not_grow(client, buyer, shop):
+    from .test_analytics import make_order
+
+    user, token = buyer
+    setup_roles()
+    create_staff(email="sales@staff.test", password=PASSWORD, role="Sales")
+    staff = token_for(client, "sales@staff.test")
+
+    def count(path, token):
+        with CaptureQueriesContext(connection) as ctx:
+            assert call(client, "get", path, token=token).status_code == 200
+        return len(ctx.captured_queries)
+
+    from django.utils import timezone
+
+    make_order(user, timezone.now(), [(shop["cheap"], 1, Decimal("19.90"))])
+    call(client, "get", "/orders", token=token)  # each token's first use stamps last_used_at
+    call(client, "get", "/staff/orders", token=staff)
+    few = (
+        count("/orders", token),
+        count("/staff/orders", staff),
+        count("/staff/products", staff),
+        count("/loyalty/transactions", token),
+    )
+    for n in range(8):
+        make_order(
+            user, timezone.now(), [(shop["dear"], 1, Decimal("149")), (shop["other"], n + 1, Decimal("30"))]
+        )
+        adjust(user=user, points=10, actor=None, reason=f"test {n}")
+    many = (
+        count("/orders", token),
+        count("/staff/orders", staff),
+        count("/staff/products", staff),
+        count("/loyalty/transactions", token),
+    )
+    assert few == many and max(many) <= 6
