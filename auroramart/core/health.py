@@ -5,7 +5,7 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -26,7 +26,7 @@ def _check_database() -> dict:
 
 
 def _check_cache() -> dict:
-    backend = cache.__class__.__name__
+    backend = caches["default"].__class__.__name__
     try:
         key = f"readyz:{uuid.uuid4().hex}"
         cache.set(key, "1", 5)
