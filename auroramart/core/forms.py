@@ -8,6 +8,7 @@ _CLASSES = {
     forms.ClearableFileInput: "file-input file-input-bordered w-full",
     forms.FileInput: "file-input file-input-bordered w-full",
     forms.RadioSelect: "radio",
+    forms.CheckboxSelectMultiple: "checkbox checkbox-sm mr-2",
 }
 
 
