@@ -55,3 +55,13 @@ def test_role_required_admits_only_the_named_roles(client):
         client.force_login(user)
         assert client.get("/t/sales/").status_code == expected
         assert client.get("/t/admin/").status_code == 200
+
+
+def test_next_never_redirects_to_another_site(client):
+    from .factories import ProductFactory
+
+    product = ProductFactory(stock_quantity=0)  # refused, so the view redirects to `next`
+    response = client.post("/checkout/cart/add/", {"product_id": product.pk, "next": "https://evil.example/phish"})
+    assert response.status_code == 302 and response["Location"] == "/checkout/cart/"
+    response = client.post("/checkout/cart/add/", {"product_id": product.pk, "next": "/item/"})
+    assert response["Location"] == "/item/"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.admin_panel.services import record_login_attempt
 from auroramart.catalog.models import Product
+from auroramart.core.forms import safe_next
 
 from . import selectors, services
 from .decorators import customer_required
@@ -151,7 +152,7 @@ def address_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         services.save_address(user=request.user, address=address, data=form.cleaned_data)
         messages.success(request, "Address saved.")
-        return redirect(request.GET.get("next") or "accounts:addresses")
+        return redirect(safe_next(request, "accounts:addresses"))
     title = "Edit address" if address else "New address"
     return render(request, "accounts/address_form.html", {"form": form, "title": title, "tab": "addresses"})
 
@@ -186,7 +187,7 @@ def wishlist_add(request, product_id):
     if request.headers.get("HX-Request"):
         return _wishlist_button(request, product, True)
     messages.success(request, f"{product.name} is on your wishlist.")
-    return redirect(request.POST.get("next") or product.get_absolute_url())
+    return redirect(safe_next(request, product.get_absolute_url()))
 
 
 @customer_required
@@ -198,7 +199,7 @@ def wishlist_remove(request, product_id):
             return HttpResponse("")  # the row disappears from the wishlist page
         product = get_object_or_404(Product, pk=product_id)
         return _wishlist_button(request, product, False)
-    return redirect(request.POST.get("next") or "accounts:wishlist")
+    return redirect(safe_next(request, "accounts:wishlist"))
 
 
 @customer_required

@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from auroramart.accounts.decorators import shopper_only
+from auroramart.core.forms import safe_next
 
 from . import services
 from .selectors import cart_summary
@@ -71,7 +72,7 @@ def add(request):
         if _is_htmx(request):
             return render(request, "cart/_added.html", {"error": str(exc)}, status=200)
         messages.error(request, str(exc))
-        return redirect(request.POST.get("next") or "cart:detail")
+        return redirect(safe_next(request, "cart:detail"))
     for step in ADDED_STEPS:
         step(request=request, product=product, quantity=request.POST.get("quantity", 1))
     if _is_htmx(request):

@@ -32,3 +32,16 @@ class StyledFormMixin:
                 attrs = self.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"
                 attrs["class"] = attrs.get("class", "") + " input-error"
+
+
+def safe_next(request, fallback: str) -> str:
+    """The `next` the request names when it stays on this site, else the fallback
+    (a URL name or path): never an open redirect to another host."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback

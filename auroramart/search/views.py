@@ -3,6 +3,7 @@ from django.views.decorators.http import require_POST
 
 from auroramart.catalog.selectors import home_sections
 from auroramart.catalog.views import render_product_list
+from auroramart.core.forms import safe_next
 
 from . import services
 from .backends import did_you_mean, normalise_query, query_terms, search_products
@@ -58,4 +59,4 @@ def clear_history(request):
         return render(
             request, "search/_suggestions.html", {"query": "", "history": [], "popular": popular_searches()}
         )
-    return redirect(request.POST.get("next") or "/")
+    return redirect(safe_next(request, "/"))
