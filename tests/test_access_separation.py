@@ -61,7 +61,9 @@ def test_next_never_redirects_to_another_site(client):
     from .factories import ProductFactory
 
     product = ProductFactory(stock_quantity=0)  # refused, so the view redirects to `next`
-    response = client.post("/checkout/cart/add/", {"product_id": product.pk, "next": "https://evil.example/phish"})
+    response = client.post(
+        "/checkout/cart/add/", {"product_id": product.pk, "next": "https://evil.example/phish"}
+    )
     assert response.status_code == 302 and response["Location"] == "/checkout/cart/"
     response = client.post("/checkout/cart/add/", {"product_id": product.pk, "next": "/item/"})
     assert response["Location"] == "/item/"
