@@ -255,6 +255,15 @@ def test_a_points_campaign_multiplies_points_on_its_category(people):
     bonus = LoyaltyTransaction.objects.filter(kind="bonus", order=order)
     assert bonus.count() == 1 and bonus.get().points == 90  # 45 × (3 − 1)
     assert services.figures(c)["discount_cost"] == Decimal("0.90")
+    earned = LoyaltyTransaction.objects.get(kind="earn", order=order).points
+    qualifying = people["a"].loyalty.__class__.objects.get(user=people["a"]).qualifying_points
+    from auroramart.loyalty.services import reverse_for_order
+
+    reverse_for_order(order=order, fraction=Decimal("1"), reason="cancellation")  # the order is cancelled
+    reversed_ = LoyaltyTransaction.objects.get(kind="reverse", order=order)
+    assert reversed_.points == -(earned + 90)  # the bonus goes back with the points earned
+    account = people["a"].loyalty.__class__.objects.get(user=people["a"])
+    assert account.qualifying_points == qualifying - earned  # only earned points ever counted for the tier
 
 
 def test_staff_build_preview_and_launch_in_the_panel(people):

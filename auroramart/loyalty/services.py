@@ -297,19 +297,21 @@ def reverse_for_order(*, order, fraction: Decimal, reason: str) -> None:
     back that share of the points spent. A reversal never takes more than the balance."""
     txs = LoyaltyTransaction.objects.filter(order=order)
     earned = sum(t.points for t in txs if t.kind == K.EARN)
+    # A campaign's bonus for this order goes back with it, but never counted towards the tier.
+    bonus = sum(t.points for t in txs if t.kind == K.BONUS)
     already_reversed = -sum(t.points for t in txs if t.kind == K.REVERSE and t.points < 0)
     spent = -sum(t.points for t in txs if t.kind == K.REDEEM)
     already_returned = sum(t.points for t in txs if t.kind == K.REVERSE and t.points > 0)
-    if not earned and not spent:
+    if not earned and not bonus and not spent:
         return
     account = _locked(order.user)
-    take = min(int(earned * fraction) - already_reversed, account.balance)
+    take = min(int((earned + bonus) * fraction) - already_reversed, account.balance)
     if take > 0:
         _post(
             account,
             K.REVERSE,
             -take,
-            qualifying=-take,
+            qualifying=-(take * earned // (earned + bonus)),
             order=order,
             order_number=order.number,
             reason=f"Order {order.number}: {reason}",
