@@ -15,14 +15,13 @@ from django.utils import timezone
 
 from auroramart.catalog.models import Product
 from auroramart.core.money import quantize
+from auroramart.orders.models import PAID_STATUSES as PAID
 from auroramart.orders.models import Order, OrderItem
 from auroramart.promotions.models import CouponRedemption
 from auroramart.search.models import ProductView
 
 from .models import BusinessMetrics, CartAddition, CustomerAnalytics, MarketingAnalytics, ProductAnalytics
 
-# Orders that were paid for (whatever happened after): they count as sales on the day they were placed.
-PAID = ("paid", "processing", "shipped", "delivered", "return_requested", "returned", "refunded")
 VERSION_KEY = "analytics:version"
 # Other parts of the shop add marketing rows per day (campaigns): each is called
 # with (day, start, end) and returns MarketingAnalytics objects (unsaved).
@@ -173,40 +172,12 @@ def marketing_day(day: date, start, end) -> list[MarketingAnalytics]:
 
 
 def slots_day(day: date, start, end) -> list:
-    from auroramart.recommendations.models import AIPerformanceMetrics, RecommendationEvent
-    from auroramart.recommendations.tracking import SOURCE_PREFIX
+    from auroramart.recommendations.models import AIPerformanceMetrics
+    from auroramart.recommendations.tracking import slot_counts
 
-    figures: dict[str, dict] = defaultdict(
-        lambda: {"impressions": 0, "clicks": 0, "add_to_carts": 0, "purchases": 0, "revenue": Decimal("0")}
-    )
-    events = (
-        RecommendationEvent.objects.filter(created_at__gte=start, created_at__lt=end)
-        .order_by()
-        .values_list("slot")
-        .annotate(
-            impressions=Count("id", filter=Q(kind="impression")),
-            add_to_carts=Count("id", filter=Q(kind="add_to_cart")),
-            purchases=Count("id", filter=Q(kind="purchase")),
-            revenue=Sum("revenue", filter=Q(kind="purchase")),
-        )
-    )
-    for slot, impressions, adds, purchases, revenue in events:
-        figures[slot].update(
-            impressions=impressions, add_to_carts=adds, purchases=purchases, revenue=revenue or Decimal("0")
-        )
-    clicks = (
-        ProductView.objects.filter(
-            created_at__gte=start, created_at__lt=end, source__startswith=SOURCE_PREFIX
-        )
-        .order_by()
-        .values_list("source")
-        .annotate(n=Count("id"))
-    )
-    for source, n in clicks:
-        figures[source.removeprefix(SOURCE_PREFIX)]["clicks"] = n
     return [
         AIPerformanceMetrics(date=day, model_kind="slot", model_version="", slot=slot, **f)
-        for slot, f in figures.items()
+        for slot, f in slot_counts(start, end).items()
     ]
 
 

@@ -2,12 +2,13 @@
 and every write is in the audit log."""
 
 from django.db import transaction
+from django.db.models import Count, F
 from ninja import Query, Router
 
 from auroramart.admin_panel.services import audit, diff, snapshot
 from auroramart.admin_panel.views.products import PRICE_FIELDS, PriceForm
 from auroramart.catalog.models import Product
-from auroramart.inventory.services import adjust_stock
+from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.orders import services as orders
 from auroramart.orders.models import Order
 from auroramart.orders.services import OrderActionError
@@ -56,8 +57,6 @@ def products(
     if q.strip():
         rows = rows.filter(name__icontains=q.strip()) | rows.filter(sku__istartswith=q.strip())
     if low_stock:
-        from django.db.models import F
-
         rows = rows.filter(stock_quantity__lte=F("reorder_level"))
     return page_of(rows, page, page_size, _product)
 
@@ -90,12 +89,9 @@ def change_stock(request, product_id: int, body: StockIn):
     try:
         with transaction.atomic():
             adjust_stock(product=product, quantity=body.quantity, actor=request.auth, reason=body.reason)
-    except Exception as exc:
-        if exc.__class__.__name__ in {"OutOfStock", "ValueError"}:
-            raise bad_request(
-                str(exc) or "Stock cannot go below zero.", {"quantity": [str(exc) or "Too many."]}
-            ) from None
-        raise
+    except (OutOfStock, ValueError) as exc:
+        message = str(exc) or "Stock cannot go below zero."
+        raise bad_request(message, {"quantity": [message]}) from None
     audit(request, "adjust_stock", product, changes={"stock_quantity": [before, product.stock_quantity]})
     return _product(product)
 
@@ -118,8 +114,6 @@ def order_list(
     require_permission(request, "view_orders")
     if status and status not in Order.Status.values:
         raise bad_request("Unknown status.", {"status": [f"One of: {', '.join(Order.Status.values)}."]})
-    from django.db.models import Count
-
     rows = (
         Order.objects.select_related("user").annotate(item_count=Count("items")).order_by("-placed_at", "-pk")
     )

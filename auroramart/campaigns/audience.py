@@ -7,7 +7,8 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
-PAID = ("paid", "processing", "shipped", "delivered", "return_requested", "returned", "refunded")
+from auroramart.orders.models import PAID_STATUSES as PAID
+
 FILTERS = {
     "predicted_category": "top predicted category (name)",
     "preferred_category": "a declared preferred category (name)",

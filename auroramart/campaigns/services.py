@@ -13,10 +13,11 @@ from auroramart.accounts.models import Notification
 from auroramart.accounts.services import notify
 from auroramart.analytics.models import MarketingAnalytics
 from auroramart.core.outbox import queue_email
+from auroramart.orders.models import PAID_STATUSES as PAID
 from auroramart.orders.models import Order, OrderItem
 from auroramart.promotions.models import Coupon, CouponRedemption
 
-from .audience import PAID, audience, in_holdout
+from .audience import audience, in_holdout
 from .models import Campaign, CampaignMember
 
 BATCH = 500
@@ -176,32 +177,31 @@ def bonus_points_for_order(*, order) -> None:
         order_bonus(order=order, points=points, reason=f"Campaign {campaign.pk}: {campaign.name}")
 
 
-def marketing_rows(day, start, end) -> list[MarketingAnalytics]:
-    """Daily rollup rows for campaigns: coupon uses, or bonus points given (valued at 100 points = S$1)."""
+def offer_totals(campaign: Campaign, start=None, end=None) -> tuple[int, Decimal, Decimal]:
+    """(uses, revenue of the orders, cost) of the campaign's offer, optionally within a window:
+    coupon redemptions on paid orders, or bonus points given (valued at 100 points = S$1)."""
     from auroramart.loyalty.models import LoyaltyTransaction
 
+    if campaign.coupon_id:
+        rows = CouponRedemption.objects.filter(coupon_id=campaign.coupon_id, order__status__in=PAID)
+        when = "order__placed_at"
+        cost = Sum("amount")
+    else:
+        rows = LoyaltyTransaction.objects.filter(kind="bonus", reason__startswith=f"Campaign {campaign.pk}:")
+        when = "created_at"
+        cost = Sum("points")
+    if start is not None:
+        rows = rows.filter(**{f"{when}__gte": start, f"{when}__lt": end})
+    totals = rows.aggregate(uses=Count("id"), revenue=Sum("order__total"), cost=cost)
+    spent = Decimal(totals["cost"] or 0)
+    return totals["uses"], totals["revenue"] or Decimal("0"), spent if campaign.coupon_id else spent / 100
+
+
+def marketing_rows(day, start, end) -> list[MarketingAnalytics]:
+    """Daily rollup rows for campaigns, from their offers' totals of that day."""
     rows = []
     for campaign in Campaign.objects.exclude(launched_at=None):
-        if campaign.coupon_id:
-            used = CouponRedemption.objects.filter(
-                coupon_id=campaign.coupon_id,
-                order__placed_at__gte=start,
-                order__placed_at__lt=end,
-                order__status__in=PAID,
-            ).aggregate(uses=Count("id"), revenue=Sum("order__total"), cost=Sum("amount"))
-            uses, revenue, cost = used["uses"] or 0, used["revenue"] or 0, used["cost"] or 0
-        else:
-            bonus = LoyaltyTransaction.objects.filter(
-                kind="bonus",
-                reason__startswith=f"Campaign {campaign.pk}:",
-                created_at__gte=start,
-                created_at__lt=end,
-            ).aggregate(uses=Count("id"), points=Sum("points"), revenue=Sum("order__total"))
-            uses, revenue, cost = (
-                bonus["uses"] or 0,
-                bonus["revenue"] or 0,
-                Decimal(bonus["points"] or 0) / 100,
-            )
+        uses, revenue, cost = offer_totals(campaign, start, end)
         if uses:
             rows.append(
                 MarketingAnalytics(
@@ -234,7 +234,6 @@ class GroupFigures:
 
 def figures(campaign: Campaign) -> dict:
     """Reach, engagement, redemptions, revenue and cost, and the lift against the holdout."""
-    from auroramart.loyalty.models import LoyaltyTransaction
 
     members = CampaignMember.objects.filter(campaign=campaign)
     target = members.filter(group=CampaignMember.Group.TARGET)
@@ -254,16 +253,7 @@ def figures(campaign: Campaign) -> dict:
             revenue=orders.aggregate(s=Sum("total"))["s"] or Decimal("0"),
         )
     t, h = groups["target"], groups["holdout"]
-    if campaign.coupon_id:
-        used = CouponRedemption.objects.filter(coupon_id=campaign.coupon_id, order__status__in=PAID)
-        redemptions = used.count()
-        offer_revenue = used.aggregate(s=Sum("order__total"))["s"] or Decimal("0")
-        cost = used.aggregate(s=Sum("amount"))["s"] or Decimal("0")
-    else:
-        bonus = LoyaltyTransaction.objects.filter(kind="bonus", reason__startswith=f"Campaign {campaign.pk}:")
-        redemptions = bonus.count()
-        offer_revenue = bonus.aggregate(s=Sum("order__total"))["s"] or Decimal("0")
-        cost = Decimal(bonus.aggregate(s=Sum("points"))["s"] or 0) / 100
+    redemptions, offer_revenue, cost = offer_totals(campaign)
     lift = (t.conversion - h.conversion) / h.conversion if h.conversion else None
     incremental = (t.revenue_per_member - h.revenue_per_member) * t.members
     return {

@@ -79,6 +79,19 @@ class Order(models.Model):
         return lines + [f"{self.ship_city} {self.ship_postal_code}", self.ship_phone]
 
 
+# Orders that were paid for, whatever happened after (returns and refunds are
+# reported separately): what analytics counts as sales and campaigns as buying.
+PAID_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.PROCESSING,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+    Order.Status.RETURN_REQUESTED,
+    Order.Status.RETURNED,
+    Order.Status.REFUNDED,
+)
+
+
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(

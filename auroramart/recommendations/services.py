@@ -201,6 +201,15 @@ def _sku_ids(skus) -> dict[str, int]:
     return dict(Product.objects.filter(sku__in=list(skus)).values_list("sku", "pk"))
 
 
+def _rule_scores(model, product_ids) -> Counter:
+    """SKU -> summed confidence of the rules from these products (the basket scorer)."""
+    scores: Counter = Counter()
+    for sku in Product.objects.filter(pk__in=list(product_ids)).values_list("sku", flat=True):
+        for rule in model.related(sku, 20):
+            scores[rule.item] += rule.confidence
+    return scores
+
+
 def bought_together(product: Product, *, exclude=frozenset(), limit: int = 3) -> tuple[list[tuple], str]:
     """[(product, rule)] for the product's best rules with lift > 1, in stock and not excluded."""
     record, model = _association_model()
@@ -221,11 +230,7 @@ def complete_the_set(product_ids, *, limit: int = 4) -> tuple[list[Product], str
     record, model = _association_model()
     if model is None:
         return [], POPULARITY
-    skus = dict(Product.objects.filter(pk__in=product_ids).values_list("sku", "pk"))
-    scores: Counter = Counter()
-    for sku in skus:
-        for rule in model.related(sku, 20):
-            scores[rule.item] += rule.confidence
+    scores = _rule_scores(model, product_ids)
     ids = _sku_ids(scores)
     ranked = [ids[sku] for sku, _ in scores.most_common() if sku in ids]
     return _ordered(ranked, product_ids, limit), record.version
@@ -256,11 +261,7 @@ def for_customer(user, *, limit: int = 8, exclude=frozenset()) -> tuple[list[Pro
     record, model = _association_model()
     version = record.version if record else POPULARITY
     if model is not None and bought:
-        skus = dict(Product.objects.filter(pk__in=list(bought)).values_list("sku", "pk"))
-        rule_scores: Counter = Counter()
-        for sku in skus:
-            for rule in model.related(sku, 20):
-                rule_scores[rule.item] += rule.confidence
+        rule_scores = _rule_scores(model, bought)
         for sku, pk in _sku_ids(rule_scores).items():
             scores[pk] += 3 * rule_scores[sku]
     weights = {c["category"]: c["probability"] for c in predicted_category_names(user)}

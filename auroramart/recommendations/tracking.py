@@ -3,9 +3,12 @@ clicks as product views with source `rec:<slot>`, add-to-cart when a clicked
 product is added (or a bundle is), purchases when an order with such a product
 is paid. Figures reach analytics through AIPerformanceMetrics."""
 
+from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from auroramart.search.models import ProductView
@@ -115,3 +118,36 @@ def attribute_purchase(*, order) -> None:
                 RecommendationEvent.objects.bulk_create(events)
         except IntegrityError:  # already attributed (a retried payment confirmation)
             pass
+
+
+def slot_counts(start, end=None) -> dict[str, dict]:
+    """Impressions, clicks, add-to-carts, purchases and revenue per slot in a time window
+    (the daily rollup and the panel's live figures both read it)."""
+    window = {"created_at__gte": start, **({"created_at__lt": end} if end else {})}
+    figures: dict[str, dict] = defaultdict(
+        lambda: {"impressions": 0, "clicks": 0, "add_to_carts": 0, "purchases": 0, "revenue": Decimal("0")}
+    )
+    events = (
+        RecommendationEvent.objects.filter(**window)
+        .order_by()
+        .values_list("slot")
+        .annotate(
+            impressions=Count("id", filter=Q(kind=RecommendationEvent.Kind.IMPRESSION)),
+            add_to_carts=Count("id", filter=Q(kind=RecommendationEvent.Kind.ADD_TO_CART)),
+            purchases=Count("id", filter=Q(kind=RecommendationEvent.Kind.PURCHASE)),
+            revenue=Sum("revenue", filter=Q(kind=RecommendationEvent.Kind.PURCHASE)),
+        )
+    )
+    for slot, impressions, adds, purchases, revenue in events:
+        figures[slot].update(
+            impressions=impressions, add_to_carts=adds, purchases=purchases, revenue=revenue or Decimal("0")
+        )
+    clicks = (
+        ProductView.objects.filter(source__startswith=SOURCE_PREFIX, **window)
+        .order_by()
+        .values_list("source")
+        .annotate(n=Count("id"))
+    )
+    for source, n in clicks:
+        figures[source.removeprefix(SOURCE_PREFIX)]["clicks"] = n
+    return dict(figures)

@@ -1,55 +1,33 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from auroramart.recommendations import services
 from auroramart.recommendations.datasets import DatasetError
-from auroramart.recommendations.models import ModelVersion, RecommendationEvent
-from auroramart.recommendations.tracking import SLOTS, SOURCE_PREFIX
-from auroramart.search.models import ProductView
+from auroramart.recommendations.models import ModelVersion
+from auroramart.recommendations.tracking import SLOTS, slot_counts
 
 from ..decorators import panel_permission
 from ..services import audit
 
 
 def slot_performance(since) -> list[dict]:
-    """Impressions, clicks, add-to-carts, purchases and revenue per slot since a date."""
-    events = (
-        RecommendationEvent.objects.filter(created_at__gte=since)
-        .values("slot")
-        .annotate(
-            impressions=Count("id", filter=Q(kind="impression")),
-            add_to_carts=Count("id", filter=Q(kind="add_to_cart")),
-            purchases=Count("id", filter=Q(kind="purchase")),
-            revenue=Sum("revenue", filter=Q(kind="purchase")),
-        )
-    )
-    by_slot = {row["slot"]: row for row in events}
-    clicks = dict(
-        ProductView.objects.filter(created_at__gte=since, source__startswith=SOURCE_PREFIX)
-        .values_list("source")
-        .annotate(n=Count("id"))
-    )
+    """Each slot's live figures since a date, with CTR and conversion per impression."""
+    counts = slot_counts(since)
     rows = []
     for slot, label in SLOTS.items():
-        row = by_slot.get(slot, {})
-        impressions = row.get("impressions", 0)
-        click_count = clicks.get(f"{SOURCE_PREFIX}{slot}", 0)
+        f = counts.get(slot, {"impressions": 0, "clicks": 0, "add_to_carts": 0, "purchases": 0, "revenue": 0})
+        shown = f["impressions"]
         rows.append(
             {
                 "slot": slot,
                 "label": label,
-                "impressions": impressions,
-                "clicks": click_count,
-                "add_to_carts": row.get("add_to_carts", 0),
-                "purchases": row.get("purchases", 0),
-                "revenue": row.get("revenue") or 0,
-                "ctr": click_count / impressions if impressions else 0,
-                "conversion": row.get("purchases", 0) / impressions if impressions else 0,
+                **f,
+                "ctr": f["clicks"] / shown if shown else 0,
+                "conversion": f["purchases"] / shown if shown else 0,
             }
         )
     return rows
