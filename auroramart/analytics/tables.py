@@ -16,23 +16,49 @@ STATUS_LABELS = {
 }
 
 
-def _pct(x) -> str:
-    return f"{x * 100:.1f}%"
+class Money:
+    """A money cell: "12.50" in the CSV, "S$12.50" on the page."""
+
+    def __init__(self, amount):
+        self.amount = amount
+
+    def raw(self):
+        return f"{self.amount:.2f}"
+
+    def shown(self):
+        return format_money(self.amount)
+
+
+class Share:
+    """A ratio cell: "0.1234" in the CSV, "12.3%" on the page."""
+
+    def __init__(self, ratio):
+        self.ratio = ratio
+
+    def raw(self):
+        return f"{self.ratio:.4f}"
+
+    def shown(self):
+        return f"{self.ratio * 100:.1f}%"
+
+
+def _cells(rows, how):
+    return [[getattr(c, how)() if isinstance(c, Money | Share) else c for c in row] for row in rows]
 
 
 def tables(data: dict) -> list[dict]:
     """[{name, title, chart (type), headers, rows (display), raw (for CSV), labels, datasets}]"""
     out = []
 
-    def add(name, title, chart, headers, raw, display=None, labels=None, datasets=None, wide=False):
+    def add(name, title, chart, headers, rows, labels=None, datasets=None, wide=False):
         out.append(
             {
                 "name": name,
                 "title": title,
                 "chart": chart,
                 "headers": headers,
-                "raw": raw,
-                "rows": display if display is not None else raw,
+                "raw": _cells(rows, "raw"),
+                "rows": _cells(rows, "shown"),
                 "labels": labels or [],
                 "datasets": datasets or [],
                 "wide": wide,
@@ -45,8 +71,7 @@ def tables(data: dict) -> list[dict]:
         "Revenue and orders over time",
         "line",
         ["Date", "Revenue (S$)", "Orders"],
-        [[d["date"], f"{d['revenue']:.2f}", d["orders"]] for d in series],
-        [[d["date"], format_money(d["revenue"]), d["orders"]] for d in series],
+        [[d["date"], Money(d["revenue"]), d["orders"]] for d in series],
         [d["date"] for d in series],
         [
             {"label": "Revenue (S$)", "data": [float(d["revenue"]) for d in series], "yAxisID": "y"},
@@ -71,8 +96,7 @@ def tables(data: dict) -> list[dict]:
         "Funnel: views to cart to purchase",
         "bar",
         ["Step", "Count", "Share of viewing sessions"],
-        [[f["step"], f["count"], f"{f['count'] / first:.4f}" if first else ""] for f in funnel],
-        [[f["step"], f["count"], _pct(f["count"] / first) if first else "—"] for f in funnel],
+        [[f["step"], f["count"], Share(f["count"] / first) if first else ""] for f in funnel],
         [f["step"] for f in funnel],
         [{"label": "Count", "data": [f["count"] for f in funnel]}],
     )
@@ -82,8 +106,7 @@ def tables(data: dict) -> list[dict]:
         "Top products by revenue",
         "bar-horizontal",
         ["SKU", "Product", "Units", "Revenue (S$)", "Views"],
-        [[p["sku"], p["name"], p["units"], f"{p['revenue']:.2f}", p["views"]] for p in top],
-        [[p["sku"], p["name"], p["units"], format_money(p["revenue"]), p["views"]] for p in top],
+        [[p["sku"], p["name"], p["units"], Money(p["revenue"]), p["views"]] for p in top],
         [p["name"][:30] for p in top],
         [{"label": "Revenue (S$)", "data": [float(p["revenue"]) for p in top]}],
     )
@@ -93,8 +116,7 @@ def tables(data: dict) -> list[dict]:
         "Top categories",
         "bar",
         ["Category", "Units", "Revenue (S$)", "Views", "Added to cart"],
-        [[c["name"], c["units"], f"{c['revenue']:.2f}", c["views"], c["add_to_carts"]] for c in cats],
-        [[c["name"], c["units"], format_money(c["revenue"]), c["views"], c["add_to_carts"]] for c in cats],
+        [[c["name"], c["units"], Money(c["revenue"]), c["views"], c["add_to_carts"]] for c in cats],
         [c["name"] for c in cats],
         [{"label": "Revenue (S$)", "data": [float(c["revenue"]) for c in cats]}],
     )
@@ -104,8 +126,7 @@ def tables(data: dict) -> list[dict]:
         "Category mix (share of revenue)",
         "pie",
         ["Category", "Share of revenue"],
-        [[c["name"], f"{float(c['revenue']) / total:.4f}"] for c in cats],
-        [[c["name"], _pct(float(c["revenue"]) / total)] for c in cats],
+        [[c["name"], Share(float(c["revenue"]) / total)] for c in cats],
         [c["name"] for c in cats],
         [{"label": "Share", "data": [round(float(c["revenue"]) / total * 100, 2) for c in cats]}],
     )
@@ -115,8 +136,7 @@ def tables(data: dict) -> list[dict]:
         "Customer segments (RFM)",
         "bar",
         ["Segment", "Customers", "Lifetime value (S$)"],
-        [[s["label"], s["customers"], f"{s['lifetime_value']:.2f}"] for s in segments],
-        [[s["label"], s["customers"], format_money(s["lifetime_value"])] for s in segments],
+        [[s["label"], s["customers"], Money(s["lifetime_value"])] for s in segments],
         [s["label"] for s in segments],
         [{"label": "Customers", "data": [s["customers"] for s in segments]}],
     )
@@ -141,24 +161,11 @@ def tables(data: dict) -> list[dict]:
                 s["label"],
                 s["impressions"],
                 s["clicks"],
-                f"{s['ctr']:.4f}",
+                Share(s["ctr"]),
                 s["add_to_carts"],
                 s["purchases"],
-                f"{s['conversion']:.4f}",
-                f"{s['revenue']:.2f}",
-            ]
-            for s in slots
-        ],
-        [
-            [
-                s["label"],
-                s["impressions"],
-                s["clicks"],
-                _pct(s["ctr"]),
-                s["add_to_carts"],
-                s["purchases"],
-                _pct(s["conversion"]),
-                format_money(s["revenue"]),
+                Share(s["conversion"]),
+                Money(s["revenue"]),
             ]
             for s in slots
         ],
@@ -175,14 +182,7 @@ def tables(data: dict) -> list[dict]:
         "Coupons and campaigns",
         "bar",
         ["Kind", "Code", "Uses", "Revenue (S$)", "Discount cost (S$)"],
-        [
-            [m["kind"], m["key"], m["uses"], f"{m['revenue']:.2f}", f"{m['discount_cost']:.2f}"]
-            for m in marketing
-        ],
-        [
-            [m["kind"], m["key"], m["uses"], format_money(m["revenue"]), format_money(m["discount_cost"])]
-            for m in marketing
-        ],
+        [[m["kind"], m["key"], m["uses"], Money(m["revenue"]), Money(m["discount_cost"])] for m in marketing],
         [m["key"] for m in marketing],
         [
             {"label": "Revenue (S$)", "data": [float(m["revenue"]) for m in marketing]},
