@@ -216,3 +216,32 @@ def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
     )
     product = Product.objects.filter(pk__in=sold).first()
     assert product.sold_count == sold[product.pk]
+
+
+def test_staff_can_cancel_a_sample_order_and_its_payment_is_refunded():
+    """Demo orders were paid through the test gateway's books, so a refund goes through."""
+    from auroramart.orders.models import Order
+    from auroramart.orders.services import cancel_order
+    from auroramart.payments.models import Payment, TestGatewayCharge
+
+    call_command(
+        "create_sample_data",
+        "--products",
+        "60",
+        "--customers",
+        "20",
+        "--orders",
+        "200",
+        "--images",
+        "0",
+        "--no-progress",
+    )
+    order = Order.objects.filter(status="paid").first() or Order.objects.filter(status="processing").first()
+    assert order is not None
+    cancel_order(order=order, reason="Customer asked by phone")
+    order.refresh_from_db()
+    payment = Payment.objects.get(order=order)
+    assert order.status == "cancelled"
+    assert order.refunded_total == order.total
+    assert payment.status == Payment.Status.REFUNDED and payment.message == ""
+    assert TestGatewayCharge.objects.get(reference=payment.gateway_reference).refunded == order.total

@@ -19,7 +19,7 @@ from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product
 from auroramart.core.money import quantize
 from auroramart.inventory.models import StockMovement
-from auroramart.payments.models import Payment
+from auroramart.payments.models import Payment, TestGatewayCharge
 
 from .models import Order, OrderItem, OrderStatusChange
 
@@ -186,7 +186,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
             saved = dict(
                 Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "pk")
             )
-            items, changes, payments = [], [], []
+            items, changes, payments, charges = [], [], [], []
             for order, basket in zip(orders, baskets, strict=True):
                 order.pk = saved[order.number]
                 for pk, quantity in basket.items():
@@ -221,9 +221,25 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                         last4="4242",
                     )
                 )
+                # The test gateway's own record of the charge, so staff can refund a sample order.
+                charges.append(
+                    TestGatewayCharge(
+                        reference=f"ch_sample_{order.pk}",
+                        idempotency_key=f"sample-{order.number}",
+                        amount=order.total,
+                        refunded=order.refunded_total,
+                        brand="Visa",
+                        last4="4242",
+                    )
+                )
             OrderItem.objects.bulk_create(items, batch_size=5000)
             OrderStatusChange.objects.bulk_create(changes, batch_size=5000)
             Payment.objects.bulk_create(payments, batch_size=5000)
+            # Books left by an earlier, since deleted run of the same seed are replaced.
+            TestGatewayCharge.objects.filter(
+                idempotency_key__in=[c.idempotency_key for c in charges]
+            ).delete()
+            TestGatewayCharge.objects.bulk_create(charges, batch_size=5000)
         totals["orders"] += len(orders)
         totals["lines"] += len(items)
     _book_sales(sold, now)
