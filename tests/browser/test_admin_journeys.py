@@ -87,7 +87,10 @@ def test_admin_changes_price_and_stock_and_the_audit_log_shows_it(page, shop):
     assert shopper.locator("#buy-box").inner_text().startswith("S$39.50")
 
 
-def test_analyst_sees_the_charts_drawn_and_no_inventory(page, shop):
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
+def test_analyst_sees_the_charts_drawn_and_no_inventory(page, shop, viewport):
     from django.utils import timezone
 
     from auroramart.admin_panel.services import create_staff
@@ -96,11 +99,22 @@ def test_analyst_sees_the_charts_drawn_and_no_inventory(page, shop):
     create_staff(email="analyst@staff.test", password=STAFF_PASSWORD, role="Analyst")
     today = timezone.localdate()
     rollup(today, today)
+    page.set_viewport_size(viewport)
     staff_sign_in(page, "analyst@staff.test")
+    if viewport["width"] < 1024:  # the menu is a drawer behind the ☰ button
+        page.locator("label[for=panel-drawer][aria-label=Menu]").click()
     page.get_by_role("link", name="Analytics").click()
     page.wait_for_url("**/admin-panel/analytics/")
     canvases = page.locator("canvas")
     assert canvases.count() >= 6
+    # Nothing spills sideways: the page is no wider than the screen, and neither is any chart.
+    widths = page.evaluate(
+        """() => ({page: document.documentElement.scrollWidth, screen: window.innerWidth,
+                  charts: Array.from(document.querySelectorAll('canvas'))
+                          .map(c => c.getBoundingClientRect().right)})"""
+    )
+    assert widths["page"] <= widths["screen"], widths
+    assert max(widths["charts"]) <= widths["screen"], widths
     # Every chart drew something: some pixel of each canvas is not transparent.
     drawn = page.evaluate(
         """() => Array.from(document.querySelectorAll('canvas')).map(c => {

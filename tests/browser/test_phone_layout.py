@@ -1,0 +1,72 @@
+"""Every page fits a phone screen (390×844): no sideways scrolling in the shop or the
+admin panel, since customers shop and staff work from phones."""
+
+import pytest
+
+from tests.browser.test_accessibility import sign_in
+from tests.browser.test_admin_journeys import staff_sign_in
+from tests.test_admin_panel import panel_urls, roles, world  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PHONE = {"width": 390, "height": 844}
+
+
+def too_wide(page, urls):
+    """Visit each HTML page among `urls`; return those wider than the screen, and how many were seen."""
+    seen, wide = 0, []
+    for url in urls:
+        probe = page.request.get(url, max_redirects=0)
+        if probe.status != 200 or "text/html" not in probe.headers.get("content-type", ""):
+            continue  # POST-only actions, redirects and CSV downloads
+        page.goto(url)
+        page.wait_for_load_state("networkidle")  # lazy fragments (htmx) are part of the page
+        seen += 1
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            culprits = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
+                .filter(e => e.getBoundingClientRect().right > 391)
+                .slice(0, 4).map(e => e.tagName + '.' + e.className)""")
+            wide.append((url, width, culprits))
+    return seen, wide
+
+
+def test_every_panel_page_fits_a_phone_screen(page, world):  # noqa: F811
+    page.set_viewport_size(PHONE)
+    staff_sign_in(page, "superadmin@staff.test")
+    urls = [
+        url for name, url, _view in panel_urls(world) if name not in {"logout", "login", "password_reset"}
+    ]
+    seen, wide = too_wide(page, urls)
+    assert seen >= 25
+    assert wide == []
+
+
+def test_every_shop_page_fits_a_phone_screen(page, world):  # noqa: F811
+    page.set_viewport_size(PHONE)
+    product, order = world["product"], world["order"]
+    category = product.subcategory.category
+    guest = ["/register/", "/login/", "/password-reset/", "/about/", "/faq/", "/contact/"]
+    seen, wide = too_wide(page, guest)
+    sign_in(page, world["customer"].email, "correct-horse-battery")
+    shopper = [
+        "/",
+        "/item/",
+        "/item/?sort=price_desc&min_price=1",
+        category.get_absolute_url(),
+        product.get_absolute_url(),
+        f"/search/?q={product.name.split()[0]}",
+        "/checkout/cart/",
+        "/profile/",
+        "/profile/addresses/",
+        "/profile/addresses/new/",
+        "/profile/password/",
+        "/wishlist/",
+        "/notifications/",
+        "/orders/",
+        order.get_absolute_url(),
+        f"/orders/{order.number}/invoice/",
+        "/loyalty/",
+    ]
+    more_seen, more_wide = too_wide(page, shopper)
+    assert seen + more_seen >= 20
+    assert wide + more_wide == []
