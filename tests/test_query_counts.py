@@ -135,3 +135,20 @@ def test_anonymous_page_cache_never_leaks_and_keeps_csrf_working(client):
     customer = CustomerFactory(first_name="Zelda")
     client.force_login(customer)
     assert "Zelda" in client.get(product.get_absolute_url()).content.decode()
+
+
+def test_a_new_release_never_serves_pages_cached_by_the_previous_one(client, monkeypatch):
+    from auroramart.catalog.models import Product
+    from auroramart.core.release import current_release
+
+    product = build_catalog(1)[0]
+    monkeypatch.setenv("RELEASE", "release-1")
+    current_release.cache_clear()
+    assert product.name in client.get("/item/").content.decode()
+    Product.objects.filter(pk=product.pk).update(name="Renamed Behind The Cache")  # no version bump
+    assert "Renamed Behind The Cache" not in client.get("/item/").content.decode()  # served from cache
+    monkeypatch.setenv("RELEASE", "release-2")  # a deploy
+    current_release.cache_clear()
+    assert "Renamed Behind The Cache" in client.get("/item/").content.decode()
+    monkeypatch.delenv("RELEASE")
+    current_release.cache_clear()

@@ -16,17 +16,24 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import transaction
 
-VERSION_KEY = "catalog:version"
+from auroramart.core.release import current_release
+
 PAGE_SECONDS = 600
 
 
+def version_key() -> str:
+    # Per release: pages cached by the previous deploy's templates are never served by this one.
+    return f"catalog:version:{current_release()}"
+
+
 def catalog_version() -> int:
-    version = cache.get(VERSION_KEY)
+    key = version_key()
+    version = cache.get(key)
     if version is None:
         # A fresh number after a cache flush, so no stale entry can match it.
         version = int(time.time() * 1000)
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
+        cache.add(key, version, None)
+        version = cache.get(key, version)
     return version
 
 
@@ -41,10 +48,11 @@ def bump_catalog_version() -> None:
 
 
 def _bump() -> None:
+    key = version_key()
     try:
-        cache.incr(VERSION_KEY)
+        cache.incr(key)
     except ValueError:  # the key was evicted or never set
-        cache.set(VERSION_KEY, int(time.time() * 1000), None)
+        cache.set(key, int(time.time() * 1000), None)
 
 
 def cached_page_part(request, prefix: str, build: Callable[[], dict], seconds: int = PAGE_SECONDS) -> dict:

@@ -7,6 +7,8 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 
+from .release import current_release
+
 
 def _drop_cache_breadcrumbs(crumb, hint):
     return None if crumb.get("category") in {"redis", "cache"} else crumb
@@ -16,6 +18,7 @@ def init_error_reporting(dsn: str, *, environment: str = "production", transport
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
+        release=current_release(),
         integrations=[DjangoIntegration(cache_spans=False), CeleryIntegration()],
         before_breadcrumb=_drop_cache_breadcrumbs,
         traces_sample_rate=0.0,
