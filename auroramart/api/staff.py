@@ -5,8 +5,8 @@ from django.db import transaction
 from django.db.models import Count, F
 from ninja import Query, Router
 
+from auroramart.admin_panel.product_forms import PRICE_FIELDS, PriceForm
 from auroramart.admin_panel.services import audit, diff, snapshot
-from auroramart.admin_panel.views.products import PRICE_FIELDS, PriceForm
 from auroramart.catalog.models import Product
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.orders import services as orders

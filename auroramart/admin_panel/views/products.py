@@ -1,7 +1,6 @@
 import csv
 from decimal import Decimal, InvalidOperation
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from auroramart.catalog.importer import ImportFileError, import_products
 from auroramart.catalog.models import Brand, Category, Product, Subcategory
 from auroramart.catalog.services import add_product_image, create_product
-from auroramart.core.forms import StyledFormMixin
 from auroramart.core.money import quantize
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.selectors import low_stock_products
@@ -22,39 +20,17 @@ from auroramart.inventory.services import OutOfStock, adjust_stock
 
 from ..decorators import panel_permission
 from ..permissions import user_permissions
+from ..product_forms import (
+    EDIT_FIELDS,
+    PRICE_FIELDS,
+    NewProductForm,
+    PriceForm,
+    ProductForm,
+    StockForm,
+    TaxonomyForm,
+)
 from ..services import audit, diff, snapshot
 from .customers import Echo
-
-EDIT_FIELDS = ["name", "description", "reorder_level", "reorder_quantity", "is_active", "is_featured"]
-PRICE_FIELDS = ["price", "compare_at_price"]
-
-
-class ProductForm(StyledFormMixin, forms.ModelForm):
-    class Meta:
-        model = Product
-        fields = EDIT_FIELDS
-
-
-class PriceForm(StyledFormMixin, forms.ModelForm):
-    class Meta:
-        model = Product
-        fields = PRICE_FIELDS
-
-    def clean(self):
-        cleaned = super().clean()
-        price, compare = cleaned.get("price"), cleaned.get("compare_at_price")
-        if price is not None and price <= 0:
-            self.add_error("price", "The price must be above zero.")
-        if price and compare and compare <= price:
-            self.add_error("compare_at_price", "The compare-at price must be above the price, or empty.")
-        return cleaned
-
-
-class StockForm(StyledFormMixin, forms.Form):
-    quantity = forms.IntegerField(help_text="Positive to add, negative to remove.")
-    reason = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=[("adjustment", "Adjustment"), ("receipt", "Receipt of goods")])
-
 
 PRODUCT_SORTS = {
     "name": "name",
@@ -190,25 +166,6 @@ def image_primary(request, pk, image_id):
     return redirect("admin_panel:product", pk=pk)
 
 
-class NewProductForm(StyledFormMixin, forms.Form):
-    sku = forms.CharField(label="SKU", max_length=40)
-    name = forms.CharField(max_length=200)
-    subcategory = forms.ModelChoiceField(
-        queryset=Subcategory.objects.select_related("category").order_by("category__name", "name")
-    )
-    brand = forms.ModelChoiceField(queryset=Brand.objects.all(), required=False)
-    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    stock = forms.IntegerField(min_value=0, initial=0, label="Opening stock")
-    reorder_level = forms.IntegerField(min_value=0, initial=10)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def clean_sku(self):
-        sku = self.cleaned_data["sku"].strip().upper()
-        if Product.objects.filter(sku__iexact=sku).exists():
-            raise forms.ValidationError("Another product has this SKU.")
-        return sku
-
-
 @panel_permission("manage_products")
 @require_http_methods(["GET", "POST"])
 def product_create(request):
@@ -248,32 +205,6 @@ def specification_save(request, pk):
         product.specifications.create(name=name, value=value, position=product.specifications.count())
     audit(request, "set_spec", product, changes={name: [before, value]})
     return redirect("admin_panel:product", pk=pk)
-
-
-class TaxonomyForm(StyledFormMixin, forms.Form):
-    kind = forms.ChoiceField(
-        choices=[("category", "Category"), ("subcategory", "Subcategory"), ("brand", "Brand")]
-    )
-    name = forms.CharField(max_length=100)
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), required=False, help_text="For a subcategory"
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        kind, name = cleaned.get("kind"), cleaned.get("name", "").strip()
-        if kind == "subcategory" and not cleaned.get("category"):
-            self.add_error("category", "Choose the category the subcategory belongs to.")
-        model = {"category": Category, "brand": Brand}.get(kind)
-        if model and model.objects.filter(name__iexact=name).exists():
-            self.add_error("name", f"A {kind} with this name exists.")
-        if (
-            kind == "subcategory"
-            and cleaned.get("category")
-            and Subcategory.objects.filter(category=cleaned["category"], name__iexact=name).exists()
-        ):
-            self.add_error("name", "This category already has a subcategory with this name.")
-        return cleaned
 
 
 @panel_permission("manage_products")
