@@ -370,3 +370,52 @@ def test_a_dumped_and_restored_demo_database_passes_check_stock(tmp_path):
         assert "equals its ledger" in result.stdout
     finally:
         subprocess.run(["dropdb", *base, "--if-exists", restored], check=False)
+
+
+POOL_PROBE = """
+import json, threading
+import django
+django.setup()
+from django.db import connection
+pids, lock = set(), threading.Lock()
+def work():
+    for _ in range(5):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with lock:
+            pids.add(pid)
+        connection.close()  # as at the end of a request: back to the pool, or closed
+threads = [threading.Thread(target=work) for _ in range(12)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(json.dumps({"pooled": getattr(connection, "pool", None) is not None, "server_sessions": len(pids)}))
+"""
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the connection pool is PostgreSQL's (psycopg)")
+@pytest.mark.django_db
+@pytest.mark.parametrize("pool", ["true", "false"])
+def test_db_pool_reuses_a_few_server_connections_across_threads(pool):
+    import json
+
+    db = django_settings.DATABASES["default"]
+    url = f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "auroramart.settings",
+        "DATABASE_URL": url,
+        "DB_POOL": pool,
+        "DB_POOL_MIN": "1",
+        "DB_POOL_MAX": "3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", POOL_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    if pool == "true":
+        # 12 threads × 5 requests share at most DB_POOL_MAX server sessions.
+        assert figures["pooled"] is True and 1 <= figures["server_sessions"] <= 3
+    else:  # without the pool every request opens a session of its own
+        assert figures["pooled"] is False and figures["server_sessions"] > 3
