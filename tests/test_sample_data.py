@@ -245,3 +245,36 @@ def test_staff_can_cancel_a_sample_order_and_its_payment_is_refunded():
     assert order.refunded_total == order.total
     assert payment.status == Payment.Status.REFUNDED and payment.message == ""
     assert TestGatewayCharge.objects.get(reference=payment.gateway_reference).refunded == order.total
+
+
+def test_the_demo_customer_has_a_year_of_history_in_order(settings):
+    """Signing in as the demo customer shows orders and points earned over months, not all today,
+    and the points history reads in time order: the welcome bonus first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from auroramart.loyalty.models import LoyaltyTransaction
+    from auroramart.orders.models import Order
+
+    settings.DEMO_MODE = True
+    call_command(
+        "create_sample_data",
+        "--products",
+        "60",
+        "--customers",
+        "5",
+        "--orders",
+        "400",
+        "--images",
+        "0",
+        "--no-progress",
+    )
+    demo = User.objects.get(email="customer@auroramart.test")
+    assert demo.date_joined < timezone.now() - timedelta(days=300)
+    placed = sorted(Order.objects.filter(user=demo).values_list("placed_at", flat=True))
+    assert len(placed) >= 20
+    assert placed[-1] - placed[0] > timedelta(days=120)
+    history = list(LoyaltyTransaction.objects.filter(account__user=demo).order_by("created_at", "pk"))
+    assert history[0].reason == "Welcome bonus"
+    assert [t.balance_after for t in history] == sorted(t.balance_after for t in history)

@@ -19,6 +19,7 @@ from .services import Demographics, register_customer
 
 DEMO_PASSWORD = "auroramart-demo"  # noqa: S105 -- the documented demo password
 DEMO_CUSTOMER_EMAIL = "customer@auroramart.test"
+DEMO_CUSTOMER_DAYS = 365  # how long the demo customer has shopped here: a year of orders and points
 
 FIRST_NAMES = {
     "Female": [
@@ -231,7 +232,18 @@ def ensure_demo_customer() -> tuple[User, bool]:
             marketing_opt_in=True,
         )
         _address(random.Random("demo"), user, default=True, label="Home").save()
+        _backdate_sign_up(user, timezone.now() - timedelta(days=DEMO_CUSTOMER_DAYS))
     elif not user.check_password(DEMO_PASSWORD):
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     return user, created
+
+
+def _backdate_sign_up(user: User, joined) -> None:
+    """Move a demo account's sign-up (and its welcome bonus) into the past, so the orders
+    generated for it spread over that time instead of all falling on today."""
+    from auroramart.loyalty.models import LoyaltyTransaction
+
+    User.objects.filter(pk=user.pk).update(date_joined=joined)
+    LoyaltyTransaction.objects.filter(account__user=user, reason="Welcome bonus").update(created_at=joined)
+    user.date_joined = joined
