@@ -37,7 +37,9 @@ def _cart_page(request, *, error: str = "", status: int = 200, fragment: bool = 
         "summary_extras": [render_extra(request, summary) for render_extra in SUMMARY_EXTRAS],
         "extras": [render_extra(request, summary) for render_extra in CART_EXTRAS],
     }
-    template = "cart/_cart_body.html" if fragment or _is_htmx(request) else "cart/cart.html"
+    # A swapped-in body also updates the header's count (out of band); the full page has it already.
+    context["swap"] = fragment or _is_htmx(request)
+    template = "cart/_cart_body.html" if context["swap"] else "cart/cart.html"
     return render(request, template, context, status=status)
 
 
