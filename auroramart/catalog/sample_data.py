@@ -136,7 +136,7 @@ def generate_catalog(
                 slug=product_slug(name, sku),
                 description=(
                     f"{name} from {brand_name}. "
-                    f"A {sub_name.lower()} essential in our {cat_name} range, chosen for everyday use "
+                    f"Part of our {sub_name} collection in {cat_name}, chosen for everyday use "
                     f"and backed by AuroraMart's 30-day returns."
                 ),
                 category=categories[cat_name],
