@@ -275,6 +275,11 @@ def test_the_demo_customer_has_a_year_of_history_in_order(settings):
     placed = sorted(Order.objects.filter(user=demo).values_list("placed_at", flat=True))
     assert len(placed) >= 20
     assert placed[-1] - placed[0] > timedelta(days=120)
+    # Each order's timeline starts when it was placed, moves forward in time and never into the future.
+    for order in Order.objects.filter(user=demo).prefetch_related("status_changes", "payments"):
+        times = [change.created_at for change in order.status_changes.all()]
+        assert times[0] == order.placed_at and times == sorted(times) and times[-1] <= timezone.now()
+        assert [p.created_at for p in order.payments.all()] == [order.paid_at]
     history = list(LoyaltyTransaction.objects.filter(account__user=demo).order_by("created_at", "pk"))
     assert history[0].reason == "Welcome bonus"
     assert [t.balance_after for t in history] == sorted(t.balance_after for t in history)

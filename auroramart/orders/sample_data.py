@@ -86,6 +86,23 @@ def _status_for(rng: random.Random, age_days: int) -> str:
     return S.DELIVERED
 
 
+def _status_time(order: Order, status: str):
+    """When a sample order reached `status`: its own timestamps, and plausible gaps between them."""
+    S = Order.Status
+    delivered = order.delivered_at or order.placed_at
+    return {
+        S.PENDING_PAYMENT: order.placed_at,
+        S.PAID: order.paid_at,
+        S.PROCESSING: order.paid_at + timedelta(hours=5),
+        S.SHIPPED: order.shipped_at,
+        S.DELIVERED: order.delivered_at,
+        S.CANCELLED: order.cancelled_at,
+        S.RETURN_REQUESTED: delivered + timedelta(days=2),
+        S.RETURNED: delivered + timedelta(days=6),
+        S.REFUNDED: delivered + timedelta(days=7),
+    }[status]
+
+
 PATHS = {
     "paid": ["pending_payment", "paid"],
     "processing": ["pending_payment", "paid", "processing"],
@@ -206,7 +223,14 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                         sold[pk] += quantity
                 path = PATHS[order.status]
                 for before, after in zip(["", *path], path, strict=False):
-                    changes.append(OrderStatusChange(order_id=order.pk, from_status=before, to_status=after))
+                    changes.append(
+                        OrderStatusChange(
+                            order_id=order.pk,
+                            from_status=before,
+                            to_status=after,
+                            created_at=min(now, _status_time(order, after)),
+                        )
+                    )
                 payments.append(
                     Payment(
                         order_id=order.pk,
@@ -219,6 +243,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                         gateway_reference=f"ch_sample_{order.pk}",
                         brand="Visa",
                         last4="4242",
+                        created_at=order.paid_at,
                     )
                 )
                 # The test gateway's own record of the charge, so staff can refund a sample order.

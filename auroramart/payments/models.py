@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class Payment(models.Model):
@@ -27,7 +28,7 @@ class Payment(models.Model):
     brand = models.CharField(max_length=20, blank=True)
     last4 = models.CharField(max_length=4, blank=True)
     message = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)  # sample history sets its own
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
