@@ -282,4 +282,52 @@ def test_the_demo_customer_has_a_year_of_history_in_order(settings):
         assert [p.created_at for p in order.payments.all()] == [order.paid_at]
     history = list(LoyaltyTransaction.objects.filter(account__user=demo).order_by("created_at", "pk"))
     assert history[0].reason == "Welcome bonus"
+    # Demo coupons to try: WELCOME10 still works for the demo customer, SUMMER20 has expired;
+    # past orders used some, and each coupon's count of uses matches its redemptions.
+    from decimal import Decimal
+
+    from auroramart.promotions.models import Coupon, CouponRedemption
+    from auroramart.promotions.services import CouponError, check_coupon
+
+    check_coupon(Coupon.objects.get(code="WELCOME10"), user=demo, subtotal=Decimal("20.00"))
+    with pytest.raises(CouponError, match="expired"):
+        check_coupon(Coupon.objects.get(code="SUMMER20"), user=demo, subtotal=Decimal("80.00"))
+    assert CouponRedemption.objects.count() > 10
+    for coupon in Coupon.objects.all():
+        assert coupon.times_used == coupon.redemptions.count()
+    for redemption in CouponRedemption.objects.select_related("order"):
+        order = redemption.order
+        assert order.discount_total == redemption.amount > 0
+        assert order.total == order.subtotal - order.discount_total + order.shipping_fee
     assert [t.balance_after for t in history] == sorted(t.balance_after for t in history)
+
+
+def test_the_demo_shop_fills_every_analytics_chart(settings, client):
+    """An analyst opening the demo's dashboard sees every chart with figures, the
+    recommendation slots' clicks, add-to-carts and purchases included."""
+    from auroramart.admin_panel.services import create_staff, setup_roles
+
+    call_command(
+        "create_sample_data",
+        "--products",
+        "60",
+        "--customers",
+        "20",
+        "--orders",
+        "600",
+        "--images",
+        "0",
+        "--no-progress",
+    )
+    setup_roles()
+    client.force_login(
+        create_staff(email="analyst@staff.test", password="staff-password-123", role="Analyst")
+    )
+    response = client.get("/admin-panel/analytics/", {"range": "90d"})
+    assert response.status_code == 200
+    empty = [chart["name"] for chart in response.context["charts"] if not chart["rows"]]
+    assert empty == []
+    slots = {row["slot"]: row for row in response.context["data"]["slots"]}
+    fbt = slots["pdp-fbt"]
+    assert fbt["impressions"] > fbt["clicks"] > 0 and fbt["add_to_carts"] > 0 and fbt["purchases"] > 0
+    assert slots["home-trending"]["clicks"] > 0

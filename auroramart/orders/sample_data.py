@@ -11,15 +11,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
-from auroramart.accounts.models import CustomerProfile
+from auroramart.accounts.models import CustomerProfile, User
+from auroramart.accounts.sample_data import DEMO_CUSTOMER_EMAIL
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product
 from auroramart.core.money import quantize
 from auroramart.inventory.models import StockMovement
 from auroramart.payments.models import Payment, TestGatewayCharge
+from auroramart.promotions.models import Coupon, CouponRedemption
+from auroramart.promotions.services import coupon_discount
 
 from .models import Order, OrderItem, OrderStatusChange
 
@@ -126,6 +129,11 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
     """Create `count` orders for the customers that have profiles; returns counts."""
     progress = progress or (lambda it, **_: it)
     rng = random.Random(f"orders:{seed}")
+    coupon_rng = random.Random(f"coupons:{seed}")  # its own stream: baskets stay as they were
+    coupons = {c.code: c for c in Coupon.objects.filter(code__in=["WELCOME10", "SAVE5"])}
+    # The demo customer keeps WELCOME10 unused, so a visitor signed in as them can try it.
+    welcomed = set(User.objects.filter(email=DEMO_CUSTOMER_EMAIL).values_list("pk", flat=True))
+    redemptions: list[tuple[Order, Coupon, Decimal]] = []
     customers = list(CustomerProfile.objects.order_by("user_id").values_list("user_id", "user__date_joined"))
     preferred = dict(
         CustomerProfile.preferred_categories.through.objects.values_list(
@@ -171,8 +179,11 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
             placed = now - timedelta(days=age, minutes=rng.randint(0, 1439))
             status = _status_for(rng, age)
             subtotal = quantize(sum(products[pk]["price"] * q for pk, q in basket.items()))
-            shipping = Decimal("0.00") if subtotal >= free_above else fee
-            total = subtotal + shipping
+            coupon = _sample_coupon(coupon_rng, coupons, status, subtotal, user_id, welcomed)
+            discount = _coupon_discount(coupon, subtotal)
+            # Free delivery is judged on the merchandise after discounts, as at checkout.
+            shipping = Decimal("0.00") if subtotal - discount >= free_above else fee
+            total = subtotal - discount + shipping
             order = Order(
                 number=f"AM{placed:%y%m%d}-S{i:06X}",
                 user_id=user_id,
@@ -184,6 +195,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
                 ship_postal_code=f"{rng.randint(10000, 829999):06d}",
                 shipping_method="standard",
                 subtotal=subtotal,
+                discount_total=discount,
                 shipping_fee=shipping,
                 total=total,
                 gst_included=quantize(total * rate / (1 + rate)),
@@ -198,6 +210,8 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
             )
             orders.append(order)
             baskets.append(basket)
+            if coupon is not None:
+                redemptions.append((order, coupon, discount))
         with transaction.atomic():
             Order.objects.bulk_create(orders, batch_size=batch)
             saved = dict(
@@ -268,7 +282,45 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
         totals["orders"] += len(orders)
         totals["lines"] += len(items)
     _book_sales(sold, now)
+    _book_redemptions(redemptions)
     return totals
+
+
+WELCOME_SHARE = 0.08  # of orders by customers who have not used WELCOME10 yet
+SAVE5_SHARE = 0.08  # of orders of S$50 or more
+
+
+def _sample_coupon(rng, coupons: dict, status: str, subtotal: Decimal, user_id: int, welcomed: set):
+    """A demo coupon for this order, or None. Cancelled and refunded orders gave theirs back."""
+    if not coupons or status in ("cancelled", "refunded", "returned"):
+        return None
+    roll = rng.random()
+    if "WELCOME10" in coupons and user_id not in welcomed and roll < WELCOME_SHARE:
+        welcomed.add(user_id)
+        return coupons["WELCOME10"]
+    if "SAVE5" in coupons and subtotal >= coupons["SAVE5"].min_spend and roll > 1 - SAVE5_SHARE:
+        return coupons["SAVE5"]
+    return None
+
+
+def _coupon_discount(coupon, subtotal: Decimal) -> Decimal:
+    return Decimal("0.00") if coupon is None else coupon_discount(coupon, subtotal)
+
+
+def _book_redemptions(redemptions: list) -> None:
+    """The coupon uses of the sample orders, and each coupon's count of uses."""
+    if not redemptions:
+        return
+    with transaction.atomic():
+        CouponRedemption.objects.bulk_create(
+            [
+                CouponRedemption(coupon=coupon, order_id=order.pk, user_id=order.user_id, amount=amount)
+                for order, coupon, amount in redemptions
+            ],
+            batch_size=5000,
+        )
+        for coupon_id, uses in Counter(coupon.pk for _, coupon, _ in redemptions).items():
+            Coupon.objects.filter(pk=coupon_id).update(times_used=F("times_used") + uses)
 
 
 def _book_sales(sold: Counter, now) -> None:

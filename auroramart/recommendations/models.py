@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ModelVersion(models.Model):
@@ -47,7 +48,7 @@ class RecommendationEvent(models.Model):
     revenue = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL)
     model_version = models.CharField(max_length=40, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)  # demo traffic sets its own
 
     class Meta:
         indexes = [

@@ -12,6 +12,7 @@ from auroramart.catalog.models import Product
 from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
 from auroramart.loyalty.sample_data import generate_loyalty
 from auroramart.orders.sample_data import generate_orders
+from auroramart.promotions.sample_data import ensure_demo_coupons
 from auroramart.search.services import ensure_curated_suggestions
 
 ANALYTICS_DAYS = 366  # the demo orders span the past year
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         )
         wishlist_items = generate_wishlists(seed=opts["seed"], customers=customers)
         self._demo_accounts()  # before the orders, so the demo customer has a history too
+        ensure_demo_coupons()  # before the orders too: some of them used a coupon
         orders = generate_orders(seed=opts["seed"], count=opts["orders"], progress=progress)
         loyalty = generate_loyalty()
         ensure_curated_suggestions()
