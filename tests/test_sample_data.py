@@ -331,3 +331,37 @@ def test_the_demo_shop_fills_every_analytics_chart(settings, client):
     fbt = slots["pdp-fbt"]
     assert fbt["impressions"] > fbt["clicks"] > 0 and fbt["add_to_carts"] > 0 and fbt["purchases"] > 0
     assert slots["home-trending"]["clicks"] > 0
+
+
+def test_the_demo_campaign_shows_redemptions_and_a_lift(client):
+    """The demo's ended campaign: its audience split 80/20, its coupon used by target members
+    only, and more buyers per member in the target group than in the holdout."""
+    from auroramart.admin_panel.services import create_staff, setup_roles
+    from auroramart.campaigns.models import Campaign
+    from auroramart.campaigns.services import figures
+    from auroramart.promotions.models import CouponRedemption
+
+    call_command(
+        "create_sample_data",
+        "--products",
+        "60",
+        "--customers",
+        "120",
+        "--orders",
+        "3000",
+        "--images",
+        "0",
+        "--no-progress",
+    )
+    campaign = Campaign.objects.get(name="Mid-year thank-you")
+    numbers = figures(campaign)
+    assert numbers["audience"] == User.objects.filter(profile__isnull=False).count()
+    assert 0.1 < numbers["holdout"].members / numbers["audience"] < 0.3
+    assert numbers["redemptions"] > 10 and numbers["offer_revenue"] > 0 and numbers["discount_cost"] > 0
+    holdout_ids = campaign.members.filter(group="holdout").values("user_id")
+    assert not CouponRedemption.objects.filter(coupon=campaign.coupon, user_id__in=holdout_ids).exists()
+    assert numbers["lift"] is not None and numbers["lift"] > 0
+    setup_roles()
+    client.force_login(create_staff(email="crm@staff.test", password="staff-password-123", role="CRM"))
+    page = client.get(f"/admin-panel/promotions/campaigns/{campaign.pk}/")
+    assert page.status_code == 200 and "THANKS15" in page.content.decode()

@@ -125,8 +125,12 @@ PATHS = {
 }
 
 
-def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) -> dict:
-    """Create `count` orders for the customers that have profiles; returns counts."""
+def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, campaign=None) -> dict:
+    """Create `count` orders for the customers that have profiles; returns counts.
+
+    With a demo `campaign` (campaigns.sample_data), orders in its window lean towards its
+    target group and some use its coupon, so its page has redemptions and a lift to show.
+    """
     progress = progress or (lambda it, **_: it)
     rng = random.Random(f"orders:{seed}")
     coupon_rng = random.Random(f"coupons:{seed}")  # its own stream: baskets stay as they were
@@ -135,6 +139,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
     welcomed = set(User.objects.filter(email=DEMO_CUSTOMER_EMAIL).values_list("pk", flat=True))
     redemptions: list[tuple[Order, Coupon, Decimal]] = []
     customers = list(CustomerProfile.objects.order_by("user_id").values_list("user_id", "user__date_joined"))
+    reach = _CampaignReach(campaign, dict(customers), coupon_rng)
     preferred = dict(
         CustomerProfile.preferred_categories.through.objects.values_list(
             "customerprofile__user_id", "category_id"
@@ -178,8 +183,11 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
             age = int(oldest * rng.random() ** 1.3)
             placed = now - timedelta(days=age, minutes=rng.randint(0, 1439))
             status = _status_for(rng, age)
+            user_id = reach.buyer(user_id, placed)
             subtotal = quantize(sum(products[pk]["price"] * q for pk, q in basket.items()))
-            coupon = _sample_coupon(coupon_rng, coupons, status, subtotal, user_id, welcomed)
+            coupon = reach.coupon(user_id, placed, status) or _sample_coupon(
+                coupon_rng, coupons, status, subtotal, user_id, welcomed
+            )
             discount = _coupon_discount(coupon, subtotal)
             # Free delivery is judged on the merchandise after discounts, as at checkout.
             shipping = Decimal("0.00") if subtotal - discount >= free_above else fee
@@ -284,6 +292,42 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000) 
     _book_sales(sold, now)
     _book_redemptions(redemptions)
     return totals
+
+
+class _CampaignReach:
+    """What a demo campaign did to the orders placed while it ran: some orders that a
+    holdout member would have placed came from a target member instead (the campaign
+    brought them back), and target members used its coupon."""
+
+    BROUGHT_BACK = 0.35  # of holdout members' orders in the window, moved to a target member
+    REDEEMED = 0.5  # of target members' orders in the window that used the coupon (once each)
+
+    def __init__(self, campaign, joined: dict, rng):
+        self.campaign, self.joined, self.rng, self.used = campaign, joined, rng, set()
+        if campaign is None:
+            return
+        groups = dict(campaign.members.values_list("user_id", "group"))
+        self.target = sorted(u for u, g in groups.items() if g == "target")
+        self.holdout = {u for u, g in groups.items() if g == "holdout"}
+
+    def _running(self, placed) -> bool:
+        return self.campaign is not None and self.campaign.starts_at <= placed < self.campaign.ends_at
+
+    def buyer(self, user_id: int, placed) -> int:
+        running = self._running(placed) and user_id in self.holdout and self.target
+        if running and self.rng.random() < self.BROUGHT_BACK:
+            other = self.rng.choice(self.target)
+            if self.joined.get(other, placed) <= placed:
+                return other
+        return user_id
+
+    def coupon(self, user_id: int, placed, status: str):
+        if not self._running(placed) or user_id in self.holdout or user_id in self.used:
+            return None
+        if status in ("cancelled", "refunded") or self.rng.random() >= self.REDEEMED:
+            return None
+        self.used.add(user_id)
+        return self.campaign.coupon
 
 
 WELCOME_SHARE = 0.08  # of orders by customers who have not used WELCOME10 yet

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers, generate_wishlists
 from auroramart.analytics.rollups import rollup
 from auroramart.analytics.sample_data import generate_traffic
+from auroramart.campaigns.sample_data import create_demo_campaign
 from auroramart.catalog.models import Product
 from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
 from auroramart.loyalty.sample_data import generate_loyalty
@@ -63,8 +64,11 @@ class Command(BaseCommand):
         )
         wishlist_items = generate_wishlists(seed=opts["seed"], customers=customers)
         self._demo_accounts()  # before the orders, so the demo customer has a history too
-        ensure_demo_coupons()  # before the orders too: some of them used a coupon
-        orders = generate_orders(seed=opts["seed"], count=opts["orders"], progress=progress)
+        ensure_demo_coupons()  # before the orders too: some of them used a coupon,
+        campaign = create_demo_campaign(seed=opts["seed"])  # and some came from a campaign
+        orders = generate_orders(
+            seed=opts["seed"], count=opts["orders"], progress=progress, campaign=campaign
+        )
         loyalty = generate_loyalty()
         ensure_curated_suggestions()
         self._demo_accounts()
