@@ -305,6 +305,7 @@ def test_staff_build_preview_and_launch_in_the_panel(people):
         c.audience == {"predicted_category": "Electronics"}
         and "2 customers match the audience now" in response.content.decode()
     )
+    assert "Audience: top predicted category (name): Electronics" in response.content.decode()
     launched = client.post(f"/admin-panel/promotions/campaigns/{c.pk}/launch/", follow=True).content.decode()
     assert "Launched to" in launched and "Did it cause sales?" in launched
     assert CampaignMember.objects.filter(campaign=c).count() == 2
@@ -314,3 +315,14 @@ def test_staff_build_preview_and_launch_in_the_panel(people):
             create_staff(email=f"{role.lower()}@staff.test", password="staff-password-123", role=role)
         )
         assert staff.get("/admin-panel/promotions/campaigns/").status_code == status, role
+
+
+def test_audience_filters_read_as_words():
+    from auroramart.campaigns.audience import describe
+
+    assert describe({}) == "every active customer"
+    assert (
+        describe({"tiers": ["Gold", "Platinum"], "age_min": 25, "has_children": False, "opted_in_only": True})
+        == "loyalty tiers (names): Gold, Platinum; youngest age: 25; children in the household: no; "
+        "only customers who accept marketing"
+    )

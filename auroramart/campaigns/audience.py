@@ -27,6 +27,21 @@ FILTERS = {
 }
 
 
+def describe(filters: dict) -> str:
+    """The filters in words, for staff: "loyalty tiers (names): Gold, Platinum; youngest age: 25"."""
+    parts = []
+    for key, label in FILTERS.items():
+        value = (filters or {}).get(key)
+        if value in (None, "", [], False) and not (key == "has_children" and value is False):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        parts.append(label if key == "opted_in_only" else f"{label}: {value}")
+    return "; ".join(parts) or "every active customer"
+
+
 def audience(filters: dict) -> QuerySet:
     User = get_user_model()
     people = User.objects.filter(is_active=True, is_staff=False, profile__isnull=False)

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from auroramart.campaigns import services
+from auroramart.campaigns.audience import describe
 from auroramart.campaigns.forms import AudienceForm, CampaignForm
 from auroramart.campaigns.models import Campaign
 
@@ -59,7 +60,7 @@ def audience_preview(request):
 @panel_permission("manage_promotions")
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("coupon", "points_category"), pk=pk)
-    context = {"campaign": campaign, "title": campaign.name}
+    context = {"campaign": campaign, "title": campaign.name, "audience": describe(campaign.audience)}
     if campaign.launched_at:
         context["figures"] = services.figures(campaign)
     else:
