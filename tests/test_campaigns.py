@@ -233,6 +233,13 @@ def test_figures_and_lift_on_a_fixed_data_set(people):
     rollup(timezone.localdate(), timezone.localdate())
     row = MarketingAnalytics.objects.get(kind="campaign", key=str(c.pk))
     assert (row.uses, row.revenue, row.discount_cost) == (1, Decimal("100.00"), Decimal("10.00"))
+    # Its coupon is counted once, in the campaign's row, which the dashboard names by the campaign.
+    assert not MarketingAnalytics.objects.filter(kind="coupon", key=c.coupon.code).exists()
+    from auroramart.analytics.selectors import dashboard, parse_range
+    from auroramart.analytics.tables import tables
+
+    chart = next(t for t in tables(dashboard(parse_range({"range": "7d"})[0])) if t["name"] == "marketing")
+    assert chart["labels"] == [c.name]
 
 
 def test_a_points_campaign_multiplies_points_on_its_category(people):

@@ -181,9 +181,12 @@ def tables(data: dict) -> list[dict]:
         "marketing",
         "Coupons and campaigns",
         "bar",
-        ["Kind", "Code", "Uses", "Revenue (S$)", "Discount cost (S$)"],
-        [[m["kind"], m["key"], m["uses"], Money(m["revenue"]), Money(m["discount_cost"])] for m in marketing],
-        [m["key"] for m in marketing],
+        ["Kind", "Coupon or campaign", "Uses", "Revenue (S$)", "Discount cost (S$)"],
+        [
+            [m["kind"], _marketing_label(m), m["uses"], Money(m["revenue"]), Money(m["discount_cost"])]
+            for m in marketing
+        ],
+        [_marketing_label(m) for m in marketing],
         [
             {"label": "Revenue (S$)", "data": [float(m["revenue"]) for m in marketing]},
             {"label": "Discount cost (S$)", "data": [float(m["discount_cost"]) for m in marketing]},
@@ -200,3 +203,8 @@ def tables(data: dict) -> list[dict]:
         datasets=[{"label": "In stock", "data": [p["stock_quantity"] for p in low]}],
     )
     return out
+
+
+def _marketing_label(row: dict) -> str:
+    """A coupon by its code; a campaign by its name (its key is only an id)."""
+    return row["name"] if row["kind"] == "campaign" and row["name"] else row["key"]
