@@ -1,5 +1,5 @@
-"""Every page fits a phone screen (390×844): no sideways scrolling in the shop or the
-admin panel, since customers shop and staff work from phones."""
+"""Every page fits the screen, from a phone (390 px) through a tablet (768) to a small
+laptop (1024): no sideways scrolling in the shop or the admin panel."""
 
 import pytest
 
@@ -8,10 +8,10 @@ from tests.browser.test_admin_journeys import staff_sign_in
 from tests.test_admin_panel import panel_urls, roles, world  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PHONE = {"width": 390, "height": 844}
+SCREENS = pytest.mark.parametrize("width", [390, 768, 1024], ids=["phone", "tablet", "laptop"])
 
 
-def too_wide(page, urls):
+def too_wide(page, urls, width):
     """Visit each HTML page among `urls`; return those wider than the screen, and how many were seen."""
     seen, wide = 0, []
     for url in urls:
@@ -21,32 +21,33 @@ def too_wide(page, urls):
         page.goto(url)
         page.wait_for_load_state("networkidle")  # lazy fragments (htmx) are part of the page
         seen += 1
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > PHONE["width"]:
-            culprits = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
-                .filter(e => e.getBoundingClientRect().right > 391)
+        if page.evaluate("document.documentElement.scrollWidth") > width:
+            culprits = page.evaluate(f"""() => Array.from(document.querySelectorAll('body *'))
+                .filter(e => e.getBoundingClientRect().right > {width + 1})
                 .slice(0, 4).map(e => e.tagName + '.' + e.className)""")
-            wide.append((url, width, culprits))
+            wide.append((url, culprits))
     return seen, wide
 
 
-def test_every_panel_page_fits_a_phone_screen(page, world):  # noqa: F811
-    page.set_viewport_size(PHONE)
+@SCREENS
+def test_every_panel_page_fits_the_screen(page, world, width):  # noqa: F811
+    page.set_viewport_size({"width": width, "height": 844})
     staff_sign_in(page, "superadmin@staff.test")
     urls = [
         url for name, url, _view in panel_urls(world) if name not in {"logout", "login", "password_reset"}
     ]
-    seen, wide = too_wide(page, urls)
+    seen, wide = too_wide(page, urls, width)
     assert seen >= 25
     assert wide == []
 
 
-def test_every_shop_page_fits_a_phone_screen(page, world):  # noqa: F811
-    page.set_viewport_size(PHONE)
+@SCREENS
+def test_every_shop_page_fits_the_screen(page, world, width):  # noqa: F811
+    page.set_viewport_size({"width": width, "height": 844})
     product, order = world["product"], world["order"]
     category = product.subcategory.category
     guest = ["/register/", "/login/", "/password-reset/", "/about/", "/faq/", "/contact/"]
-    seen, wide = too_wide(page, guest)
+    seen, wide = too_wide(page, guest, width)
     sign_in(page, world["customer"].email, "correct-horse-battery")
     shopper = [
         "/",
@@ -67,6 +68,6 @@ def test_every_shop_page_fits_a_phone_screen(page, world):  # noqa: F811
         f"/orders/{order.number}/invoice/",
         "/loyalty/",
     ]
-    more_seen, more_wide = too_wide(page, shopper)
+    more_seen, more_wide = too_wide(page, shopper, width)
     assert seen + more_seen >= 20
     assert wide + more_wide == []
