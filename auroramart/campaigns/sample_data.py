@@ -19,21 +19,26 @@ STARTED_DAYS_AGO, LASTED_DAYS = 100, 30
 
 
 def create_demo_campaign(*, seed: int) -> Campaign | None:
-    """The ended demo campaign with its frozen audience; None when there are no customers."""
+    """The ended demo campaign with its frozen audience (made once); None when there are no customers."""
+    existing = Campaign.objects.filter(name=DEMO_CAMPAIGN).first()
+    if existing is not None:
+        return existing
     people = list(audience({}).values_list("pk", "profile__marketing_opt_in"))
     if not people:
         return None
     rng = random.Random(f"campaign:{seed}")
     starts = timezone.now().replace(microsecond=0) - timedelta(days=STARTED_DAYS_AGO)
     ends = starts + timedelta(days=LASTED_DAYS)
-    coupon = Coupon.objects.create(
+    coupon, _ = Coupon.objects.update_or_create(
         code="THANKS15",
-        description=f"Campaign: {DEMO_CAMPAIGN}",
-        kind=Coupon.Kind.PERCENT,
-        value=Decimal("15"),
-        starts_at=starts,
-        ends_at=ends,
-        per_customer_limit=1,
+        defaults={
+            "description": f"Campaign: {DEMO_CAMPAIGN}",
+            "kind": Coupon.Kind.PERCENT,
+            "value": Decimal("15"),
+            "starts_at": starts,
+            "ends_at": ends,
+            "per_customer_limit": 1,
+        },
     )
     campaign = Campaign.objects.create(
         name=DEMO_CAMPAIGN,
