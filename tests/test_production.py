@@ -334,6 +334,8 @@ def test_a_dumped_and_restored_demo_database_passes_check_stock(tmp_path):
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     db = django_settings.DATABASES["default"]
     base = [

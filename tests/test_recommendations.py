@@ -374,7 +374,9 @@ def test_a_click_add_to_cart_and_purchase_are_attributed_to_the_slot(tmp_path, c
 
 @pytest.fixture
 def demo_orders():
-    call_command("create_sample_data", "--customers", "80", "--images", "0", "--no-progress")
+    call_command(
+        "create_sample_data", "--customers", "80", "--images", "0", "--no-progress", "--analytics-days", "0"
+    )
 
 
 def test_demo_data_targets_planted_pairs_in_top_five_and_twice_popularity(demo_orders):

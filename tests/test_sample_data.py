@@ -62,6 +62,8 @@ def test_sample_data_is_deterministic_for_a_seed():
         "--images",
         "3",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     first = snapshot()
     wipe()
@@ -76,6 +78,8 @@ def test_sample_data_is_deterministic_for_a_seed():
         "--images",
         "3",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     assert snapshot() == first
     wipe()
@@ -90,6 +94,8 @@ def test_sample_data_is_deterministic_for_a_seed():
         "--images",
         "3",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     assert snapshot()["products"] != first["products"]
 
@@ -97,7 +103,16 @@ def test_sample_data_is_deterministic_for_a_seed():
 def test_sample_data_follows_the_taxonomy_and_has_distinct_images(settings):
     settings.DEMO_MODE = True
     call_command(
-        "create_sample_data", "--products", "70", "--customers", "10", "--images", "4", "--no-progress"
+        "create_sample_data",
+        "--products",
+        "70",
+        "--customers",
+        "10",
+        "--images",
+        "4",
+        "--no-progress",
+        "--analytics-days",
+        "0",
     )
     assert Category.objects.count() == 12
     assert Subcategory.objects.values("name").distinct().count() == 60
@@ -117,14 +132,23 @@ def test_sample_data_follows_the_taxonomy_and_has_distinct_images(settings):
 
 def test_running_twice_duplicates_nothing(capsys):
     call_command(
-        "create_sample_data", "--products", "20", "--customers", "5", "--images", "0", "--no-progress"
+        "create_sample_data",
+        "--products",
+        "20",
+        "--customers",
+        "5",
+        "--images",
+        "0",
+        "--no-progress",
+        "--analytics-days",
+        "0",
     )
     counts = (Product.objects.count(), User.objects.count(), ProductReview.objects.count())
-    call_command("create_sample_data", "--if-empty", "--no-progress")
+    call_command("create_sample_data", "--if-empty", "--no-progress", "--analytics-days", "0")
     assert "left as it is" in capsys.readouterr().out
     assert (Product.objects.count(), User.objects.count(), ProductReview.objects.count()) == counts
     with pytest.raises(CommandError, match="already has products"):
-        call_command("create_sample_data", "--no-progress")
+        call_command("create_sample_data", "--no-progress", "--analytics-days", "0")
 
 
 def test_bad_arguments_are_refused():
@@ -140,7 +164,16 @@ def test_demo_customers_follow_the_auroramart_customer_distribution(shared_data,
 
     settings.DEMO_MODE = True
     call_command(
-        "create_sample_data", "--products", "60", "--customers", "300", "--images", "0", "--no-progress"
+        "create_sample_data",
+        "--products",
+        "60",
+        "--customers",
+        "300",
+        "--images",
+        "0",
+        "--no-progress",
+        "--analytics-days",
+        "0",
     )
     profiles = list(CustomerProfile.objects.all())
     assert len(profiles) >= 300
@@ -191,6 +224,8 @@ def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     assert Order.objects.count() == 2000
     oldest = Order.objects.order_by("placed_at").first().placed_at
@@ -235,6 +270,8 @@ def test_staff_can_cancel_a_sample_order_and_its_payment_is_refunded():
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     order = Order.objects.filter(status="paid").first() or Order.objects.filter(status="processing").first()
     assert order is not None
@@ -269,6 +306,8 @@ def test_the_demo_customer_has_a_year_of_history_in_order(settings):
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     demo = User.objects.get(email="customer@auroramart.test")
     assert demo.date_joined < timezone.now() - timedelta(days=300)
@@ -318,6 +357,8 @@ def test_the_demo_shop_fills_every_analytics_chart(settings, client):
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "90",
     )
     setup_roles()
     client.force_login(
@@ -352,6 +393,8 @@ def test_the_demo_campaign_shows_redemptions_and_a_lift(client):
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     campaign = Campaign.objects.get(name="Mid-year thank-you")
     numbers = figures(campaign)

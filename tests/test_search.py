@@ -274,6 +274,8 @@ def test_relevance_on_the_demo_catalog(capsys):
         "--images",
         "0",
         "--no-progress",
+        "--analytics-days",
+        "0",
     )
     cases = relevance_cases()
     assert len(cases) >= 40

@@ -35,12 +35,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the catalog already has products"
         )
+        parser.add_argument(
+            "--analytics-days",
+            type=int,
+            default=ANALYTICS_DAYS,
+            help=f"roll the analytics up for this many days back (default {ANALYTICS_DAYS}; 0: none)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
     def handle(self, *args, **opts):
-        if opts["products"] < 1 or min(opts["customers"], opts["images"], opts["orders"]) < 0:
+        counts = (opts["customers"], opts["images"], opts["orders"], opts["analytics_days"])
+        if opts["products"] < 1 or min(counts) < 0:
             raise CommandError(
-                "--products must be at least 1; --customers, --images and --orders not negative."
+                "--products must be at least 1; --customers, --images, --orders and --analytics-days "
+                "not negative."
             )
         if Product.objects.exists():
             message = "The catalog already has products; sample data left as it is."
@@ -73,8 +81,10 @@ class Command(BaseCommand):
         ensure_curated_suggestions()
         self._demo_accounts()
         traffic = generate_traffic(seed=opts["seed"])
-        today = timezone.localdate()
-        rollup(today - timedelta(days=ANALYTICS_DAYS - 1), today, progress)
+        days = opts["analytics_days"]
+        if days:
+            today = timezone.localdate()
+            rollup(today - timedelta(days=days - 1), today, progress)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop ready: {stats.products} products in {stats.categories} categories "
@@ -82,7 +92,7 @@ class Command(BaseCommand):
                 f"{stats.images} images, {stats.reviews} reviews, {len(customers)} customers "
                 f"with {wishlist_items} wishlist items, {orders['orders']} orders with {orders['lines']} lines, "
                 f"{loyalty['transactions']} loyalty transactions, {traffic['views']} product views; "
-                f"analytics rolled up for the last {ANALYTICS_DAYS} days."
+                f"analytics rolled up for the last {days} days."
             )
         )
 
