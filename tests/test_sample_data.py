@@ -15,6 +15,11 @@ from auroramart.catalog.models import (
 pytestmark = pytest.mark.django_db
 
 
+def build_demo(*options):
+    """create_sample_data with the given sizes, quietly and without the year-long analytics rollup."""
+    call_command("create_sample_data", *options, "--no-progress", "--analytics-days", "0")
+
+
 def snapshot():
     return {
         "products": list(
@@ -51,75 +56,19 @@ def wipe():
 
 
 def test_sample_data_is_deterministic_for_a_seed():
-    call_command(
-        "create_sample_data",
-        "--seed",
-        "7",
-        "--products",
-        "80",
-        "--customers",
-        "20",
-        "--orders",
-        "300",
-        "--images",
-        "3",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--seed", "7", "--products", "80", "--customers", "20", "--orders", "300", "--images", "3")
     first = snapshot()
     wipe()
-    call_command(
-        "create_sample_data",
-        "--seed",
-        "7",
-        "--products",
-        "80",
-        "--customers",
-        "20",
-        "--orders",
-        "300",
-        "--images",
-        "3",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--seed", "7", "--products", "80", "--customers", "20", "--orders", "300", "--images", "3")
     assert snapshot() == first
     wipe()
-    call_command(
-        "create_sample_data",
-        "--seed",
-        "8",
-        "--products",
-        "80",
-        "--customers",
-        "20",
-        "--orders",
-        "300",
-        "--images",
-        "3",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--seed", "8", "--products", "80", "--customers", "20", "--orders", "300", "--images", "3")
     assert snapshot()["products"] != first["products"]
 
 
 def test_sample_data_follows_the_taxonomy_and_has_distinct_images(settings):
     settings.DEMO_MODE = True
-    call_command(
-        "create_sample_data",
-        "--products",
-        "70",
-        "--customers",
-        "10",
-        "--images",
-        "4",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "70", "--customers", "10", "--images", "4")
     assert Category.objects.count() == 12
     assert Subcategory.objects.values("name").distinct().count() == 60
     # every subcategory gets at least one product
@@ -137,24 +86,13 @@ def test_sample_data_follows_the_taxonomy_and_has_distinct_images(settings):
 
 
 def test_running_twice_duplicates_nothing(capsys):
-    call_command(
-        "create_sample_data",
-        "--products",
-        "20",
-        "--customers",
-        "5",
-        "--images",
-        "0",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "20", "--customers", "5", "--images", "0")
     counts = (Product.objects.count(), User.objects.count(), ProductReview.objects.count())
-    call_command("create_sample_data", "--if-empty", "--no-progress", "--analytics-days", "0")
+    build_demo("--if-empty")
     assert "left as it is" in capsys.readouterr().out
     assert (Product.objects.count(), User.objects.count(), ProductReview.objects.count()) == counts
     with pytest.raises(CommandError, match="already has products"):
-        call_command("create_sample_data", "--no-progress", "--analytics-days", "0")
+        build_demo()
 
 
 def test_bad_arguments_are_refused():
@@ -169,18 +107,7 @@ def test_demo_customers_follow_the_auroramart_customer_distribution(shared_data,
     from auroramart.accounts.models import Address, CustomerProfile, WishlistItem
 
     settings.DEMO_MODE = True
-    call_command(
-        "create_sample_data",
-        "--products",
-        "60",
-        "--customers",
-        "300",
-        "--images",
-        "0",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "60", "--customers", "300", "--images", "0")
     profiles = list(CustomerProfile.objects.all())
     assert len(profiles) >= 300
     with open(shared_data / "b2c_customers_100.csv", newline="") as fh:
@@ -219,20 +146,7 @@ def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
     from auroramart.orders.models import Order, OrderItem
     from auroramart.orders.sample_data import planted_pairs
 
-    call_command(
-        "create_sample_data",
-        "--products",
-        "300",
-        "--customers",
-        "60",
-        "--orders",
-        "2000",
-        "--images",
-        "0",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "300", "--customers", "60", "--orders", "2000", "--images", "0")
     assert Order.objects.count() == 2000
     oldest = Order.objects.order_by("placed_at").first().placed_at
     assert oldest < timezone.now() - timedelta(days=150)  # spread over the past year
@@ -265,20 +179,7 @@ def test_staff_can_cancel_a_sample_order_and_its_payment_is_refunded():
     from auroramart.orders.services import cancel_order
     from auroramart.payments.models import Payment, TestGatewayCharge
 
-    call_command(
-        "create_sample_data",
-        "--products",
-        "60",
-        "--customers",
-        "20",
-        "--orders",
-        "200",
-        "--images",
-        "0",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "60", "--customers", "20", "--orders", "200", "--images", "0")
     order = Order.objects.filter(status="paid").first() or Order.objects.filter(status="processing").first()
     assert order is not None
     cancel_order(order=order, reason="Customer asked by phone")
@@ -301,20 +202,7 @@ def test_the_demo_customer_has_a_year_of_history_in_order(settings):
     from auroramart.orders.models import Order
 
     settings.DEMO_MODE = True
-    call_command(
-        "create_sample_data",
-        "--products",
-        "60",
-        "--customers",
-        "5",
-        "--orders",
-        "400",
-        "--images",
-        "0",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "60", "--customers", "5", "--orders", "400", "--images", "0")
     demo = User.objects.get(email="customer@auroramart.test")
     assert demo.date_joined < timezone.now() - timedelta(days=300)
     placed = sorted(Order.objects.filter(user=demo).values_list("placed_at", flat=True))
@@ -388,20 +276,7 @@ def test_the_demo_campaign_shows_redemptions_and_a_lift(client):
     from auroramart.campaigns.services import figures
     from auroramart.promotions.models import CouponRedemption
 
-    call_command(
-        "create_sample_data",
-        "--products",
-        "60",
-        "--customers",
-        "120",
-        "--orders",
-        "3000",
-        "--images",
-        "0",
-        "--no-progress",
-        "--analytics-days",
-        "0",
-    )
+    build_demo("--products", "60", "--customers", "120", "--orders", "3000", "--images", "0")
     campaign = Campaign.objects.get(name="Mid-year thank-you")
     numbers = figures(campaign)
     assert numbers["audience"] == User.objects.filter(profile__isnull=False).count()
