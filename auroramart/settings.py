@@ -77,6 +77,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "auroramart.core.middleware.RequestIdMiddleware",
+    # Outermost after the request id: whatever answers an /api/v1/ request with an error,
+    # the API's JSON error shape comes out (api/middleware.py).
+    "auroramart.api.middleware.ApiErrorMiddleware",
+    # NUL and other text no field can hold is refused once, here, for every input.
+    "auroramart.core.middleware.InvalidTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "auroramart.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -306,6 +311,9 @@ if env_bool("BEHIND_PROXY", False):
     # The load balancer terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many proxies in front of the app append to X-Forwarded-For (nginx, a load balancer).
+# 0 (the default): the header is ignored, as anyone can send it (core/client.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -327,8 +335,9 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(self)"
 
 # --- accounts -----------------------------------------------------------------------
-AVATAR_MAX_BYTES = 5 * 1024 * 1024
-AVATAR_MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded
+# One upload policy for every picture the shop accepts (core/uploads.py).
+IMAGE_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_UPLOAD_MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded
 AVATAR_SIZE = 512
 REVIEWS_AUTO_APPROVE = env_bool("REVIEWS_AUTO_APPROVE", True)
 ADMIN_PANEL_URL = "/admin-panel/"
@@ -352,6 +361,13 @@ CART_MAX_QUANTITY = 99
 CART_STALE_DAYS = env_int("CART_STALE_DAYS", 90)  # customers' carts untouched this long are emptied
 RETURN_WINDOW_DAYS = 30
 PENDING_ORDER_TIMEOUT_MINUTES = 15
+# A double-submitted checkout form waits this long for its twin's outcome, then shows it.
+CHECKOUT_TWIN_WAIT_SECONDS = 20
+# Idempotency-Key (API): up to 255 characters, kept this long (as Stripe does); a request
+# still without an answer after IDEMPOTENCY_IN_FLIGHT_SECONDS is taken as abandoned.
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+IDEMPOTENCY_IN_FLIGHT_SECONDS = 120
 
 # --- loyalty ----------------------------------------------------------------------------
 LOYALTY_POINTS_PER_DOLLAR = 1  # earned per S$1 of merchandise after discounts

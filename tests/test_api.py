@@ -229,16 +229,16 @@ def test_checkout_is_idempotent_and_conflicts_on_another_body(client, buyer, sho
     assert call(client, "get", f"/orders/{number}", token=stranger).status_code == 404
 
 
-def test_a_declined_card_is_a_400_and_replays_as_one(client, buyer, shop):
+def test_a_declined_card_is_a_402_and_replays_as_one(client, buyer, shop):
     user, token = buyer
     call(client, "post", "/cart/items", token=token, body={"product_id": shop["cheap"].pk, "quantity": 1})
     body = {"card": {**CARD, "number": "4000 0000 0000 0002"}}
     declined = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="declined-1")
-    assert declined.status_code == 400 and declined.json()["code"] == "checkout_failed"
-    assert (
-        call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="declined-1").json()
-        == declined.json()
-    )
+    assert declined.status_code == 402 and declined.json()["code"] == "payment_failed"
+    assert "Idempotent-Replayed" not in declined
+    replay = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="declined-1")
+    assert replay.status_code == 402 and replay.json() == declined.json()
+    assert replay["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 0 and call(client, "get", "/cart", token=token).json()["item_count"] == 1
 
 

@@ -2,7 +2,6 @@
 wishlist, notifications, account deletion. Called by views, commands, the admin
 panel and the API alike."""
 
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+from auroramart.core.uploads import jpeg_bytes, open_picture
 
 from .models import Address, CustomerProfile, Notification, User, WishlistItem
 
@@ -88,46 +88,9 @@ def update_profile(
 
 
 def clean_avatar(upload) -> bytes:
-    """Accept only real JPEG, PNG or WebP pictures up to the size limits; return them re-encoded.
-
-    Re-encoding drops metadata and anything hidden in the file; the pixel
-    limit is checked from the header, before the image is decoded, so a small
-    file that inflates to a huge bitmap is refused cheaply.
-    """
-    if upload.size > settings.AVATAR_MAX_BYTES:
-        raise ValidationError(
-            f"The picture is {upload.size / 1048576:.1f} MB; the limit is {settings.AVATAR_MAX_BYTES // 1048576} MB.",
-            code="too_large",
-        )
-    data = upload.read()
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            image_format = probe.format
-            width, height = probe.size
-            if image_format not in {"JPEG", "PNG", "WEBP"}:
-                raise ValidationError("Upload a JPEG, PNG or WebP picture.", code="format")
-            if width * height > settings.AVATAR_MAX_PIXELS:
-                raise ValidationError(
-                    f"The picture is {width}×{height} pixels, which is too large.", code="too_many_pixels"
-                )
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE), Image.Resampling.LANCZOS)
-            if image.mode in ("RGBA", "LA", "P"):
-                rgba = image.convert("RGBA")
-                background = Image.new("RGB", rgba.size, (255, 255, 255))
-                background.paste(rgba, mask=rgba.split()[-1])
-                image = background
-            out = io.BytesIO()
-            image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
-            return out.getvalue()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            "This file is not a picture we can read. Upload a JPEG, PNG or WebP.", code="invalid"
-        ) from None
+    """The shop's upload policy (core/uploads.py), re-encoded at avatar size."""
+    size = settings.AVATAR_SIZE
+    return jpeg_bytes(open_picture(upload, box=(size, size)))
 
 
 @transaction.atomic

@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from auroramart.accounts.models import User
+from auroramart.core.client import client_ip
 
 from .models import AuditLog, LoginAttempt, PanelAccess, StaffSession
 from .permissions import PERMISSIONS, ROLES
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+def _ip(request) -> str | None:
+    return client_ip(request) or None
 
 
 def _plain(value):
@@ -63,7 +64,7 @@ def audit(
         object_id=str(object_id),
         object_repr=object_repr[:200],
         changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
-        ip=client_ip(request),
+        ip=_ip(request),
     )
 
 
@@ -71,7 +72,7 @@ def record_login_attempt(request, email: str, user=None, *, success: bool, area:
     LoginAttempt.objects.create(
         email=(email or "")[:254],
         user=user,
-        ip=client_ip(request),
+        ip=_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         success=success,
         area=area,
@@ -86,7 +87,7 @@ def start_staff_session(request) -> None:
         session_key=request.session.session_key,
         defaults={
             "user": request.user,
-            "ip": client_ip(request),
+            "ip": _ip(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
         },
     )

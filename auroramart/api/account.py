@@ -2,7 +2,6 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from ninja import Router, Status
-from ninja.throttling import AnonRateThrottle
 
 from auroramart.accounts.models import Address, CustomerProfile
 from auroramart.accounts.services import (
@@ -19,8 +18,19 @@ from auroramart.catalog.selectors import with_card_data
 from .auth import customer, token_auth
 from .errors import ERRORS, ApiError, bad_request, not_found
 from .models import ApiToken
-from .schemas import AddressIn, AddressOut, MessageOut, ProductOut, ProfileIn, ProfileOut, TokenIn, TokenOut
+from .schemas import (
+    AddressIn,
+    AddressOut,
+    MessageOut,
+    PathId,
+    ProductOut,
+    ProfileIn,
+    ProfileOut,
+    TokenIn,
+    TokenOut,
+)
 from .serializers import product_out
+from .throttling import ClientRateThrottle
 
 router = Router(tags=["account"])
 CHOICES = {
@@ -32,7 +42,10 @@ CHOICES = {
 
 
 @router.post(
-    "/auth/token", response={201: TokenOut, **ERRORS}, throttle=[AnonRateThrottle("10/m")], auth=None
+    "/auth/token",
+    response={201: TokenOut, **ERRORS},
+    throttle=[ClientRateThrottle("10/m", scope="sign-in")],
+    auth=None,
 )
 def sign_in(request, body: TokenIn):
     """Exchange an email and password for a bearer token (shown once). Ten tries a minute per address;
@@ -137,7 +150,7 @@ def add_address(request, body: AddressIn):
 
 
 @router.delete("/me/addresses/{address_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
-def remove_address(request, address_id: int):
+def remove_address(request, address_id: PathId):
     user = customer(request)
     address = Address.objects.filter(user=user, pk=address_id).first()
     if address is None:
@@ -157,7 +170,7 @@ def wishlist(request):
 
 
 @router.put("/me/wishlist/{product_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
-def save_to_wishlist(request, product_id: int):
+def save_to_wishlist(request, product_id: PathId):
     user = customer(request)
     product = Product.objects.filter(pk=product_id, is_active=True).first()
     if product is None:
@@ -167,7 +180,7 @@ def save_to_wishlist(request, product_id: int):
 
 
 @router.delete("/me/wishlist/{product_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
-def drop_from_wishlist(request, product_id: int):
+def drop_from_wishlist(request, product_id: PathId):
     if not remove_from_wishlist(user=customer(request), product_id=product_id):
         raise not_found("That wishlist item")
     return {"message": "Removed from your wishlist."}

@@ -1,11 +1,16 @@
 """The JSON API at /api/v1/: OpenAPI 3 schema at /api/v1/openapi.json, docs at /api/v1/docs."""
 
+import logging
+
+from django.db import DatabaseError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from . import account, catalog, loyalty, shopping, staff
 from .errors import ApiError
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="AuroraMart API",
@@ -28,7 +33,10 @@ def _error(request, status: int, code: str, message: str, fields=None):
 
 @api.exception_handler(ApiError)
 def api_error(request, exc: ApiError):
-    return _error(request, exc.status, exc.code, exc.message, exc.fields)
+    response = _error(request, exc.status, exc.code, exc.message, exc.fields)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -67,6 +75,21 @@ def not_found(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     return _error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(DatabaseError)
+def database_unavailable(request, exc):
+    logger.exception("database error under the API")
+    response = _error(request, 503, "unavailable", "The shop is briefly unavailable; try again in a moment.")
+    response["Retry-After"] = "5"
+    return response
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc):
+    """Never a traceback, in demo mode included: the error is logged with the request id."""
+    logger.exception("unhandled error under the API")
+    return _error(request, 500, "server_error", "Something went wrong on our side; it has been logged.")
 
 
 api.add_router("", catalog.router)

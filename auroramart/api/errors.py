@@ -11,9 +11,12 @@ class ErrorOut(Schema):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.headers = headers or {}
 
 
 def bad_request(message: str, fields: dict | None = None, code: str = "invalid") -> ApiError:

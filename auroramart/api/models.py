@@ -38,14 +38,15 @@ class ApiToken(models.Model):
 
 class IdempotentRequest(models.Model):
     """The first answer to a request made with an Idempotency-Key header, replayed
-    for the same key and body; the same key with another body is refused (409)."""
+    for the same key and body; see api/idempotency.py for the rules."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)  # kept whole: never cut, so long keys cannot collide
     request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # none while in flight
     response = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)  # moved on when an abandoned one is taken over
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="api_idempotency_once")]

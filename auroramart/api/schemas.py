@@ -1,7 +1,14 @@
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
+
+# Every integer the API takes is bounded: a database id fits a signed 64-bit column, so
+# anything larger is refused with a 400 before it reaches a query.
+ID_MAX = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=ID_MAX)]
+PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 class Page(Schema):
@@ -113,7 +120,7 @@ class AddressOut(AddressIn):
 
 
 class CartItemIn(Schema):
-    product_id: int = Field(ge=1)
+    product_id: DbId
     quantity: int = Field(1, ge=1, le=99)
 
 
@@ -130,7 +137,7 @@ class PointsIn(Schema):
 
 
 class RewardIn(Schema):
-    reward_id: int = Field(ge=1)
+    reward_id: DbId
 
 
 class CartLineOut(Schema):
@@ -168,7 +175,7 @@ class CardIn(Schema):
 
 
 class CheckoutIn(Schema):
-    address_id: int | None = Field(None, ge=1)
+    address_id: DbId | None = None
     address: AddressIn | None = None
     shipping_method: str = "standard"
     card: CardIn

@@ -1,12 +1,10 @@
 """Cart, checkout and orders: the same services as the pages."""
 
-import hashlib
 import json
 
-from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from ninja import Header, Query, Router, Status
-from ninja.throttling import UserRateThrottle
 
 from auroramart.accounts.models import Address
 from auroramart.cart import services as cart_services
@@ -18,12 +16,19 @@ from auroramart.loyalty.services import LoyaltyError
 from auroramart.orders import selectors as order_selectors
 from auroramart.orders import services as orders
 from auroramart.orders.models import Order, ReturnRequest
-from auroramart.orders.services import CheckoutError, OrderActionError, ShippingAddress
+from auroramart.orders.services import (
+    CartAlreadyPlaced,
+    CheckoutError,
+    OrderActionError,
+    PaymentFailed,
+    PlacementInProgress,
+    ShippingAddress,
+)
 from auroramart.payments.gateway import Card
 
+from . import idempotency
 from .auth import customer, token_auth
-from .errors import ERRORS, ApiError, bad_request, not_found
-from .models import IdempotentRequest
+from .errors import ERRORS, ApiError, ErrorOut, bad_request, not_found
 from .pagination import MAX_PAGE_SIZE, page_of
 from .schemas import (
     CartItemIn,
@@ -32,12 +37,14 @@ from .schemas import (
     CodeIn,
     OrderOut,
     OrderPage,
+    PathId,
     PointsIn,
     QuantityIn,
     ReturnIn,
     RewardIn,
 )
 from .serializers import cart_out, order_out, order_summary
+from .throttling import ClientRateThrottle
 
 router = Router(tags=["cart and orders"], auth=token_auth)
 
@@ -71,7 +78,7 @@ def add_item(request, body: CartItemIn):
 
 
 @router.patch("/cart/items/{product_id}", response={200: CartOut, **ERRORS})
-def change_item(request, product_id: int, body: QuantityIn):
+def change_item(request, product_id: PathId, body: QuantityIn):
     return _cart_action(
         request,
         lambda cart, user: cart_services.set_quantity(cart, product_id=product_id, quantity=body.quantity),
@@ -79,7 +86,7 @@ def change_item(request, product_id: int, body: QuantityIn):
 
 
 @router.delete("/cart/items/{product_id}", response={200: CartOut, **ERRORS})
-def remove_item(request, product_id: int):
+def remove_item(request, product_id: PathId):
     def action(cart, user):
         if product_id not in cart.items():
             raise CartError("That product is not in your cart.")
@@ -131,56 +138,74 @@ def _shipping_address(user, body: CheckoutIn) -> ShippingAddress:
 
 @router.post(
     "/checkout",
-    response={201: OrderOut, **ERRORS},
-    throttle=[UserRateThrottle("20/m")],
+    response={201: OrderOut, 402: ErrorOut, **ERRORS},
+    throttle=[ClientRateThrottle("20/m", per_user=True)],
 )
 def checkout(
     request,
+    response: HttpResponse,
     body: CheckoutIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=8, max_length=64),
+    idempotency_key: str = Header(
+        ..., alias="Idempotency-Key", min_length=8, max_length=settings.IDEMPOTENCY_KEY_MAX_LENGTH
+    ),
 ):
-    """Place the cart as an order and charge the card. The same Idempotency-Key with the same
-    body answers with the first result (never a second order or charge); with another body, 409."""
+    """Place the cart as an order and charge the card.
+
+    Idempotency-Key (8–255 characters, kept 24 hours): the same key and body answer with the
+    first result, marked `Idempotent-Replayed: true` (never a second order or charge); another
+    body is 409 `idempotency_conflict`; while the first request is still running, 409
+    `idempotency_in_progress`. A request refused before anything was done (bad input, an empty
+    cart) does not bind its key. A card that does not pay is 402 `payment_failed`, and replays
+    as such. A cart already placed by another checkout is 409 `cart_already_placed`."""
     user = customer(request)
-    request_hash = hashlib.sha256(json.dumps(body.dict(), sort_keys=True, default=str).encode()).hexdigest()
-    try:
-        with transaction.atomic():
-            record, created = IdempotentRequest.objects.get_or_create(
-                user=user, key=idempotency_key, defaults={"request_hash": request_hash}
-            )
-    except IntegrityError:  # a concurrent request with the same key created it first
-        record, created = IdempotentRequest.objects.get(user=user, key=idempotency_key), False
-    if record.request_hash != request_hash:
-        raise ApiError(409, "idempotency_conflict", "This Idempotency-Key was used with a different request.")
-    if not created and record.status is not None:
+    record = idempotency.claim(
+        user=user, key=idempotency_key, request_hash=idempotency.body_hash(body.dict())
+    )
+    if isinstance(record, idempotency.Replay):
         if record.status >= 400:
+            error = record.body
             raise ApiError(
                 record.status,
-                record.response["code"],
-                record.response["message"],
-                record.response.get("fields"),
+                error["code"],
+                error["message"],
+                error.get("fields"),
+                headers={idempotency.REPLAYED_HEADER: "true"},
             )
-        return Status(record.status, record.response)
-    if body.shipping_method not in ("standard", "express"):
-        raise bad_request("Choose a delivery option.", {"shipping_method": ["standard or express"]})
+        response[idempotency.REPLAYED_HEADER] = "true"
+        return Status(record.status, record.body)
     card = Card(body.card.number.replace(" ", ""), body.card.exp_month, body.card.exp_year, body.card.cvc)
     try:
+        if body.shipping_method not in settings.SHIPPING_METHODS:
+            raise bad_request(
+                "Choose a delivery option.", {"shipping_method": [" or ".join(settings.SHIPPING_METHODS)]}
+            )
         placement = orders.place_order(
             user=user,
             cart=DbCart(user),
-            idempotency_key=f"api:{idempotency_key}"[:64],
+            idempotency_key=f"api:{record.pk}",  # the request record stands for the key, whole
             address=_shipping_address(user, body),
             shipping_method=body.shipping_method,
             card=card,
             expected_total=body.expected_total,
         )
+    except PaymentFailed as exc:
+        error = {"code": "payment_failed", "message": str(exc), "fields": {}}
+        idempotency.finish(record, 402, error)
+        raise ApiError(402, "payment_failed", str(exc)) from None
+    except PlacementInProgress as exc:  # an abandoned request taken over while its charge still runs
+        raise ApiError(409, "idempotency_in_progress", str(exc)) from None
+    except CartAlreadyPlaced as exc:
+        idempotency.release(record)
+        raise ApiError(409, "cart_already_placed", str(exc), {"order": [exc.order_number]}) from None
     except CheckoutError as exc:
-        error = {"code": "checkout_failed", "message": str(exc), "fields": {}}
-        IdempotentRequest.objects.filter(pk=record.pk).update(status=400, response=error)
+        idempotency.release(record)
         raise bad_request(str(exc), code="checkout_failed") from None
+    except BaseException:
+        idempotency.release(record)
+        raise
     order = order_selectors.order_detail(user, placement.order.number)
     answer = json.loads(json.dumps(order_out(order), default=str))
-    IdempotentRequest.objects.filter(pk=record.pk).update(status=201, response=answer)
+    idempotency.finish(record, 201, answer)
     return Status(201, answer)
 
 
@@ -207,7 +232,7 @@ def order(request, number: str):
 def cancel(request, number: str):
     order = _own(request, number)
     try:
-        orders.cancel_order(order=order, actor=request.auth)
+        orders.cancel_order(order=order, actor=request.auth, by_customer=True)
     except OrderActionError as exc:
         raise ApiError(409, "not_allowed", str(exc)) from None
     return order_out(_own(request, number))

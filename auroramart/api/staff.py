@@ -17,6 +17,7 @@ from .auth import require_permission, token_auth
 from .errors import ERRORS, ApiError, bad_request, form_fields, not_found
 from .pagination import MAX_PAGE_SIZE, page_of
 from .schemas import (
+    PathId,
     PriceIn,
     StaffOrderOut,
     StaffOrderPage,
@@ -69,7 +70,7 @@ def _get_product(product_id: int) -> Product:
 
 
 @router.patch("/staff/products/{product_id}/price", response={200: StaffProductOut, **ERRORS})
-def change_price(request, product_id: int, body: PriceIn):
+def change_price(request, product_id: PathId, body: PriceIn):
     require_permission(request, "change_prices")
     product = _get_product(product_id)
     before = snapshot(product, PRICE_FIELDS)
@@ -82,7 +83,7 @@ def change_price(request, product_id: int, body: PriceIn):
 
 
 @router.post("/staff/products/{product_id}/stock", response={200: StaffProductOut, **ERRORS})
-def change_stock(request, product_id: int, body: StockIn):
+def change_stock(request, product_id: PathId, body: StockIn):
     require_permission(request, "adjust_stock")
     product = _get_product(product_id)
     before = product.stock_quantity

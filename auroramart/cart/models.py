@@ -7,6 +7,9 @@ class Cart(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
     coupon_codes = models.JSONField(default=list, blank=True)
+    # The order this cart was last placed as: a cart is consumed by its first placement,
+    # so a second checkout of it (a double tap with a new key) is told so, not charged again.
+    placing_order_number = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

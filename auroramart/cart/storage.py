@@ -56,6 +56,14 @@ class SessionCart:
     def count(self) -> int:
         return sum(v["q"] for v in self.data["items"].values())
 
+    def lock_for_checkout(self) -> str:
+        """A session is only ever used by one request at a time: nothing to lock."""
+        return self.data.get("placing", "")
+
+    def mark_placing(self, order_number: str):
+        self.data["placing"] = order_number
+        self._save()
+
 
 class DbCart:
     def __init__(self, user):
@@ -117,6 +125,19 @@ class DbCart:
 
     def count(self) -> int:
         return CartItem.objects.filter(cart__user=self.user).aggregate(n=Sum("quantity"))["n"] or 0
+
+    def lock_for_checkout(self) -> str:
+        """Lock the cart row for the placing transaction, so that concurrent checkouts of one
+        cart queue; returns the number of the order it was last placed as."""
+        locked = Cart.objects.select_for_update().filter(user=self.user)
+        row = locked.values_list("placing_order_number", flat=True).first()
+        if row is None:
+            Cart.objects.get_or_create(user=self.user)
+            row = locked.values_list("placing_order_number", flat=True).get()
+        return row
+
+    def mark_placing(self, order_number: str):
+        Cart.objects.filter(user=self.user).update(placing_order_number=order_number)
 
 
 def cart_for(request):

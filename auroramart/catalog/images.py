@@ -8,6 +8,8 @@ import random
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from auroramart.core.uploads import open_picture
+
 IMAGE_SIZE = (600, 600)
 THUMBNAIL_SIZE = (300, 300)
 JPEG_QUALITY = 82
@@ -23,16 +25,11 @@ def make_thumbnail(image: Image.Image) -> bytes:
     return _jpeg_bytes(ImageOps.fit(image, THUMBNAIL_SIZE, Image.Resampling.LANCZOS))
 
 
-def prepare_upload(data: bytes) -> tuple[bytes, bytes]:
-    """Re-encode an uploaded picture as a bounded JPEG plus its thumbnail.
-
-    Re-encoding drops metadata and anything smuggled after the image data.
-    Raises PIL errors for files that are not images; callers validate first.
-    """
-    with Image.open(io.BytesIO(data)) as source:
-        source = ImageOps.exif_transpose(source)
-        source.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
-        return _jpeg_bytes(source), make_thumbnail(source)
+def prepare_upload(upload) -> tuple[bytes, bytes]:
+    """An uploaded picture (a file or bytes) under the shop's upload policy (core/uploads.py),
+    re-encoded as a bounded JPEG plus its thumbnail. Raises ValidationError with a message."""
+    source = open_picture(upload, box=(1600, 1600))
+    return _jpeg_bytes(source), make_thumbnail(source)
 
 
 def _palette(seed: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:

@@ -1,10 +1,12 @@
 """Cross-cutting HTTP concerns: a request id on every request and log line, and
 the security headers Django does not set itself (Content-Security-Policy)."""
 
+import json
 import re
 import uuid
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 from .request_context import request_id_var
 
@@ -48,3 +50,96 @@ class ContentSecurityPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class InvalidTextMiddleware:
+    """Refuses, at the edge and once for every input, text that no field can hold: a NUL
+    character (PostgreSQL cannot store one, and a query with one fails) or a lone UTF-16
+    surrogate (not encodable as UTF-8). Path, query string, headers, cookies, form fields
+    and JSON bodies are checked; the answer is a 400 that names the input (the API's
+    middleware turns it into the API's error shape)."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = self.bad_input(request)
+        if where:
+            response = HttpResponseBadRequest(
+                f"The request was refused: {where} contains characters that cannot be accepted "
+                "(a NUL character or invalid text).",
+                content_type="text/plain; charset=utf-8",
+            )
+            response.invalid_input = where
+            return response
+        return self.get_response(request)
+
+    @classmethod
+    def bad_input(cls, request) -> str:
+        if not _clean(request.path_info):
+            return "the address"
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            for name, values in request.GET.lists():
+                if not _clean(name) or not all(_clean(v) for v in values):
+                    return f"the query parameter {_printable(name)!r}"
+        for name, value in request.META.items():
+            if name.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
+                return f"the header {name[5:].replace('_', '-').title()}"
+        for name, value in request.COOKIES.items():
+            if not _clean(name) or not _clean(value):
+                return f"the cookie {_printable(name)!r}"
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return ""
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith(cls.FORM_TYPES):
+            for name, values in request.POST.lists():
+                if not _clean(name) or not all(_clean(v) for v in values):
+                    return f"the field {_printable(name)!r}"
+            for upload in request.FILES.values():
+                if not _clean(upload.name or ""):
+                    return "an uploaded file's name"
+        elif "json" in content_type:
+            try:
+                data = json.loads(request.body or b"null")
+            except ValueError:
+                return ""  # not JSON at all: the API answers that itself
+            path = _first_bad_json(data, "")
+            if path is not None:
+                return f"the JSON field {path or 'body'!r}"
+        return ""
+
+
+def _clean(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    return name.replace("\x00", "\\0").encode("utf-8", "backslashreplace").decode()[:40]
+
+
+def _first_bad_json(value, path: str) -> str | None:
+    if isinstance(value, str):
+        return None if _clean(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if not _clean(key):
+                return _printable(here)
+            found = _first_bad_json(item, here)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _first_bad_json(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None

@@ -214,7 +214,9 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
                 else None,
                 delivered_at=placed + timedelta(days=4) if status in ("delivered", "refunded") else None,
                 cancelled_at=placed + timedelta(hours=3) if status == "cancelled" else None,
-                refunded_total=total if status == "refunded" else Decimal("0"),
+                # Sample orders follow the rules of real ones: a cancelled order was refunded
+                # in full when it was cancelled, a refunded one after its return (check_payments).
+                refunded_total=total if status in ("cancelled", "refunded") else Decimal("0"),
             )
             orders.append(order)
             baskets.append(basket)

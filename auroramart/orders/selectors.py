@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
@@ -26,3 +28,46 @@ def can_request_return(order: Order) -> bool:
     if order.status != Order.Status.DELIVERED or order.delivered_at is None:
         return False
     return (timezone.now() - order.delivered_at).days < settings.RETURN_WINDOW_DAYS
+
+
+def payment_mismatches() -> list[str]:
+    """Every way money could be where it is not owed; empty in a healthy shop (check_payments).
+
+    - a captured payment whose order is gone, cancelled or refunded, not refunded in full;
+    - a payment still pending although its order is no longer waiting for it (or is gone);
+    - on the test gateway, whose books we can read: a charge with no captured payment of
+      ours, or whose refunded amount differs from ours.
+    """
+    from auroramart.payments.models import TestGatewayCharge
+
+    from .services import refunds_owed
+
+    problems = [
+        f"{p.order_number}: S${p.amount} captured ({p.gateway_reference}), S${p.refunded_amount} refunded, "
+        f"order {p.order.status if p.order else 'gone'}"
+        for p in refunds_owed()
+    ]
+    stale = timezone.now() - timedelta(minutes=settings.PENDING_ORDER_TIMEOUT_MINUTES)
+    for p in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=stale).select_related(
+        "order"
+    ):
+        if p.order is None or p.order.status != Order.Status.PENDING_PAYMENT:
+            problems.append(
+                f"{p.order_number}: payment still pending, order {p.order.status if p.order else 'gone'}"
+            )
+    captured = {
+        p.gateway_reference: p
+        for p in Payment.objects.exclude(gateway_reference="").select_related("order")
+        if p.status in (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED)
+    }
+    for charge in TestGatewayCharge.objects.all().iterator(chunk_size=2000):
+        ours = captured.get(charge.reference)
+        if ours is None:
+            problems.append(
+                f"{charge.idempotency_key}: gateway charge {charge.reference} has no captured payment"
+            )
+        elif ours.refunded_amount != charge.refunded:
+            problems.append(
+                f"{ours.order_number}: refunded S${ours.refunded_amount} here, S${charge.refunded} at the gateway"
+            )
+    return problems

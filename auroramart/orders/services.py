@@ -10,14 +10,17 @@ stock as it was and the cart intact. A crash between the two leaves a pending
 order that `resolve_pending_orders` settles with the gateway.
 """
 
+import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from auroramart.accounts.models import Notification
@@ -50,6 +53,11 @@ TRANSITIONS: dict[str, set[str]] = {
     S.REFUNDED: set(),
 }
 CANCELLABLE = {S.PENDING_PAYMENT, S.PAID, S.PROCESSING}
+# A customer cannot cancel while the card is being charged: the charge and the
+# cancellation would race. Staff can; the payment is then settled first (see cancel_order).
+CUSTOMER_CANCELLABLE = {S.PAID, S.PROCESSING}
+# Statuses in which a captured payment is owed back in full.
+ENDED_WITHOUT_SALE = {S.CANCELLED, S.REFUNDED}
 
 # Steps other parts of the shop add (the loyalty program), called with keyword arguments:
 #   PLACEMENT_STEPS(order, summary, user)  inside the placement transaction (spend points)
@@ -64,6 +72,27 @@ REVERSAL_STEPS: list = []
 
 class CheckoutError(Exception):
     """Why an order could not be placed, in words for the customer. Nothing was written or charged."""
+
+
+class PaymentFailed(CheckoutError):
+    """The card was tried and did not pay (declined, timed out, gateway error). Nothing was kept:
+    the reservation is given back. An API replay of the same request answers the same failure."""
+
+
+class PlacementInProgress(CheckoutError):
+    """The same checkout (same idempotency key) is being placed by another request right now."""
+
+    def __init__(self, message: str, order_number: str):
+        super().__init__(message)
+        self.order_number = order_number
+
+
+class CartAlreadyPlaced(CheckoutError):
+    """This cart was (or is being) placed by another checkout; it is consumed by the first one."""
+
+    def __init__(self, message: str, order_number: str):
+        super().__init__(message)
+        self.order_number = order_number
 
 
 class OrderActionError(Exception):
@@ -90,6 +119,14 @@ def new_order_number() -> str:
     return f"AM{timezone.localdate():%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+def order_key(idempotency_key: str) -> str:
+    """What the order stores: the key itself, or its digest when longer than the column.
+    Never a cut: two long keys differing at the end must stay two keys."""
+    if len(idempotency_key) <= 64:
+        return idempotency_key
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()
+
+
 def _record(order: Order, from_status: str, to_status: str, actor=None, note: str = "") -> None:
     OrderStatusChange.objects.create(
         order=order, from_status=from_status, to_status=to_status, actor=actor, note=note
@@ -105,18 +142,29 @@ def place_order(
     shipping_method: str,
     card: Card | None,
     expected_total: Decimal | None = None,
+    wait_for_twin: float = 0,
 ) -> Placement:
     """Place the customer's cart as an order and charge the card; see the module's docstring.
 
     The same idempotency key again returns the first order: never a second
-    order or charge. Raises CheckoutError with a message for the customer.
+    order or charge. While that first request is still charging, a twin raises
+    PlacementInProgress, or with `wait_for_twin` seconds waits for its outcome
+    (a double-clicked form then shows the one order, or the one decline).
+    A cart is consumed by its first placement: another checkout of the same
+    cart with another key raises CartAlreadyPlaced. Raises CheckoutError with
+    a message for the customer; PaymentFailed when the card did not pay.
     """
     if shipping_method not in settings.SHIPPING_METHODS:
         raise CheckoutError("Choose a delivery option.")
-    if not idempotency_key or len(idempotency_key) > 64:
+    if not idempotency_key or len(idempotency_key) > settings.IDEMPOTENCY_KEY_MAX_LENGTH:
         raise CheckoutError("This checkout form has expired. Please review your order and try again.")
 
-    order, replayed = _reserve(user, cart, idempotency_key, address, shipping_method, expected_total)
+    try:
+        order, replayed = _reserve(user, cart, idempotency_key, address, shipping_method, expected_total)
+    except PlacementInProgress as busy:
+        if wait_for_twin <= 0:
+            raise
+        return Placement(_await_twin(user, busy, wait_for_twin), replayed=True)
     if replayed:
         return Placement(order, replayed=True)
     if order.total == 0:
@@ -135,29 +183,58 @@ def place_order(
         result = gateway.find_charge(idempotency_key=order.number)  # did it go through after all?
         if result is None:
             _undo(order, Payment.Status.FAILED, "The payment service did not answer in time.")
-            raise CheckoutError(
+            raise PaymentFailed(
                 "The payment service did not answer in time. You have not been charged; please try again."
             ) from None
     except CheckoutError as exc:
         _undo(order, Payment.Status.FAILED, str(exc))
-        raise
+        raise PaymentFailed(str(exc)) from None
     except Exception:
         logger.exception("payment gateway error for %s", order.number)
         _undo(order, Payment.Status.FAILED, "Gateway error")
-        raise CheckoutError("We could not reach the payment service. You have not been charged.") from None
+        raise PaymentFailed("We could not reach the payment service. You have not been charged.") from None
     if not result.succeeded:
         _undo(order, Payment.Status.DECLINED, result.message, brand=result.brand, last4=result.last4)
-        raise CheckoutError(result.message or "Your card was declined.")
-    _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4)
+        raise PaymentFailed(result.message or "Your card was declined.")
+    if not _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4):
+        raise CheckoutError(
+            f"Order {order.number} was cancelled while your card was being charged. "
+            "The charge has been refunded in full."
+        )
     order.refresh_from_db()  # the confirmed order, not the pending one reserved above
     return Placement(order)
 
 
+def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
+    """Wait for the request that is placing the same checkout, then answer with its outcome."""
+    deadline = time.monotonic() + seconds
+    while True:
+        order = Order.objects.filter(user=user, number=busy.order_number).first()
+        if order is not None and order.status != S.PENDING_PAYMENT:
+            return order
+        if order is None:  # it failed and was undone: answer with the same failure
+            attempt = Payment.objects.filter(order_number=busy.order_number).exclude(message="").first()
+            raise PaymentFailed(attempt.message if attempt else "Your payment did not go through.")
+        if time.monotonic() >= deadline:
+            raise busy
+        time.sleep(0.1)
+
+
 def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple[Order, bool]:
+    key = order_key(key)
     with transaction.atomic():
-        existing = Order.objects.filter(user=user, idempotency_key=key).first()
-        if existing is not None:
-            return existing, True
+        # The cart row first: concurrent checkouts of one cart queue here, whatever their keys.
+        placing = cart.lock_for_checkout()
+        found = {
+            o.idempotency_key == key: o
+            for o in Order.objects.filter(user=user).filter(
+                Q(idempotency_key=key) | Q(number=placing or None)
+            )
+        }
+        if True in found:
+            return _replay(found[True]), True
+        items = cart.items()
+        _refuse_consumed_cart(found.get(False), items)
         order = Order(
             number=new_order_number(),
             user=user,
@@ -181,9 +258,8 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
             twin = Order.objects.filter(user=user, idempotency_key=key).first()
             if twin is None:
                 raise CheckoutError("This order is already being placed. Please wait a moment.") from None
-            return twin, True
+            return _replay(twin), True
 
-        items = cart.items()
         if not items:
             raise CheckoutError("Your cart is empty.")
         locked = lock_products(items)
@@ -246,6 +322,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
         order.gst_included = summary.gst_included
         order.coupon_codes = [c.code for c, _ in summary.coupons]
         order.save()
+        cart.mark_placing(order.number)
         try:
             redeem_coupons(applied=summary.coupons, user=user, order=order)
         except CouponError as exc:
@@ -264,37 +341,143 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
         return order, False
 
 
-def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> None:
+def _replay(order: Order) -> Order:
+    if order.status == S.PENDING_PAYMENT:
+        raise PlacementInProgress(
+            f"Your order {order.number} is still being placed. Please wait a moment.", order.number
+        )
+    return order
+
+
+def _refuse_consumed_cart(first: Order | None, items) -> None:
+    """A cart is consumed by its first placement (a double tap that made a new key included).
+    `first` is the order the cart was last placed as, if it still exists (a failed
+    placement is undone and frees the cart)."""
+    if first is None:
+        return
+    if first.status == S.PENDING_PAYMENT:
+        raise CartAlreadyPlaced(
+            f"This cart is already being placed as order {first.number}. Please wait a moment.",
+            first.number,
+        )
+    if not items:
+        raise CartAlreadyPlaced(f"This cart was already placed as order {first.number}.", first.number)
+
+
+def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> bool:
+    """Mark the order paid. If it is no longer waiting for this payment (cancelled, or undone
+    by the periodic job, while the card was being charged), the charge is refunded at once and
+    False is returned: money is never kept without a live order."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status != S.PENDING_PAYMENT:
-            return  # already settled (by the periodic job)
-        order.status, order.paid_at = S.PAID, timezone.now()
-        order.save(update_fields=["status", "paid_at", "updated_at"])
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.SUCCEEDED, gateway_reference=reference, brand=brand, last4=last4
+        live = Order.objects.select_for_update().filter(pk=order.pk).first()
+        if live is not None and live.status == S.PENDING_PAYMENT:
+            _mark_paid(live, cart, reference=reference, brand=brand, last4=last4)
+            return True
+    if live is not None and live.status not in ENDED_WITHOUT_SALE:
+        return True  # already confirmed (by the periodic job)
+    if reference:
+        settle_orphan_charge(
+            number=order.number, amount=order.total, reference=reference, brand=brand, last4=last4
         )
-        _record(order, S.PENDING_PAYMENT, S.PAID, note="Payment received")
-        if cart is not None:
-            cart.clear()
-        for step in PAID_STEPS:
-            step(order=order)
-        notify(
-            user=order.user,
-            kind=Notification.Kind.ORDER,
-            title=f"Order {order.number} confirmed",
-            body=f"We have your payment of {format_money(order.total)}.",
-            url=order.get_absolute_url(),
+    return False
+
+
+def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) -> None:
+    order.status, order.paid_at = S.PAID, timezone.now()
+    order.save(update_fields=["status", "paid_at", "updated_at"])
+    Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+        status=Payment.Status.SUCCEEDED, gateway_reference=reference, brand=brand, last4=last4
+    )
+    _record(order, S.PENDING_PAYMENT, S.PAID, note="Payment received")
+    if cart is not None:
+        cart.clear()
+    for step in PAID_STEPS:
+        step(order=order)
+    notify(
+        user=order.user,
+        kind=Notification.Kind.ORDER,
+        title=f"Order {order.number} confirmed",
+        body=f"We have your payment of {format_money(order.total)}.",
+        url=order.get_absolute_url(),
+    )
+    _email_customer(order, f"Your AuroraMart order {order.number}", _confirmation_body(order))
+
+
+# A payment whose charge was not (yet) recorded as captured.
+UNCAPTURED = (Payment.Status.PENDING, Payment.Status.FAILED, Payment.Status.DECLINED)
+
+
+def settle_orphan_charge(*, number: str, amount: Decimal, reference: str, brand: str, last4: str) -> bool:
+    """A charge that succeeded for an order that is gone or ended: record it, then refund it in full.
+
+    The payment row is claimed by a conditional update, so of two settlers racing (the
+    placing request and the periodic job) exactly one refunds. Returns whether this
+    caller settled it."""
+    claimed = Payment.objects.filter(order_number=number, status__in=UNCAPTURED).update(
+        status=Payment.Status.SUCCEEDED,
+        gateway_reference=reference,
+        brand=brand,
+        last4=last4,
+        message=f"Charged after order {number} had ended; refunding",
+    )
+    if not claimed:
+        return False
+    payment = Payment.objects.get(order_number=number, gateway_reference=reference)
+    ok = refund_payment(payment=payment, amount=amount)
+    logger.warning(
+        "charge %s for order %s succeeded after the order ended: %s",
+        reference,
+        number,
+        "refunded" if ok else "refund failed, retried by resolve_pending_orders",
+    )
+    if ok:
+        Payment.objects.filter(pk=payment.pk).update(
+            message=f"Refunded at once: order {number} had ended before the charge succeeded"
         )
-        _email_customer(order, f"Your AuroraMart order {order.number}", _confirmation_body(order))
+    return True
+
+
+def refund_payment(*, payment: Payment, amount: Decimal, order: Order | None = None) -> bool:
+    """Refund through the gateway, outside any transaction, never above what was captured;
+    the amounts are then added under a row lock with F(), like every other ledger."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        amount = min(amount, locked.amount - locked.refunded_amount)
+    if amount <= 0:
+        return False
+    ok = get_gateway().refund(reference=payment.gateway_reference, amount=amount)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not ok:
+            logger.error("refund of %s for %s failed at the gateway", amount, payment.order_number)
+            locked.message = f"Refund of {amount} failed; it is retried automatically"
+            locked.save(update_fields=["message", "updated_at"])
+            return False
+        refunded = locked.refunded_amount + amount
+        Payment.objects.filter(pk=locked.pk).update(
+            refunded_amount=F("refunded_amount") + amount,
+            status=Payment.Status.REFUNDED
+            if refunded >= locked.amount
+            else Payment.Status.PARTIALLY_REFUNDED,
+            message="",
+        )
+        if order is not None:
+            Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+    return True
 
 
 def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: str = "") -> None:
     """Give back everything the pending order took, keep the payment attempt, delete the order."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order.pk).first()
-        if order is None or order.status != S.PENDING_PAYMENT:
+        live = Order.objects.select_for_update().filter(pk=order.pk).first()
+        if live is None or live.status != S.PENDING_PAYMENT:
+            # Ended meanwhile (cancelled by staff, or settled by the periodic job): the attempt's
+            # outcome is still recorded, so the payment does not stay pending forever.
+            Payment.objects.filter(order_number=order.number, status=Payment.Status.PENDING).update(
+                status=status, message=message[:255], brand=brand, last4=last4
+            )
             return
+        order = live
         # The movements keep the order number in their reason; their link to the order
         # goes when the pending order is deleted below.
         _restock(order, StockMovement.Kind.RELEASE, None, f"Payment failed for order {order.number}")
@@ -308,20 +491,66 @@ def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: st
 
 
 def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, int]:
-    """Settle orders left pending by a crash between reserving and confirming."""
+    """Settle whatever a crash or a race left unfinished; safe to run at any time, and twice.
+
+    - orders still pending payment: confirmed if the gateway has their charge, else released;
+    - payments not final, whatever became of their order: a charge the gateway has for an
+      order that is gone or ended is refunded, no charge is marked failed;
+    - captured payments of ended orders that are not fully refunded (a refund that failed)
+      are refunded again.
+    """
     minutes = older_than_minutes if older_than_minutes is not None else settings.PENDING_ORDER_TIMEOUT_MINUTES
     cutoff = timezone.now() - timedelta(minutes=minutes)
     gateway = get_gateway()
-    outcome = {"confirmed": 0, "released": 0}
+    outcome = {"confirmed": 0, "released": 0, "refunded": 0, "failed": 0, "refunds_retried": 0}
     for order in Order.objects.filter(status=S.PENDING_PAYMENT, placed_at__lt=cutoff):
         result = gateway.find_charge(idempotency_key=order.number)
         if result is not None and result.succeeded:
-            _confirm(order, None, reference=result.reference, brand=result.brand, last4=result.last4)
-            outcome["confirmed"] += 1
+            confirmed = _confirm(
+                order, None, reference=result.reference, brand=result.brand, last4=result.last4
+            )
+            outcome["confirmed" if confirmed else "refunded"] += 1
         else:
             _undo(order, Payment.Status.FAILED, "Abandoned: no payment was made")
             outcome["released"] += 1
+    for payment in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff):
+        order = Order.objects.filter(number=payment.order_number).only("status").first()
+        if order is not None and order.status == S.PENDING_PAYMENT:
+            continue  # settled by the first loop, or still young
+        result = gateway.find_charge(idempotency_key=payment.order_number)
+        if result is not None and result.succeeded:
+            settle_orphan_charge(
+                number=payment.order_number,
+                amount=payment.amount,
+                reference=result.reference,
+                brand=result.brand,
+                last4=result.last4,
+            )
+            outcome["refunded"] += 1
+        else:
+            Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+                status=Payment.Status.FAILED, message="No charge was made"
+            )
+            outcome["failed"] += 1
+    for payment in refunds_owed():
+        if refund_payment(
+            payment=payment, amount=payment.amount - payment.refunded_amount, order=payment.order
+        ):
+            outcome["refunds_retried"] += 1
     return outcome
+
+
+def refunds_owed():
+    """Captured payments that must be refunded in full and are not: their order is gone,
+    cancelled or refunded. Empty in a healthy shop (check_payments)."""
+    return (
+        Payment.objects.filter(
+            status__in=[Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED],
+            refunded_amount__lt=F("amount"),
+        )
+        .filter(Q(order__isnull=True) | Q(order__status__in=ENDED_WITHOUT_SALE))
+        .select_related("order")
+    )
 
 
 # --- the status workflow ---------------------------------------------------------------
@@ -413,11 +642,23 @@ def _restock(order: Order, kind: str, actor, reason: str) -> None:
     )
 
 
-def cancel_order(*, order: Order, actor=None, reason: str = "Cancelled by the customer") -> Order:
-    """Cancel before shipping: stock back through the ledger, coupons and points back, payment refunded."""
+def cancel_order(
+    *, order: Order, actor=None, reason: str = "Cancelled by the customer", by_customer: bool = False
+) -> Order:
+    """Cancel before shipping: stock back through the ledger, coupons and points back, payment refunded.
+
+    A customer cannot cancel while the card is being charged (the charge and the
+    cancellation would race); staff can, and the payment is then settled first: a charge
+    the gateway already has is refunded, one still in flight is refunded when it returns.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in CANCELLABLE:
+        if order.status not in (CUSTOMER_CANCELLABLE if by_customer else CANCELLABLE):
+            if order.status == S.PENDING_PAYMENT:
+                raise OrderActionError(
+                    "Your payment for this order is still being processed; "
+                    "you can cancel it once it is confirmed, in a minute or two."
+                )
             raise OrderActionError("This order has already shipped and can no longer be cancelled.")
         previous = order.status
         _restock(order, StockMovement.Kind.CANCELLATION, actor, f"Order {order.number} cancelled")
@@ -428,33 +669,32 @@ def cancel_order(*, order: Order, actor=None, reason: str = "Cancelled by the cu
         order.save()
         _record(order, previous, S.CANCELLED, actor, reason)
         _tell_customer(order)
-    if previous != S.PENDING_PAYMENT:
-        _refund(order, order.total, actor)
+    if previous == S.PENDING_PAYMENT:
+        result = get_gateway().find_charge(idempotency_key=order.number)
+        if result is not None and result.succeeded:
+            settle_orphan_charge(
+                number=order.number,
+                amount=order.total,
+                reference=result.reference,
+                brand=result.brand,
+                last4=result.last4,
+            )
+    else:
+        _refund(order, order.total)
     return order
 
 
-def _refund(order: Order, amount: Decimal, actor) -> bool:
-    """Refund through the gateway, outside any transaction; record the outcome."""
-    payment = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).first()
-    if payment is None or amount <= 0:
+def _refund(order: Order, amount: Decimal) -> bool:
+    payment = (
+        Payment.objects.filter(
+            order=order, status__in=[Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED]
+        )
+        .exclude(gateway_reference="")
+        .first()
+    )
+    if payment is None:
         return False
-    ok = get_gateway().refund(reference=payment.gateway_reference, amount=amount)
-    with transaction.atomic():
-        if ok:
-            refunded = payment.refunded_amount + amount
-            Payment.objects.filter(pk=payment.pk).update(
-                refunded_amount=refunded,
-                status=Payment.Status.REFUNDED
-                if refunded >= payment.amount
-                else Payment.Status.PARTIALLY_REFUNDED,
-            )
-            Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total + amount)
-        else:
-            logger.error("refund of %s for %s failed at the gateway", amount, order.number)
-            Payment.objects.filter(pk=payment.pk).update(
-                message=f"Refund of {amount} failed; retry from the admin panel"
-            )
-    return ok
+    return refund_payment(payment=payment, amount=amount, order=order)
 
 
 def request_return(*, order: Order, user, reason: str, details: str = "") -> ReturnRequest:
@@ -539,7 +779,7 @@ def refund_order(*, order: Order, actor=None, note: str = "") -> Order:
         order.save(update_fields=["status", "updated_at"])
         _record(order, S.RETURNED, S.REFUNDED, actor, note)
         _tell_customer(order)
-    _refund(order, order.total - order.refunded_total, actor)
+    _refund(order, order.total - order.refunded_total)
     return order
 
 

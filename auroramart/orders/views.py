@@ -13,7 +13,7 @@ from auroramart.cart.storage import DbCart
 
 from . import selectors, services
 from .forms import CheckoutForm, ReturnForm
-from .services import CheckoutError, OrderActionError
+from .services import CartAlreadyPlaced, CheckoutError, OrderActionError
 
 # Renderers other parts of the shop add to the order page, each (request, order) -> HTML:
 # the loyalty program shows the points the order earned and spent.
@@ -50,7 +50,11 @@ def checkout(request):
                 shipping_method=form.cleaned_data["shipping_method"],
                 card=form.card(),
                 expected_total=form.cleaned_data.get("expected_total"),
+                wait_for_twin=settings.CHECKOUT_TWIN_WAIT_SECONDS,
             )
+        except CartAlreadyPlaced as exc:
+            messages.info(request, str(exc))
+            return redirect("orders:detail", number=exc.order_number)
         except CheckoutError as exc:
             error = str(exc)
             context = _summary_context(request, method)  # stock or prices may have moved
@@ -101,7 +105,7 @@ def order_detail(request, number):
             "order": order,
             "title": f"Order {order.number}",
             "tab": "orders",
-            "can_cancel": order.status in services.CANCELLABLE,
+            "can_cancel": order.status in services.CUSTOMER_CANCELLABLE,
             "can_return": selectors.can_request_return(order),
             "return_form": ReturnForm(),
             "extras": extras,
@@ -120,7 +124,9 @@ def invoice(request, number):
 def cancel(request, number):
     order = _own_order(request, number)
     try:
-        services.cancel_order(order=order, actor=request.user, reason="Cancelled by the customer")
+        services.cancel_order(
+            order=order, actor=request.user, reason="Cancelled by the customer", by_customer=True
+        )
     except OrderActionError as exc:
         messages.error(request, str(exc))
     else:

@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
+from auroramart.core.client import client_ip
+
 from .models import ProductView, SearchHistory, SearchQueryLog, SearchSuggestion
 
 HISTORY_SIZE = 10
@@ -74,7 +76,7 @@ def visitor_id(request) -> str:
     key = request.session.session_key if hasattr(request, "session") else None
     if key:
         return key
-    raw = f"{request.META.get('REMOTE_ADDR', '')}|{request.META.get('HTTP_USER_AGENT', '')}"
+    raw = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 

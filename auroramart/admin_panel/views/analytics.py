@@ -1,10 +1,9 @@
-import csv
-
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 
 from auroramart.analytics import selectors
 from auroramart.analytics.tables import tables
+from auroramart.core.csv_export import csv_response
 
 from ..decorators import panel_permission
 
@@ -51,11 +50,4 @@ def export(request, name):
         if table is None:
             raise Http404("No such chart.")
         headers, rows = table["headers"], table["raw"]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="auroramart-{name}-{period.start}-{period.end}.csv"'
-    )
-    writer = csv.writer(response)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return response
+    return csv_response(f"auroramart-{name}-{period.start}-{period.end}.csv", headers, rows)

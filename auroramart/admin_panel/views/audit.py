@@ -1,13 +1,11 @@
-import csv
-
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
+
+from auroramart.core.csv_export import csv_stream
 
 from ..decorators import panel_permission
 from ..filters import date_param
 from ..models import AuditLog
-from .customers import Echo
 
 
 def _entries(params):
@@ -36,14 +34,11 @@ def audit_log(request):
 
 @panel_permission("view_audit")
 def audit_export(request):
-    writer = csv.writer(Echo())
+    header = ["when", "actor", "action", "object_type", "object_id", "object", "changes", "ip"]
 
     def rows():
-        yield writer.writerow(
-            ["when", "actor", "action", "object_type", "object_id", "object", "changes", "ip"]
-        )
         for e in _entries(request.GET).iterator(chunk_size=2000):
-            yield writer.writerow(
+            yield (
                 [
                     e.created_at.isoformat(),
                     e.actor_email,
@@ -56,6 +51,4 @@ def audit_export(request):
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+    return csv_stream("audit-log.csv", header, rows())

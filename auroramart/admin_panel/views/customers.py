@@ -1,17 +1,16 @@
-import csv
 from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, Count, Max, Q, Sum, Value, When
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from auroramart.accounts.models import User
 from auroramart.accounts.services import notify
+from auroramart.core.csv_export import csv_stream
 from auroramart.core.outbox import queue_email
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
@@ -191,21 +190,14 @@ def message_customer(request, pk):
     return redirect("admin_panel:customer", pk=pk)
 
 
-class Echo:
-    def write(self, value):
-        return value
-
-
 @panel_permission("export_customers")
 def export_customers(request):
-    writer = csv.writer(Echo())
     header = ["email", "first_name", "last_name", "joined", "active", "tier", "points", "orders", "spend"]
 
     def rows():
-        yield writer.writerow(header)
         for c in _customers(request.GET).iterator(chunk_size=2000):
             account = getattr(c, "loyalty", None)
-            yield writer.writerow(
+            yield (
                 [
                     c.email,
                     c.first_name,
@@ -220,6 +212,4 @@ def export_customers(request):
             )
 
     audit(request, "export", object_type="customers", object_repr="CSV export")
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
-    return response
+    return csv_stream("customers.csv", header, rows())

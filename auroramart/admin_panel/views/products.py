@@ -1,11 +1,10 @@
-import csv
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from auroramart.catalog.importer import ImportFileError, import_products
 from auroramart.catalog.models import Brand, Category, Product, Subcategory
 from auroramart.catalog.services import add_product_image, create_product
+from auroramart.core.csv_export import csv_stream
 from auroramart.core.money import quantize
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.selectors import low_stock_products
@@ -30,7 +30,6 @@ from ..product_forms import (
     TaxonomyForm,
 )
 from ..services import audit, diff, snapshot
-from .customers import Echo
 
 PRODUCT_SORTS = {
     "name": "name",
@@ -135,18 +134,18 @@ def stock_adjust(request, pk):
 def image_upload(request, pk):
     product = get_object_or_404(Product, pk=pk)
     upload = request.FILES.get("image")
-    if upload is None or upload.size > 5 * 1024 * 1024:
-        messages.error(request, "Choose a JPEG, PNG or WebP picture up to 5 MB.")
+    if upload is None:
+        messages.error(request, "Choose a JPEG, PNG or WebP picture.")
         return redirect("admin_panel:product", pk=pk)
     try:
         image = add_product_image(
             product=product,
-            data=upload.read(),
+            data=upload,
             filename=upload.name,
             primary=request.POST.get("primary") == "1",
         )
-    except Exception:  # Pillow raises several kinds for files that are not pictures
-        messages.error(request, "This file is not a picture we can read.")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("admin_panel:product", pk=pk)
     audit(request, "add_image", product, changes={"image": [None, image.image.name]})
     messages.success(request, "Picture added.")
@@ -321,28 +320,25 @@ def product_import(request):
 
 @panel_permission("import_products")
 def product_export(request):
-    writer = csv.writer(Echo())
+    header = [
+        "SKU code",
+        "Product name",
+        "Product description",
+        "Product Category",
+        "Product Subcategory",
+        "Quantity on hand",
+        "Reorder Quantity",
+        "Unit price",
+        "Product rating",
+    ]
 
     def rows():
-        yield writer.writerow(
-            [
-                "SKU code",
-                "Product name",
-                "Product description",
-                "Product Category",
-                "Product Subcategory",
-                "Quantity on hand",
-                "Reorder Quantity",
-                "Unit price",
-                "Product rating",
-            ]
-        )
         for p in (
             Product.objects.select_related("category", "subcategory")
             .order_by("sku")
             .iterator(chunk_size=2000)
         ):
-            yield writer.writerow(
+            yield (
                 [
                     p.sku,
                     p.name,
@@ -357,6 +353,4 @@ def product_export(request):
             )
 
     audit(request, "export", object_type="catalog.Product", object_repr="CSV export")
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="products.csv"'
-    return response
+    return csv_stream("products.csv", header, rows())

@@ -1,0 +1,81 @@
+"""Everything under /api/v1/ answers in the API's error shape, whoever produced the error:
+Django's URL resolver (404), a view that does not take the method (405), the sign-in
+throttle or the edge's input check (429, 400), a database outage (503) or a bug (500).
+Request bodies must be JSON objects: every operation of the API takes one."""
+
+import json
+
+from django.db import DatabaseError
+from django.http import JsonResponse
+
+PREFIX = "/api/v1/"
+CODES = {
+    400: ("bad_request", "The request is not valid."),
+    401: ("unauthenticated", "Sign in: send a valid token as `Authorization: Bearer <token>`."),
+    403: ("forbidden", "You may not do this."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request is too large."),
+    429: ("rate_limited", "Too many requests; wait a moment and try again."),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+    503: ("unavailable", "The shop is briefly unavailable; try again in a moment."),
+}
+KEPT_HEADERS = ("Allow", "Retry-After", "X-Request-ID")
+
+
+def error_response(
+    status: int, code: str = "", message: str = "", fields: dict | None = None
+) -> JsonResponse:
+    default_code, default_message = CODES.get(status, ("error", "The request failed."))
+    return JsonResponse(
+        {"code": code or default_code, "message": message or default_message, "fields": fields or {}},
+        status=status,
+    )
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(PREFIX):
+            return self.get_response(request)
+        refused = self._refuse_body(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):
+            return response
+        where = getattr(response, "invalid_input", "")
+        converted = error_response(
+            response.status_code,
+            code="invalid_text" if where else "",
+            message=f"{where[:1].upper()}{where[1:]} contains a NUL character or invalid text."
+            if where
+            else "",
+        )
+        for name in KEPT_HEADERS:
+            if name in response:
+                converted[name] = response[name]
+        return converted
+
+    def process_exception(self, request, exception):
+        if request.path_info.startswith(PREFIX) and isinstance(exception, DatabaseError):
+            response = error_response(503)
+            response["Retry-After"] = "5"
+            return response
+        return None
+
+    @staticmethod
+    def _refuse_body(request):
+        if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.META.get(
+            "CONTENT_TYPE", ""
+        ):
+            return None
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+        if not isinstance(data, dict):
+            return error_response(400, "invalid_body", "The request body must be a JSON object.")
+        return None
