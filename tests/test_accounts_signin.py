@@ -2,11 +2,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
+
+from auroramart.admin_panel.models import LoginAttempt
 
 from .factories import CustomerFactory, StaffFactory
 
@@ -55,27 +56,83 @@ def test_staff_cannot_sign_in_as_a_customer(client):
     assert SESSION_KEY not in client.session
 
 
-def test_lockout_after_repeated_failures_and_release_after_cool_off(client, customer, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+def test_sign_in_is_throttled_with_growing_delays_per_account_and_address(client, customer, settings):
+    free = settings.SIGNIN_THROTTLE["account_address"][0]
+    for _ in range(free):
         assert sign_in(client, "mei@example.test", "nope-nope-nope").status_code == 200
-    locked = sign_in(client, "mei@example.test", "nope-nope-nope")
-    assert locked.status_code == 429
-    assert "Too many failed sign-in attempts" in locked.content.decode()
-    # Even the right password is refused while locked.
-    assert sign_in(client, "mei@example.test").status_code == 429
+    throttled = sign_in(client, "mei@example.test")  # even the right password waits
+    assert throttled.status_code == 429 and throttled["Retry-After"] == "30"
+    assert "wait 30 seconds" in throttled.content.decode()
     assert SESSION_KEY not in client.session
-    # Another account is not affected.
+    # The throttled try checked no password and does not count; every try is recorded.
+    assert LoginAttempt.objects.filter(email="mei@example.test", throttled=True).count() == 1
+    # Not a lever against the owner: the same account from another address signs in at once,
+    # and another account from this address is not affected either.
+    assert sign_in(Client(REMOTE_ADDR="203.0.113.9"), "mei@example.test").status_code == 302
     CustomerFactory(email="kai@example.test")
     assert sign_in(Client(), "kai@example.test").status_code == 302
-    # The attempts are recorded for the admin panel.
-    assert AccessAttempt.objects.filter(username="mei@example.test").exists()
-    assert AccessFailureLog.objects.filter(username="mei@example.test").count() >= settings.AXES_FAILURE_LIMIT
-    # After the cool-off the account works again.
-    AccessAttempt.objects.update(
-        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
-    )
+    # After the delay another failure doubles it.
+    LoginAttempt.objects.update(created_at=timezone.now() - timedelta(seconds=31))
+    assert sign_in(client, "mei@example.test", "still-wrong-pass").status_code == 200
+    assert sign_in(client, "mei@example.test")["Retry-After"] == "60"
+    LoginAttempt.objects.update(created_at=timezone.now() - timedelta(seconds=61))
     assert sign_in(client, "mei@example.test").status_code == 302
-    assert AccessLog.objects.filter(username="mei@example.test").exists()
+
+
+def test_one_address_spraying_many_accounts_is_throttled(client, settings):
+    free = settings.SIGNIN_THROTTLE["address"][0]
+    for n in range(free):
+        assert sign_in(client, f"guess{n}@example.test", "nope-nope-nope").status_code == 200
+    assert sign_in(client, "guess-next@example.test", "nope-nope-nope").status_code == 429
+
+
+def test_strangers_everywhere_cannot_lock_the_owner_out(customer, settings):
+    """Fifty wrong passwords from fifty addresses: the owner waits a minute at most."""
+    for n in range(50):
+        sign_in(Client(REMOTE_ADDR=f"198.51.100.{n + 1}"), "mei@example.test", "nope-nope-nope")
+    owner = Client(REMOTE_ADDR="192.0.2.44")
+    waiting = sign_in(owner, "mei@example.test")
+    assert (
+        waiting.status_code == 429 and int(waiting["Retry-After"]) <= settings.SIGNIN_THROTTLE["account"][2]
+    )
+    LoginAttempt.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    assert sign_in(owner, "mei@example.test").status_code == 302
+
+
+@pytest.mark.parametrize("area", ["shop", "panel", "api"])
+def test_forged_forwarded_for_does_not_reset_the_throttle(client, customer, settings, area):
+    """Every sign-in reads the client address one way (core/client.py): X-Forwarded-For counts
+    only behind a configured number of trusted proxies (none by default)."""
+    StaffFactory(email="ops@auroramart.test")
+    free = settings.SIGNIN_THROTTLE["account_address"][0]
+
+    def attempt(n, password):
+        forged = {"HTTP_X_FORWARDED_FOR": f"10.0.{n}.{n}"}
+        if area == "api":
+            return client.post(
+                "/api/v1/auth/token",
+                {"email": "mei@example.test", "password": password},
+                content_type="application/json",
+                **forged,
+            )
+        url = "/admin-panel/login/" if area == "panel" else "/login/"
+        email = "ops@auroramart.test" if area == "panel" else "mei@example.test"
+        return client.post(url, {"username": email, "password": password}, **forged)
+
+    for n in range(free):
+        assert attempt(n, "nope-nope-nope").status_code != 429
+    assert attempt(99, "nope-nope-nope").status_code == 429
+    assert set(LoginAttempt.objects.values_list("ip", flat=True)) == {"127.0.0.1"}
+
+
+def test_trusted_proxy_count_reads_the_client_from_forwarded_for(client, customer, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.post(
+        "/login/",
+        {"username": "mei@example.test", "password": "wrong-password-1"},
+        HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.7",
+    )
+    assert LoginAttempt.objects.get().ip == "203.0.113.7"
 
 
 def test_password_reset_by_email(client, customer, mailoutbox):

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from auroramart.accounts.models import User
+from auroramart.admin_panel import two_factor
 from auroramart.admin_panel.models import AuditLog
 from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.loyalty.services import adjust, open_account
@@ -15,6 +17,7 @@ from auroramart.payments.models import TestGatewayCharge
 from auroramart.promotions.models import Coupon
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory, SubcategoryFactory
+from .two_factor import code_for, enrol
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -23,9 +26,13 @@ CARD = {"name": "Mei Tan", "number": "4242 4242 4242 4242", "exp_month": 12, "ex
 
 
 def token_for(client, email, password=PASSWORD):
-    response = client.post(
-        f"{API}/auth/token", {"email": email, "password": password}, content_type="application/json"
-    )
+    body = {"email": email, "password": password}
+    staff = User.objects.filter(email=email, is_staff=True).first()
+    if staff is not None and two_factor.needs_second_step(staff):
+        if not two_factor.enabled_for(staff):
+            enrol(staff)
+        body["otp"] = code_for(email)
+    response = client.post(f"{API}/auth/token", body, content_type="application/json")
     assert response.status_code == 201, response.content
     return response.json()["token"]
 

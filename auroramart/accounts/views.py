@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from auroramart.admin_panel.services import record_login_attempt
+from auroramart.admin_panel import signin
 from auroramart.catalog.models import Product
 from auroramart.core.forms import safe_next
 
@@ -65,18 +65,35 @@ class CustomerLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     extra_context = {"title": "Sign in"}
 
+    def post(self, request, *args, **kwargs):
+        """Throttled before the password is checked (admin_panel/signin.py): growing delays
+        per account and address, per address, and (capped at a minute) per account."""
+        email = request.POST.get("username", "")
+        wait = signin.wait_seconds(request, email)
+        if wait:
+            signin.record(request, email, success=False, area="shop", throttled=True)
+            response = render(
+                request,
+                "accounts/locked_out.html",
+                {"title": "Too many attempts", "wait": signin.describe_wait(wait)},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)  # login() rotates the session key
         for step in LOGIN_STEPS:
             step(self.request, self.request.user)
-        record_login_attempt(
+        signin.record(
             self.request, form.cleaned_data.get("username", ""), self.request.user, success=True, area="shop"
         )
         return response
 
     def form_invalid(self, form):
         email = self.request.POST.get("username", "")
-        record_login_attempt(self.request, email, None, success=False, area="shop")
+        signin.record(self.request, email, None, success=False, area="shop")
         return super().form_invalid(form)
 
 

@@ -55,11 +55,17 @@ class LoginAttempt(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     success = models.BooleanField()
-    area = models.CharField(max_length=10, default="panel", help_text="panel or shop")
+    # Refused by the sign-in throttle before the password was checked (signin.py).
+    throttled = models.BooleanField(default=False)
+    area = models.CharField(max_length=10, default="panel", help_text="panel, shop or api")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="login_attempt_email_at"),
+            models.Index(fields=["ip", "created_at"], name="login_attempt_ip_at"),
+        ]
 
     def __str__(self):
         return f"{self.email} {'ok' if self.success else 'failed'}"

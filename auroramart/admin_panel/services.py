@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 from auroramart.accounts.models import User
 from auroramart.core.client import client_ip
 
-from .models import AuditLog, LoginAttempt, PanelAccess, StaffSession
+from .models import AuditLog, PanelAccess, StaffSession
 from .permissions import PERMISSIONS, ROLES
 
 
@@ -65,17 +65,6 @@ def audit(
         object_repr=object_repr[:200],
         changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
         ip=_ip(request),
-    )
-
-
-def record_login_attempt(request, email: str, user=None, *, success: bool, area: str) -> None:
-    LoginAttempt.objects.create(
-        email=(email or "")[:254],
-        user=user,
-        ip=_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-        success=success,
-        area=area,
     )
 
 

@@ -12,6 +12,7 @@ from auroramart.accounts.services import (
     save_address,
     update_profile,
 )
+from auroramart.admin_panel import signin, two_factor
 from auroramart.catalog.models import Product
 from auroramart.catalog.selectors import with_card_data
 
@@ -48,11 +49,37 @@ CHOICES = {
     auth=None,
 )
 def sign_in(request, body: TokenIn):
-    """Exchange an email and password for a bearer token (shown once). Ten tries a minute per address;
-    the shop's account lockout applies as on the sign-in page."""
-    user = authenticate(request, username=body.email.strip().lower(), password=body.password)
+    """Exchange an email and password for a bearer token (shown once). Throttled as on the sign-in
+    pages: growing delays per account and address, per address, and per account (429 with
+    Retry-After). Staff with two-factor sign-in also send `otp`."""
+    email = body.email.strip().lower()
+    wait = signin.wait_seconds(request, email)
+    if wait:
+        signin.record(request, email, success=False, area="api", throttled=True)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many failed sign-in attempts. Try again in {signin.describe_wait(wait)}.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = authenticate(request, username=email, password=body.password)
     if user is None or not user.is_active:
+        signin.record(request, email, success=False, area="api")
         raise ApiError(401, "invalid_credentials", "The email address or password is not right.")
+    if two_factor.needs_second_step(user):
+        if not two_factor.enabled_for(user):
+            raise ApiError(
+                403, "two_factor_setup_required", "Set up two-factor sign-in in the admin panel first."
+            )
+        if two_factor.verify(user, body.otp) is None:
+            signin.record(request, email, user, success=False, area="api")
+            raise ApiError(
+                401,
+                "two_factor_required",
+                "Send the code from your authenticator app (or a recovery code) as `otp`.",
+                {"otp": ["A valid code is required."]},
+            )
+    signin.record(request, email, user, success=True, area="api")
     token, raw = ApiToken.issue(user, body.name)
     return Status(201, {"token": raw, "expires_at": token.expires_at, "staff": user.is_staff})
 

@@ -65,6 +65,11 @@ class TokenIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
     name: str = Field("", max_length=80)
+    otp: str = Field(
+        "",
+        max_length=16,
+        description="staff with two-factor sign-in: the code from their authenticator app, or a recovery code",
+    )
 
 
 class TokenOut(Schema):

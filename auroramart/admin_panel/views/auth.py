@@ -1,4 +1,7 @@
+import time
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.forms import AuthenticationForm
@@ -7,16 +10,18 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
 from auroramart.accounts.decorators import admin_required
 from auroramart.accounts.models import User
 from auroramart.accounts.views import PasswordResetView as CustomerPasswordResetView
 from auroramart.core.forms import StyledFormMixin
 
+from .. import signin, two_factor
 from ..decorators import panel_permission
 from ..models import LoginAttempt, StaffSession
 from ..permissions import ROLES
-from ..services import audit, create_staff, record_login_attempt, revoke_sessions, start_staff_session
+from ..services import audit, create_staff, revoke_sessions, start_staff_session
 
 
 class StaffLoginForm(StyledFormMixin, AuthenticationForm):
@@ -36,24 +41,137 @@ class StaffLoginForm(StyledFormMixin, AuthenticationForm):
             raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
 
 
+PENDING = "staff_two_factor_pending"
+
+
+def _throttled(request, email: str, template: str, context: dict):
+    wait = signin.wait_seconds(request, email)
+    if not wait:
+        return None
+    signin.record(request, email, success=False, area="panel", throttled=True)
+    response = render(
+        request,
+        template,
+        {**context, "throttled": f"Too many failed attempts. Try again in {signin.describe_wait(wait)}."},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _finish_sign_in(request, user, email: str, nxt: str, device=None):
+    request.session.pop(PENDING, None)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
+    if device is not None:
+        otp_login(request, device)  # request.user.is_verified() from now on
+    start_staff_session(request)
+    signin.record(request, email, user, success=True, area="panel")
+    return redirect(nxt if nxt.startswith("/admin-panel/") else "admin_panel:dashboard")
+
+
 @require_http_methods(["GET", "POST"])
 def staff_login(request):
+    """Step one: the password (throttled per account, per address and per both: signin.py).
+    Staff with a second factor, or whose role needs one, go on to step two."""
     if request.user.is_authenticated and request.user.is_staff:
         return redirect("admin_panel:dashboard")
     form = StaffLoginForm(request, data=request.POST or None)
     if request.method == "POST":
         email = request.POST.get("username", "")
+        refused = _throttled(
+            request, email, "admin_panel/login.html", {"form": form, "title": "Staff sign in"}
+        )
+        if refused is not None:
+            return refused
+        nxt = request.GET.get("next", "")
         if form.is_valid():
             user = form.get_user()
-            login(request, user)  # rotates the session key
-            start_staff_session(request)
-            record_login_attempt(request, email, user, success=True, area="panel")
-            nxt = request.GET.get("next", "")
-            return redirect(nxt if nxt.startswith("/admin-panel/") else "admin_panel:dashboard")
-        record_login_attempt(
+            if not two_factor.needs_second_step(user):
+                return _finish_sign_in(request, user, email, nxt)
+            request.session.cycle_key()
+            request.session[PENDING] = {"user": user.pk, "email": email, "at": time.time(), "next": nxt}
+            return redirect("admin_panel:login_verify")
+        signin.record(
             request, email, User.objects.filter(email__iexact=email).first(), success=False, area="panel"
         )
     return render(request, "admin_panel/login.html", {"form": form, "title": "Staff sign in"})
+
+
+@require_http_methods(["GET", "POST"])
+def staff_login_verify(request):
+    """Step two: a code from the authenticator app or a recovery code; or, for a role that needs
+    a second factor and has none yet, setting up the app (with recovery codes shown once)."""
+    pending = request.session.get(PENDING)
+    if not pending or time.time() - pending["at"] > settings.STAFF_TWO_FACTOR_PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        messages.info(request, "Please sign in again.")
+        return redirect("admin_panel:login")
+    user = get_object_or_404(User, pk=pending["user"], is_staff=True, is_active=True)
+    enrolling = not two_factor.enabled_for(user)
+    device = two_factor.enrolment_device(user) if enrolling else None
+    context = {"title": "Two-factor sign in", "enrolling": enrolling, "email": user.email}
+    if enrolling:
+        context |= {"qr": two_factor.qr_code(device), "secret": two_factor.secret_for_typing(device)}
+    if request.method == "POST":
+        email = pending["email"]
+        refused = _throttled(request, email, "admin_panel/login_verify.html", context)
+        if refused is not None:
+            return refused
+        code = request.POST.get("code", "")
+        if enrolling:
+            codes = two_factor.confirm_enrolment(user, code)
+            if codes is not None:
+                _finish_sign_in(request, user, email, pending["next"], device=two_factor.app_device(user))
+                request.session["recovery_codes"] = codes  # shown once, on the next page
+                audit(request, "two_factor_enrol", user, changes={"two_factor": [False, True]})
+                return redirect("admin_panel:two_factor")
+        else:
+            device = two_factor.verify(user, code)
+            if device is not None:
+                return _finish_sign_in(request, user, email, pending["next"], device=device)
+        signin.record(request, email, user, success=False, area="panel")
+        context["error"] = (
+            "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
+        )
+        return render(request, "admin_panel/login_verify.html", context, status=400)
+    return render(request, "admin_panel/login_verify.html", context)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def two_factor_settings(request):
+    """Your two-factor sign-in: set it up, see how many recovery codes are left, make new ones."""
+    user = request.user
+    codes = request.session.pop("recovery_codes", None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "recovery" and two_factor.enabled_for(user):
+            codes = two_factor.new_recovery_codes(user)
+            audit(request, "two_factor_recovery_codes", user)
+        elif action == "enrol":
+            codes = two_factor.confirm_enrolment(user, request.POST.get("code", ""))
+            if codes is None:
+                messages.error(request, "That code is not right; enter the code your app shows now.")
+            else:
+                otp_login(request, two_factor.app_device(user))
+                audit(request, "two_factor_enrol", user, changes={"two_factor": [False, True]})
+        elif action == "disable" and not two_factor.required_for(user):
+            two_factor.disable(user)
+            audit(request, "two_factor_disable", user, changes={"two_factor": [True, False]})
+            messages.success(request, "Two-factor sign-in is off.")
+            return redirect("admin_panel:two_factor")
+    enabled = two_factor.enabled_for(user)
+    context = {
+        "title": "Two-factor sign-in",
+        "enabled": enabled,
+        "required": two_factor.required_for(user),
+        "codes": codes,
+        "codes_left": two_factor.recovery_codes_left(user) if enabled else 0,
+    }
+    if not enabled:
+        device = two_factor.enrolment_device(user)
+        context |= {"qr": two_factor.qr_code(device), "secret": two_factor.secret_for_typing(device)}
+    return render(request, "admin_panel/two_factor.html", context)
 
 
 @require_POST
