@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
     },
     "retry-unsent-emails": {"task": "auroramart.core.tasks.retry_unsent_emails", "schedule": 120},
+    "purge-idempotency-keys": {"task": "auroramart.api.tasks.purge_idempotency_keys_task", "schedule": 3600},
     "rollup-analytics": {"task": "auroramart.analytics.tasks.rollup_recent_task", "schedule": 3600},
     # Nightly, in the shop's time zone, one after another while the shop is quiet.
     "expire-loyalty-points": {
@@ -246,6 +247,10 @@ SIGNIN_THROTTLE = {
 # the others. The demo shop asks for none, so its staff accounts open with a password.
 STAFF_TWO_FACTOR_ROLES = env_list("STAFF_TWO_FACTOR_ROLES", "" if DEMO_MODE else "Superadmin,Admin")
 OTP_TOTP_ISSUER = "AuroraMart"
+# Wrong codes are throttled by the shop's sign-in throttle (one rule, with a clear message);
+# django-otp's own silent per-device delay would refuse a right code without saying why.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 STAFF_TWO_FACTOR_PENDING_SECONDS = 300  # between the password and the code
 
 # --- i18n, money -------------------------------------------------------------------

@@ -3,21 +3,24 @@ no double spend of a limited coupon. (SQLite serialises every write, so these
 run on PostgreSQL only, as in CI.)"""
 
 import threading
+import time
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from django.test import Client
 
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.orders.models import Order
 from auroramart.orders.services import CheckoutError, ShippingAddress, place_order
-from auroramart.payments.gateway import Card
+from auroramart.payments.gateway import Card, TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
 
-from .factories import CustomerFactory, ProductFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -109,6 +112,7 @@ def test_the_same_key_ten_times_at_once_is_one_order_and_one_charge():
             address=ADDRESS,
             shipping_method="standard",
             card=CARD,
+            wait_for_twin=30,  # as the checkout page does: a double click shows the one order
         )
 
     results = race([submit for _ in range(10)])
@@ -168,3 +172,165 @@ def test_two_orders_racing_for_the_same_points_cannot_both_spend_them():
     account = LoyaltyAccount.objects.get(user=user)
     assert account.balance >= 0
     assert account.balance == sum(account.transactions.values_list("points", flat=True))
+
+
+# --- the attacks of the hardening issue, through the API as an attacker sends them ----------------
+
+API_CARD = {
+    "name": "Mei Tan",
+    "number": "4242 4242 4242 4242",
+    "exp_month": 12,
+    "exp_year": 2039,
+    "cvc": "123",
+}
+DECLINED = {**API_CARD, "number": "4000 0000 0000 0002"}
+
+
+def api_customer(product, quantity=1):
+    user = CustomerFactory()
+    AddressFactory(user=user, is_default_shipping=True)
+    DbCart(user).set_item(product.pk, quantity, product.price)
+    response = Client().post(
+        "/api/v1/auth/token",
+        {"email": user.email, "password": "correct-horse-battery"},
+        content_type="application/json",
+    )
+    return user, {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
+
+
+def api_checkout(auth, key, card=API_CARD):
+    return lambda: Client().post(
+        "/api/v1/checkout", {"card": card}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **auth
+    )
+
+
+def money_is_where_it_is_owed():
+    from auroramart.orders.selectors import payment_mismatches
+
+    return payment_mismatches()
+
+
+@pytest.fixture
+def slow_gateway():
+    """A card processor that takes a moment, as a real one does: the window the attacks use."""
+    real = TestGateway.charge
+
+    def charge(self, **kwargs):
+        time.sleep(0.3)
+        return real(self, **kwargs)
+
+    with mock.patch.object(TestGateway, "charge", charge):
+        yield
+
+
+def cancel_race(product, key):
+    """One try of item 1: the placing request, two twins replaying its key and two cancellers
+    hammering every order number the customer has, until the placing request answers."""
+    user, auth = api_customer(product)
+    done = threading.Event()
+    place = api_checkout(auth, key)
+
+    def placer():  # retries "still in progress" as a client would, until it has the outcome
+        try:
+            while (code := place().status_code) in (409, 429):
+                time.sleep(0.1)
+            return code
+        finally:
+            done.set()
+
+    def replayer():  # a few replays while the first request runs (20 a minute is the API's limit)
+        codes = []
+        while not done.is_set() and len(codes) < 6:
+            codes.append(place().status_code)
+            time.sleep(0.05)
+        return codes
+
+    def canceller():
+        codes = []
+        while not done.is_set():
+            for order in Order.objects.filter(user=user):
+                codes.append(Client().post(f"/api/v1/orders/{order.number}/cancel", **auth).status_code)
+        return codes
+
+    return race([placer, replayer, replayer, canceller, canceller])
+
+
+def test_cancelling_while_the_card_is_charged_never_keeps_the_money(slow_gateway):
+    """Item 1. Before the fix 2 of 40 tries kept a charge for a cancelled order."""
+    product = ProductFactory(price=Decimal("25.00"), stock_quantity=1000)
+    for attempt in range(6):
+        results = cancel_race(product, f"race-key-{attempt}")
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert results[0] == 201
+        assert set(results[1] + results[2]) <= {201, 409, 429}  # replay, "in progress", rate limit
+    assert money_is_where_it_is_owed() == []
+    # One order and one charge per try; a customer may cancel once it is paid, and is refunded.
+    assert Order.objects.count() == 6 and TestGatewayCharge.objects.count() == 6
+    for charge in TestGatewayCharge.objects.all():
+        order = Order.objects.get(number=charge.idempotency_key)
+        assert order.status in ("paid", "cancelled")
+        assert charge.refunded == (charge.amount if order.status == "cancelled" else 0)
+
+
+def staff_cancel_race(product, key):
+    from auroramart.orders.services import cancel_order
+
+    user, auth = api_customer(product)
+    done = threading.Event()
+
+    def placer():
+        try:
+            return api_checkout(auth, key)().status_code
+        finally:
+            done.set()
+
+    def staff():
+        while not done.is_set():
+            pending = Order.objects.filter(user=user, status="pending_payment").first()
+            if pending is not None:
+                return cancel_order(order=pending, reason="Cancelled by staff").status
+        return None
+
+    return race([placer, staff])
+
+
+def test_staff_cancelling_while_the_card_is_charged_refunds_at_once(slow_gateway):
+    product = ProductFactory(price=Decimal("25.00"), stock_quantity=1000)
+    for attempt in range(4):
+        results = staff_cancel_race(product, f"staff-race-{attempt}")
+        assert not [r for r in results if isinstance(r, Exception)], results
+    assert money_is_where_it_is_owed() == []
+    for charge in TestGatewayCharge.objects.all():
+        order = Order.objects.get(number=charge.idempotency_key)
+        assert charge.refunded == (charge.amount if order.status == "cancelled" else 0)
+
+
+def test_one_cart_checked_out_four_times_at_once_with_four_keys_is_one_order():
+    """Item 2: before the fix, 4 concurrent API checkouts gave 4 orders and 4 charges."""
+    product = ProductFactory(price=Decimal("30.00"), stock_quantity=100)
+    _, auth = api_customer(product, 2)
+    results = race([api_checkout(auth, f"cart-key-{n}") for n in range(4)])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409, 409, 409]
+    number = next(r.json()["number"] for r in results if r.status_code == 201)
+    for r in results:
+        if r.status_code == 409:
+            assert r.json()["code"] == "cart_already_placed" and r.json()["fields"] == {"order": [number]}
+    assert Order.objects.count() == 1 and TestGatewayCharge.objects.count() == 1
+    assert Product.objects.get(pk=product.pk).stock_quantity == 98
+
+
+def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway):
+    """Item 4: before the fix, 9 of 10 answered 201 "pending_payment" for an order then deleted."""
+    product = ProductFactory(price=Decimal("30.00"), stock_quantity=100)
+    _, auth = api_customer(product)
+    results = race([api_checkout(auth, "declined-key", DECLINED) for _ in range(10)])
+    codes = [r.status_code for r in results]
+    assert 201 not in codes and codes.count(402) >= 1 and set(codes) <= {402, 409}
+    for r in results:
+        assert r.json()["code"] in ("payment_failed", "idempotency_in_progress")
+    later = api_checkout(auth, "declined-key", DECLINED)()
+    assert later.status_code == 402 and later["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 0 and TestGatewayCharge.objects.count() == 0
+    assert Product.objects.get(pk=product.pk).stock_quantity == 100
+
