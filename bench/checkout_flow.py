@@ -1,7 +1,11 @@
 """The checkout as a flow under load: customers sign in, add to the cart, open
-the checkout and place orders with the test card, all at once. Part of
-`make bench` (bench/run.py); reports orders per second, errors, and whether any
-unit was sold twice."""
+the checkout and place orders with the test card, all at once, while attackers
+use the API the way the hardening issue's attack did: cancellers replaying an
+Idempotency-Key and cancelling the order while its card is charged, one cart
+checked out under several keys at once, and declined cards sent several times
+with one key. Part of `make bench` (bench/run.py); reports orders per second,
+errors, charges and refunds, and the invariants: no charge without a live order
+or a refund, stock equals its ledger, points balances equal their ledger."""
 
 import asyncio
 import json
@@ -31,13 +35,29 @@ import json
 from django.db.models import Sum
 from auroramart.catalog.models import Product
 from auroramart.inventory.selectors import ledger_mismatches
+from auroramart.loyalty.selectors import balance_mismatches
 from auroramart.orders.models import OrderItem
+from auroramart.orders.selectors import payment_mismatches
+from auroramart.payments.models import TestGatewayCharge
 hot = HOT_ID
 sold = OrderItem.objects.filter(product_id=hot, order__status="paid", order__idempotency_key__startswith="bench-").aggregate(n=Sum("quantity"))["n"] or 0
+charges = TestGatewayCharge.objects.exclude(idempotency_key__startswith="sample-")
 print(json.dumps({"hot_sold": sold, "hot_stock": Product.objects.get(pk=hot).stock_quantity,
                   "negative_stock": Product.objects.filter(stock_quantity__lt=0).count(),
-                  "ledger_mismatches": len(ledger_mismatches())}))
+                  "charges": charges.count(),
+                  "refunds": charges.filter(refunded__gt=0).count(),
+                  "ledger_mismatches": len(ledger_mismatches()),
+                  "payment_mismatches": payment_mismatches(),
+                  "points_mismatches": len(balance_mismatches())}))
 """
+API_CARD = {
+    "name": "Bench Attacker",
+    "number": "4242 4242 4242 4242",
+    "exp_month": 12,
+    "exp_year": 2039,
+    "cvc": "123",
+}
+DECLINED_CARD = {**API_CARD, "number": "4000 0000 0000 0002"}
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([0-9a-f]+)"')
@@ -117,11 +137,71 @@ async def customer_loop(base: str, email: str, setup: dict, deadline: float, sta
                     stats["errors"] += 1
 
 
-async def drive_flow(base: str, emails: list[str], setup: dict, seconds: float) -> dict:
+async def attacker_loop(base: str, email: str, kind: str, setup: dict, deadline: float, attacks: dict):
+    """One attacker, through the API, as the hardening issue's attack did it, over and over."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        async with session.post(
+            f"{base}/api/v1/auth/token", json={"email": email, "password": "auroramart-demo"}
+        ) as r:
+            if r.status != 201:
+                attacks["errors"] += 1
+                return
+            auth = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            product = setup["others"][n % len(setup["others"])]
+            async with session.post(
+                f"{base}/api/v1/cart/items", json={"product_id": product, "quantity": 1}, headers=auth
+            ) as r:
+                if r.status != 200:
+                    attacks["errors"] += 1
+                    continue
+            key = f"attack-{kind}-{email}-{n}"
+
+            async def checkout(key=key, card=API_CARD):
+                async with session.post(
+                    f"{base}/api/v1/checkout", json={"card": card}, headers={**auth, "Idempotency-Key": key}
+                ) as response:
+                    await response.read()
+                    return response.status
+
+            async def cancel_everything():
+                codes = []
+                for _ in range(5):
+                    async with session.get(f"{base}/api/v1/orders?page_size=5", headers=auth) as r:
+                        numbers = (
+                            [o["number"] for o in (await r.json())["items"]] if r.status == 200 else []
+                        )
+                    for number in numbers:
+                        async with session.post(f"{base}/api/v1/orders/{number}/cancel", headers=auth) as r:
+                            codes.append(r.status)
+                return codes
+
+            if kind == "canceller":  # the key replayed while the order is cancelled
+                codes = await asyncio.gather(checkout(), checkout(), cancel_everything())
+            elif kind == "duplicate-cart":  # one cart, four keys at once
+                codes = await asyncio.gather(*(checkout(key=f"{key}-{i}") for i in range(4)))
+            else:  # a declined card, three times with one key
+                codes = await asyncio.gather(*(checkout(card=DECLINED_CARD) for _ in range(3)))
+                async with session.delete(f"{base}/api/v1/cart/items/{product}", headers=auth):
+                    pass
+            flat = [c for c in codes for c in (c if isinstance(c, list) else [c])]
+            attacks["requests"] += len(flat)
+            attacks["server_errors"] += sum(1 for c in flat if c >= 500)
+            await asyncio.sleep(0.2)  # the API allows 20 checkouts a minute per customer
+
+
+async def drive_flow(base: str, emails: list[str], setup: dict, seconds: float, attackers: list) -> dict:
     stats = {"orders": 0, "refused": 0, "errors": 0, "latencies": []}
+    attacks = {"requests": 0, "server_errors": 0, "errors": 0}
     deadline = time.perf_counter() + seconds
     began = time.perf_counter()
-    await asyncio.gather(*(customer_loop(base, e, setup, deadline, stats, i) for i, e in enumerate(emails)))
+    await asyncio.gather(
+        *(customer_loop(base, e, setup, deadline, stats, i) for i, e in enumerate(emails)),
+        *(attacker_loop(base, email, kind, setup, deadline, attacks) for email, kind in attackers),
+    )
+    stats["attacks"] = attacks
     elapsed = time.perf_counter() - began
     latencies = sorted(stats.pop("latencies"))
 
@@ -139,10 +219,14 @@ async def drive_flow(base: str, emails: list[str], setup: dict, seconds: float) 
     }
 
 
+ATTACKS = ("canceller", "duplicate-cart", "declined-card")
+
+
 def run(env: dict, port: int, customers: int, seconds: float) -> dict:
     setup = shell(env, SETUP)
     emails = [f"customer{i:03d}@example.test" for i in range(1, customers + 1)]
-    result = asyncio.run(drive_flow(f"http://127.0.0.1:{port}", emails, setup, seconds))
+    attackers = [(f"customer{customers + 1 + i:03d}@example.test", kind) for i, kind in enumerate(ATTACKS)]
+    result = asyncio.run(drive_flow(f"http://127.0.0.1:{port}", emails, setup, seconds, attackers))
     check = shell(env, CHECK.replace("HOT_ID", str(setup["hot"])))
     result.update(check)
     result["oversold_units"] = max(0, check["hot_sold"] - HOT_STOCK) + check["negative_stock"]

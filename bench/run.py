@@ -447,7 +447,23 @@ def report_run(args, workers, results, flow) -> bool:
             f"{flow['hot_product_stock_at_start']}, stock now {flow['hot_stock']}; "
             f"ledger mismatches: {flow['ledger_mismatches']}"
         )
-        ok_all &= flow["errors"] == 0 and flow["oversold_units"] == 0 and flow["ledger_mismatches"] == 0
+        attacks = flow["attacks"]
+        print(
+            f"attacks alongside (cancellers replaying keys, one cart under four keys, declined cards): "
+            f"{attacks['requests']} requests, {attacks['server_errors']} server errors; "
+            f"charges {flow['charges']}, refunds {flow['refunds']}; charges without a live order or a refund: "
+            f"{len(flow['payment_mismatches'])}, stock vs ledger: {flow['ledger_mismatches']}, "
+            f"points vs ledger: {flow['points_mismatches']}"
+        )
+        ok_all &= (
+            flow["errors"] == 0
+            and flow["oversold_units"] == 0
+            and flow["ledger_mismatches"] == 0
+            and attacks["server_errors"] == 0
+            and attacks["errors"] == 0
+            and not flow["payment_mismatches"]
+            and flow["points_mismatches"] == 0
+        )
     name = f"pages-{report['database']}-{args.profile}-w{workers}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out = ROOT / "bench" / "results" / name
     out.write_text(json.dumps(report, indent=2))

@@ -333,4 +333,3 @@ def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway):
     assert later.status_code == 402 and later["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 0 and TestGatewayCharge.objects.count() == 0
     assert Product.objects.get(pk=product.pk).stock_quantity == 100
-

@@ -324,6 +324,38 @@ def test_numbers_stay_numbers_and_one_module_writes_csv():
     assert writers == []
 
 
+# --- 6. one way to read the client's address ------------------------------------------------------
+
+
+def test_only_core_client_reads_the_client_address():
+    readers = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "auroramart").rglob("*.py")
+        if ("REMOTE_ADDR" in p.read_text() or "FORWARDED_FOR" in p.read_text()) and p.name != "client.py"
+    ]
+    assert readers == []
+
+
+def test_a_forged_forwarded_for_reaches_neither_the_audit_log_nor_the_api_rate_limit(
+    client, customer, settings
+):
+    setup_roles()
+    staff = create_staff(email="boss@staff.test", password=PASSWORD, role="Superadmin")
+    client.force_login(staff)
+    client.get("/admin-panel/customers/export/", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert AuditLog.objects.get(action="export").ip == "127.0.0.1"
+    codes = [
+        client.post(
+            "/api/v1/auth/token",
+            {"email": f"nobody{n}@example.test", "password": "x"},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=f"10.1.1.{n}",
+        ).status_code
+        for n in range(12)
+    ]
+    assert codes[-1] == 429  # ten a minute per client address, whatever the header says
+
+
 # --- 8. NUL and other invalid text are refused at the edge, for every input ------------------------
 
 

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
@@ -164,6 +166,13 @@ def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
         lift = together * n / (item_counts[a] * item_counts[b])
         assert together >= 10 and lift > 2, (a, b, together, lift)
     assert ledger_mismatches() == []
+    # Sample orders follow the rules of real ones: every charge belongs to a live order or was
+    # refunded (the old demo had cancelled orders that kept their money).
+    from auroramart.orders.selectors import payment_mismatches
+
+    assert Order.objects.filter(status="cancelled").count() > 10
+    assert payment_mismatches() == []
+    call_command("check_payments", stdout=io.StringIO())
     sold = dict(
         OrderItem.objects.exclude(order__status__in=["cancelled", "refunded"])
         .values_list("product_id")

@@ -48,3 +48,17 @@ def order_points(order) -> list[dict]:
         .order_by("kind")
     )
     return [{**row, "amount": abs(row["points"])} for row in rows]
+
+
+def balance_mismatches() -> list[tuple[int, int, int]]:
+    """(user id, stored balance, ledger sum) for every account whose balance is not its ledger."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    from .models import LoyaltyAccount
+
+    return list(
+        LoyaltyAccount.objects.annotate(ledger=Coalesce(Sum("transactions__points"), 0))
+        .exclude(balance=F("ledger"))
+        .values_list("user_id", "balance", "ledger")
+    )
