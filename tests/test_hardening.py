@@ -287,7 +287,13 @@ def panel_exports():
 
 
 def test_every_export_is_listed_here():
-    assert panel_exports() == ["analytics_export", "audit_export", "customers_export", "product_export"]
+    assert panel_exports() == [
+        "analytics_export",
+        "audit_export",
+        "customers_export",
+        "orders_export",
+        "product_export",
+    ]
 
 
 @pytest.mark.parametrize("export", panel_exports())
@@ -298,11 +304,17 @@ def test_no_csv_cell_can_start_a_formula(client, export, payload):
     CustomerFactory(email="x@example.test", first_name=payload, last_name=payload)
     ProductFactory(name=payload, sku="SKU-EVIL", stock_quantity=0, reorder_level=5)
     AuditLog.objects.create(actor=staff, actor_email=staff.email, action="edit", object_repr=payload)
+    buyer = CustomerFactory(email="buyer@example.test")
+    AddressFactory(user=buyer, full_name=payload, is_default_shipping=True)
+    fill(buyer, ProductFactory(price=Decimal("10.00"), stock_quantity=5))
+    order = place(buyer, "csv-order")
+    Order.objects.filter(pk=order.order.pk).update(ship_name=payload)
     client.force_login(staff)
     url = {
         "analytics_export": "/admin-panel/analytics/export/low-stock.csv",
         "audit_export": "/admin-panel/audit/export/",
         "customers_export": "/admin-panel/customers/export/",
+        "orders_export": "/admin-panel/orders/export/",
         "product_export": "/admin-panel/products/export/",
     }[export]
     response = client.get(url)

@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path("products/<int:pk>/images/<int:image_id>/move/", products.image_move, name="product_image_move"),
     path("orders/", orders.order_list, name="orders"),
+    path("orders/export/", orders.order_export, name="orders_export"),
     path("orders/<str:number>/", orders.order_detail, name="order"),
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
