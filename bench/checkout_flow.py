@@ -170,9 +170,7 @@ async def attacker_loop(base: str, email: str, kind: str, setup: dict, deadline:
                 codes = []
                 for _ in range(5):
                     async with session.get(f"{base}/api/v1/orders?page_size=5", headers=auth) as r:
-                        numbers = (
-                            [o["number"] for o in (await r.json())["items"]] if r.status == 200 else []
-                        )
+                        numbers = [o["number"] for o in (await r.json())["items"]] if r.status == 200 else []
                     for number in numbers:
                         async with session.post(f"{base}/api/v1/orders/{number}/cancel", headers=auth) as r:
                             codes.append(r.status)
