@@ -363,6 +363,9 @@ CART_MAX_QUANTITY = 99
 CART_STALE_DAYS = env_int("CART_STALE_DAYS", 90)  # customers' carts untouched this long are emptied
 RETURN_WINDOW_DAYS = 30
 PENDING_ORDER_TIMEOUT_MINUTES = 15
+# Failed payment attempts this recent are asked about again by resolve_pending_orders: a
+# charge that landed after a timeout is found and refunded.
+PAYMENT_RECHECK_HOURS = 24
 # A double-submitted checkout form waits this long for its twin's outcome, then shows it.
 CHECKOUT_TWIN_WAIT_SECONDS = 20
 # Idempotency-Key (API): up to 255 characters, kept this long (as Stripe does); a request

@@ -72,7 +72,7 @@ def place(user, key, card=VISA):
     )
 
 
-def api_token(client, email=PASSWORD and "mei@example.test"):
+def api_token(client, email="mei@example.test"):
     response = client.post(
         "/api/v1/auth/token", {"email": email, "password": PASSWORD}, content_type="application/json"
     )
@@ -148,12 +148,23 @@ def test_resolve_pending_orders_finds_every_payment_that_is_not_final(customer, 
     services._undo(order, Payment.Status.FAILED, "Abandoned")  # as a confused earlier run would
     assert not payments_are_where_they_are_owed()  # the check exits non-zero
     Payment.objects.update(created_at=timezone.now() - timedelta(hours=1))
-    outcome = services.resolve_pending_orders()
-    assert outcome["refunded"] == 0  # a failed payment is final; the charge is found by the check
-    # The check names it; a payment left *pending* is what the job settles:
-    Payment.objects.update(status=Payment.Status.PENDING, gateway_reference="")
     assert services.resolve_pending_orders()["refunded"] == 1
     assert TestGatewayCharge.objects.get().refunded == order.total
+    assert Payment.objects.get().status == Payment.Status.REFUNDED
+    assert payments_are_where_they_are_owed()
+    assert services.resolve_pending_orders()["refunded"] == 0  # safe to run twice
+
+
+def test_a_payment_left_pending_after_its_order_was_cancelled_is_settled(customer, lamp):
+    fill(customer, lamp)
+    order, _ = services._reserve(customer, DbCart(customer), "crash", ADDRESS, "standard", None)
+    TestGatewayCharge.objects.create(
+        reference="ch_crash", idempotency_key=order.number, amount=order.total, brand="Visa", last4="4242"
+    )
+    Order.objects.filter(pk=order.pk).update(status="cancelled")  # as a crash mid-cancel would leave it
+    Payment.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    assert not payments_are_where_they_are_owed()
+    assert services.resolve_pending_orders()["refunded"] == 1
     assert payments_are_where_they_are_owed()
 
 

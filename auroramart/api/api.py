@@ -12,7 +12,31 @@ from .errors import ApiError
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class ShopApi(NinjaAPI):
+    """The API, whose schema also declares the answers the edge can give to any operation
+    (api/middleware.py, core/middleware.py): 400 for input no field can hold (a NUL
+    character in any parameter, header or body), 503 while the database is unreachable."""
+
+    EDGE_RESPONSES = {
+        "400": "The request is not valid: a field (named in `fields`), or input no field can hold.",
+        "503": "The shop is briefly unavailable (the database); retry after `Retry-After` seconds.",
+    }
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                declared = {str(status) for status in responses}
+                for status, description in self.EDGE_RESPONSES.items():
+                    if status not in declared:
+                        responses[int(status)] = {"description": description, "content": error}
+        return schema
+
+
+api = ShopApi(
     title="AuroraMart API",
     version="1",
     description=(

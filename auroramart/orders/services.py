@@ -437,6 +437,18 @@ def settle_orphan_charge(*, number: str, amount: Decimal, reference: str, brand:
     return True
 
 
+def refund_if_charged(*, number: str, amount: Decimal) -> bool:
+    """For an order that ended before its payment was recorded: if the gateway has a charge
+    for it, settle and refund it. Returns whether there was a charge."""
+    result = get_gateway().find_charge(idempotency_key=number)
+    if result is None or not result.succeeded:
+        return False
+    settle_orphan_charge(
+        number=number, amount=amount, reference=result.reference, brand=result.brand, last4=result.last4
+    )
+    return True
+
+
 def refund_payment(*, payment: Payment, amount: Decimal, order: Order | None = None) -> bool:
     """Refund through the gateway, outside any transaction, never above what was captured;
     the amounts are then added under a row lock with F(), like every other ledger."""
@@ -496,6 +508,7 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
     - orders still pending payment: confirmed if the gateway has their charge, else released;
     - payments not final, whatever became of their order: a charge the gateway has for an
       order that is gone or ended is refunded, no charge is marked failed;
+    - failed attempts of the last PAYMENT_RECHECK_HOURS: a charge that landed late is refunded;
     - captured payments of ended orders that are not fully refunded (a refund that failed)
       are refunded again.
     """
@@ -517,21 +530,22 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
         order = Order.objects.filter(number=payment.order_number).only("status").first()
         if order is not None and order.status == S.PENDING_PAYMENT:
             continue  # settled by the first loop, or still young
-        result = gateway.find_charge(idempotency_key=payment.order_number)
-        if result is not None and result.succeeded:
-            settle_orphan_charge(
-                number=payment.order_number,
-                amount=payment.amount,
-                reference=result.reference,
-                brand=result.brand,
-                last4=result.last4,
-            )
+        if refund_if_charged(number=payment.order_number, amount=payment.amount):
             outcome["refunded"] += 1
         else:
             Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
                 status=Payment.Status.FAILED, message="No charge was made"
             )
             outcome["failed"] += 1
+    # A charge can land after we gave up on it (a gateway timeout, an order released by this
+    # job while its charge was still on the way): failed attempts of the last day are asked
+    # about again, and a charge found now is refunded. Declines are final and not asked about.
+    recheck = timezone.now() - timedelta(hours=settings.PAYMENT_RECHECK_HOURS)
+    for payment in Payment.objects.filter(
+        status=Payment.Status.FAILED, gateway_reference="", created_at__gte=recheck, created_at__lt=cutoff
+    ):
+        if refund_if_charged(number=payment.order_number, amount=payment.amount):
+            outcome["refunded"] += 1
     for payment in refunds_owed():
         if refund_payment(
             payment=payment, amount=payment.amount - payment.refunded_amount, order=payment.order
@@ -670,15 +684,7 @@ def cancel_order(
         _record(order, previous, S.CANCELLED, actor, reason)
         _tell_customer(order)
     if previous == S.PENDING_PAYMENT:
-        result = get_gateway().find_charge(idempotency_key=order.number)
-        if result is not None and result.succeeded:
-            settle_orphan_charge(
-                number=order.number,
-                amount=order.total,
-                reference=result.reference,
-                brand=result.brand,
-                last4=result.last4,
-            )
+        refund_if_charged(number=order.number, amount=order.total)
     else:
         _refund(order, order.total)
     return order
