@@ -13,8 +13,8 @@ from auroramart.cart.models import CartItem
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product
 from auroramart.inventory.models import LowStockAlert, StockMovement
-from auroramart.orders import services
-from auroramart.orders.models import Order
+from auroramart.orders import placement, services
+from auroramart.orders.models import Order, OrderItem
 from auroramart.orders.services import CheckoutError, ShippingAddress, place_order
 from auroramart.payments.gateway import Card
 from auroramart.payments.models import Payment, TestGatewayCharge
@@ -158,7 +158,7 @@ def test_failed_payment_leaves_no_order_stock_as_it_was_and_the_cart_intact(
 def test_an_exception_after_the_stock_update_rolls_everything_back(customer, mug):
     cart = fill_cart(customer, (mug, 2))
     with (
-        mock.patch.object(services.OrderItem.objects, "bulk_create", side_effect=RuntimeError("disk full")),
+        mock.patch.object(OrderItem.objects, "bulk_create", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         place_order(
@@ -329,7 +329,7 @@ def test_resolve_pending_orders_after_a_crash(customer, mug):
 
     cart = fill_cart(customer, (mug, 2))
     # Simulate a crash after the reservation: the gateway is never called, the order stays pending.
-    order, _ = services._reserve(customer, cart, "crash", ADDRESS, "standard", None)
+    order, _ = placement._reserve(customer, cart, "crash", ADDRESS, "standard", None)
     assert stock(mug) == 8
     Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(hours=1))
     assert services.resolve_pending_orders() == {
@@ -341,7 +341,7 @@ def test_resolve_pending_orders_after_a_crash(customer, mug):
     }
     assert Order.objects.count() == 0 and stock(mug) == 10
     # ... and one whose charge did go through is confirmed.
-    order, _ = services._reserve(customer, cart, "crash2", ADDRESS, "standard", None)
+    order, _ = placement._reserve(customer, cart, "crash2", ADDRESS, "standard", None)
     TestGatewayCharge.objects.create(
         reference="ch_x", idempotency_key=order.number, amount=order.total, brand="Visa", last4="4242"
     )

@@ -27,7 +27,7 @@ from auroramart.api.models import IdempotentRequest
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import ProductImage
 from auroramart.core.csv_export import safe_cell
-from auroramart.orders import services
+from auroramart.orders import placement, services
 from auroramart.orders.models import Order
 from auroramart.orders.services import CartAlreadyPlaced, CheckoutError, ShippingAddress, place_order
 from auroramart.payments.gateway import Card, TestGateway
@@ -102,7 +102,7 @@ def payments_are_where_they_are_owed() -> bool:
 
 def test_a_customer_cannot_cancel_while_the_card_is_being_charged(client, customer, lamp):
     fill(customer, lamp)
-    order, _ = services._reserve(customer, DbCart(customer), "in-flight", ADDRESS, "standard", None)
+    order, _ = placement._reserve(customer, DbCart(customer), "in-flight", ADDRESS, "standard", None)
     token = api_token(client)
     refused = client.post(f"/api/v1/orders/{order.number}/cancel", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert refused.status_code == 409 and "still being processed" in refused.json()["message"]
@@ -140,12 +140,12 @@ def test_resolve_pending_orders_finds_every_payment_that_is_not_final(customer, 
     """A pending order released by the job while its charge was still going through: the job's
     next run finds the payment, sees the gateway has the charge, and refunds it."""
     fill(customer, lamp)
-    order, _ = services._reserve(customer, DbCart(customer), "crash", ADDRESS, "standard", None)
+    order, _ = placement._reserve(customer, DbCart(customer), "crash", ADDRESS, "standard", None)
     Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(hours=1))
     TestGatewayCharge.objects.create(
         reference="ch_late", idempotency_key=order.number, amount=order.total, brand="Visa", last4="4242"
     )
-    services._undo(order, Payment.Status.FAILED, "Abandoned")  # as a confused earlier run would
+    placement._undo(order, Payment.Status.FAILED, "Abandoned")  # as a confused earlier run would
     assert not payments_are_where_they_are_owed()  # the check exits non-zero
     Payment.objects.update(created_at=timezone.now() - timedelta(hours=1))
     assert services.resolve_pending_orders()["refunded"] == 1
@@ -157,7 +157,7 @@ def test_resolve_pending_orders_finds_every_payment_that_is_not_final(customer, 
 
 def test_a_payment_left_pending_after_its_order_was_cancelled_is_settled(customer, lamp):
     fill(customer, lamp)
-    order, _ = services._reserve(customer, DbCart(customer), "crash", ADDRESS, "standard", None)
+    order, _ = placement._reserve(customer, DbCart(customer), "crash", ADDRESS, "standard", None)
     TestGatewayCharge.objects.create(
         reference="ch_crash", idempotency_key=order.number, amount=order.total, brand="Visa", last4="4242"
     )
@@ -212,10 +212,10 @@ def test_a_cart_is_consumed_by_its_first_placement(client, customer, lamp):
 
 def test_a_cart_being_placed_is_refused_to_a_second_key(customer, lamp):
     fill(customer, lamp)
-    pending, _ = services._reserve(customer, DbCart(customer), "first", ADDRESS, "standard", None)
+    pending, _ = placement._reserve(customer, DbCart(customer), "first", ADDRESS, "standard", None)
     with pytest.raises(CartAlreadyPlaced, match="already being placed"):
         place(customer, "second")
-    services._undo(pending, Payment.Status.DECLINED, "Declined")  # the first one failed: cart free again
+    placement._undo(pending, Payment.Status.DECLINED, "Declined")  # the first one failed: cart free again
     assert place(customer, "third").order.status == "paid"
 
 

@@ -40,7 +40,7 @@ def payment_mismatches() -> list[str]:
     """
     from auroramart.payments.models import TestGatewayCharge
 
-    from .services import refunds_owed
+    from .settlement import refunds_owed
 
     problems = [
         f"{p.order_number}: S${p.amount} captured ({p.gateway_reference}), S${p.refunded_amount} refunded, "

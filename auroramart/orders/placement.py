@@ -1,0 +1,423 @@
+"""Placing an order: reserve, charge, confirm (or undo), and settling what a crash left pending.
+
+Placement follows DESIGN.md principle 5. One short transaction creates the
+pending order, locks the products in primary-key order, re-checks stock and
+prices, takes the stock (F() under a CheckConstraint) and counts coupon uses.
+The card is charged outside any transaction, keyed by the order number, so a
+slow gateway holds no locks. A second short transaction confirms the order, or
+gives everything back and deletes the pending order, leaving no order, the
+stock as it was and the cart intact. A crash between the two leaves a pending
+order that `resolve_pending_orders` settles with the gateway.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from auroramart.accounts.models import Notification
+from auroramart.accounts.services import notify
+from auroramart.cart.pricing import price_cart
+from auroramart.cart.selectors import PRICING_EXTRAS
+from auroramart.core.money import format_money, quantize
+from auroramart.inventory.models import StockMovement
+from auroramart.inventory.services import Change, OutOfStock, apply_changes, lock_products
+from auroramart.payments.gateway import Card, GatewayTimeout, get_gateway
+from auroramart.payments.models import Payment
+from auroramart.promotions.models import Coupon
+from auroramart.promotions.services import CouponError, redeem_coupons, release_coupons
+
+from .errors import CartAlreadyPlaced, CheckoutError, PaymentFailed, PlacementInProgress
+from .hooks import PAID_STEPS, PLACEMENT_STEPS, RELEASE_STEPS
+from .models import Order, OrderItem
+from .settlement import refund_if_charged, refund_payment, refunds_owed, settle_orphan_charge
+from .statuses import ENDED_WITHOUT_SALE, S
+from .stock import return_to_stock
+from .timeline import confirmation_body, email_customer, record_change
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    full_name: str
+    phone: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str = "Singapore"
+
+
+@dataclass
+class Placement:
+    order: Order
+    replayed: bool = False
+
+
+def new_order_number() -> str:
+    return f"AM{timezone.localdate():%y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def order_key(idempotency_key: str) -> str:
+    """What the order stores: the key itself, or its digest when longer than the column.
+    Never a cut: two long keys differing at the end must stay two keys."""
+    if len(idempotency_key) <= 64:
+        return idempotency_key
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()
+
+
+def place_order(
+    *,
+    user,
+    cart,
+    idempotency_key: str,
+    address: ShippingAddress,
+    shipping_method: str,
+    card: Card | None,
+    expected_total: Decimal | None = None,
+    wait_for_twin: float = 0,
+) -> Placement:
+    """Place the customer's cart as an order and charge the card; see the module's docstring.
+
+    The same idempotency key again returns the first order: never a second
+    order or charge. While that first request is still charging, a twin raises
+    PlacementInProgress, or with `wait_for_twin` seconds waits for its outcome
+    (a double-clicked form then shows the one order, or the one decline).
+    A cart is consumed by its first placement: another checkout of the same
+    cart with another key raises CartAlreadyPlaced. Raises CheckoutError with
+    a message for the customer; PaymentFailed when the card did not pay.
+    """
+    if shipping_method not in settings.SHIPPING_METHODS:
+        raise CheckoutError("Choose a delivery option.")
+    if not idempotency_key or len(idempotency_key) > settings.IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise CheckoutError("This checkout form has expired. Please review your order and try again.")
+
+    try:
+        order, replayed = _reserve(user, cart, idempotency_key, address, shipping_method, expected_total)
+    except PlacementInProgress as busy:
+        if wait_for_twin <= 0:
+            raise
+        return Placement(_await_twin(user, busy, wait_for_twin), replayed=True)
+    if replayed:
+        return Placement(order, replayed=True)
+    if order.total == 0:
+        _confirm(order, cart, reference="", brand="", last4="")
+        order.refresh_from_db()
+        return Placement(order)
+
+    gateway = get_gateway()
+    try:
+        if card is None:
+            raise CheckoutError("Enter your card details.")
+        result = gateway.charge(
+            amount=order.total, currency=settings.CURRENCY, card=card, idempotency_key=order.number
+        )
+    except GatewayTimeout:
+        result = gateway.find_charge(idempotency_key=order.number)  # did it go through after all?
+        if result is None:
+            _undo(order, Payment.Status.FAILED, "The payment service did not answer in time.")
+            raise PaymentFailed(
+                "The payment service did not answer in time. You have not been charged; please try again."
+            ) from None
+    except CheckoutError as exc:
+        _undo(order, Payment.Status.FAILED, str(exc))
+        raise PaymentFailed(str(exc)) from None
+    except Exception:
+        logger.exception("payment gateway error for %s", order.number)
+        _undo(order, Payment.Status.FAILED, "Gateway error")
+        raise PaymentFailed("We could not reach the payment service. You have not been charged.") from None
+    if not result.succeeded:
+        _undo(order, Payment.Status.DECLINED, result.message, brand=result.brand, last4=result.last4)
+        raise PaymentFailed(result.message or "Your card was declined.")
+    if not _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4):
+        raise CheckoutError(
+            f"Order {order.number} was cancelled while your card was being charged. "
+            "The charge has been refunded in full."
+        )
+    order.refresh_from_db()  # the confirmed order, not the pending one reserved above
+    return Placement(order)
+
+
+def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
+    """Wait for the request that is placing the same checkout, then answer with its outcome."""
+    deadline = time.monotonic() + seconds
+    while True:
+        order = Order.objects.filter(user=user, number=busy.order_number).first()
+        if order is not None and order.status != S.PENDING_PAYMENT:
+            return order
+        if order is None:  # it failed and was undone: answer with the same failure
+            attempt = Payment.objects.filter(order_number=busy.order_number).exclude(message="").first()
+            raise PaymentFailed(attempt.message if attempt else "Your payment did not go through.")
+        if time.monotonic() >= deadline:
+            raise busy
+        time.sleep(0.1)
+
+
+def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple[Order, bool]:
+    key = order_key(key)
+    with transaction.atomic():
+        # The cart row first: concurrent checkouts of one cart queue here, whatever their keys.
+        placing = cart.lock_for_checkout()
+        found = {
+            o.idempotency_key == key: o
+            for o in Order.objects.filter(user=user).filter(
+                Q(idempotency_key=key) | Q(number=placing or None)
+            )
+        }
+        if True in found:
+            return _replay(found[True]), True
+        items = cart.items()
+        _refuse_consumed_cart(found.get(False), items)
+        order = Order(
+            number=new_order_number(),
+            user=user,
+            idempotency_key=key,
+            ship_name=address.full_name,
+            ship_phone=address.phone,
+            ship_line1=address.line1,
+            ship_line2=address.line2,
+            ship_postal_code=address.postal_code,
+            ship_city=address.city,
+            shipping_method=shipping_method,
+            subtotal=Decimal("0"),
+            total=Decimal("0"),
+            placed_at=timezone.now(),
+        )
+        try:
+            with transaction.atomic():
+                order.save()
+        except IntegrityError:
+            # The same key is being placed by a concurrent request, which committed first.
+            twin = Order.objects.filter(user=user, idempotency_key=key).first()
+            if twin is None:
+                raise CheckoutError("This order is already being placed. Please wait a moment.") from None
+            return _replay(twin), True
+
+        if not items:
+            raise CheckoutError("Your cart is empty.")
+        locked = lock_products(items)
+        codes = cart.coupon_codes()
+        by_code = {c.code.upper(): c for c in Coupon.objects.filter(code__in=codes)} if codes else {}
+        coupons = [by_code[c.upper()] for c in codes if c.upper() in by_code]
+        extras = {}
+        for provider in PRICING_EXTRAS:
+            extras.update(provider(cart, user))
+        summary = price_cart(
+            items=items,
+            products=locked,
+            coupons=coupons,
+            user=user,
+            shipping_method=shipping_method,
+            **extras,
+        )
+        if not summary.lines:
+            raise CheckoutError("The products in your cart are no longer sold.")
+        if summary.problems:
+            raise CheckoutError("Please review your cart: " + "; ".join(summary.problems) + ".")
+        if summary.coupon_errors:
+            raise CheckoutError(summary.coupon_errors[0])
+        if expected_total is not None and summary.total != expected_total:
+            raise CheckoutError(
+                f"Prices or discounts changed since you opened the checkout: the total is now "
+                f"{format_money(summary.total)}. Please review and confirm again."
+            )
+        try:
+            apply_changes(
+                locked,
+                [Change(line.product.pk, -line.quantity) for line in summary.lines],
+                kind=StockMovement.Kind.SALE,
+                order=order,
+                reason=f"Order {order.number}",
+                count_as_sold=True,
+            )
+        except OutOfStock as exc:
+            raise CheckoutError(exc.message) from None
+        OrderItem.objects.bulk_create(
+            [
+                OrderItem(
+                    order=order,
+                    product=line.product,
+                    sku=line.product.sku,
+                    name=line.product.name,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                    line_total=line.line_total,
+                )
+                for line in summary.lines
+            ]
+        )
+        order.subtotal = summary.subtotal
+        order.discount_total = quantize(summary.coupon_total + summary.reward_discount)
+        order.points_redeemed = summary.points
+        order.points_discount = summary.points_discount
+        order.shipping_fee = summary.shipping_fee
+        order.total = summary.total
+        order.gst_included = summary.gst_included
+        order.coupon_codes = [c.code for c, _ in summary.coupons]
+        order.save()
+        cart.mark_placing(order.number)
+        try:
+            redeem_coupons(applied=summary.coupons, user=user, order=order)
+        except CouponError as exc:
+            raise CheckoutError(str(exc)) from None
+        for step in PLACEMENT_STEPS:
+            step(order=order, summary=summary, user=user)
+        record_change(order, "", S.PENDING_PAYMENT)
+        Payment.objects.create(
+            order=order,
+            order_number=order.number,
+            user=user,
+            amount=order.total,
+            currency=settings.CURRENCY,
+            gateway=get_gateway().name,
+        )
+        return order, False
+
+
+def _replay(order: Order) -> Order:
+    if order.status == S.PENDING_PAYMENT:
+        raise PlacementInProgress(
+            f"Your order {order.number} is still being placed. Please wait a moment.", order.number
+        )
+    return order
+
+
+def _refuse_consumed_cart(first: Order | None, items) -> None:
+    """A cart is consumed by its first placement (a double tap that made a new key included).
+    `first` is the order the cart was last placed as, if it still exists (a failed
+    placement is undone and frees the cart)."""
+    if first is None:
+        return
+    if first.status == S.PENDING_PAYMENT:
+        raise CartAlreadyPlaced(
+            f"This cart is already being placed as order {first.number}. Please wait a moment.",
+            first.number,
+        )
+    if not items:
+        raise CartAlreadyPlaced(f"This cart was already placed as order {first.number}.", first.number)
+
+
+def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> bool:
+    """Mark the order paid. If it is no longer waiting for this payment (cancelled, or undone
+    by the periodic job, while the card was being charged), the charge is refunded at once and
+    False is returned: money is never kept without a live order."""
+    with transaction.atomic():
+        live = Order.objects.select_for_update().filter(pk=order.pk).first()
+        if live is not None and live.status == S.PENDING_PAYMENT:
+            _mark_paid(live, cart, reference=reference, brand=brand, last4=last4)
+            return True
+    if live is not None and live.status not in ENDED_WITHOUT_SALE:
+        return True  # already confirmed (by the periodic job)
+    if reference:
+        settle_orphan_charge(
+            number=order.number, amount=order.total, reference=reference, brand=brand, last4=last4
+        )
+    return False
+
+
+def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) -> None:
+    order.status, order.paid_at = S.PAID, timezone.now()
+    order.save(update_fields=["status", "paid_at", "updated_at"])
+    Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+        status=Payment.Status.SUCCEEDED, gateway_reference=reference, brand=brand, last4=last4
+    )
+    record_change(order, S.PENDING_PAYMENT, S.PAID, note="Payment received")
+    if cart is not None:
+        cart.clear()
+    for step in PAID_STEPS:
+        step(order=order)
+    notify(
+        user=order.user,
+        kind=Notification.Kind.ORDER,
+        title=f"Order {order.number} confirmed",
+        body=f"We have your payment of {format_money(order.total)}.",
+        url=order.get_absolute_url(),
+    )
+    email_customer(order, f"Your AuroraMart order {order.number}", confirmation_body(order))
+
+
+# A payment whose charge was not (yet) recorded as captured.
+
+
+def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: str = "") -> None:
+    """Give back everything the pending order took, keep the payment attempt, delete the order."""
+    with transaction.atomic():
+        live = Order.objects.select_for_update().filter(pk=order.pk).first()
+        if live is None or live.status != S.PENDING_PAYMENT:
+            # Ended meanwhile (cancelled by staff, or settled by the periodic job): the attempt's
+            # outcome is still recorded, so the payment does not stay pending forever.
+            Payment.objects.filter(order_number=order.number, status=Payment.Status.PENDING).update(
+                status=status, message=message[:255], brand=brand, last4=last4
+            )
+            return
+        order = live
+        # The movements keep the order number in their reason; their link to the order
+        # goes when the pending order is deleted below.
+        return_to_stock(order, StockMovement.Kind.RELEASE, None, f"Payment failed for order {order.number}")
+        release_coupons(order=order)
+        for step in RELEASE_STEPS:
+            step(order=order)
+        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+            status=status, message=message[:255], brand=brand, last4=last4
+        )
+        order.delete()
+
+
+def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, int]:
+    """Settle whatever a crash or a race left unfinished; safe to run at any time, and twice.
+
+    - orders still pending payment: confirmed if the gateway has their charge, else released;
+    - payments not final, whatever became of their order: a charge the gateway has for an
+      order that is gone or ended is refunded, no charge is marked failed;
+    - failed attempts of the last PAYMENT_RECHECK_HOURS: a charge that landed late is refunded;
+    - captured payments of ended orders that are not fully refunded (a refund that failed)
+      are refunded again.
+    """
+    minutes = older_than_minutes if older_than_minutes is not None else settings.PENDING_ORDER_TIMEOUT_MINUTES
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    gateway = get_gateway()
+    outcome = {"confirmed": 0, "released": 0, "refunded": 0, "failed": 0, "refunds_retried": 0}
+    for order in Order.objects.filter(status=S.PENDING_PAYMENT, placed_at__lt=cutoff):
+        result = gateway.find_charge(idempotency_key=order.number)
+        if result is not None and result.succeeded:
+            confirmed = _confirm(
+                order, None, reference=result.reference, brand=result.brand, last4=result.last4
+            )
+            outcome["confirmed" if confirmed else "refunded"] += 1
+        else:
+            _undo(order, Payment.Status.FAILED, "Abandoned: no payment was made")
+            outcome["released"] += 1
+    for payment in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff):
+        order = Order.objects.filter(number=payment.order_number).only("status").first()
+        if order is not None and order.status == S.PENDING_PAYMENT:
+            continue  # settled by the first loop, or still young
+        if refund_if_charged(number=payment.order_number, amount=payment.amount):
+            outcome["refunded"] += 1
+        else:
+            Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+                status=Payment.Status.FAILED, message="No charge was made"
+            )
+            outcome["failed"] += 1
+    # A charge can land after we gave up on it (a gateway timeout, an order released by this
+    # job while its charge was still on the way): failed attempts of the last day are asked
+    # about again, and a charge found now is refunded. Declines are final and not asked about.
+    recheck = timezone.now() - timedelta(hours=settings.PAYMENT_RECHECK_HOURS)
+    for payment in Payment.objects.filter(
+        status=Payment.Status.FAILED, gateway_reference="", created_at__gte=recheck, created_at__lt=cutoff
+    ):
+        if refund_if_charged(number=payment.order_number, amount=payment.amount):
+            outcome["refunded"] += 1
+    for payment in refunds_owed():
+        if refund_payment(
+            payment=payment, amount=payment.amount - payment.refunded_amount, order=payment.order
+        ):
+            outcome["refunds_retried"] += 1
+    return outcome

@@ -1,0 +1,103 @@
+"""Settling payments: a charge for an order that ended is refunded at once, refunds never
+exceed what was captured and move the ledger with F() under a row lock. See docs/money-path.md."""
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from auroramart.payments.gateway import get_gateway
+from auroramart.payments.models import Payment
+
+from .models import Order
+from .statuses import ENDED_WITHOUT_SALE
+
+logger = logging.getLogger(__name__)
+
+
+UNCAPTURED = (Payment.Status.PENDING, Payment.Status.FAILED, Payment.Status.DECLINED)
+
+
+def settle_orphan_charge(*, number: str, amount: Decimal, reference: str, brand: str, last4: str) -> bool:
+    """A charge that succeeded for an order that is gone or ended: record it, then refund it in full.
+
+    The payment row is claimed by a conditional update, so of two settlers racing (the
+    placing request and the periodic job) exactly one refunds. Returns whether this
+    caller settled it."""
+    claimed = Payment.objects.filter(order_number=number, status__in=UNCAPTURED).update(
+        status=Payment.Status.SUCCEEDED,
+        gateway_reference=reference,
+        brand=brand,
+        last4=last4,
+        message=f"Charged after order {number} had ended; refunding",
+    )
+    if not claimed:
+        return False
+    payment = Payment.objects.get(order_number=number, gateway_reference=reference)
+    ok = refund_payment(payment=payment, amount=amount)
+    logger.warning(
+        "charge %s for order %s succeeded after the order ended: %s",
+        reference,
+        number,
+        "refunded" if ok else "refund failed, retried by resolve_pending_orders",
+    )
+    if ok:
+        Payment.objects.filter(pk=payment.pk).update(
+            message=f"Refunded at once: order {number} had ended before the charge succeeded"
+        )
+    return True
+
+
+def refund_if_charged(*, number: str, amount: Decimal) -> bool:
+    """For an order that ended before its payment was recorded: if the gateway has a charge
+    for it, settle and refund it. Returns whether there was a charge."""
+    result = get_gateway().find_charge(idempotency_key=number)
+    if result is None or not result.succeeded:
+        return False
+    settle_orphan_charge(
+        number=number, amount=amount, reference=result.reference, brand=result.brand, last4=result.last4
+    )
+    return True
+
+
+def refund_payment(*, payment: Payment, amount: Decimal, order: Order | None = None) -> bool:
+    """Refund through the gateway, outside any transaction, never above what was captured;
+    the amounts are then added under a row lock with F(), like every other ledger."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        amount = min(amount, locked.amount - locked.refunded_amount)
+    if amount <= 0:
+        return False
+    ok = get_gateway().refund(reference=payment.gateway_reference, amount=amount)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not ok:
+            logger.error("refund of %s for %s failed at the gateway", amount, payment.order_number)
+            locked.message = f"Refund of {amount} failed; it is retried automatically"
+            locked.save(update_fields=["message", "updated_at"])
+            return False
+        refunded = locked.refunded_amount + amount
+        Payment.objects.filter(pk=locked.pk).update(
+            refunded_amount=F("refunded_amount") + amount,
+            status=Payment.Status.REFUNDED
+            if refunded >= locked.amount
+            else Payment.Status.PARTIALLY_REFUNDED,
+            message="",
+        )
+        if order is not None:
+            Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+    return True
+
+
+def refunds_owed():
+    """Captured payments that must be refunded in full and are not: their order is gone,
+    cancelled or refunded. Empty in a healthy shop (check_payments)."""
+    return (
+        Payment.objects.filter(
+            status__in=[Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED],
+            refunded_amount__lt=F("amount"),
+        )
+        .filter(Q(order__isnull=True) | Q(order__status__in=ENDED_WITHOUT_SALE))
+        .select_related("order")
+    )

@@ -1,0 +1,52 @@
+"""The order's timeline and what the customer is told: status changes, notifications, emails."""
+
+from auroramart.accounts.models import Notification
+from auroramart.accounts.services import notify
+from auroramart.core.money import format_money
+from auroramart.core.outbox import queue_email
+
+from .models import Order, OrderStatusChange
+from .statuses import S
+
+
+def record_change(order: Order, from_status: str, to_status: str, actor=None, note: str = "") -> None:
+    OrderStatusChange.objects.create(
+        order=order, from_status=from_status, to_status=to_status, actor=actor, note=note
+    )
+
+
+STATUS_MESSAGES = {
+    S.PROCESSING: "We are preparing your order.",
+    S.SHIPPED: "Your order is on its way.",
+    S.DELIVERED: "Your order has been delivered.",
+    S.CANCELLED: "Your order is cancelled.",
+    S.RETURN_REQUESTED: "We have your return request.",
+    S.RETURNED: "We have received your return.",
+    S.REFUNDED: "Your refund is on its way.",
+}
+
+
+def tell_customer(order: Order) -> None:
+    message = STATUS_MESSAGES.get(order.status)
+    if not message:
+        return
+    title = f"Order {order.number}: {order.get_status_display().lower()}"
+    notify(
+        user=order.user, kind=Notification.Kind.ORDER, title=title, body=message, url=order.get_absolute_url()
+    )
+    email_customer(order, f"AuroraMart order {order.number}: {order.get_status_display().lower()}", message)
+
+
+def email_customer(order: Order, subject: str, body: str) -> None:
+    if order.user.is_active and order.user.email:
+        queue_email(to=order.user.email, subject=subject, body=body)
+
+
+def confirmation_body(order: Order) -> str:
+    lines = [f"Thank you for your order {order.number}.", ""]
+    lines += [f"{item.quantity} × {item.name}  {format_money(item.line_total)}" for item in order.items.all()]
+    lines += [
+        "",
+        f"Total paid: {format_money(order.total)} (includes GST of {format_money(order.gst_included)})",
+    ]
+    return "\n".join(lines)

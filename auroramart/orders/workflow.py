@@ -1,0 +1,216 @@
+"""The order workflow after placement: status changes, cancellation, returns and refunds."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from auroramart.accounts.models import Notification
+from auroramart.accounts.services import notify
+from auroramart.inventory.models import StockMovement
+from auroramart.payments.models import Payment
+from auroramart.promotions.services import release_coupons
+
+from .errors import OrderActionError
+from .hooks import REVERSAL_STEPS
+from .models import Order, OrderItem, ReturnRequest
+from .settlement import refund_if_charged, refund_payment
+from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, TRANSITIONS, S
+from .stock import return_to_stock
+from .timeline import record_change, tell_customer
+
+
+def allowed_transitions(order: Order) -> list[str]:
+    return [s for s in S.values if s in TRANSITIONS.get(order.status, set())]
+
+
+def change_status(*, order: Order, to_status: str, actor=None, note: str = "") -> Order:
+    """Move an order along the workflow; anything the workflow does not allow is refused."""
+    if to_status == S.CANCELLED:
+        return cancel_order(order=order, actor=actor, reason=note or "Cancelled")
+    if to_status == S.REFUNDED:
+        return refund_order(order=order, actor=actor, note=note)
+    if to_status == S.RETURNED:
+        return receive_return(order=order, actor=actor, note=note)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        _check_transition(order, to_status)
+        previous = order.status
+        order.status = to_status
+        now = timezone.now()
+        if to_status == S.SHIPPED:
+            order.shipped_at = now
+        elif to_status == S.DELIVERED and previous == S.SHIPPED:
+            order.delivered_at = now
+        order.save()
+        record_change(order, previous, to_status, actor, note)
+        tell_customer(order)
+    return order
+
+
+def _check_transition(order: Order, to_status: str) -> None:
+    if to_status not in TRANSITIONS.get(order.status, set()):
+        raise OrderActionError(
+            f"An order that is {order.get_status_display().lower()} cannot become "
+            f"{S(to_status).label.lower() if to_status in S.values else to_status}."
+        )
+
+
+def cancel_order(
+    *, order: Order, actor=None, reason: str = "Cancelled by the customer", by_customer: bool = False
+) -> Order:
+    """Cancel before shipping: stock back through the ledger, coupons and points back, payment refunded.
+
+    A customer cannot cancel while the card is being charged (the charge and the
+    cancellation would race); staff can, and the payment is then settled first: a charge
+    the gateway already has is refunded, one still in flight is refunded when it returns.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (CUSTOMER_CANCELLABLE if by_customer else CANCELLABLE):
+            if order.status == S.PENDING_PAYMENT:
+                raise OrderActionError(
+                    "Your payment for this order is still being processed; "
+                    "you can cancel it once it is confirmed, in a minute or two."
+                )
+            raise OrderActionError("This order has already shipped and can no longer be cancelled.")
+        previous = order.status
+        return_to_stock(order, StockMovement.Kind.CANCELLATION, actor, f"Order {order.number} cancelled")
+        release_coupons(order=order)
+        for step in REVERSAL_STEPS:
+            step(order=order, fraction=Decimal("1"), reason="cancellation")
+        order.status, order.cancelled_at = S.CANCELLED, timezone.now()
+        order.save()
+        record_change(order, previous, S.CANCELLED, actor, reason)
+        tell_customer(order)
+    if previous == S.PENDING_PAYMENT:
+        refund_if_charged(number=order.number, amount=order.total)
+    else:
+        _refund(order, order.total)
+    return order
+
+
+def _refund(order: Order, amount: Decimal) -> bool:
+    payment = (
+        Payment.objects.filter(
+            order=order, status__in=[Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED]
+        )
+        .exclude(gateway_reference="")
+        .first()
+    )
+    if payment is None:
+        return False
+    return refund_payment(payment=payment, amount=amount, order=order)
+
+
+def request_return(*, order: Order, user, reason: str, details: str = "") -> ReturnRequest:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk, user=user)
+        if order.status != S.DELIVERED:
+            raise OrderActionError("Only delivered orders can be returned.")
+        window = timedelta(days=settings.RETURN_WINDOW_DAYS)
+        if order.delivered_at is None or timezone.now() - order.delivered_at > window:
+            raise OrderActionError(
+                f"Returns are accepted within {settings.RETURN_WINDOW_DAYS} days of delivery."
+            )
+        if reason not in ReturnRequest.Reason.values:
+            raise OrderActionError("Choose a reason for the return.")
+        ReturnRequest.objects.filter(order=order).delete()  # a rejected earlier request is replaced
+        request = ReturnRequest.objects.create(order=order, reason=reason, details=details)
+        order.status = S.RETURN_REQUESTED
+        order.save(update_fields=["status", "updated_at"])
+        record_change(order, S.DELIVERED, S.RETURN_REQUESTED, user, ReturnRequest.Reason(reason).label)
+        tell_customer(order)
+    return request
+
+
+def decide_return(*, order: Order, approve: bool, actor=None, note: str = "") -> ReturnRequest:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        request = ReturnRequest.objects.select_for_update().get(order=order)
+        if request.status != ReturnRequest.Status.REQUESTED:
+            raise OrderActionError("This return has already been decided.")
+        request.staff_note = note
+        if approve:
+            request.status = ReturnRequest.Status.APPROVED
+            request.save()
+            notify(
+                user=order.user,
+                kind=Notification.Kind.ORDER,
+                title=f"Return of {order.number} approved",
+                body="Please send the items back; we will refund you when they arrive.",
+                url=order.get_absolute_url(),
+            )
+        else:
+            request.status, request.resolved_at = ReturnRequest.Status.REJECTED, timezone.now()
+            request.save()
+            order.status = S.DELIVERED
+            order.save(update_fields=["status", "updated_at"])
+            record_change(
+                order, S.RETURN_REQUESTED, S.DELIVERED, actor, f"Return rejected: {note}".strip(": ")
+            )
+            notify(
+                user=order.user,
+                kind=Notification.Kind.ORDER,
+                title=f"Return of {order.number} not accepted",
+                body=note,
+                url=order.get_absolute_url(),
+            )
+    return request
+
+
+def receive_return(*, order: Order, actor=None, note: str = "", restock: bool = True) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        _check_transition(order, S.RETURNED)
+        request = ReturnRequest.objects.select_for_update().filter(order=order).first()
+        if request is None or request.status != ReturnRequest.Status.APPROVED:
+            raise OrderActionError("Approve the return before receiving it.")
+        if restock:
+            return_to_stock(order, StockMovement.Kind.RETURN, actor, f"Return of order {order.number}")
+        request.status, request.resolved_at = ReturnRequest.Status.RECEIVED, timezone.now()
+        request.save()
+        order.status = S.RETURNED
+        order.save(update_fields=["status", "updated_at"])
+        record_change(order, S.RETURN_REQUESTED, S.RETURNED, actor, note)
+        tell_customer(order)
+    return order
+
+
+def refund_order(*, order: Order, actor=None, note: str = "") -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        _check_transition(order, S.REFUNDED)
+        for step in REVERSAL_STEPS:
+            step(order=order, fraction=Decimal("1"), reason="refund")
+        order.status = S.REFUNDED
+        order.save(update_fields=["status", "updated_at"])
+        record_change(order, S.RETURNED, S.REFUNDED, actor, note)
+        tell_customer(order)
+    _refund(order, order.total - order.refunded_total)
+    return order
+
+
+# --- hooks into accounts ------------------------------------------------------------------
+
+
+def anonymise_orders(user) -> None:
+    """Account deletion: orders stay for the books, without the person's details."""
+    Order.objects.filter(user=user).update(
+        ship_name="Former customer",
+        ship_phone="",
+        ship_line1="(erased)",
+        ship_line2="",
+        ship_postal_code="000000",
+    )
+
+
+def bought(user, product) -> bool:
+    """Whether the customer has a paid order with this product (a verified purchase)."""
+    return OrderItem.objects.filter(
+        order__user=user,
+        product=product,
+        order__status__in=[S.PAID, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.RETURN_REQUESTED],
+    ).exists()
