@@ -180,6 +180,26 @@ def test_a_refund_that_failed_is_retried_by_the_job(customer, lamp):
     assert payments_are_where_they_are_owed()
 
 
+def test_staff_can_retry_a_failed_refund_from_the_order_page(client, customer, lamp):
+    fill(customer, lamp)
+    order = place(customer, "k1").order
+    with mock.patch.object(TestGateway, "refund", return_value=False):
+        services.cancel_order(order=order, actor=None, reason="Out of stock")
+    setup_roles()
+    client.force_login(create_staff(email="service@staff.test", password=PASSWORD, role="Service"))
+    page = client.get(f"/admin-panel/orders/{order.number}/").content.decode()
+    assert "Retry the refund now" in page and "retried automatically" in page
+    with mock.patch.object(TestGateway, "refund", return_value=False):
+        refused = client.post(f"/admin-panel/orders/{order.number}/refund/", follow=True)
+    assert "did not go through" in refused.content.decode()
+    done = client.post(f"/admin-panel/orders/{order.number}/refund/", follow=True)
+    assert f"Refunded S${order.total}" in done.content.decode()
+    assert Order.objects.get().refunded_total == order.total
+    assert AuditLog.objects.filter(action="retry_refund", object_id=str(order.pk)).count() == 1
+    assert "Retry the refund now" not in client.get(f"/admin-panel/orders/{order.number}/").content.decode()
+    assert payments_are_where_they_are_owed()
+
+
 def test_check_payments_fails_on_a_cancelled_order_that_kept_its_money(customer, lamp):
     fill(customer, lamp)
     order = place(customer, "k1").order

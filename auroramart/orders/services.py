@@ -13,7 +13,7 @@ from .placement import (
     place_order,
     resolve_pending_orders,
 )
-from .settlement import refund_if_charged, refund_payment, refunds_owed, settle_orphan_charge
+from .settlement import refund_if_charged, refund_payment, refunds_owed, retry_refunds, settle_orphan_charge
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, ENDED_WITHOUT_SALE, TRANSITIONS
 from .workflow import (
     allowed_transitions,
@@ -59,5 +59,6 @@ __all__ = [
     "refunds_owed",
     "request_return",
     "resolve_pending_orders",
+    "retry_refunds",
     "settle_orphan_charge",
 ]

@@ -101,3 +101,14 @@ def refunds_owed():
         .filter(Q(order__isnull=True) | Q(order__status__in=ENDED_WITHOUT_SALE))
         .select_related("order")
     )
+
+
+def retry_refunds(*, order: Order) -> tuple[int, Decimal]:
+    """Staff's "retry the refund" on an order whose refund failed at the gateway: every captured
+    payment of the order still owed back is refunded again. Returns (payments refunded, amount)."""
+    done, total = 0, Decimal("0")
+    for payment in refunds_owed().filter(order=order):
+        owed = payment.amount - payment.refunded_amount
+        if refund_payment(payment=payment, amount=owed, order=order):
+            done, total = done + 1, total + owed
+    return done, total

@@ -99,6 +99,7 @@ def order_detail(request, number):
             "order": order,
             "return_request": return_request,
             "transitions": [(s, Order.Status(s).label) for s in services.allowed_transitions(order)],
+            "refund_owed": services.refunds_owed().filter(order=order).exists(),
             "title": f"Order {order.number}",
         },
     )
@@ -119,6 +120,22 @@ def order_status(request, number):
     else:
         audit(request, "change_status", order, changes={"status": [before, order.status]})
         messages.success(request, f"Order {order.number} is now {order.get_status_display().lower()}.")
+    return redirect("admin_panel:order", number=number)
+
+
+@panel_permission("manage_orders")
+@require_POST
+def order_refund_retry(request, number):
+    """A refund that failed at the gateway, tried again (the periodic job also retries it)."""
+    order = get_object_or_404(Order, number=number)
+    done, amount = services.retry_refunds(order=order)
+    if done:
+        audit(request, "retry_refund", order, changes={"refunded": [None, str(amount)]})
+        messages.success(request, f"Refunded S${amount}.")
+    else:
+        messages.error(
+            request, "The refund did not go through; the payment service refused it. Try again later."
+        )
     return redirect("admin_panel:order", number=number)
 
 
