@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from ninja import Query, Router
 
 from auroramart.loyalty import selectors, services
@@ -26,7 +24,7 @@ def balance(request):
         "qualifying_points": account.qualifying_points,
         "next_tier": following.name if following else None,
         "points_to_next_tier": max(0, following.threshold - account.qualifying_points) if following else None,
-        "points_value": Decimal(account.balance // 100),
+        "points_value": services.points_value(account.balance),
     }
 
 

@@ -13,7 +13,6 @@ from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, check_coupon, coupon_discount
 
 ZERO = Decimal("0.00")
-POINTS_PER_DOLLAR = 100
 
 
 @dataclass
@@ -142,8 +141,9 @@ def price_cart(
     summary.shipping_fee, summary.shipping_label, summary.free_shipping_remaining = fee, label, to_free
     before_points = remaining + fee
     # Points are spent in whole dollars, up to what is left to pay.
-    usable_dollars = min(points // POINTS_PER_DOLLAR, int(before_points))
-    summary.points = usable_dollars * POINTS_PER_DOLLAR
+    per_dollar = settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR
+    usable_dollars = min(points // per_dollar, int(before_points))
+    summary.points = usable_dollars * per_dollar
     summary.points_discount = Decimal(usable_dollars).quantize(Decimal("0.01"))
     summary.total = quantize(before_points - summary.points_discount)
     rate = settings.GST_RATE

@@ -8,8 +8,6 @@ from auroramart.cart.storage import cart_for
 from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
 
-GST_PERCENT = str((settings.GST_RATE * 100).normalize())
-
 
 @functools.cache
 def site_urls() -> dict[str, str]:
@@ -49,6 +47,8 @@ def shop(request):
         else 0,
         "catalog_version": catalog_version(),
         "currency": settings.CURRENCY,
-        "gst_percent": GST_PERCENT,
+        # Read per request, not at import: the setting is the one home of each rule.
+        "gst_percent": str((settings.GST_RATE * 100).normalize()),
+        "points_per_dollar": settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR,
         "demo_mode": settings.DEMO_MODE,
     }

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from auroramart.accounts.models import Notification, User
 from auroramart.accounts.services import notify
+from auroramart.core.money import format_money
 
 from .defaults import ensure_tiers
 from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
@@ -389,7 +390,12 @@ def apply_points_to_cart(user, cart, points) -> str:
     if summary.points < points:
         cart.set_discount({"kind": "points", "points": summary.points, "reward_id": None})
         return f"{summary.points} points applied: that covers the whole order."
-    return f"{points} points applied (S${points // 100}.00 off)."
+    return f"{points} points applied ({format_money(points_value(points))} off)."
+
+
+def points_value(points: int) -> Decimal:
+    """What points are worth at checkout, in whole dollars (LOYALTY_REDEEM_POINTS_PER_DOLLAR)."""
+    return Decimal(points // settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR)
 
 
 def apply_reward_to_cart(user, cart, reward_id) -> str:

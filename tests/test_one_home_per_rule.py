@@ -1,0 +1,68 @@
+"""One home per rule: a test changes the setting, and every page, the API and placement agree."""
+
+from decimal import Decimal
+
+import pytest
+
+from auroramart.cart.storage import DbCart
+from auroramart.loyalty.services import adjust, open_account
+from auroramart.orders.services import ShippingAddress, place_order
+from auroramart.payments.gateway import Card
+
+from .factories import AddressFactory, CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def shopper(client):
+    user = CustomerFactory(email="rule@example.test")
+    AddressFactory(user=user, is_default_shipping=True)
+    open_account(user)
+    adjust(user=user, points=900, actor=None, reason="test")  # 1,000 with the welcome bonus
+    product = ProductFactory(name="Teapot", price=Decimal("40.00"), stock_quantity=10)
+    DbCart(user).set_item(product.pk, 1, product.price)
+    client.force_login(user)
+    token = client.post(
+        "/api/v1/auth/token", {"email": user.email, "password": PASSWORD}, content_type="application/json"
+    ).json()["token"]
+    return user, {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def place(user):
+    return place_order(
+        user=user,
+        cart=DbCart(user),
+        idempotency_key="rule-1",
+        address=ShippingAddress("Rule", "+65 9123 4567", "1 Rd", "", "123456"),
+        shipping_method="standard",
+        card=Card("4242424242424242", 12, 2039, "123"),
+    ).order
+
+
+@pytest.mark.parametrize("per_dollar", [100, 50])
+def test_points_per_dollar_is_read_by_every_page_the_api_and_placement(client, shopper, settings, per_dollar):
+    settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR = per_dollar
+    user, auth = shopper
+    worth = Decimal(1000 // per_dollar)
+    assert client.get("/api/v1/loyalty", **auth).json()["points_value"] == f"{worth}"
+    assert f"{per_dollar} points are worth S$1" in client.get("/faq/").content.decode()
+    client.post("/checkout/cart/loyalty/points/", {"points": 500}, HTTP_HX_REQUEST="true")
+    off = Decimal(500 // per_dollar)
+    cart = client.get("/checkout/cart/").content.decode()
+    assert f"{per_dollar} points = S$1" in cart and f"500 loyalty points</dt><dd>−S${off:.2f}" in cart
+    assert client.get("/api/v1/cart", **auth).json()["points_discount"] == f"{off:.2f}"
+    order = place(user)
+    assert order.points_redeemed == 500 and order.points_discount == off
+
+
+@pytest.mark.parametrize("rate,shown", [("0.09", "9"), ("0.08", "8")])
+def test_the_gst_rate_is_read_by_the_cart_the_invoice_and_placement(client, shopper, settings, rate, shown):
+    settings.GST_RATE = Decimal(rate)
+    user, _ = shopper
+    assert f"Includes GST ({shown}%)" in client.get("/checkout/cart/").content.decode()
+    order = place(user)
+    expected = (order.total * Decimal(rate) / (1 + Decimal(rate))).quantize(Decimal("0.01"))
+    assert order.gst_included == expected
+    assert f"GST at {shown}%" in client.get(f"/orders/{order.number}/invoice/").content.decode()
