@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from auroramart.catalog.models import ProductReview
-from auroramart.orders.models import Order
+from auroramart.orders.models import STANDING_STATUSES, Order
 
 from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
 from .services import backfill_accounts, points_for, tier_for
@@ -26,7 +26,7 @@ REWARDS = [
     ("10% off", "10% off the merchandise of one order.", "percent_off", Decimal("10"), 1500, "Silver"),
     ("S$25 off", "Take S$25 off your order.", "amount_off", Decimal("25"), 2500, "Gold"),
 ]
-EARNING = {"paid", "processing", "shipped", "delivered", "return_requested"}
+EARNING = STANDING_STATUSES
 
 
 def ensure_rewards() -> int:

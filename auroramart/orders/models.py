@@ -91,6 +91,18 @@ PAID_STATUSES = (
     Order.Status.RETURNED,
     Order.Status.REFUNDED,
 )
+# Paid and not (yet) refunded: what the staff screens count as a customer's spend and
+# today's takings.
+UNREFUNDED_STATUSES = tuple(s for s in PAID_STATUSES if s != Order.Status.REFUNDED)
+# A sale that stands: paid, and not cancelled, returned or refunded. A verified purchase
+# for reviews; what earns loyalty points.
+STANDING_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.PROCESSING,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+    Order.Status.RETURN_REQUESTED,
+)
 
 
 class OrderItem(models.Model):

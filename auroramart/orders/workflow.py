@@ -15,7 +15,7 @@ from auroramart.promotions.services import release_coupons
 
 from .errors import OrderActionError
 from .hooks import REVERSAL_STEPS
-from .models import Order, OrderItem, ReturnRequest
+from .models import STANDING_STATUSES, Order, OrderItem, ReturnRequest
 from .settlement import refund_if_charged, refund_payment
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, TRANSITIONS, S
 from .stock import return_to_stock
@@ -212,5 +212,5 @@ def bought(user, product) -> bool:
     return OrderItem.objects.filter(
         order__user=user,
         product=product,
-        order__status__in=[S.PAID, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.RETURN_REQUESTED],
+        order__status__in=STANDING_STATUSES,
     ).exists()

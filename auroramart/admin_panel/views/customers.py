@@ -15,14 +15,14 @@ from auroramart.core.outbox import queue_email
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
 from auroramart.loyalty.services import LoyaltyError
-from auroramart.orders.models import Order
+from auroramart.orders.models import UNREFUNDED_STATUSES, Order
 
 from ..decorators import panel_permission
 from ..filters import date_param, decimal_param
 from ..models import CustomerNote
 from ..services import audit
 
-PAID = ["paid", "processing", "shipped", "delivered", "return_requested", "returned"]
+PAID = UNREFUNDED_STATUSES
 SORTS = {"newest": "-date_joined", "oldest": "date_joined", "spend": "-spend", "email": "email"}
 
 

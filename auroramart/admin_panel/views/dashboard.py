@@ -7,13 +7,13 @@ from django.utils import timezone
 from auroramart.accounts.models import User
 from auroramart.catalog.models import ProductReview
 from auroramart.inventory.selectors import low_stock_products
-from auroramart.orders.models import Order, ReturnRequest
+from auroramart.orders.models import UNREFUNDED_STATUSES, Order, ReturnRequest
 
 from ..decorators import panel_permission
 from ..models import AuditLog
 from ..permissions import user_permissions
 
-PAID = ["paid", "processing", "shipped", "delivered", "return_requested", "returned"]
+PAID = UNREFUNDED_STATUSES
 
 
 @panel_permission("view_dashboard")
