@@ -66,3 +66,17 @@ def test_the_gst_rate_is_read_by_the_cart_the_invoice_and_placement(client, shop
     expected = (order.total * Decimal(rate) / (1 + Decimal(rate))).quantize(Decimal("0.01"))
     assert order.gst_included == expected
     assert f"GST at {shown}%" in client.get(f"/orders/{order.number}/invoice/").content.decode()
+
+
+def test_every_email_goes_through_the_outbox():
+    """Only the outbox's sender talks to the mail backend: every other email is queued in its
+    caller's transaction (core/outbox.py), so it survives a broker outage and goes once."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "auroramart"
+    senders = sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if any(word in p.read_text() for word in ("send_mail(", "EmailMessage(", "EmailMultiAlternatives("))
+    )
+    assert senders == ["core/tasks.py"]

@@ -1,12 +1,13 @@
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 
 from auroramart.catalog.models import Product
+from auroramart.core.outbox import queue_email
 
 
-@shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+@shared_task
 def email_low_stock_alert(product_ids: list[int]) -> int:
+    """Tell staff which products fell to their reorder level, through the outbox."""
     products = list(Product.objects.filter(pk__in=product_ids).order_by("name"))
     if not products:
         return 0
@@ -14,12 +15,12 @@ def email_low_stock_alert(product_ids: list[int]) -> int:
         f"- {p.name} ({p.sku}): {p.stock_quantity} left, reorder level {p.reorder_level}, suggest ordering {p.reorder_quantity}"
         for p in products
     ]
-    send_mail(
-        subject=f"[AuroraMart] Low stock: {len(products)} product{'s' if len(products) > 1 else ''}",
-        message="These products fell to their reorder level:\n\n" + "\n".join(lines),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=settings.STAFF_EMAILS,
-    )
+    for to in settings.STAFF_EMAILS:
+        queue_email(
+            to=to,
+            subject=f"[AuroraMart] Low stock: {len(products)} product{'s' if len(products) > 1 else ''}",
+            body="These products fell to their reorder level:\n\n" + "\n".join(lines),
+        )
     return len(products)
 
 
