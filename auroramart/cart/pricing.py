@@ -76,6 +76,12 @@ class CartSummary:
         return not self.lines
 
 
+def gst_included(total: Decimal) -> Decimal:
+    """The GST inside a GST-inclusive total (GST_RATE), rounded once, to the cent."""
+    rate = settings.GST_RATE
+    return quantize(total * rate / (1 + rate))
+
+
 def shipping_for(method: str, merchandise: Decimal, free: bool) -> tuple[Decimal, str, Decimal | None]:
     label, fee, free_above, _ = settings.SHIPPING_METHODS.get(method, settings.SHIPPING_METHODS["standard"])
     if free:
@@ -146,6 +152,5 @@ def price_cart(
     summary.points = usable_dollars * per_dollar
     summary.points_discount = Decimal(usable_dollars).quantize(Decimal("0.01"))
     summary.total = quantize(before_points - summary.points_discount)
-    rate = settings.GST_RATE
-    summary.gst_included = quantize(summary.total * rate / (1 + rate))
+    summary.gst_included = gst_included(summary.total)
     return summary

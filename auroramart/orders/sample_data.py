@@ -9,13 +9,13 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from auroramart.accounts.models import CustomerProfile, User
 from auroramart.accounts.sample_data import DEMO_CUSTOMER_EMAIL
+from auroramart.cart.pricing import gst_included, shipping_for
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product
 from auroramart.core.money import quantize
@@ -160,8 +160,6 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
     weights = [1 + products[pk]["sold_count"] for pk in ids]  # popular products sell more
     pairs = planted_pairs(seed)
     now = timezone.now().replace(microsecond=0)
-    fee, free_above = settings.SHIPPING_METHODS["standard"][1], settings.SHIPPING_METHODS["standard"][2]
-    rate = settings.GST_RATE
 
     sold: Counter = Counter()
     totals = {"orders": 0, "lines": 0}
@@ -190,7 +188,8 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
             )
             discount = _coupon_discount(coupon, subtotal)
             # Free delivery is judged on the merchandise after discounts, as at checkout.
-            shipping = Decimal("0.00") if subtotal - discount >= free_above else fee
+            free = coupon is not None and coupon.kind == Coupon.Kind.FREE_SHIPPING
+            shipping, _label, _short = shipping_for("standard", subtotal - discount, free=free)
             total = subtotal - discount + shipping
             order = Order(
                 number=f"AM{placed:%y%m%d}-S{i:06X}",
@@ -206,7 +205,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
                 discount_total=discount,
                 shipping_fee=shipping,
                 total=total,
-                gst_included=quantize(total * rate / (1 + rate)),
+                gst_included=gst_included(total),
                 placed_at=placed,
                 paid_at=placed + timedelta(seconds=30),
                 shipped_at=placed + timedelta(days=2)
