@@ -135,3 +135,16 @@ def test_command_imports_and_dry_runs(tmp_path, capsys):
 def test_command_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_products", str(tmp_path / "nope.csv"))
+
+
+def test_the_panels_export_imports_back_unchanged(client):
+    """The export writes the import's own columns (one list of them), so a merchant can
+    edit prices in a spreadsheet and import the file back."""
+    from auroramart.admin_panel.services import create_staff, setup_roles
+
+    import_products(csv_bytes(GOOD[1]))
+    setup_roles()
+    client.force_login(create_staff(email="boss@staff.test", password="x-long-password-1", role="Superadmin"))
+    exported = b"".join(client.get("/admin-panel/products/export/").streaming_content)
+    again = import_products(exported, dry_run=True)
+    assert again.errors == [] and again.created == again.updated == 0 and again.unchanged == 1

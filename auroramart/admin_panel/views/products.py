@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
+from auroramart.catalog.importer import COLUMNS as PRODUCT_COLUMNS
 from auroramart.catalog.importer import ImportFileError, import_products
 from auroramart.catalog.models import Brand, Category, Product, Subcategory
 from auroramart.catalog.services import add_product_image, create_product
@@ -320,17 +321,7 @@ def product_import(request):
 
 @panel_permission("import_products")
 def product_export(request):
-    header = [
-        "SKU code",
-        "Product name",
-        "Product description",
-        "Product Category",
-        "Product Subcategory",
-        "Quantity on hand",
-        "Reorder Quantity",
-        "Unit price",
-        "Product rating",
-    ]
+    header = list(PRODUCT_COLUMNS.values())  # the import's own columns: an export imports back
 
     def rows():
         for p in (
@@ -338,19 +329,8 @@ def product_export(request):
             .order_by("sku")
             .iterator(chunk_size=2000)
         ):
-            yield (
-                [
-                    p.sku,
-                    p.name,
-                    p.description,
-                    p.category.name,
-                    p.subcategory.name,
-                    p.stock_quantity,
-                    p.reorder_level,
-                    p.price,
-                    p.rating,
-                ]
-            )
+            names = {"category": p.category.name, "subcategory": p.subcategory.name}
+            yield [names[key] if key in names else getattr(p, key) for key in PRODUCT_COLUMNS]
 
     audit(request, "export", object_type="catalog.Product", object_repr="CSV export")
     return csv_stream("products.csv", header, rows())
