@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from auroramart.catalog.models import Category
 from auroramart.core.forms import StyledFormMixin
 
-from .models import Address, CustomerProfile, User
+from .models import DEMOGRAPHIC_FIELDS, Address, CustomerProfile, User
 from .services import Demographics, clean_avatar
 
 
@@ -59,16 +59,7 @@ class DemographicsMixin(forms.Form):
         error_messages={"invalid": "Enter an amount in dollars, e.g. 4500."},
     )
 
-    DEMOGRAPHIC_FIELDS = (
-        "age",
-        "gender",
-        "employment_status",
-        "occupation",
-        "education",
-        "household_size",
-        "has_children",
-        "monthly_income_sgd",
-    )
+    DEMOGRAPHIC_FIELDS = DEMOGRAPHIC_FIELDS
 
     def demographics(self) -> Demographics:
         return Demographics(**{name: self.cleaned_data[name] for name in self.DEMOGRAPHIC_FIELDS})

@@ -63,6 +63,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email.split("@")[0]
 
 
+# The eight demographic fields of the AuroraMart customer file, in its order: the profile's
+# form, the API, campaign audiences and the category model's features all read this list.
+DEMOGRAPHIC_FIELDS = (
+    "age",
+    "gender",
+    "employment_status",
+    "occupation",
+    "education",
+    "household_size",
+    "has_children",
+    "monthly_income_sgd",
+)
+CATEGORICAL_DEMOGRAPHICS = ("gender", "employment_status", "occupation", "education")
+NUMERIC_DEMOGRAPHICS = tuple(f for f in DEMOGRAPHIC_FIELDS if f not in CATEGORICAL_DEMOGRAPHICS)
+
+
 class CustomerProfile(models.Model):
     """The eight demographic fields of the AuroraMart customer data, and preferences."""
 

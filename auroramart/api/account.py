@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from ninja import Router, Status
 
-from auroramart.accounts.models import Address, CustomerProfile
+from auroramart.accounts.models import DEMOGRAPHIC_FIELDS, Address, CustomerProfile
 from auroramart.accounts.services import (
     Demographics,
     add_to_wishlist,
@@ -96,10 +96,7 @@ def _profile(user) -> dict:
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
-        **{f: getattr(p, f) for f in ("age", "gender", "employment_status", "occupation", "education")},
-        "household_size": p.household_size,
-        "has_children": p.has_children,
-        "monthly_income_sgd": p.monthly_income_sgd,
+        **{f: getattr(p, f) for f in DEMOGRAPHIC_FIELDS},
         "marketing_opt_in": p.marketing_opt_in,
         "predicted_categories": p.predicted_categories or [],
     }

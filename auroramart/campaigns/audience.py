@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
+from auroramart.accounts.models import CATEGORICAL_DEMOGRAPHICS
 from auroramart.orders.models import PAID_STATUSES as PAID
 
 FILTERS = {
@@ -58,7 +59,7 @@ def audience(filters: dict) -> QuerySet:
         people = people.filter(loyalty__tier__name__in=f["tiers"])
     if f.get("segments"):
         people = people.filter(analytics__segment__in=f["segments"])
-    for field in ("gender", "employment_status", "occupation", "education"):
+    for field in CATEGORICAL_DEMOGRAPHICS:
         if f.get(field):
             people = people.filter(**{f"profile__{field}": f[field]})
     if f.get("age_min") is not None:

@@ -12,18 +12,11 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-FEATURES = [
-    "age",
-    "gender",
-    "employment_status",
-    "occupation",
-    "education",
-    "household_size",
-    "has_children",
-    "monthly_income_sgd",
-]
-CATEGORICAL = ["gender", "employment_status", "occupation", "education"]
-NUMERIC = ["age", "household_size", "has_children", "monthly_income_sgd"]
+from auroramart.accounts.models import CATEGORICAL_DEMOGRAPHICS, DEMOGRAPHIC_FIELDS, NUMERIC_DEMOGRAPHICS
+
+FEATURES = list(DEMOGRAPHIC_FIELDS)
+CATEGORICAL = list(CATEGORICAL_DEMOGRAPHICS)
+NUMERIC = list(NUMERIC_DEMOGRAPHICS)
 TARGET = "preferred_category"
 
 
