@@ -2,7 +2,6 @@
 on the main pages: no serious or critical violations. And a keyboard-only path to checkout."""
 
 from decimal import Decimal
-
 from pathlib import Path
 
 import pytest
