@@ -1,6 +1,6 @@
 """Placing an order: reserve, charge, confirm (or undo), and settling what a crash left pending.
 
-Placement follows DESIGN.md principle 5. One short transaction creates the
+Placement follows docs/money-path.md. One short transaction creates the
 pending order, locks the products in primary-key order, re-checks stock and
 prices, takes the stock (F() under a CheckConstraint) and counts coupon uses.
 The card is charged outside any transaction, keyed by the order number, so a
