@@ -29,17 +29,16 @@ from auroramart.catalog.models import ProductImage
 from auroramart.core.csv_export import safe_cell
 from auroramart.orders import placement, services
 from auroramart.orders.models import Order
-from auroramart.orders.services import CartAlreadyPlaced, CheckoutError, ShippingAddress, place_order
-from auroramart.payments.gateway import Card, TestGateway
+from auroramart.orders.services import CartAlreadyPlaced, CheckoutError
+from auroramart.payments.gateway import TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .placing import ADDRESS, place
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery"
-ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
-VISA = Card("4242424242424242", 12, 2039, "123")
 CARD = {"name": "Mei Tan", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
 
 
@@ -59,17 +58,6 @@ def fill(user, product, quantity=1):
     cart = DbCart(user)
     cart.set_item(product.pk, quantity, product.price)
     return cart
-
-
-def place(user, key, card=VISA):
-    return place_order(
-        user=user,
-        cart=DbCart(user),
-        idempotency_key=key,
-        address=ADDRESS,
-        shipping_method="standard",
-        card=card,
-    )
 
 
 def api_token(client, email="mei@example.test"):

@@ -6,10 +6,9 @@ import pytest
 
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import adjust, open_account
-from auroramart.orders.services import ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .placing import place
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -30,17 +29,6 @@ def shopper(client):
     return user, {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
-def place(user):
-    return place_order(
-        user=user,
-        cart=DbCart(user),
-        idempotency_key="rule-1",
-        address=ShippingAddress("Rule", "+65 9123 4567", "1 Rd", "", "123456"),
-        shipping_method="standard",
-        card=Card("4242424242424242", 12, 2039, "123"),
-    ).order
-
-
 @pytest.mark.parametrize("per_dollar", [100, 50])
 def test_points_per_dollar_is_read_by_every_page_the_api_and_placement(client, shopper, settings, per_dollar):
     settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR = per_dollar
@@ -53,7 +41,7 @@ def test_points_per_dollar_is_read_by_every_page_the_api_and_placement(client, s
     cart = client.get("/checkout/cart/").content.decode()
     assert f"{per_dollar} points = S$1" in cart and f"500 loyalty points</dt><dd>−S${off:.2f}" in cart
     assert client.get("/api/v1/cart", **auth).json()["points_discount"] == f"{off:.2f}"
-    order = place(user)
+    order = place(user, "rule-1").order
     assert order.points_redeemed == 500 and order.points_discount == off
 
 
@@ -62,7 +50,7 @@ def test_the_gst_rate_is_read_by_the_cart_the_invoice_and_placement(client, shop
     settings.GST_RATE = Decimal(rate)
     user, _ = shopper
     assert f"Includes GST ({shown}%)" in client.get("/checkout/cart/").content.decode()
-    order = place(user)
+    order = place(user, "rule-1").order
     expected = (order.total * Decimal(rate) / (1 + Decimal(rate))).quantize(Decimal("0.01"))
     assert order.gst_included == expected
     assert f"GST at {shown}%" in client.get(f"/orders/{order.number}/invoice/").content.decode()

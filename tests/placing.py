@@ -1,0 +1,21 @@
+"""Placing an order in a test the way the checkout does, with the test gateway's good card."""
+
+from auroramart.cart.storage import DbCart
+from auroramart.orders.services import ShippingAddress, place_order
+from auroramart.payments.gateway import Card
+
+ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
+VISA = Card("4242424242424242", 12, 2039, "123")
+
+
+def place(user, key: str, *, card: Card = VISA, shipping_method: str = "standard", **options):
+    """Place the user's cart (as it is) under `key`; returns the Placement."""
+    return place_order(
+        user=user,
+        cart=DbCart(user),
+        idempotency_key=key,
+        address=ADDRESS,
+        shipping_method=shipping_method,
+        card=card,
+        **options,
+    )
