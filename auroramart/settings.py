@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "auroramart.cart.tasks.clear_stale_carts_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    "purge-login-attempts": {
+        "task": "auroramart.admin_panel.tasks.purge_login_attempts_task",
+        "schedule": crontab(hour=1, minute=45),
+    },
     "train-recommendation-models": {
         "task": "auroramart.recommendations.tasks.train_models_task",
         "schedule": crontab(hour=2, minute=0),
@@ -252,6 +256,7 @@ OTP_TOTP_ISSUER = "AuroraMart"
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 STAFF_TWO_FACTOR_PENDING_SECONDS = 300  # between the password and the code
+LOGIN_ATTEMPT_RETENTION_DAYS = env_int("LOGIN_ATTEMPT_RETENTION_DAYS", 90)
 
 # --- i18n, money -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,3 +1,4 @@
+import io
 import re
 from datetime import timedelta
 
@@ -123,6 +124,17 @@ def test_forged_forwarded_for_does_not_reset_the_throttle(client, customer, sett
         assert attempt(n, "nope-nope-nope").status_code != 429
     assert attempt(99, "nope-nope-nope").status_code == 429
     assert set(LoginAttempt.objects.values_list("ip", flat=True)) == {"127.0.0.1"}
+
+
+def test_old_sign_in_attempts_are_purged_by_the_nightly_job(client, customer, settings):
+    from django.core.management import call_command
+
+    sign_in(client, "mei@example.test", "wrong-password-1")
+    sign_in(client, "mei@example.test")
+    old = timezone.now() - timedelta(days=settings.LOGIN_ATTEMPT_RETENTION_DAYS + 1)
+    LoginAttempt.objects.filter(success=False).update(created_at=old)
+    call_command("run_job", "purge-login-attempts", stdout=io.StringIO())
+    assert list(LoginAttempt.objects.values_list("success", flat=True)) == [True]
 
 
 def test_trusted_proxy_count_reads_the_client_from_forwarded_for(client, customer, settings):

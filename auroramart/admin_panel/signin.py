@@ -96,3 +96,10 @@ def describe_wait(seconds: int) -> str:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = -(-seconds // 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def purge_old_attempts() -> int:
+    """Sign-in attempts older than LOGIN_ATTEMPT_RETENTION_DAYS go (the throttle reads only the
+    last day; the panel's list, the last weeks)."""
+    cutoff = timezone.now() - timedelta(days=settings.LOGIN_ATTEMPT_RETENTION_DAYS)
+    return LoginAttempt.objects.filter(created_at__lt=cutoff).delete()[0]
