@@ -3,10 +3,10 @@ Django's URL resolver (404), a view that does not take the method (405), the sig
 throttle or the edge's input check (429, 400), a database outage (503) or a bug (500).
 Request bodies must be JSON objects: every operation of the API takes one."""
 
-import json
-
 from django.db import DatabaseError
 from django.http import JsonResponse
+
+from auroramart.core.middleware import NOT_JSON, json_body
 
 PREFIX = "/api/v1/"
 CODES = {
@@ -72,10 +72,9 @@ class ApiErrorMiddleware:
             "CONTENT_TYPE", ""
         ):
             return None
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
+        data = json_body(request)
+        if data is NOT_JSON:
             return error_response(400, "invalid_json", "The request body is not valid JSON.")
-        if not isinstance(data, dict):
+        if data is not None and not isinstance(data, dict):
             return error_response(400, "invalid_body", "The request body must be a JSON object.")
         return None

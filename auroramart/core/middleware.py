@@ -102,14 +102,27 @@ class InvalidTextMiddleware:
                 if not _clean(upload.name or ""):
                     return "an uploaded file's name"
         elif "json" in content_type:
-            try:
-                data = json.loads(request.body or b"null")
-            except ValueError:
+            data = json_body(request)
+            if data is NOT_JSON:
                 return ""  # not JSON at all: the API answers that itself
             path = _first_bad_json(data, "")
             if path is not None:
                 return f"the JSON field {path or 'body'!r}"
         return ""
+
+
+NOT_JSON = object()
+
+
+def json_body(request):
+    """The request's JSON body, parsed once per request however many layers look at it
+    (NOT_JSON when it does not parse; None when empty)."""
+    if not hasattr(request, "_json_body"):
+        try:
+            request._json_body = json.loads(request.body) if request.body else None
+        except ValueError:
+            request._json_body = NOT_JSON
+    return request._json_body
 
 
 def _clean(text: str) -> bool:

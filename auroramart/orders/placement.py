@@ -69,7 +69,7 @@ def new_order_number() -> str:
 def order_key(idempotency_key: str) -> str:
     """What the order stores: the key itself, or its digest when longer than the column.
     Never a cut: two long keys differing at the end must stay two keys."""
-    if len(idempotency_key) <= 64:
+    if len(idempotency_key) <= Order._meta.get_field("idempotency_key").max_length:
         return idempotency_key
     return hashlib.sha256(idempotency_key.encode()).hexdigest()
 
