@@ -98,6 +98,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "auroramart.urls"
+# The wiring of domain events and extension points (core/events.py): one function, run once at start-up.
+EVENT_WIRING = "auroramart.wiring.connect"
 WSGI_APPLICATION = "auroramart.wsgi.application"
 
 TEMPLATES = [

@@ -205,10 +205,11 @@ def test_account_deletion_erases_personal_data_and_keeps_the_books(client, custo
     assert not User.objects.filter(email="ravi@example.test").exists()
 
 
-def test_deletion_runs_registered_steps(customer, monkeypatch):
-    from auroramart.accounts import services
+def test_deletion_tells_every_subscriber_first(customer, monkeypatch):
+    from auroramart.accounts.events import CustomerErasing
+    from auroramart.core import events
 
     seen = []
-    monkeypatch.setattr(services, "DELETION_STEPS", [lambda user: seen.append(user.email)])
+    monkeypatch.setitem(events._subscribers, CustomerErasing, [lambda event: seen.append(event.user.email)])
     delete_customer_account(user=customer)
     assert seen == ["ravi@example.test"]  # steps see the data they must anonymise

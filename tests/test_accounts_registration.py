@@ -101,13 +101,14 @@ def test_email_already_registered_is_a_clear_error(client):
     assert User.objects.count() == 1
 
 
-def test_registration_steps_run_in_the_same_transaction(client, monkeypatch):
-    from auroramart.accounts import services
+def test_registration_subscribers_run_in_the_same_transaction(client, monkeypatch):
+    from auroramart.accounts.events import CustomerRegistered
+    from auroramart.core import events
 
-    def failing_step(user):
+    def failing_step(event):
         raise RuntimeError("loyalty service exploded")
 
-    monkeypatch.setattr(services, "REGISTRATION_STEPS", [failing_step])
+    monkeypatch.setitem(events._subscribers, CustomerRegistered, [failing_step])
     client.raise_request_exception = False
     response = client.post("/register/", GOOD)
     assert response.status_code == 500

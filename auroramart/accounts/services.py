@@ -11,16 +11,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from auroramart.core.events import publish
 from auroramart.core.uploads import jpeg_bytes, open_picture
 
+from .events import CustomerErasing, CustomerRegistered, CustomerSignedIn, ProfileUpdated
 from .models import Address, CustomerProfile, Notification, User, WishlistItem
-
-# Hooks that later parts of the shop add to registration (loyalty account,
-# predicted categories). Each is called inside the registration transaction
-# with the new user; kept as an explicit list, not signals.
-REGISTRATION_STEPS: list = []
-# Called with the user after their demographics change (re-predict categories).
-PROFILE_UPDATED_STEPS: list = []
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,8 @@ def register_customer(
     demographics: Demographics,
     marketing_opt_in: bool = False,
 ) -> User:
-    """Create the customer, their profile and whatever registration steps are installed, all or nothing."""
+    """Create the customer and their profile; the apps that react to CustomerRegistered (loyalty
+    account, predicted categories) do their part in the same transaction: all or nothing."""
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken("An account with this email address already exists.", code="email_taken")
@@ -59,9 +55,15 @@ def register_customer(
     except IntegrityError:  # a concurrent registration with the same address won the race
         raise EmailTaken("An account with this email address already exists.", code="email_taken") from None
     CustomerProfile.objects.create(user=user, marketing_opt_in=marketing_opt_in, **demographics.__dict__)
-    for step in REGISTRATION_STEPS:
-        step(user)
+    publish(CustomerRegistered(user=user))
     return user
+
+
+@transaction.atomic
+def signed_in(*, user: User, session=None) -> None:
+    """A customer has just signed in (the browser's rotated session, or None for an API token):
+    the apps that keep something per visit take it over (the guest's cart joins theirs)."""
+    publish(CustomerSignedIn(user=user, session=session))
 
 
 @transaction.atomic
@@ -82,8 +84,7 @@ def update_profile(
     profile.marketing_opt_in = marketing_opt_in
     profile.save()
     profile.preferred_categories.set(preferred_categories)
-    for step in PROFILE_UPDATED_STEPS:
-        step(user)
+    publish(ProfileUpdated(user=user))
     return profile
 
 
@@ -195,10 +196,6 @@ def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
 
 # --- account deletion -------------------------------------------------------------------
 
-# Steps that later parts of the shop add to erase or anonymise their own data
-# about a customer (orders keep their figures but lose names and addresses).
-DELETION_STEPS: list = []
-
 
 @transaction.atomic
 def delete_customer_account(*, user: User) -> None:
@@ -208,8 +205,7 @@ def delete_customer_account(*, user: User) -> None:
     identifies anyone and can never sign in again.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
-    for step in DELETION_STEPS:
-        step(user)
+    publish(CustomerErasing(user=user))  # orders keep their figures but lose names and addresses
     profile = CustomerProfile.objects.filter(user=user).first()
     if profile is not None:
         if profile.avatar:

@@ -27,10 +27,6 @@ from .forms import (
 )
 from .models import Address
 
-# Hooks that later parts of the shop add to sign-in (merging the guest cart);
-# each is called with (request, user) after the session has been rotated.
-LOGIN_STEPS: list = []
-
 
 @require_http_methods(["GET", "POST"])
 def register(request):
@@ -52,8 +48,7 @@ def register(request):
             form.add_error("email", exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            for step in LOGIN_STEPS:
-                step(request, user)
+            services.signed_in(user=user, session=request.session)
             messages.success(request, f"Welcome to AuroraMart, {user.first_name}!")
             return redirect("pages:home")
     return render(request, "accounts/register.html", {"form": form, "title": "Create your account"})
@@ -84,8 +79,7 @@ class CustomerLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)  # login() rotates the session key
-        for step in LOGIN_STEPS:
-            step(self.request, self.request.user)
+        services.signed_in(user=self.request.user, session=self.request.session)
         signin.record(
             self.request, form.cleaned_data.get("username", ""), self.request.user, success=True, area="shop"
         )

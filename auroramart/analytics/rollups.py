@@ -14,6 +14,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from auroramart.catalog.models import Product
+from auroramart.core.events import ExtensionPoint
 from auroramart.core.money import quantize
 from auroramart.orders.models import PAID_STATUSES as PAID
 from auroramart.orders.models import Order, OrderItem
@@ -23,9 +24,10 @@ from auroramart.search.models import ProductView
 from .models import BusinessMetrics, CartAddition, CustomerAnalytics, MarketingAnalytics, ProductAnalytics
 
 VERSION_KEY = "analytics:version"
-# Other parts of the shop add marketing rows per day (campaigns): each is called
-# with (day, start, end) and returns MarketingAnalytics objects (unsaved).
-MARKETING_SOURCES: list = []
+marketing_sources = ExtensionPoint(
+    "analytics.marketing_sources",
+    "(day, start, end) -> [MarketingAnalytics]: rows other apps add to a day's marketing rollup (campaigns).",
+)
 
 
 def bounds(day: date) -> tuple[datetime, datetime]:
@@ -150,7 +152,7 @@ def marketing_day(day: date, start, end) -> list[MarketingAnalytics]:
         CouponRedemption.objects.filter(
             order__placed_at__gte=start, order__placed_at__lt=end, order__status__in=PAID
         )
-        # A campaign's own coupon is counted in the campaign's row (MARKETING_SOURCES), not twice.
+        # A campaign's own coupon is counted in the campaign's row (marketing_sources), not twice.
         .filter(coupon__campaign__isnull=True)
         .order_by()
         .values_list("coupon__code", "coupon__description")
@@ -168,7 +170,7 @@ def marketing_day(day: date, start, end) -> list[MarketingAnalytics]:
         )
         for code, description, uses, revenue, cost in used
     ]
-    for source in MARKETING_SOURCES:
+    for source in marketing_sources:
         rows += source(day, start, end)
     return rows
 

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from ninja import Router, Status
 
+from auroramart.accounts import services as account_services
 from auroramart.accounts.models import DEMOGRAPHIC_FIELDS, Address, CustomerProfile
 from auroramart.accounts.services import (
     Demographics,
@@ -80,6 +81,8 @@ def sign_in(request, body: TokenIn):
                 {"otp": ["A valid code is required."]},
             )
     signin.record(request, email, user, success=True, area="api")
+    if not user.is_staff:
+        account_services.signed_in(user=user)
     token, raw = ApiToken.issue(user, body.name)
     return Status(201, {"token": raw, "expires_at": token.expires_at, "staff": user.is_staff})
 

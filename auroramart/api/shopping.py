@@ -11,6 +11,7 @@ from auroramart.cart import services as cart_services
 from auroramart.cart.selectors import cart_summary
 from auroramart.cart.services import CartError
 from auroramart.cart.storage import DbCart
+from auroramart.core.client import shopper_for
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.services import LoyaltyError
 from auroramart.orders import selectors as order_selectors
@@ -71,7 +72,9 @@ def get_cart(request):
 @router.post("/cart/items", response={200: CartOut, **ERRORS})
 def add_item(request, body: CartItemIn):
     def action(cart, user):
-        product = cart_services.add_item(cart, product_id=body.product_id, quantity=body.quantity)
+        product = cart_services.add_item(
+            cart, product_id=body.product_id, quantity=body.quantity, shopper=shopper_for(request)
+        )
         return f"{product.name} is in your cart."
 
     return _cart_action(request, action)

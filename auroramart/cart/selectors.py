@@ -1,14 +1,22 @@
 from django.db.models import Prefetch
 
 from auroramart.catalog.models import Product, ProductImage
+from auroramart.core.events import ExtensionPoint
 from auroramart.promotions.models import Coupon
 
 from .pricing import CartSummary, price_cart
 
-# Providers that later parts of the shop add to price a cart: each takes
-# (cart, user) and returns keyword arguments for price_cart (the loyalty
-# points or reward the customer chose).
-PRICING_EXTRAS: list = []
+pricing_choices = ExtensionPoint(
+    "cart.pricing_choices",
+    "(cart, user) -> keyword arguments for price_cart: the loyalty points or reward the customer chose.",
+)
+
+
+def pricing_extras(cart, user) -> dict:
+    extras: dict = {}
+    for provider in pricing_choices:
+        extras.update(provider(cart, user))
+    return extras
 
 
 def cart_products(product_ids) -> dict[int, Product]:
@@ -32,9 +40,11 @@ def cart_summary(cart, *, user=None, shipping_method: str = "standard") -> CartS
     if codes:
         by_code = {c.code.upper(): c for c in Coupon.objects.filter(code__in=codes)}
         coupons = [by_code[c.upper()] for c in codes if c.upper() in by_code]
-    extras = {}
-    for provider in PRICING_EXTRAS:
-        extras.update(provider(cart, user))
     return price_cart(
-        items=items, products=products, coupons=coupons, user=user, shipping_method=shipping_method, **extras
+        items=items,
+        products=products,
+        coupons=coupons,
+        user=user,
+        shipping_method=shipping_method,
+        **pricing_extras(cart, user),
     )

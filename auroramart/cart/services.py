@@ -6,9 +6,13 @@ from datetime import timedelta
 from django.conf import settings
 
 from auroramart.catalog.models import Product
+from auroramart.core.client import Shopper
+from auroramart.core.events import publish
 from auroramart.promotions.services import CouponError, can_combine, check_coupon, find_coupon
 
+from .events import CartItemAdded
 from .selectors import cart_summary
+from .storage import DbCart, SessionCart
 
 
 class CartError(Exception):
@@ -47,7 +51,10 @@ def _check_stock(product: Product, quantity: int) -> None:
         raise CartError(f"Only {product.stock_quantity} of {product.name} left in stock.")
 
 
-def add_item(cart, *, product_id, quantity=1) -> Product:
+def add_item(cart, *, product_id, quantity=1, shopper: Shopper | None = None, source: str = "") -> Product:
+    """Add to the cart (checked against stock and the per-order limit). `shopper` is who added
+    it and `source` where from ("rec:<slot>"), for CartItemAdded: analytics and recommendation
+    tracking count the add."""
     quantity = _quantity(quantity)
     if quantity == 0:
         raise CartError("Choose a quantity of at least 1.")
@@ -58,6 +65,16 @@ def add_item(cart, *, product_id, quantity=1) -> Product:
         raise CartError(f"You can buy at most {settings.CART_MAX_QUANTITY} of one product per order.")
     _check_stock(product, total)
     cart.set_item(product.pk, total, product.price if current == 0 else None)
+    shopper = shopper or Shopper()
+    publish(
+        CartItemAdded(
+            product=product,
+            quantity=quantity,
+            user_id=shopper.user_id,
+            visitor=shopper.visitor,
+            source=source,
+        )
+    )
     return product
 
 
@@ -133,6 +150,12 @@ def merge_into(target, source) -> None:
             codes.append(code)
     target.set_coupon_codes(codes[: max(settings.MAX_COUPONS_PER_ORDER, len(target.coupon_codes()))])
     source.clear()
+
+
+def merge_session_cart(*, user, session) -> None:
+    """At sign-in in a browser, the guest's session cart joins the customer's saved cart."""
+    if session is not None and not user.is_staff:
+        merge_into(DbCart(user), SessionCart(session))
 
 
 def clear_stale_carts(days: int | None = None) -> dict:

@@ -3,22 +3,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from auroramart.accounts.decorators import shopper_only
+from auroramart.core.client import shopper_for
 from auroramart.core.forms import safe_next
 
-from . import services
+from . import fragments, services
 from .selectors import cart_summary
 from .services import CartError
-from .storage import DbCart, SessionCart, cart_for
-
-# Renderers that later parts of the shop add to the cart page; each takes
-# (request, summary) and returns HTML. SUMMARY_EXTRAS go in the order summary
-# (the loyalty box), CART_EXTRAS below the cart ("Complete the set").
-SUMMARY_EXTRAS: list = []
-CART_EXTRAS: list = []
-# Steps called after a product is added, with (request, product, quantity,
-# source=""): analytics counts it, recommendation tracking attributes it to the
-# slot it came from (source "rec:<slot>" for a bundle added from a slot).
-ADDED_STEPS: list = []
+from .storage import cart_for
 
 
 def _is_htmx(request) -> bool:
@@ -34,8 +25,8 @@ def _cart_page(request, *, error: str = "", status: int = 200, fragment: bool = 
         "error": error,
         "title": "Your cart",
         "cart_count": summary.item_count,
-        "summary_extras": [render_extra(request, summary) for render_extra in SUMMARY_EXTRAS],
-        "extras": [render_extra(request, summary) for render_extra in CART_EXTRAS],
+        "summary_extras": [fragment(request, summary) for fragment in fragments.summary],
+        "extras": [fragment(request, summary) for fragment in fragments.below_cart],
     }
     # A swapped-in body also updates the header's count (out of band); the full page has it already.
     context["swap"] = fragment or _is_htmx(request)
@@ -68,15 +59,16 @@ def add(request):
     cart = cart_for(request)
     try:
         product = services.add_item(
-            cart, product_id=request.POST.get("product_id"), quantity=request.POST.get("quantity", 1)
+            cart,
+            product_id=request.POST.get("product_id"),
+            quantity=request.POST.get("quantity", 1),
+            shopper=shopper_for(request),
         )
     except CartError as exc:
         if _is_htmx(request):
             return render(request, "cart/_added.html", {"error": str(exc)}, status=200)
         messages.error(request, str(exc))
         return redirect(safe_next(request, "cart:detail"))
-    for step in ADDED_STEPS:
-        step(request=request, product=product, quantity=request.POST.get("quantity", 1))
     if _is_htmx(request):
         response = render(request, "cart/_added.html", {"product": product, "cart_count": cart.count()})
         response["HX-Trigger"] = "cart-changed"  # slots that depend on the cart refresh themselves
@@ -123,8 +115,3 @@ def apply_coupon(request):
 def remove_coupon(request):
     services.remove_coupon(cart_for(request), code=request.POST.get("code", ""))
     return _after_change(request)
-
-
-def merge_cart_at_login(request, user) -> None:
-    """Sign-in step: the guest's session cart joins the customer's saved cart."""
-    services.merge_into(DbCart(user), SessionCart(request.session))

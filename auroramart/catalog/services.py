@@ -9,7 +9,10 @@ from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils.text import slugify
 
+from auroramart.core.events import ExtensionPoint, publish
+
 from .cache import bump_catalog_version
+from .events import ReviewApproved
 from .images import prepare_upload
 from .models import Product, ProductImage, ProductReview
 
@@ -66,11 +69,11 @@ def recompute_ratings(product_ids: Iterable[int] | None = None) -> int:
     return len(products)
 
 
-# Checks later parts of the shop add to tell whether a customer bought a
-# product (the orders app); any True marks the review a verified purchase.
-VERIFIED_PURCHASE_CHECKS: list = []
-# Steps run when a review is approved (the loyalty bonus), with review=...
-REVIEW_APPROVED_STEPS: list = []
+purchase_checks = ExtensionPoint(
+    "catalog.purchase_checks",
+    "(user, product) -> bool: whether the customer bought the product (the orders app answers); "
+    "any True marks their review a verified purchase.",
+)
 
 
 @transaction.atomic
@@ -81,7 +84,7 @@ def submit_review(*, user, product: Product, rating: int, title: str, body: str)
     product's rating counts approved reviews only and is recomputed here.
     """
     status = ProductReview.Status.APPROVED if settings.REVIEWS_AUTO_APPROVE else ProductReview.Status.PENDING
-    verified = any(check(user, product) for check in VERIFIED_PURCHASE_CHECKS)
+    verified = any(check(user, product) for check in purchase_checks)
     review, _ = ProductReview.objects.update_or_create(
         product=product,
         user=user,
@@ -95,8 +98,7 @@ def submit_review(*, user, product: Product, rating: int, title: str, body: str)
     )
     _recompute_one(product.pk)
     if review.status == ProductReview.Status.APPROVED:
-        for step in REVIEW_APPROVED_STEPS:
-            step(review=review)
+        publish(ReviewApproved(review=review))
     return review
 
 
@@ -106,8 +108,7 @@ def moderate_review(*, review: ProductReview, status: str) -> ProductReview:
     review.save(update_fields=["status", "updated_at"])
     _recompute_one(review.product_id)
     if status == ProductReview.Status.APPROVED:
-        for step in REVIEW_APPROVED_STEPS:
-            step(review=review)
+        publish(ReviewApproved(review=review))
     return review
 
 

@@ -7,4 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
         from . import checks  # noqa: F401  (registers the deployment checks)
+
+        # Who reacts to which event, in one place above every app (core/events.py).
+        import_string(settings.EVENT_WIRING)()

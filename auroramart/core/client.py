@@ -1,4 +1,5 @@
-"""Who is asking: the client's address, for rate limits, sign-in throttling and the audit log.
+"""Who is asking: the client's address, for rate limits, sign-in throttling and the audit log,
+and the shopper (account and anonymous visitor id) that services record an action for.
 
 Proxy headers are believed only when the number of trusted proxies in front of the app is
 configured (TRUSTED_PROXY_COUNT, default 0): anyone can send `X-Forwarded-For`, so by
@@ -6,7 +7,9 @@ default it is ignored and the socket's address is used. With N trusted proxies, 
 which appends the address it saw, the client is the Nth address from the right.
 """
 
+import hashlib
 import ipaddress
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -24,3 +27,28 @@ def client_ip(request) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def visitor_id(request) -> str:
+    """The session key, or for a client without a session (the API, a bot) a digest of its
+    address and user agent: what counts "one visitor" in tracking and analytics."""
+    key = request.session.session_key if hasattr(request, "session") else None
+    if key:
+        return key
+    raw = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """Who did something, as services record it: the customer's id (None for a guest) and the
+    visitor id. Views and the API build it from the request; services never see the request."""
+
+    user_id: int | None = None
+    visitor: str = ""
+
+
+def shopper_for(request) -> Shopper:
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    return Shopper(user_id=user_id, visitor=visitor_id(request))

@@ -26,7 +26,8 @@ from django.utils import timezone
 from auroramart.accounts.models import Notification
 from auroramart.accounts.services import notify
 from auroramart.cart.pricing import price_cart
-from auroramart.cart.selectors import PRICING_EXTRAS
+from auroramart.cart.selectors import pricing_extras
+from auroramart.core.events import publish
 from auroramart.core.money import format_money, quantize
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.services import Change, OutOfStock, apply_changes, lock_products
@@ -36,7 +37,7 @@ from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, redeem_coupons, release_coupons
 
 from .errors import CartAlreadyPlaced, CheckoutError, PaymentFailed, PlacementInProgress
-from .hooks import PAID_STEPS, PLACEMENT_STEPS, RELEASE_STEPS
+from .events import OrderPaid, OrderPlaced, OrderReleased
 from .models import Order, OrderItem
 from .settlement import refund_if_charged, refund_payment, refunds_owed, settle_orphan_charge
 from .statuses import ENDED_WITHOUT_SALE, S
@@ -207,16 +208,13 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
         codes = cart.coupon_codes()
         by_code = {c.code.upper(): c for c in Coupon.objects.filter(code__in=codes)} if codes else {}
         coupons = [by_code[c.upper()] for c in codes if c.upper() in by_code]
-        extras = {}
-        for provider in PRICING_EXTRAS:
-            extras.update(provider(cart, user))
         summary = price_cart(
             items=items,
             products=locked,
             coupons=coupons,
             user=user,
             shipping_method=shipping_method,
-            **extras,
+            **pricing_extras(cart, user),
         )
         if not summary.lines:
             raise CheckoutError("The products in your cart are no longer sold.")
@@ -268,8 +266,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
             redeem_coupons(applied=summary.coupons, user=user, order=order)
         except CouponError as exc:
             raise CheckoutError(str(exc)) from None
-        for step in PLACEMENT_STEPS:
-            step(order=order, summary=summary, user=user)
+        publish(OrderPlaced(order=order, summary=summary, user=user))
         record_change(order, "", S.PENDING_PAYMENT)
         Payment.objects.create(
             order=order,
@@ -332,8 +329,7 @@ def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) ->
     record_change(order, S.PENDING_PAYMENT, S.PAID, note="Payment received")
     if cart is not None:
         cart.clear()
-    for step in PAID_STEPS:
-        step(order=order)
+    publish(OrderPaid(order=order))
     notify(
         user=order.user,
         kind=Notification.Kind.ORDER,
@@ -363,8 +359,7 @@ def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: st
         # goes when the pending order is deleted below.
         return_to_stock(order, StockMovement.Kind.RELEASE, None, f"Payment failed for order {order.number}")
         release_coupons(order=order)
-        for step in RELEASE_STEPS:
-            step(order=order)
+        publish(OrderReleased(order=order))
         Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
             status=status, message=message[:255], brand=brand, last4=last4
         )

@@ -1,10 +1,9 @@
 """Orders' services, the one entry point for the storefront, the panel, the API, tasks and
 commands: placement (placement.py), settlement (settlement.py), the workflow (workflow.py),
-with their errors, hooks and status rules. Each lives in its own module; this one only
+with their errors, events and status rules. Each lives in its own module; this one only
 gathers them."""
 
 from .errors import CartAlreadyPlaced, CheckoutError, OrderActionError, PaymentFailed, PlacementInProgress
-from .hooks import PAID_STEPS, PLACEMENT_STEPS, RELEASE_STEPS, REVERSAL_STEPS
 from .placement import (
     Placement,
     ShippingAddress,
@@ -31,10 +30,6 @@ __all__ = [
     "CANCELLABLE",
     "CUSTOMER_CANCELLABLE",
     "ENDED_WITHOUT_SALE",
-    "PAID_STEPS",
-    "PLACEMENT_STEPS",
-    "RELEASE_STEPS",
-    "REVERSAL_STEPS",
     "TRANSITIONS",
     "CartAlreadyPlaced",
     "CheckoutError",

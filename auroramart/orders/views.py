@@ -11,13 +11,9 @@ from auroramart.accounts.services import save_address
 from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import DbCart
 
-from . import selectors, services
+from . import fragments, selectors, services
 from .forms import CheckoutForm, ReturnForm
 from .services import CartAlreadyPlaced, CheckoutError, OrderActionError
-
-# Renderers other parts of the shop add to the order page, each (request, order) -> HTML:
-# the loyalty program shows the points the order earned and spent.
-DETAIL_EXTRAS: list = []
 
 
 def _summary_context(request, shipping_method: str):
@@ -97,7 +93,7 @@ def _own_order(request, number):
 @customer_required
 def order_detail(request, number):
     order = selectors.order_detail(request.user, number)
-    extras = [render_extra(request, order) for render_extra in DETAIL_EXTRAS]
+    extras = [fragment(request, order) for fragment in fragments.detail]
     return render(
         request,
         "orders/order_detail.html",

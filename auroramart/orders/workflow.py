@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from auroramart.accounts.models import Notification
 from auroramart.accounts.services import notify
+from auroramart.core.events import publish
 from auroramart.inventory.models import StockMovement
 from auroramart.payments.models import Payment
 from auroramart.promotions.services import release_coupons
 
 from .errors import OrderActionError
-from .hooks import REVERSAL_STEPS
+from .events import OrderReversed
 from .models import STANDING_STATUSES, Order, OrderItem, ReturnRequest
 from .settlement import refund_if_charged, refund_payment
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, TRANSITIONS, S
@@ -79,8 +80,7 @@ def cancel_order(
         previous = order.status
         return_to_stock(order, StockMovement.Kind.CANCELLATION, actor, f"Order {order.number} cancelled")
         release_coupons(order=order)
-        for step in REVERSAL_STEPS:
-            step(order=order, fraction=Decimal("1"), reason="cancellation")
+        publish(OrderReversed(order=order, fraction=Decimal("1"), reason="cancellation"))
         order.status, order.cancelled_at = S.CANCELLED, timezone.now()
         order.save()
         record_change(order, previous, S.CANCELLED, actor, reason)
@@ -183,8 +183,7 @@ def refund_order(*, order: Order, actor=None, note: str = "") -> Order:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         _check_transition(order, S.REFUNDED)
-        for step in REVERSAL_STEPS:
-            step(order=order, fraction=Decimal("1"), reason="refund")
+        publish(OrderReversed(order=order, fraction=Decimal("1"), reason="refund"))
         order.status = S.REFUNDED
         order.save(update_fields=["status", "updated_at"])
         record_change(order, S.RETURNED, S.REFUNDED, actor, note)

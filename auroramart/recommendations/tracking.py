@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from auroramart.core.client import Shopper, shopper_for
 from auroramart.search.models import ProductView
-from auroramart.search.services import visitor_id
 
 from .models import RecommendationEvent
 
@@ -33,9 +33,8 @@ def source_for(slot: str) -> str:
     return f"{SOURCE_PREFIX}{slot}"
 
 
-def _who(request) -> dict:
-    user = request.user if request.user.is_authenticated else None
-    return {"user": user, "visitor": visitor_id(request)}
+def _who(shopper: Shopper) -> dict:
+    return {"user_id": shopper.user_id, "visitor": shopper.visitor}
 
 
 def record_impression(request, slot: str, products, model_version: str = "") -> None:
@@ -45,12 +44,12 @@ def record_impression(request, slot: str, products, model_version: str = "") -> 
             kind=RecommendationEvent.Kind.IMPRESSION,
             items=len(products),
             model_version=model_version[:40],
-            **_who(request),
+            **_who(shopper_for(request)),
         )
 
 
-def record_add_to_cart(request, slot: str, product_ids, model_version: str = "") -> None:
-    who = _who(request)
+def record_add_to_cart(shopper: Shopper, slot: str, product_ids, model_version: str = "") -> None:
+    who = _who(shopper)
     RecommendationEvent.objects.bulk_create(
         [
             RecommendationEvent(
@@ -65,26 +64,24 @@ def record_add_to_cart(request, slot: str, product_ids, model_version: str = "")
     )
 
 
-def attribute_add_to_cart(*, request, product, quantity, source: str = "") -> None:
-    """Cart step: a product added from a slot (a bundle), or after a click from one, counts for it."""
+def attribute_add_to_cart(*, product, user_id, visitor, source: str = "", **_) -> None:
+    """On CartItemAdded: a product added from a slot (a bundle), or after a click from one, counts for it."""
+    shopper = Shopper(user_id=user_id, visitor=visitor)
     if source.startswith(SOURCE_PREFIX):
-        record_add_to_cart(request, source.removeprefix(SOURCE_PREFIX), [product.pk])
+        record_add_to_cart(shopper, source.removeprefix(SOURCE_PREFIX), [product.pk])
         return
     since = timezone.now() - CLICK_WINDOW
     views = ProductView.objects.filter(
         product_id=product.pk, source__startswith=SOURCE_PREFIX, created_at__gte=since
     )
-    if request.user.is_authenticated:
-        views = views.filter(user=request.user)
-    else:
-        views = views.filter(visitor=visitor_id(request))
+    views = views.filter(user_id=user_id) if user_id is not None else views.filter(visitor=visitor)
     source = views.order_by("-created_at").values_list("source", flat=True).first()
     if source:
-        record_add_to_cart(request, source.removeprefix(SOURCE_PREFIX), [product.pk])
+        record_add_to_cart(shopper, source.removeprefix(SOURCE_PREFIX), [product.pk])
 
 
 def attribute_purchase(*, order) -> None:
-    """Paid step: each order line the customer added from a slot in the last week is a purchase for it."""
+    """On OrderPaid: each order line the customer added from a slot in the last week is a purchase for it."""
     lines = {item.product_id: item for item in order.items.all() if item.product_id}
     since = timezone.now() - PURCHASE_WINDOW
     added = (

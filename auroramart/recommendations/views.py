@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from auroramart.accounts.decorators import is_customer, shopper_only
 from auroramart.cart import services as cart_services
-from auroramart.cart import views as cart_views
 from auroramart.cart.services import CartError
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.models import Product
+from auroramart.core.client import shopper_for
 
 from . import services, tracking
 
@@ -78,17 +78,16 @@ def add_bundle(request):
     except ValueError:
         ids = []
     added, errors = [], []
+    anchor, shopper = request.POST.get("anchor"), shopper_for(request)
     for pk in dict.fromkeys(ids):
+        # The anchor is the product the shopper was looking at, not a recommendation.
+        source = "" if str(pk) == anchor else tracking.source_for("pdp-fbt")
         try:
-            added.append(cart_services.add_item(cart, product_id=pk, quantity=1))
+            added.append(
+                cart_services.add_item(cart, product_id=pk, quantity=1, shopper=shopper, source=source)
+            )
         except CartError as exc:
             errors.append(str(exc))
-    anchor = request.POST.get("anchor")
-    for product in added:
-        # The anchor is the product the shopper was looking at, not a recommendation.
-        source = "" if str(product.pk) == anchor else tracking.source_for("pdp-fbt")
-        for step in cart_views.ADDED_STEPS:
-            step(request=request, product=product, quantity=1, source=source)
     if not ids:
         errors.append("Choose at least one product.")
     if request.headers.get("HX-Request"):

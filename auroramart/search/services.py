@@ -1,6 +1,5 @@
 """Search side effects: history, the query log, popular suggestions, product views."""
 
-import hashlib
 import re
 from datetime import timedelta
 
@@ -8,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
-from auroramart.core.client import client_ip
+from auroramart.core.client import visitor_id
 
 from .models import ProductView, SearchHistory, SearchQueryLog, SearchSuggestion
 
@@ -70,14 +69,6 @@ def refresh_popular_suggestions(days: int = 30, limit: int = 50) -> int:
             SearchSuggestion.objects.filter(pk=suggestion.pk).update(weight=row["n"])
         count += 1
     return count
-
-
-def visitor_id(request) -> str:
-    key = request.session.session_key if hasattr(request, "session") else None
-    if key:
-        return key
-    raw = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
 def record_view(request, product_id: int, source: str = "") -> bool:

@@ -1,0 +1,66 @@
+"""Which app reacts to which event, and who answers which extension point: the whole map in
+one place (core/events.py has the rules). Loaded once at start-up through the EVENT_WIRING
+setting; like the URLconf, it sits above every app. Subscribers run in the order listed."""
+
+from auroramart.core.events import keywords, subscribe
+
+
+def connect() -> None:
+    from auroramart.accounts.events import (
+        CustomerErasing,
+        CustomerRegistered,
+        CustomerSignedIn,
+        ProfileUpdated,
+    )
+    from auroramart.analytics import rollups
+    from auroramart.analytics import tracking as analytics_tracking
+    from auroramart.campaigns import services as campaigns
+    from auroramart.cart import fragments as cart_fragments
+    from auroramart.cart import selectors as cart_selectors
+    from auroramart.cart import services as cart
+    from auroramart.cart.events import CartItemAdded
+    from auroramart.catalog import services as catalog
+    from auroramart.catalog.events import ReviewApproved
+    from auroramart.loyalty import services as loyalty
+    from auroramart.loyalty import views as loyalty_views
+    from auroramart.orders import fragments as order_fragments
+    from auroramart.orders import services as orders
+    from auroramart.orders.events import OrderPaid, OrderPlaced, OrderReleased, OrderReversed
+    from auroramart.recommendations import services as recommendations
+    from auroramart.recommendations import tracking as recommendation_tracking
+    from auroramart.recommendations import views as recommendation_views
+
+    # --- events ------------------------------------------------------------------------
+    subscribe(
+        CustomerRegistered,
+        keywords(loyalty.open_account),  # an account with the sign-up bonus
+        keywords(recommendations.predict_for_new_customer),  # cold-start categories
+    )
+    subscribe(ProfileUpdated, keywords(recommendations.predict_for_new_customer))
+    subscribe(CustomerSignedIn, keywords(cart.merge_session_cart))  # the guest's cart joins theirs
+    subscribe(CustomerErasing, keywords(orders.anonymise_orders))
+    subscribe(
+        CartItemAdded,
+        keywords(analytics_tracking.record_cart_addition),  # the funnel and product figures
+        keywords(recommendation_tracking.attribute_add_to_cart),  # the slot it came from
+    )
+    subscribe(ReviewApproved, keywords(loyalty.review_bonus))
+    subscribe(OrderPlaced, keywords(loyalty.spend_for_order))
+    subscribe(OrderReleased, keywords(loyalty.release_for_order))
+    subscribe(
+        OrderPaid,
+        keywords(loyalty.earn_for_order),
+        keywords(campaigns.bonus_points_for_order),  # after the base points it multiplies
+        keywords(recommendation_tracking.attribute_purchase),
+    )
+    subscribe(OrderReversed, keywords(loyalty.reverse_for_order))
+
+    # --- extension points (questions one app asks, others answer) ----------------------
+    catalog.purchase_checks.provide(orders.bought)
+    cart_selectors.pricing_choices.provide(loyalty.pricing_choice)
+    rollups.marketing_sources.provide(campaigns.marketing_rows)
+
+    # --- page fragments other apps add to a page ---------------------------------------
+    cart_fragments.summary.provide(loyalty_views.cart_box)
+    cart_fragments.below_cart.provide(recommendation_views.complete_the_set)
+    order_fragments.detail.provide(loyalty_views.order_points)
