@@ -73,8 +73,11 @@ INSTALLED_APPS = [
     "auroramart.campaigns",
     "auroramart.api",
     "ninja",  # serves the API docs' own static files (no CDN)
+    "auroramart.staff",
     "auroramart.admin_panel",
+    "auroramart.storefront",
     "auroramart.pages",
+    "auroramart.demo",
 ]
 
 MIDDLEWARE = [
@@ -112,7 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "auroramart.core.context_processors.shop",
+                "auroramart.storefront.context_processors.shop",
                 "auroramart.admin_panel.context_processors.panel",
             ],
         },
@@ -203,7 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "purge-login-attempts": {
-        "task": "auroramart.admin_panel.tasks.purge_login_attempts_task",
+        "task": "auroramart.staff.tasks.purge_login_attempts_task",
         "schedule": crontab(hour=1, minute=45),
     },
     "train-recommendation-models": {
@@ -240,7 +243,7 @@ LOGIN_REDIRECT_URL = "/"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
-# Sign-in throttling for the shop, the admin panel and the API (admin_panel/signin.py):
+# Sign-in throttling for the shop, the admin panel and the API (staff/signin.py):
 # scope: (free failures, first delay in seconds, longest delay in seconds). The delay
 # doubles with each failure beyond the free ones.
 SIGNIN_THROTTLE = {

@@ -20,12 +20,15 @@ def connect() -> None:
     from auroramart.cart import services as cart
     from auroramart.cart.events import CartItemAdded
     from auroramart.catalog import services as catalog
-    from auroramart.catalog.events import ReviewApproved
+    from auroramart.catalog.events import ProductCreated, ReviewApproved
+    from auroramart.core import health
+    from auroramart.inventory import services as inventory
     from auroramart.loyalty import services as loyalty
     from auroramart.loyalty import views as loyalty_views
     from auroramart.orders import fragments as order_fragments
     from auroramart.orders import services as orders
     from auroramart.orders.events import OrderPaid, OrderPlaced, OrderReleased, OrderReversed
+    from auroramart.recommendations import registry as recommendation_models
     from auroramart.recommendations import services as recommendations
     from auroramart.recommendations import tracking as recommendation_tracking
     from auroramart.recommendations import views as recommendation_views
@@ -44,6 +47,7 @@ def connect() -> None:
         keywords(analytics_tracking.record_cart_addition),  # the funnel and product figures
         keywords(recommendation_tracking.attribute_add_to_cart),  # the slot it came from
     )
+    subscribe(ProductCreated, keywords(inventory.receive_opening_stock))
     subscribe(ReviewApproved, keywords(loyalty.review_bonus))
     subscribe(OrderPlaced, keywords(loyalty.spend_for_order))
     subscribe(OrderReleased, keywords(loyalty.release_for_order))
@@ -59,6 +63,7 @@ def connect() -> None:
     catalog.purchase_checks.provide(orders.bought)
     cart_selectors.pricing_choices.provide(loyalty.pricing_choice)
     rollups.marketing_sources.provide(campaigns.marketing_rows)
+    health.readiness_checks.provide(recommendation_models.check_models)  # "models" in /readyz
 
     # --- page fragments other apps add to a page ---------------------------------------
     cart_fragments.summary.provide(loyalty_views.cart_box)

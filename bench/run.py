@@ -296,7 +296,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils.module_loading import import_string
 from auroramart.accounts.models import Address, User
-from auroramart.admin_panel.services import create_staff, setup_roles
+from auroramart.staff.services import create_staff, setup_roles
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product
 

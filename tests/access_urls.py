@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.urls import include, path
 
-from auroramart.accounts.decorators import admin_required, customer_required, role_required
+from auroramart.core.access import admin_required, customer_required, role_required
 
 
 @customer_required

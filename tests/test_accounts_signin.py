@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from auroramart.admin_panel.models import LoginAttempt
+from auroramart.staff.models import LoginAttempt
 
 from .factories import CustomerFactory, StaffFactory
 

@@ -9,9 +9,6 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from auroramart.accounts.models import Notification, User
-from auroramart.admin_panel.models import AuditLog, LoginAttempt, StaffSession
-from auroramart.admin_panel.permissions import ROLES
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product, ProductReview
 from auroramart.loyalty.models import LoyaltyTier
@@ -20,6 +17,9 @@ from auroramart.orders.models import Order
 from auroramart.orders.services import ShippingAddress, place_order
 from auroramart.payments.gateway import Card
 from auroramart.promotions.models import Coupon
+from auroramart.staff.models import AuditLog, LoginAttempt, StaffSession
+from auroramart.staff.permissions import ROLES
+from auroramart.staff.services import create_staff, setup_roles
 
 from .factories import CustomerFactory, ProductFactory, ProductImageFactory, ReviewFactory
 from .two_factor import sign_in_staff

@@ -12,8 +12,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from auroramart.admin_panel.permissions import ROLES
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.analytics.models import (
     BusinessMetrics,
     CartAddition,
@@ -25,6 +23,8 @@ from auroramart.analytics.rollups import rollup
 from auroramart.orders.models import Order, OrderItem
 from auroramart.promotions.models import Coupon, CouponRedemption
 from auroramart.search.models import ProductView
+from auroramart.staff.permissions import ROLES
+from auroramart.staff.services import create_staff, setup_roles
 
 from .factories import CustomerFactory, ProductFactory
 

@@ -8,13 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from auroramart.accounts.models import User
-from auroramart.admin_panel import two_factor
-from auroramart.admin_panel.models import AuditLog
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.loyalty.services import adjust, open_account
 from auroramart.orders.models import Order
 from auroramart.payments.models import TestGatewayCharge
 from auroramart.promotions.models import Coupon
+from auroramart.staff import two_factor
+from auroramart.staff.models import AuditLog
+from auroramart.staff.services import create_staff, setup_roles
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory, SubcategoryFactory
 from .two_factor import code_for, enrol

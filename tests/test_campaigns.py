@@ -12,7 +12,6 @@ from django.test import Client
 from django.utils import timezone
 
 from auroramart.accounts.models import Notification
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.analytics.models import CustomerAnalytics, MarketingAnalytics
 from auroramart.analytics.rollups import rollup
 from auroramart.campaigns import services
@@ -22,6 +21,7 @@ from auroramart.core.models import OutboxEmail
 from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
 from auroramart.loyalty.services import open_account
 from auroramart.promotions.models import CouponRedemption
+from auroramart.staff.services import create_staff, setup_roles
 
 from .factories import CategoryFactory, CustomerFactory, ProductFactory, SubcategoryFactory
 from .test_analytics import make_order

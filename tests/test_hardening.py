@@ -21,8 +21,6 @@ from django.utils import timezone
 from PIL import Image
 
 from auroramart.accounts.models import CustomerProfile
-from auroramart.admin_panel.models import AuditLog
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.api.models import IdempotentRequest
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import ProductImage
@@ -32,6 +30,8 @@ from auroramart.orders.models import Order
 from auroramart.orders.services import CartAlreadyPlaced, CheckoutError
 from auroramart.payments.gateway import TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
+from auroramart.staff.models import AuditLog
+from auroramart.staff.services import create_staff, setup_roles
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory
 from .placing import ADDRESS, place

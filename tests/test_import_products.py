@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from auroramart.catalog.importer import ImportFileError, detect_encoding, import_products
 from auroramart.catalog.models import Category, Product, Subcategory
+from auroramart.inventory.importer import ImportFileError, detect_encoding, import_products
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_command_missing_file_is_a_clear_error(tmp_path):
 def test_the_panels_export_imports_back_unchanged(client):
     """The export writes the import's own columns (one list of them), so a merchant can
     edit prices in a spreadsheet and import the file back."""
-    from auroramart.admin_panel.services import create_staff, setup_roles
+    from auroramart.staff.services import create_staff, setup_roles
 
     import_products(csv_bytes(GOOD[1]))
     setup_roles()

@@ -380,7 +380,7 @@ def demo_orders():
 
 
 def test_demo_data_targets_planted_pairs_in_top_five_and_twice_popularity(demo_orders):
-    from auroramart.orders.sample_data import planted_pairs
+    from auroramart.demo.orders import planted_pairs
 
     out = StringIO()
     call_command("evaluate_models", "--json", "--repeats", "1", stdout=out)
@@ -451,8 +451,8 @@ def test_train_models_if_missing_retrains_when_the_file_is_gone(tmp_path):
 
 
 def test_panel_shows_models_and_slots_and_only_admins_retrain(client, tmp_path):
-    from auroramart.admin_panel.models import AuditLog
-    from auroramart.admin_panel.services import create_staff, setup_roles
+    from auroramart.staff.models import AuditLog
+    from auroramart.staff.services import create_staff, setup_roles
 
     setup_roles()
     analyst = create_staff(email="an@staff.test", password="staff-password-123", role="Analyst")

@@ -144,9 +144,9 @@ def test_historical_orders_carry_co_purchase_structure_and_keep_the_ledger():
 
     from django.utils import timezone
 
+    from auroramart.demo.orders import planted_pairs
     from auroramart.inventory.selectors import ledger_mismatches
     from auroramart.orders.models import Order, OrderItem
-    from auroramart.orders.sample_data import planted_pairs
 
     build_demo("--products", "300", "--customers", "60", "--orders", "2000", "--images", "0")
     assert Order.objects.count() == 2000
@@ -247,7 +247,7 @@ def test_the_demo_customer_has_a_year_of_history_in_order(settings):
 def test_the_demo_shop_fills_every_analytics_chart(settings, client):
     """An analyst opening the demo's dashboard sees every chart with figures, the
     recommendation slots' clicks, add-to-carts and purchases included."""
-    from auroramart.admin_panel.services import create_staff, setup_roles
+    from auroramart.staff.services import create_staff, setup_roles
 
     call_command(
         "create_sample_data",
@@ -280,10 +280,10 @@ def test_the_demo_shop_fills_every_analytics_chart(settings, client):
 def test_the_demo_campaign_shows_redemptions_and_a_lift(client):
     """The demo's ended campaign: its audience split 80/20, its coupon used by target members
     only, and more buyers per member in the target group than in the holdout."""
-    from auroramart.admin_panel.services import create_staff, setup_roles
     from auroramart.campaigns.models import Campaign
     from auroramart.campaigns.services import figures
     from auroramart.promotions.models import CouponRedemption
+    from auroramart.staff.services import create_staff, setup_roles
 
     build_demo("--products", "60", "--customers", "120", "--orders", "3000", "--images", "0")
     campaign = Campaign.objects.get(name="Mid-year thank-you")

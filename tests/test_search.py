@@ -303,7 +303,7 @@ def test_relevance_on_the_demo_catalog(capsys):
 
 
 def test_staff_see_what_finds_nothing(client, shop):
-    from auroramart.admin_panel.services import create_staff, setup_roles
+    from auroramart.staff.services import create_staff, setup_roles
 
     for q in ["xylophone", "xylophone", "headphones"]:
         client.get("/search/", {"q": q})

@@ -8,8 +8,8 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from auroramart.admin_panel.models import AuditLog, LoginAttempt
-from auroramart.admin_panel.services import create_staff, setup_roles
+from auroramart.staff.models import AuditLog, LoginAttempt
+from auroramart.staff.services import create_staff, setup_roles
 
 from .two_factor import current_code, enrol
 
@@ -54,7 +54,7 @@ def test_an_admin_without_an_app_sets_it_up_before_the_first_session(client, sta
 
 def test_the_code_or_a_recovery_code_once_completes_the_sign_in(staff):
     device = enrol(staff["Superadmin"])
-    from auroramart.admin_panel.two_factor import new_recovery_codes
+    from auroramart.staff.two_factor import new_recovery_codes
 
     recovery = new_recovery_codes(staff["Superadmin"])
     first = Client()

@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from auroramart.admin_panel import signin
 from auroramart.catalog.models import Product
+from auroramart.core.access import customer_required
 from auroramart.core.forms import safe_next
+from auroramart.staff import signin
 
 from . import selectors, services
-from .decorators import customer_required
 from .forms import (
     AddressForm,
     AvatarForm,

@@ -1,4 +1,4 @@
-from .permissions import user_permissions
+from auroramart.staff.permissions import user_permissions
 
 
 def panel(request):

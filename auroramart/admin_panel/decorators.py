@@ -2,9 +2,8 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from auroramart.accounts.decorators import admin_required
-
-from .permissions import PERMISSIONS, user_permissions
+from auroramart.core.access import admin_required
+from auroramart.staff.permissions import PERMISSIONS, user_permissions
 
 
 def panel_permission(codename: str):

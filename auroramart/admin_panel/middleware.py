@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from .models import StaffSession
+from auroramart.staff.models import StaffSession
 
 
 class StaffSessionMiddleware:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, F, Sum
@@ -148,7 +149,7 @@ def _build(period: DateRange) -> dict:
     for r in current:
         for status, n in r.status_counts.items():
             statuses[status] = statuses.get(status, 0) + n
-    tiers = next(
+    tiers: dict = next(
         (r.tier_counts for r in sorted(rows, key=lambda r: r.date, reverse=True) if r.tier_counts), {}
     )
     products = ProductAnalytics.objects.filter(date__gte=period.start, date__lte=period.end)
@@ -159,7 +160,7 @@ def _build(period: DateRange) -> dict:
         .annotate(revenue=Sum("revenue"), units=Sum("purchases"), views=Sum("views"))
         .order_by("-revenue", "product_id")[:10]
     )
-    names = {
+    names: dict[int, Any] = {
         p["pk"]: p
         for p in Product.objects.filter(pk__in=[r["product_id"] for r in top_products]).values(
             "pk", "name", "sku"

@@ -13,9 +13,9 @@ from auroramart.accounts.services import (
     save_address,
     update_profile,
 )
-from auroramart.admin_panel import signin, two_factor
 from auroramart.catalog.models import Product
 from auroramart.catalog.selectors import with_card_data
+from auroramart.staff import signin, two_factor
 
 from .auth import customer, token_auth
 from .errors import ERRORS, ApiError, bad_request, not_found

@@ -1,7 +1,7 @@
 from django.utils import timezone
 from ninja.security import HttpBearer
 
-from auroramart.admin_panel.permissions import user_permissions
+from auroramart.staff.permissions import user_permissions
 
 from .errors import ApiError
 from .models import ApiToken, hash_token

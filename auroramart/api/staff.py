@@ -5,13 +5,13 @@ from django.db import transaction
 from django.db.models import Count, F
 from ninja import Query, Router
 
-from auroramart.admin_panel.product_forms import PRICE_FIELDS, PriceForm
-from auroramart.admin_panel.services import audit, diff, snapshot
 from auroramart.catalog.models import Product
+from auroramart.catalog.product_forms import PRICE_FIELDS, PriceForm
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.orders import services as orders
 from auroramart.orders.models import Order
 from auroramart.orders.services import OrderActionError
+from auroramart.staff.services import audit, diff, snapshot
 
 from .auth import require_permission, token_auth
 from .errors import ERRORS, ApiError, bad_request, form_fields, not_found

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from auroramart.accounts.models import Notification
@@ -170,6 +170,8 @@ def bonus_points_for_order(*, order) -> None:
         members__group=CampaignMember.Group.TARGET,
     )
     for campaign in campaigns:
+        if campaign.points_category_id is None:
+            continue
         spent = OrderItem.objects.filter(
             order=order, product__category_id=campaign.points_category_id
         ).aggregate(s=Sum("line_total"))["s"] or Decimal("0")
@@ -182,6 +184,7 @@ def offer_totals(campaign: Campaign, start=None, end=None) -> tuple[int, Decimal
     coupon redemptions on paid orders, or bonus points given (valued at 100 points = S$1)."""
     from auroramart.loyalty.models import LoyaltyTransaction
 
+    rows: QuerySet
     if campaign.coupon_id:
         rows = CouponRedemption.objects.filter(coupon_id=campaign.coupon_id, order__status__in=PAID)
         when = "order__placed_at"

@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
-from auroramart.accounts.decorators import is_customer
+from auroramart.core.access import is_customer
 
 from . import services
 from .models import Campaign

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.db.models import Prefetch
 
 from auroramart.catalog.models import Product, ProductImage
@@ -6,7 +8,7 @@ from auroramart.promotions.models import Coupon
 
 from .pricing import CartSummary, price_cart
 
-pricing_choices = ExtensionPoint(
+pricing_choices: ExtensionPoint[Callable[..., dict]] = ExtensionPoint(
     "cart.pricing_choices",
     "(cart, user) -> keyword arguments for price_cart: the loyalty points or reward the customer chose.",
 )

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from auroramart.accounts.decorators import shopper_only
+from auroramart.core.access import shopper_only
 from auroramart.core.client import shopper_for
 from auroramart.core.forms import safe_next
 

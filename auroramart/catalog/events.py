@@ -7,6 +7,16 @@ from auroramart.core.events import DomainEvent
 
 
 @dataclass(frozen=True)
+class ProductCreated(DomainEvent):
+    """Inside the transaction that creates the product: its opening stock enters the stock
+    ledger with it (the inventory app), so a product never exists with unrecorded stock."""
+
+    product: Any
+    opening_stock: int
+    actor: Any = None
+
+
+@dataclass(frozen=True)
 class ReviewApproved(DomainEvent):
     """Inside the transaction that publishes a review (the loyalty bonus is granted with it)."""
 

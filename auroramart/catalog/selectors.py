@@ -3,10 +3,11 @@ number of SQL statements, whatever the number of rows (see the query-count tests
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Field, Prefetch, Q, QuerySet
 
 from .cache import catalog_version
 from .models import Brand, Category, Product, ProductImage, ProductReview, Subcategory
@@ -215,7 +216,7 @@ def forget_live_product(*pks: int) -> None:
 
 def _read_live_product(pk: int) -> dict | None:
     table = Product._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(Product._meta.get_field(f).column) for f in _LIVE_FIELDS)
+    columns = ", ".join(connection.ops.quote_name(_concrete_field(f).column) for f in _LIVE_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s AND is_active", [pk])  # noqa: S608
         row = cursor.fetchone()
@@ -225,5 +226,9 @@ def _read_live_product(pk: int) -> dict | None:
     # SQLite hands decimals back as floats; the field converts them exactly.
     for name in ("price", "compare_at_price"):
         if values[name] is not None:
-            values[name] = Product._meta.get_field(name).to_python(str(values[name]))
+            values[name] = _concrete_field(name).to_python(str(values[name]))
     return values
+
+
+def _concrete_field(name: str) -> Field:
+    return cast(Field, Product._meta.get_field(name))

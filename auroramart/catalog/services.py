@@ -1,6 +1,6 @@
 """Write-side operations on the catalog, shared by views, commands and the admin panel."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from auroramart.core.events import ExtensionPoint, publish
 
 from .cache import bump_catalog_version
-from .events import ReviewApproved
+from .events import ProductCreated, ReviewApproved
 from .images import prepare_upload
 from .models import Product, ProductImage, ProductReview
 
@@ -69,7 +69,7 @@ def recompute_ratings(product_ids: Iterable[int] | None = None) -> int:
     return len(products)
 
 
-purchase_checks = ExtensionPoint(
+purchase_checks: ExtensionPoint[Callable[..., bool]] = ExtensionPoint(
     "catalog.purchase_checks",
     "(user, product) -> bool: whether the customer bought the product (the orders app answers); "
     "any True marks their review a verified purchase.",
@@ -137,9 +137,7 @@ def create_product(
     is_active: bool = True,
     actor=None,
 ) -> Product:
-    """A new product; its opening stock enters through the stock ledger."""
-    from auroramart.inventory.services import adjust_stock
-
+    """A new product; its opening stock enters the stock ledger through ProductCreated."""
     product = Product.objects.create(
         sku=sku,
         name=name,
@@ -153,6 +151,5 @@ def create_product(
         reorder_quantity=max(reorder_level * 4, 1),
         is_active=is_active,
     )
-    if stock:
-        adjust_stock(product=product, quantity=stock, actor=actor, reason="Opening stock", kind="receipt")
+    publish(ProductCreated(product=product, opening_stock=stock, actor=actor))
     return product

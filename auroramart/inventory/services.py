@@ -143,6 +143,14 @@ def _track_low_stock(locked: dict[int, Product], totals: dict[int, int]) -> None
 
 
 @transaction.atomic
+def receive_opening_stock(*, product, opening_stock: int, actor=None) -> None:
+    """On ProductCreated: a new product's opening stock, as a receipt in the ledger."""
+    if opening_stock:
+        adjust_stock(
+            product=product, quantity=opening_stock, actor=actor, reason="Opening stock", kind="receipt"
+        )
+
+
 def adjust_stock(
     *, product: Product, quantity: int, actor=None, reason: str, kind: str = StockMovement.Kind.ADJUSTMENT
 ):

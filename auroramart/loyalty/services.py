@@ -13,6 +13,7 @@ months without earning or redeeming.
 import math
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ def base_tier() -> LoyaltyTier:
     if tier is None:  # the tiers were never set up (or were removed): restore the defaults
         ensure_tiers(LoyaltyTier)
         tier = LoyaltyTier.objects.order_by("threshold").first()
+    assert tier is not None  # ensure_tiers just made them
     return tier
 
 
@@ -73,7 +75,7 @@ def _post(
         raise LoyaltyError(f"You have {account.balance} points; this needs {-points}.")
     account.balance += points
     now = timezone.now()
-    updates = {"balance": F("balance") + points}
+    updates: dict[str, Any] = {"balance": F("balance") + points}
     if qualifying:
         account.qualifying_points = max(0, account.qualifying_points + qualifying)
         updates["qualifying_points"] = account.qualifying_points
@@ -165,7 +167,7 @@ def review_bonus(*, review) -> LoyaltyTransaction | None:
     return _post(account, K.BONUS, settings.LOYALTY_REVIEW_BONUS, review=review, reason="Review bonus")
 
 
-def adjust(*, user, points: int, actor, reason: str) -> LoyaltyTransaction:
+def adjust(*, user, points: int, actor, reason: str) -> LoyaltyTransaction | None:
     """A manual adjustment by staff, with its reason in the ledger."""
     if not reason.strip():
         raise LoyaltyError("An adjustment needs a reason.")
@@ -357,6 +359,7 @@ def expire_points(now=None) -> dict[str, int]:
         last_activity_at__gte=cutoff,
     ).select_related("user")
     for account in warn:
+        assert account.last_activity_at is not None  # filtered on it above
         expires = account.last_activity_at + timedelta(days=settings.LOYALTY_EXPIRY_DAYS)
         notify(
             user=account.user,

@@ -5,10 +5,10 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from auroramart.accounts.decorators import customer_required
 from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import DbCart
 from auroramart.cart.views import render_cart_body
+from auroramart.core.access import customer_required
 
 from . import selectors, services
 from .services import LoyaltyError

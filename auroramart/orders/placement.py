@@ -17,10 +17,11 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
 from django.utils import timezone
 
 from auroramart.accounts.models import Notification
@@ -31,7 +32,7 @@ from auroramart.core.events import publish
 from auroramart.core.money import format_money, quantize
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.services import Change, OutOfStock, apply_changes, lock_products
-from auroramart.payments.gateway import Card, GatewayTimeout, get_gateway
+from auroramart.payments.gateway import Card, ChargeResult, GatewayTimeout, get_gateway
 from auroramart.payments.models import Payment
 from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, redeem_coupons, release_coupons
@@ -70,7 +71,7 @@ def new_order_number() -> str:
 def order_key(idempotency_key: str) -> str:
     """What the order stores: the key itself, or its digest when longer than the column.
     Never a cut: two long keys differing at the end must stay two keys."""
-    if len(idempotency_key) <= Order._meta.get_field("idempotency_key").max_length:
+    if len(idempotency_key) <= (cast(CharField, Order._meta.get_field("idempotency_key")).max_length or 0):
         return idempotency_key
     return hashlib.sha256(idempotency_key.encode()).hexdigest()
 
@@ -115,6 +116,7 @@ def place_order(
         return Placement(order)
 
     gateway = get_gateway()
+    result: ChargeResult | None
     try:
         if card is None:
             raise CheckoutError("Enter your card details.")
@@ -135,6 +137,7 @@ def place_order(
         logger.exception("payment gateway error for %s", order.number)
         _undo(order, Payment.Status.FAILED, "Gateway error")
         raise PaymentFailed("We could not reach the payment service. You have not been charged.") from None
+    assert result is not None  # every path without a result raised above
     if not result.succeeded:
         _undo(order, Payment.Status.DECLINED, result.message, brand=result.brand, last4=result.last4)
         raise PaymentFailed(result.message or "Your card was declined.")
@@ -391,8 +394,8 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
             _undo(order, Payment.Status.FAILED, "Abandoned: no payment was made")
             outcome["released"] += 1
     for payment in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff):
-        order = Order.objects.filter(number=payment.order_number).only("status").first()
-        if order is not None and order.status == S.PENDING_PAYMENT:
+        found = Order.objects.filter(number=payment.order_number).only("status").first()
+        if found is not None and found.status == S.PENDING_PAYMENT:
             continue  # settled by the first loop, or still young
         if refund_if_charged(number=payment.order_number, amount=payment.amount):
             outcome["refunded"] += 1

@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from auroramart.accounts.decorators import customer_required
 from auroramart.accounts.selectors import addresses as saved_addresses
 from auroramart.accounts.services import save_address
 from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import DbCart
+from auroramart.core.access import customer_required
 
 from . import fragments, selectors, services
 from .forms import CheckoutForm, ReturnForm

@@ -109,3 +109,12 @@ def forget() -> None:
     """Drop the in-process models (tests, and after deleting files)."""
     _loaded.clear()
     _failed.clear()
+
+
+def check_models() -> dict:
+    """Readiness (core/health.py): which model version each kind serves, or that it falls back."""
+    state = {}
+    for kind in ModelVersion.Kind.values:
+        record, model = current(kind)
+        state[kind] = record.version if model is not None else "fallback: popularity"
+    return {"ok": all(not v.startswith("fallback") for v in state.values()), **state}

@@ -8,11 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from auroramart.accounts.decorators import is_customer, shopper_only
 from auroramart.cart import services as cart_services
 from auroramart.cart.services import CartError
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.models import Product
+from auroramart.core.access import is_customer, shopper_only
 from auroramart.core.client import shopper_for
 
 from . import services, tracking

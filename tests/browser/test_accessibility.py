@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import open_account
+from auroramart.staff.services import create_staff, setup_roles
 from tests.factories import (
     AddressFactory,
     CustomerFactory,

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from auroramart.admin_panel.services import create_staff, setup_roles
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import open_account
 from auroramart.orders.services import ShippingAddress, place_order
 from auroramart.payments.gateway import Card
+from auroramart.staff.services import create_staff, setup_roles
 from tests.factories import CustomerFactory, ProductFactory
 
 from ..two_factor import code_for
@@ -106,8 +106,8 @@ def test_admin_changes_price_and_stock_and_the_audit_log_shows_it(page, shop):
 def test_analyst_sees_the_charts_drawn_and_no_inventory(page, shop, viewport):
     from django.utils import timezone
 
-    from auroramart.admin_panel.services import create_staff
     from auroramart.analytics.rollups import rollup
+    from auroramart.staff.services import create_staff
 
     create_staff(email="analyst@staff.test", password=STAFF_PASSWORD, role="Analyst")
     today = timezone.localdate()

@@ -2,10 +2,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from auroramart.core.csv_export import csv_stream
+from auroramart.staff.models import AuditLog
 
 from ..decorators import panel_permission
 from ..filters import date_param
-from ..models import AuditLog
 
 
 def _entries(params):

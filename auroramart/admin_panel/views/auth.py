@@ -12,16 +12,16 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from auroramart.accounts.decorators import admin_required
 from auroramart.accounts.models import User
 from auroramart.accounts.views import PasswordResetView as CustomerPasswordResetView
+from auroramart.core.access import admin_required
 from auroramart.core.forms import StyledFormMixin
+from auroramart.staff import signin, two_factor
+from auroramart.staff.models import LoginAttempt, StaffSession
+from auroramart.staff.permissions import ROLES
+from auroramart.staff.services import audit, create_staff, revoke_sessions, start_staff_session
 
-from .. import signin, two_factor
 from ..decorators import panel_permission
-from ..models import LoginAttempt, StaffSession
-from ..permissions import ROLES
-from ..services import audit, create_staff, revoke_sessions, start_staff_session
 
 
 class StaffLoginForm(StyledFormMixin, AuthenticationForm):

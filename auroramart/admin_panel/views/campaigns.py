@@ -8,9 +8,9 @@ from auroramart.campaigns import services
 from auroramart.campaigns.audience import describe
 from auroramart.campaigns.forms import AudienceForm, CampaignForm
 from auroramart.campaigns.models import Campaign
+from auroramart.staff.services import audit
 
 from ..decorators import panel_permission
-from ..services import audit
 
 
 @panel_permission("manage_promotions")

@@ -16,11 +16,11 @@ from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
 from auroramart.loyalty.services import LoyaltyError
 from auroramart.orders.models import UNREFUNDED_STATUSES, Order
+from auroramart.staff.models import CustomerNote
+from auroramart.staff.services import audit
 
 from ..decorators import panel_permission
 from ..filters import date_param, decimal_param
-from ..models import CustomerNote
-from ..services import audit
 
 PAID = UNREFUNDED_STATUSES
 SORTS = {"newest": "-date_joined", "oldest": "date_joined", "spend": "-spend", "email": "email"}

@@ -8,10 +8,10 @@ from auroramart.accounts.models import User
 from auroramart.catalog.models import ProductReview
 from auroramart.inventory.selectors import low_stock_products
 from auroramart.orders.models import UNREFUNDED_STATUSES, Order, ReturnRequest
+from auroramart.staff.models import AuditLog
+from auroramart.staff.permissions import user_permissions
 
 from ..decorators import panel_permission
-from ..models import AuditLog
-from ..permissions import user_permissions
 
 PAID = UNREFUNDED_STATUSES
 

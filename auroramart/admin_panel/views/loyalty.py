@@ -7,9 +7,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.core.forms import StyledFormMixin
 from auroramart.loyalty.models import LoyaltyReward, LoyaltyTier
+from auroramart.staff.services import audit, snapshot
 
 from ..decorators import panel_permission
-from ..services import audit, snapshot
 
 REWARD_FIELDS = [
     "name",

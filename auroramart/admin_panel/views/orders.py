@@ -9,10 +9,10 @@ from auroramart.core.outbox import queue_email
 from auroramart.orders import services
 from auroramart.orders.models import Order, OrderNote, ReturnRequest
 from auroramart.orders.services import OrderActionError
+from auroramart.staff.services import audit
 
 from ..decorators import panel_permission
 from ..filters import date_param
-from ..services import audit
 
 
 def _orders(params):

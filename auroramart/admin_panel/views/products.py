@@ -9,19 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from auroramart.catalog.importer import COLUMNS as PRODUCT_COLUMNS
-from auroramart.catalog.importer import ImportFileError, import_products
 from auroramart.catalog.models import Brand, Category, Product, Subcategory
-from auroramart.catalog.services import add_product_image, create_product
-from auroramart.core.csv_export import csv_stream
-from auroramart.core.money import quantize
-from auroramart.inventory.models import StockMovement
-from auroramart.inventory.selectors import low_stock_products
-from auroramart.inventory.services import OutOfStock, adjust_stock
-
-from ..decorators import panel_permission
-from ..permissions import user_permissions
-from ..product_forms import (
+from auroramart.catalog.product_forms import (
     EDIT_FIELDS,
     PRICE_FIELDS,
     NewProductForm,
@@ -30,7 +19,18 @@ from ..product_forms import (
     StockForm,
     TaxonomyForm,
 )
-from ..services import audit, diff, snapshot
+from auroramart.catalog.services import add_product_image, create_product
+from auroramart.core.csv_export import csv_stream
+from auroramart.core.money import quantize
+from auroramart.inventory.importer import COLUMNS as PRODUCT_COLUMNS
+from auroramart.inventory.importer import ImportFileError, import_products
+from auroramart.inventory.models import StockMovement
+from auroramart.inventory.selectors import low_stock_products
+from auroramart.inventory.services import OutOfStock, adjust_stock
+from auroramart.staff.permissions import user_permissions
+from auroramart.staff.services import audit, diff, snapshot
+
+from ..decorators import panel_permission
 
 PRODUCT_SORTS = {
     "name": "name",

@@ -5,9 +5,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.core.forms import StyledFormMixin
 from auroramart.promotions.models import Coupon
+from auroramart.staff.services import audit, snapshot
 
 from ..decorators import panel_permission
-from ..services import audit, snapshot
 
 FIELDS = [
     "code",

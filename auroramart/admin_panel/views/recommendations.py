@@ -9,9 +9,9 @@ from auroramart.recommendations import services
 from auroramart.recommendations.datasets import DatasetError
 from auroramart.recommendations.models import ModelVersion
 from auroramart.recommendations.tracking import SLOTS, slot_counts
+from auroramart.staff.services import audit
 
 from ..decorators import panel_permission
-from ..services import audit
 
 
 def slot_performance(since) -> list[dict]:

@@ -6,9 +6,9 @@ from django.views.decorators.http import require_POST
 
 from auroramart.catalog.models import ProductReview
 from auroramart.catalog.services import moderate_review
+from auroramart.staff.services import audit
 
 from ..decorators import panel_permission
-from ..services import audit
 
 
 @panel_permission("moderate_reviews")

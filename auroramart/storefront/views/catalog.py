@@ -8,16 +8,15 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
-from auroramart.accounts.decorators import customer_required, is_customer
 from auroramart.accounts.selectors import wishlisted_ids
+from auroramart.catalog import selectors, services
+from auroramart.catalog.cache import anonymous_page, cached_page_part
+from auroramart.catalog.forms import ProductFilterForm, ReviewForm
+from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
+from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
+from auroramart.core.access import customer_required, is_customer
 from auroramart.core.pagination import paginate
 from auroramart.search.services import record_view
-
-from . import selectors, services
-from .cache import anonymous_page, cached_page_part
-from .forms import ProductFilterForm, ReviewForm
-from .models import Category, Product, ProductReview, Subcategory
-from .selectors import SEARCH_SORT_LABELS, SORT_LABELS
 
 BUY_BOX_MARKER = "<!--buy-box-->"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import Coupon
+from auroramart.promotions.models import Coupon
 
 DEMO_COUPONS = [
     # code, kind, value, minimum spend, per-customer limit, description

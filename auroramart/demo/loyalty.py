@@ -8,10 +8,9 @@ from django.conf import settings
 from django.db import transaction
 
 from auroramart.catalog.models import ProductReview
+from auroramart.loyalty.models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
+from auroramart.loyalty.services import backfill_accounts, points_for, tier_for
 from auroramart.orders.models import STANDING_STATUSES, Order
-
-from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
-from .services import backfill_accounts, points_for, tier_for
 
 REWARDS = [
     ("S$5 off", "Take S$5 off your order.", "amount_off", Decimal("5"), 500, None),

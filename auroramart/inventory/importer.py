@@ -1,4 +1,5 @@
-"""Import of the AuroraMart products CSV.
+"""Import of the AuroraMart products CSV: products and their stock, so it lives with the
+stock ledger (inventory sits above the catalogue and may write both).
 
 Real exports are messy, so the importer detects the encoding, checks every row
 before writing anything, reports each bad row with its line number, and writes
@@ -16,14 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from auroramart.catalog.cache import bump_catalog_version
+from auroramart.catalog.models import Brand, Category, Product, Subcategory
+from auroramart.catalog.services import product_slug
+from auroramart.catalog.taxonomy import CONSUMABLE_CATEGORIES
 from auroramart.core.money import parse_money
-from auroramart.inventory.models import StockMovement
-from auroramart.inventory.services import record_opening_stock, set_stock_levels
 
-from .cache import bump_catalog_version
-from .models import Brand, Category, Product, Subcategory
-from .services import product_slug
-from .taxonomy import CONSUMABLE_CATEGORIES
+from .models import StockMovement
+from .services import record_opening_stock, set_stock_levels
 
 COLUMNS = {
     "sku": "SKU code",

@@ -5,15 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from auroramart.accounts.sample_data import ensure_demo_customer, generate_customers, generate_wishlists
 from auroramart.analytics.rollups import rollup
-from auroramart.analytics.sample_data import generate_traffic
-from auroramart.campaigns.sample_data import create_demo_campaign
 from auroramart.catalog.models import Product
-from auroramart.catalog.sample_data import ensure_taxonomy, generate_catalog
-from auroramart.loyalty.sample_data import generate_loyalty
-from auroramart.orders.sample_data import generate_orders
-from auroramart.promotions.sample_data import ensure_demo_coupons
+from auroramart.demo.accounts import ensure_demo_customer, generate_customers, generate_wishlists
+from auroramart.demo.analytics import generate_traffic
+from auroramart.demo.campaigns import create_demo_campaign
+from auroramart.demo.catalog import ensure_taxonomy, generate_catalog
+from auroramart.demo.loyalty import generate_loyalty
+from auroramart.demo.orders import generate_orders
+from auroramart.demo.promotions import ensure_demo_coupons
 from auroramart.search.services import ensure_curated_suggestions
 
 ANALYTICS_DAYS = 366  # the demo orders span the past year

@@ -1,4 +1,4 @@
-"""The admin panel's product forms. The API's staff endpoints validate with the same
+"""Staff product forms (the admin panel and the API). The API's staff endpoints validate with the same
 forms, so a price rule holds whichever way a price is changed."""
 
 from decimal import Decimal

@@ -12,10 +12,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from auroramart.accounts.models import Address, CustomerProfile, User, WishlistItem
+from auroramart.accounts.services import Demographics, register_customer
 from auroramart.catalog.models import Category, Product
-
-from .models import Address, CustomerProfile, User, WishlistItem
-from .services import Demographics, register_customer
 
 DEMO_PASSWORD = "auroramart-demo"  # noqa: S105 -- the documented demo password
 DEMO_CUSTOMER_EMAIL = "customer@auroramart.test"

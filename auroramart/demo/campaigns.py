@@ -9,10 +9,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from auroramart.campaigns.audience import audience, in_holdout
+from auroramart.campaigns.models import Campaign, CampaignMember
 from auroramart.promotions.models import Coupon
-
-from .audience import audience, in_holdout
-from .models import Campaign, CampaignMember
 
 DEMO_CAMPAIGN = "Mid-year thank-you"
 STARTED_DAYS_AGO, LASTED_DAYS = 100, 30

@@ -11,13 +11,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from auroramart.inventory.services import record_opening_stock
-
-from .cache import bump_catalog_version
-from .images import demo_image_files
-from .models import Brand, Category, Product, ProductImage, ProductReview, ProductSpecification, Subcategory
-from .services import product_slug, recompute_ratings
-from .taxonomy import (
+from auroramart.catalog.cache import bump_catalog_version
+from auroramart.catalog.images import demo_image_files
+from auroramart.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+    ProductReview,
+    ProductSpecification,
+    Subcategory,
+)
+from auroramart.catalog.services import product_slug, recompute_ratings
+from auroramart.catalog.taxonomy import (
     BRANDS,
     COLOURS,
     CONSUMABLE_CATEGORIES,
@@ -27,6 +33,7 @@ from .taxonomy import (
     TAXONOMY,
     VARIANTS,
 )
+from auroramart.inventory.services import record_opening_stock
 
 BATCH = 2000
 

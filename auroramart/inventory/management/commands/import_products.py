@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from auroramart.catalog.importer import ImportFileError, import_products
+from auroramart.inventory.importer import ImportFileError, import_products
 
 
 class Command(BaseCommand):

@@ -4,6 +4,7 @@ import datetime
 import decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -11,7 +12,6 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from auroramart.accounts.models import User
 from auroramart.core.client import client_ip
 
 from .models import AuditLog, PanelAccess, StaffSession
@@ -114,9 +114,8 @@ def setup_roles() -> dict[str, int]:
     return counts
 
 
-def create_staff(
-    *, email: str, password: str | None, role: str, first_name: str = "", last_name: str = ""
-) -> User:
+def create_staff(*, email: str, password: str | None, role: str, first_name: str = "", last_name: str = ""):
+    User = get_user_model()  # noqa: N806 -- staff sits below accounts and names no app's model
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}")
     user = User.objects.filter(email__iexact=email).first()

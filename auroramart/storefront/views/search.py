@@ -2,12 +2,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from auroramart.catalog.selectors import home_sections
-from auroramart.catalog.views import render_product_list
 from auroramart.core.forms import safe_next
-
-from . import services
-from .backends import did_you_mean, normalise_query, query_terms, search_products
-from .selectors import popular_searches, suggestions
+from auroramart.search import services
+from auroramart.search.backends import did_you_mean, normalise_query, query_terms, search_products
+from auroramart.search.selectors import popular_searches, suggestions
+from auroramart.storefront.views.catalog import render_product_list
 
 
 def results(request):

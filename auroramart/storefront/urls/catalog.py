@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from auroramart.storefront.views import catalog as views
 
 app_name = "catalog"
 

@@ -14,17 +14,16 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from auroramart.accounts.models import CustomerProfile, User
-from auroramart.accounts.sample_data import DEMO_CUSTOMER_EMAIL
 from auroramart.cart.pricing import gst_included, shipping_for
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product
 from auroramart.core.money import quantize
+from auroramart.demo.accounts import DEMO_CUSTOMER_EMAIL
 from auroramart.inventory.models import StockMovement
+from auroramart.orders.models import Order, OrderItem, OrderStatusChange
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon, CouponRedemption
 from auroramart.promotions.services import coupon_discount
-
-from .models import Order, OrderItem, OrderStatusChange
 
 # Subcategories whose products complement each other: a planted pair joins a
 # product of the first with one of the second.

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from auroramart.accounts.sample_data import DEMO_CUSTOMER_EMAIL, DEMO_PASSWORD
 from auroramart.catalog.models import Product
+from auroramart.demo.accounts import DEMO_CUSTOMER_EMAIL, DEMO_PASSWORD
 
 STAFF_ROLES = ["superadmin", "admin", "analyst", "crm", "service", "sales"]
 

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from auroramart.accounts.sample_data import DEMO_PASSWORD
-from auroramart.admin_panel.permissions import ROLES
-from auroramart.admin_panel.services import create_staff, setup_roles
+from auroramart.demo.accounts import DEMO_PASSWORD
+from auroramart.staff.permissions import ROLES
+from auroramart.staff.services import create_staff, setup_roles
 
 
 class Command(BaseCommand):

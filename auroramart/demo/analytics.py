@@ -9,13 +9,12 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from auroramart.analytics.models import CartAddition
 from auroramart.catalog.models import Product
 from auroramart.orders.models import Order, OrderItem
 from auroramart.recommendations.models import RecommendationEvent
 from auroramart.recommendations.tracking import source_for
 from auroramart.search.models import ProductView
-
-from .models import CartAddition
 
 BROWSING_SESSIONS_PER_ORDER = 3  # sessions that view products but do not buy
 CART_SHARE_OF_BROWSERS = 0.25
