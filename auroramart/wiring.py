@@ -20,7 +20,7 @@ def connect() -> None:
     from auroramart.cart import services as cart
     from auroramart.cart.events import CartItemAdded
     from auroramart.catalog import services as catalog
-    from auroramart.catalog.events import ProductCreated, ReviewApproved
+    from auroramart.catalog.events import CategoryDeleted, CategoryRenamed, ProductCreated, ReviewApproved
     from auroramart.core import health
     from auroramart.inventory import services as inventory
     from auroramart.loyalty import services as loyalty
@@ -49,6 +49,8 @@ def connect() -> None:
     )
     subscribe(ProductCreated, keywords(inventory.receive_opening_stock))
     subscribe(ReviewApproved, keywords(loyalty.review_bonus))
+    subscribe(CategoryRenamed, keywords(recommendations.relabel_category))  # labels of the category model
+    subscribe(CategoryDeleted, keywords(recommendations.forget_category))
     subscribe(OrderPlaced, keywords(loyalty.spend_for_order))
     subscribe(OrderReleased, keywords(loyalty.release_for_order))
     subscribe(

@@ -11,8 +11,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from auroramart.core.client import Actor
 from auroramart.core.events import publish
+from auroramart.core.outbox import queue_email
 from auroramart.core.uploads import jpeg_bytes, open_picture
+from auroramart.staff.services import record_audit
 
 from .events import CustomerErasing, CustomerRegistered, CustomerSignedIn, ProfileUpdated
 from .models import Address, CustomerProfile, Notification, User, WishlistItem
@@ -221,3 +224,34 @@ def delete_customer_account(*, user: User) -> None:
     user.is_active = False
     user.set_unusable_password()
     user.save()
+
+
+# --- staff changes to a customer ------------------------------------------------------------
+
+
+@transaction.atomic
+def set_customer_active(*, customer: User, active: bool, actor: Actor | None) -> User:
+    """Switch a customer's account off (they can no longer sign in) or on again, audited."""
+    customer = User.objects.select_for_update().get(pk=customer.pk, is_staff=False)
+    before = customer.is_active
+    customer.is_active = active
+    customer.save(update_fields=["is_active"])
+    record_audit(
+        actor, "activate" if active else "deactivate", customer, changes={"is_active": [before, active]}
+    )
+    return customer
+
+
+@transaction.atomic
+def message_customer(
+    *, customer: User, title: str, body: str, email: bool, actor: Actor | None
+) -> Notification:
+    """A notification from staff, and by email too if asked (through the outbox)."""
+    title, body = title.strip()[:200], body[:2000]
+    if not title:
+        raise ValidationError("Write a title for the message.", code="required")
+    note = notify(user=customer, kind=Notification.Kind.ACCOUNT, title=title, body=body)
+    if email and customer.is_active:
+        queue_email(to=customer.email, subject=title, body=body)
+    record_audit(actor, "notify", customer, changes={"title": [None, title], "email": [None, email]})
+    return note

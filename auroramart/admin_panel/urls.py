@@ -39,6 +39,7 @@ urlpatterns = [
     path("products/", products.product_list, name="products"),
     path("products/new/", products.product_create, name="product_create"),
     path("products/taxonomy/", products.taxonomy, name="taxonomy"),
+    path("products/taxonomy/<str:kind>/<int:pk>/", products.taxonomy_change, name="taxonomy_change"),
     path("products/<int:pk>/specifications/", products.specification_save, name="product_spec"),
     path("products/low-stock/", products.low_stock, name="low_stock"),
     path("products/bulk-price/", products.bulk_price, name="bulk_price"),

@@ -89,7 +89,7 @@ def sign_in(request, body: TokenIn):
 
 @router.delete("/auth/token", response={200: MessageOut, **ERRORS}, auth=token_auth)
 def sign_out(request):
-    request.api_token.delete()
+    request.api_token.revoke()
     return {"message": "Token revoked."}
 
 

@@ -35,6 +35,10 @@ class ApiToken(models.Model):
         )
         return token, raw
 
+    def revoke(self) -> None:
+        """Signing out: the token stops working at once."""
+        self.delete()
+
 
 class IdempotentRequest(models.Model):
     """The first answer to a request made with an Idempotency-Key header, replayed

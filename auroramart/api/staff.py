@@ -1,17 +1,17 @@
 """Staff endpoints: the token's user must hold the role permission, as in the panel,
 and every write is in the audit log."""
 
-from django.db import transaction
 from django.db.models import Count, F
 from ninja import Query, Router
 
+from auroramart.catalog import services as catalog
 from auroramart.catalog.models import Product
-from auroramart.catalog.product_forms import PRICE_FIELDS, PriceForm
+from auroramart.catalog.product_forms import PriceForm
+from auroramart.core.client import actor_for
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.orders import services as orders
 from auroramart.orders.models import Order
 from auroramart.orders.services import OrderActionError
-from auroramart.staff.services import audit, diff, snapshot
 
 from .auth import require_permission, token_auth
 from .errors import ERRORS, ApiError, bad_request, form_fields, not_found
@@ -73,27 +73,24 @@ def _get_product(product_id: int) -> Product:
 def change_price(request, product_id: PathId, body: PriceIn):
     require_permission(request, "change_prices")
     product = _get_product(product_id)
-    before = snapshot(product, PRICE_FIELDS)
-    form = PriceForm({"price": body.price, "compare_at_price": body.compare_at_price or ""}, instance=product)
+    form = PriceForm(
+        {"price": body.price, "compare_at_price": body.compare_at_price or ""},
+        instance=_get_product(product_id),
+    )
     if not form.is_valid():
         raise bad_request("The price is not valid.", form_fields(form))
-    form.save()
-    audit(request, "change_price", product, changes=diff(before, snapshot(product, PRICE_FIELDS)))
-    return _product(product)
+    return _product(catalog.change_price(product=product, data=form.cleaned_data, actor=actor_for(request)))
 
 
 @router.post("/staff/products/{product_id}/stock", response={200: StaffProductOut, **ERRORS})
 def change_stock(request, product_id: PathId, body: StockIn):
     require_permission(request, "adjust_stock")
     product = _get_product(product_id)
-    before = product.stock_quantity
     try:
-        with transaction.atomic():
-            adjust_stock(product=product, quantity=body.quantity, actor=request.auth, reason=body.reason)
+        adjust_stock(product=product, quantity=body.quantity, actor=actor_for(request), reason=body.reason)
     except (OutOfStock, ValueError) as exc:
         message = str(exc) or "Stock cannot go below zero."
         raise bad_request(message, {"quantity": [message]}) from None
-    audit(request, "adjust_stock", product, changes={"stock_quantity": [before, product.stock_quantity]})
     return _product(product)
 
 
@@ -129,10 +126,10 @@ def change_status(request, number: str, body: StatusIn):
     order = Order.objects.select_related("user").filter(number=number).first()
     if order is None:
         raise not_found("That order")
-    before = order.status
     try:
-        order = orders.change_status(order=order, to_status=body.status, actor=request.auth, note=body.note)
+        order = orders.change_status(
+            order=order, to_status=body.status, actor=actor_for(request), note=body.note
+        )
     except OrderActionError as exc:
         raise ApiError(409, "not_allowed", str(exc)) from None
-    audit(request, "change_status", order, changes={"status": [before, order.status]})
     return _staff_order(order)

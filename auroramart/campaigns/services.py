@@ -12,10 +12,12 @@ from django.utils import timezone
 from auroramart.accounts.models import Notification
 from auroramart.accounts.services import notify
 from auroramart.analytics.models import MarketingAnalytics
+from auroramart.core.client import Actor, as_actor
 from auroramart.core.outbox import queue_email
 from auroramart.orders.models import PAID_STATUSES as PAID
 from auroramart.orders.models import Order, OrderItem
 from auroramart.promotions.models import Coupon, CouponRedemption
+from auroramart.staff.services import actor_user, record_audit
 
 from .audience import audience, in_holdout
 from .models import Campaign, CampaignMember
@@ -44,8 +46,18 @@ def _coupon_for(campaign: Campaign) -> Coupon:
     )
 
 
+@transaction.atomic
+def create_campaign(*, campaign: Campaign, audience_filters: dict, actor: Actor | None) -> Campaign:
+    """Save a draft campaign (built, unsaved, from its validated form) with its audience filters."""
+    campaign.audience, campaign.created_by = audience_filters, actor_user(actor)
+    campaign.save()
+    record_audit(actor, "create", campaign, changes={"audience": [None, campaign.audience]})
+    return campaign
+
+
 def launch(campaign: Campaign, *, actor=None) -> dict:
     """Freeze the audience (target and holdout), create the offer, queue the messages."""
+    actor = as_actor(actor)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != Campaign.Status.DRAFT:
@@ -67,8 +79,11 @@ def launch(campaign: Campaign, *, actor=None) -> dict:
         CampaignMember.objects.bulk_create(members, batch_size=2000, ignore_conflicts=True)
         campaign.status, campaign.launched_at = Campaign.Status.LAUNCHED, timezone.now()
         campaign.save(update_fields=["status", "launched_at", "coupon"])
+        holdout = sum(1 for m in members if m.group == CampaignMember.Group.HOLDOUT)
+        record_audit(
+            actor, "launch", campaign, changes={"audience": [None, len(members)], "holdout": [None, holdout]}
+        )
         transaction.on_commit(lambda: dispatch(campaign.pk))
-    holdout = sum(1 for m in members if m.group == CampaignMember.Group.HOLDOUT)
     return {"audience": len(members), "holdout": holdout, "target": len(members) - holdout}
 
 

@@ -17,6 +17,23 @@ class ProductCreated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CategoryRenamed(DomainEvent):
+    """Inside the rename: the old name is a label in the category model and in customers'
+    stored predictions (the recommendations app relabels them)."""
+
+    category: Any
+    old_name: str
+    new_name: str
+
+
+@dataclass(frozen=True)
+class CategoryDeleted(DomainEvent):
+    """Inside the deletion of an empty category: predictions naming it must go."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class ReviewApproved(DomainEvent):
     """Inside the transaction that publishes a review (the loyalty bonus is granted with it)."""
 

@@ -6,10 +6,8 @@ from decimal import Decimal
 from django import forms
 
 from auroramart.catalog.models import Brand, Category, Product, Subcategory
+from auroramart.catalog.services import EDIT_FIELDS, PRICE_FIELDS
 from auroramart.core.forms import StyledFormMixin
-
-EDIT_FIELDS = ["name", "description", "reorder_level", "reorder_quantity", "is_active", "is_featured"]
-PRICE_FIELDS = ["price", "compare_at_price"]
 
 
 class ProductForm(StyledFormMixin, forms.ModelForm):

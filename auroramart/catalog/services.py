@@ -1,4 +1,5 @@
-"""Write-side operations on the catalog, shared by views, commands and the admin panel."""
+"""Write-side operations on the catalog, shared by the storefront, the admin panel, the API and
+commands. A staff change takes the `actor` and writes its audit row in its own transaction."""
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -9,12 +10,19 @@ from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils.text import slugify
 
+from auroramart.core.client import Actor
 from auroramart.core.events import ExtensionPoint, publish
+from auroramart.core.money import quantize
+from auroramart.staff.services import diff, record_audit, snapshot
 
 from .cache import bump_catalog_version
-from .events import ProductCreated, ReviewApproved
+from .events import CategoryDeleted, CategoryRenamed, ProductCreated, ReviewApproved
 from .images import prepare_upload
-from .models import Product, ProductImage, ProductReview
+from .models import Brand, Category, Product, ProductImage, ProductReview, Subcategory
+
+# What staff may change on a product, by permission (the panel's forms and the API use these).
+EDIT_FIELDS = ["name", "description", "reorder_level", "reorder_quantity", "is_active", "is_featured"]
+PRICE_FIELDS = ["price", "compare_at_price"]
 
 
 def product_slug(name: str, sku: str) -> str:
@@ -24,7 +32,13 @@ def product_slug(name: str, sku: str) -> str:
 
 @transaction.atomic
 def add_product_image(
-    *, product: Product, data: bytes, filename: str, alt_text: str = "", primary: bool = False
+    *,
+    product: Product,
+    data: bytes,
+    filename: str,
+    alt_text: str = "",
+    primary: bool = False,
+    actor: Actor | None = None,
 ) -> ProductImage:
     main, thumb = prepare_upload(data)
     stem = slugify(filename.rsplit(".", 1)[0]) or "image"
@@ -41,6 +55,7 @@ def add_product_image(
     image.image.save(f"{stem}.jpg", ContentFile(main), save=False)
     image.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(thumb), save=False)
     image.save()
+    record_audit(actor, "add_image", product, changes={"image": [None, image.image.name]})
     return image
 
 
@@ -103,10 +118,12 @@ def submit_review(*, user, product: Product, rating: int, title: str, body: str)
 
 
 @transaction.atomic
-def moderate_review(*, review: ProductReview, status: str) -> ProductReview:
+def moderate_review(*, review: ProductReview, status: str, actor: Actor | None = None) -> ProductReview:
+    before = review.status
     review.status = status
     review.save(update_fields=["status", "updated_at"])
     _recompute_one(review.product_id)
+    record_audit(actor, "moderate", review, changes={"status": [before, status]})
     if status == ProductReview.Status.APPROVED:
         publish(ReviewApproved(review=review))
     return review
@@ -135,7 +152,7 @@ def create_product(
     stock: int = 0,
     reorder_level: int = 10,
     is_active: bool = True,
-    actor=None,
+    actor: Actor | None = None,
 ) -> Product:
     """A new product; its opening stock enters the stock ledger through ProductCreated."""
     product = Product.objects.create(
@@ -151,5 +168,209 @@ def create_product(
         reorder_quantity=max(reorder_level * 4, 1),
         is_active=is_active,
     )
+    record_audit(
+        actor,
+        "create",
+        product,
+        changes={
+            k: [None, v]
+            for k, v in {
+                "sku": sku,
+                "name": name,
+                "subcategory": subcategory,
+                "brand": brand,
+                "price": price,
+                "stock": stock,
+                "reorder_level": reorder_level,
+                "is_active": is_active,
+            }.items()
+        },
+    )
     publish(ProductCreated(product=product, opening_stock=stock, actor=actor))
     return product
+
+
+# --- staff changes to a product ---------------------------------------------------------
+
+
+def _locked_product(product: Product) -> Product:
+    return Product.objects.select_for_update().get(pk=product.pk)
+
+
+def _change(product: Product, fields: list[str], data: dict, action: str, actor: Actor | None) -> Product:
+    locked = _locked_product(product)
+    before = snapshot(locked, fields)
+    for field in fields:
+        if field in data:
+            setattr(locked, field, data[field])
+    locked.save(update_fields=[*[f for f in fields if f in data], "updated_at"])
+    record_audit(actor, action, locked, changes=diff(before, snapshot(locked, fields)))
+    bump_catalog_version()
+    return locked
+
+
+@transaction.atomic
+def update_product(*, product: Product, data: dict, actor: Actor | None) -> Product:
+    """Name, description, reorder levels and flags (EDIT_FIELDS), from validated data."""
+    return _change(product, EDIT_FIELDS, data, "update", actor)
+
+
+@transaction.atomic
+def change_price(*, product: Product, data: dict, actor: Actor | None) -> Product:
+    """Price and compare-at price (PRICE_FIELDS), from validated data."""
+    return _change(product, PRICE_FIELDS, data, "change_price", actor)
+
+
+@transaction.atomic
+def change_prices(*, category_slug: str, percent: Decimal, actor: Actor | None) -> int:
+    """Every product of a category by `percent` (never below S$0.01), one audit row each."""
+    changed = 0
+    products = Product.objects.filter(category__slug=category_slug).select_for_update().order_by("pk")
+    for product in products:
+        before = product.price
+        product.price = max(Decimal("0.01"), quantize(product.price * (1 + percent / 100)))
+        product.save(update_fields=["price", "updated_at"])
+        record_audit(actor, "change_price", product, changes={"price": [before, product.price]})
+        changed += 1
+    bump_catalog_version()
+    return changed
+
+
+@transaction.atomic
+def set_primary_image(*, product: Product, image: ProductImage, actor: Actor | None) -> None:
+    product.images.filter(is_primary=True).exclude(pk=image.pk).update(is_primary=False)
+    ProductImage.objects.filter(pk=image.pk).update(is_primary=True)
+    record_audit(actor, "set_primary_image", product, changes={"primary_image": [None, image.pk]})
+    bump_catalog_version()
+
+
+@transaction.atomic
+def move_image(*, product: Product, image_id: int, up: bool, actor: Actor | None) -> bool:
+    """Move a picture one place earlier (up) or later in the gallery; False at either end."""
+    images = list(product.images.select_for_update().order_by("position", "pk"))
+    index = next((i for i, img in enumerate(images) if img.pk == image_id), None)
+    step = -1 if up else 1
+    if index is None or not 0 <= index + step < len(images):
+        return False
+    images[index], images[index + step] = images[index + step], images[index]
+    for position, img in enumerate(images):
+        if img.position != position:
+            img.position = position
+            img.save(update_fields=["position"])
+    record_audit(actor, "reorder_images", product, changes={"order": [None, [img.pk for img in images]]})
+    bump_catalog_version()
+    return True
+
+
+@transaction.atomic
+def set_specification(*, product: Product, name: str, value: str, actor: Actor | None) -> None:
+    """Add a specification, or change the value of the one with this name."""
+    spec = product.specifications.filter(name__iexact=name).first()
+    before = spec.value if spec else None
+    if spec:
+        spec.value = value
+        spec.save(update_fields=["value"])
+    else:
+        product.specifications.create(name=name, value=value, position=product.specifications.count())
+    record_audit(actor, "set_spec", product, changes={name: [before, value]})
+    bump_catalog_version()
+
+
+@transaction.atomic
+def delete_specification(*, product: Product, spec_id, actor: Actor | None) -> bool:
+    spec = product.specifications.filter(pk=spec_id).first()
+    if spec is None:
+        return False
+    record_audit(actor, "delete_spec", product, changes={spec.name: [spec.value, None]})
+    spec.delete()
+    bump_catalog_version()
+    return True
+
+
+# --- categories, subcategories and brands -------------------------------------------------
+
+TAXONOMY = {"category": Category, "subcategory": Subcategory, "brand": Brand}
+
+
+class TaxonomyError(Exception):
+    pass
+
+
+def _free_slug(model, name: str, exclude_pk=None, **scope) -> str:
+    base = slugify(name)[:100] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug, **scope).exclude(pk=exclude_pk).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def create_taxonomy(*, kind: str, name: str, actor: Actor | None, category: Category | None = None):
+    """A new category, subcategory (of `category`) or brand."""
+    name = name.strip()
+    obj: Category | Brand | Subcategory
+    if kind == "category":
+        obj = Category.objects.create(
+            name=name, slug=_free_slug(Category, name), position=Category.objects.count()
+        )
+    elif kind == "brand":
+        obj = Brand.objects.create(name=name, slug=_free_slug(Brand, name))
+    elif kind == "subcategory" and category is not None:
+        obj = Subcategory.objects.create(
+            category=category, name=name, slug=_free_slug(Subcategory, name, category=category)
+        )
+    else:
+        raise TaxonomyError("Choose a category, subcategory (with its category) or brand.")
+    record_audit(actor, "create", obj, changes={"name": [None, name]})
+    bump_catalog_version()
+    return obj
+
+
+def _taken(obj, name: str) -> bool:
+    model = type(obj)
+    others = model.objects.filter(name__iexact=name).exclude(pk=obj.pk)
+    if isinstance(obj, Subcategory):
+        others = others.filter(category_id=obj.category_id)
+    return others.exists()
+
+
+@transaction.atomic
+def rename_taxonomy(*, obj, name: str, actor: Actor | None):
+    """Rename a category, subcategory or brand; its web address stays, so links keep working.
+
+    A category's name is also the label the preferred-category model predicts and that
+    customers' stored predictions carry: CategoryRenamed lets the recommendations app relabel
+    them in this transaction and retrain the model after it."""
+    name = name.strip()
+    if not name:
+        raise TaxonomyError("Enter a name.")
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    if _taken(obj, name):
+        raise TaxonomyError(f"Another {obj._meta.verbose_name} is called {name}.")
+    old = obj.name
+    if old == name:
+        return obj
+    obj.name = name
+    obj.save(update_fields=["name"])
+    record_audit(actor, "rename", obj, changes={"name": [old, name]})
+    if isinstance(obj, Category):
+        publish(CategoryRenamed(category=obj, old_name=old, new_name=name))
+    bump_catalog_version()
+    return obj
+
+
+@transaction.atomic
+def delete_taxonomy(*, obj, actor: Actor | None) -> None:
+    """Delete a category, subcategory or brand that nothing uses any more (products keep their
+    history, so one with products, or a category with subcategories, is refused)."""
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    if obj.products.exists():
+        raise TaxonomyError(f"{obj.name} still has products: move or delete them first.")
+    if isinstance(obj, Category) and obj.subcategories.exists():
+        raise TaxonomyError(f"{obj.name} still has subcategories: delete them first.")
+    record_audit(actor, "delete", obj, changes={"name": [obj.name, None]})
+    name = obj.name
+    obj.delete()
+    if isinstance(obj, Category):
+        publish(CategoryDeleted(name=name))
+    bump_catalog_version()

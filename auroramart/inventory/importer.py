@@ -21,7 +21,9 @@ from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Brand, Category, Product, Subcategory
 from auroramart.catalog.services import product_slug
 from auroramart.catalog.taxonomy import CONSUMABLE_CATEGORIES
+from auroramart.core.client import Actor
 from auroramart.core.money import parse_money
+from auroramart.staff.services import record_audit
 
 from .models import StockMovement
 from .services import record_opening_stock, set_stock_levels
@@ -223,7 +225,15 @@ def _brand_name(name: str, subcategory: str) -> str | None:
     return None
 
 
-def import_products(data: bytes, *, dry_run: bool = False, skip_invalid: bool = False) -> ImportResult:
+def import_products(
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    actor: Actor | None = None,
+    source: str = "",
+) -> ImportResult:
+    """Check every row, then write all good rows in one transaction, audited in it for staff."""
     rows, errors, encoding = parse_products_csv(data)
     result = ImportResult(encoding=encoding, rows=len(rows) + len(errors), errors=errors, dry_run=dry_run)
     if errors and not skip_invalid:
@@ -235,6 +245,13 @@ def import_products(data: bytes, *, dry_run: bool = False, skip_invalid: bool = 
             transaction.set_rollback(True)
         else:
             result.written = True
+            record_audit(
+                actor,
+                "import",
+                object_type="catalog.Product",
+                object_repr=source or "CSV import",
+                changes={"created": [0, result.created], "updated": [0, result.updated]},
+            )
             bump_catalog_version()
     return result
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from auroramart.catalog.models import Product
 from auroramart.catalog.selectors import forget_live_product
+from auroramart.core.client import Actor
+from auroramart.staff.services import actor_user, record_audit
 
 from .models import LowStockAlert, StockMovement
 
@@ -143,7 +145,7 @@ def _track_low_stock(locked: dict[int, Product], totals: dict[int, int]) -> None
 
 
 @transaction.atomic
-def receive_opening_stock(*, product, opening_stock: int, actor=None) -> None:
+def receive_opening_stock(*, product, opening_stock: int, actor: Actor | None = None) -> None:
     """On ProductCreated: a new product's opening stock, as a receipt in the ledger."""
     if opening_stock:
         adjust_stock(
@@ -151,15 +153,26 @@ def receive_opening_stock(*, product, opening_stock: int, actor=None) -> None:
         )
 
 
+@transaction.atomic
 def adjust_stock(
-    *, product: Product, quantity: int, actor=None, reason: str, kind: str = StockMovement.Kind.ADJUSTMENT
+    *,
+    product: Product,
+    quantity: int,
+    actor: Actor | None = None,
+    reason: str,
+    kind: str = StockMovement.Kind.ADJUSTMENT,
 ):
-    """A manual change by staff (or a receipt of goods), with its reason in the ledger."""
+    """A manual change by staff (or a receipt of goods), with its reason in the ledger and,
+    for a staff member, the audit log."""
     if not reason.strip():
         raise ValueError("A stock adjustment needs a reason.")
     locked = lock_products([product.pk])
-    movements = apply_changes(locked, [Change(product.pk, quantity)], kind=kind, actor=actor, reason=reason)
+    before = locked[product.pk].stock_quantity
+    movements = apply_changes(
+        locked, [Change(product.pk, quantity)], kind=kind, actor=actor_user(actor), reason=reason
+    )
     product.stock_quantity = locked[product.pk].stock_quantity
+    record_audit(actor, "adjust_stock", product, changes={"stock_quantity": [before, product.stock_quantity]})
     return movements[0] if movements else None
 
 

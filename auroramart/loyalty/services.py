@@ -22,10 +22,27 @@ from django.utils import timezone
 
 from auroramart.accounts.models import Notification, User
 from auroramart.accounts.services import notify
+from auroramart.core.client import Actor, as_actor
 from auroramart.core.money import format_money
+from auroramart.staff.services import actor_user, diff, record_audit, snapshot
 
 from .defaults import ensure_tiers
 from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
+
+# What staff set on a reward (the panel's form uses the same list).
+REWARD_FIELDS = [
+    "name",
+    "description",
+    "kind",
+    "value",
+    "point_cost",
+    "min_tier",
+    "starts_at",
+    "ends_at",
+    "usage_limit",
+    "per_customer_limit",
+    "is_active",
+]
 
 K = LoyaltyTransaction.Kind
 ACTIVITY = (K.EARN, K.BONUS, K.REDEEM)  # earning or redeeming keeps points from expiring
@@ -168,12 +185,39 @@ def review_bonus(*, review) -> LoyaltyTransaction | None:
 
 
 def adjust(*, user, points: int, actor, reason: str) -> LoyaltyTransaction | None:
-    """A manual adjustment by staff, with its reason in the ledger."""
+    """A manual adjustment by staff, with its reason in the ledger and the audit log."""
     if not reason.strip():
         raise LoyaltyError("An adjustment needs a reason.")
+    actor = as_actor(actor)
     with transaction.atomic():
         account = _locked(user)
-        return _post(account, K.ADJUST, points, actor=actor, reason=reason)
+        before = account.balance
+        tx = _post(account, K.ADJUST, points, actor=actor_user(actor), reason=reason)
+        record_audit(actor, "adjust_points", user, changes={"points": [before, account.balance]})
+        return tx
+
+
+@transaction.atomic
+def create_reward(*, data: dict, actor: Actor | None) -> LoyaltyReward:
+    """A reward members can spend points on, from validated data (REWARD_FIELDS)."""
+    reward = LoyaltyReward.objects.create(**{k: v for k, v in data.items() if k in REWARD_FIELDS})
+    record_audit(
+        actor, "create", reward, changes={k: [None, v] for k, v in snapshot(reward, REWARD_FIELDS).items()}
+    )
+    return reward
+
+
+@transaction.atomic
+def update_tier(*, tier: LoyaltyTier, threshold: int, multiplier: Decimal, perks: str, actor: Actor | None):
+    if threshold < 0 or not Decimal("1") <= multiplier <= Decimal("5"):
+        raise LoyaltyError("The threshold is a whole number of points; the multiplier between 1 and 5.")
+    tier = LoyaltyTier.objects.select_for_update().get(pk=tier.pk)
+    fields = ["threshold", "multiplier", "perks"]
+    before = snapshot(tier, fields)
+    tier.threshold, tier.multiplier, tier.perks = threshold, multiplier, perks[:1000]
+    tier.save()
+    record_audit(actor, "update", tier, changes=diff(before, snapshot(tier, fields)))
+    return tier
 
 
 # --- redemption ----------------------------------------------------------------------

@@ -7,8 +7,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Q
 
+from auroramart.core.client import Actor
 from auroramart.payments.gateway import get_gateway
 from auroramart.payments.models import Payment
+from auroramart.staff.services import record_audit
 
 from .models import Order
 from .statuses import ENDED_WITHOUT_SALE
@@ -61,9 +63,12 @@ def refund_if_charged(*, number: str, amount: Decimal) -> bool:
     return True
 
 
-def refund_payment(*, payment: Payment, amount: Decimal, order: Order | None = None) -> bool:
+def refund_payment(
+    *, payment: Payment, amount: Decimal, order: Order | None = None, actor: Actor | None = None
+) -> bool:
     """Refund through the gateway, outside any transaction, never above what was captured;
-    the amounts are then added under a row lock with F(), like every other ledger."""
+    the amounts are then added under a row lock with F(), like every other ledger (and a staff
+    member's refund audited in that same transaction)."""
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         amount = min(amount, locked.amount - locked.refunded_amount)
@@ -87,6 +92,7 @@ def refund_payment(*, payment: Payment, amount: Decimal, order: Order | None = N
         )
         if order is not None:
             Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+            record_audit(actor, "retry_refund", order, changes={"refunded": [None, str(amount)]})
     return True
 
 
@@ -103,12 +109,13 @@ def refunds_owed():
     )
 
 
-def retry_refunds(*, order: Order) -> tuple[int, Decimal]:
+def retry_refunds(*, order: Order, actor: Actor | None = None) -> tuple[int, Decimal]:
     """Staff's "retry the refund" on an order whose refund failed at the gateway: every captured
-    payment of the order still owed back is refunded again. Returns (payments refunded, amount)."""
+    payment of the order still owed back is refunded again. Returns (payments refunded, amount).
+    Each refund that goes through is audited in the transaction that records it."""
     done, total = 0, Decimal("0")
     for payment in refunds_owed().filter(order=order):
         owed = payment.amount - payment.refunded_amount
-        if refund_payment(payment=payment, amount=owed, order=order):
+        if refund_payment(payment=payment, amount=owed, order=order, actor=actor):
             done, total = done + 1, total + owed
     return done, total

@@ -9,14 +9,17 @@ from django.utils import timezone
 
 from auroramart.accounts.models import Notification
 from auroramart.accounts.services import notify
+from auroramart.core.client import Actor, as_actor
 from auroramart.core.events import publish
+from auroramart.core.outbox import queue_email
 from auroramart.inventory.models import StockMovement
 from auroramart.payments.models import Payment
 from auroramart.promotions.services import release_coupons
+from auroramart.staff.services import actor_user, record_audit
 
 from .errors import OrderActionError
 from .events import OrderReversed
-from .models import STANDING_STATUSES, Order, OrderItem, ReturnRequest
+from .models import STANDING_STATUSES, Order, OrderItem, OrderNote, ReturnRequest
 from .settlement import refund_if_charged, refund_payment
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, TRANSITIONS, S
 from .stock import return_to_stock
@@ -28,7 +31,9 @@ def allowed_transitions(order: Order) -> list[str]:
 
 
 def change_status(*, order: Order, to_status: str, actor=None, note: str = "") -> Order:
-    """Move an order along the workflow; anything the workflow does not allow is refused."""
+    """Move an order along the workflow; anything the workflow does not allow is refused.
+    `actor` is an Actor (staff: audited with the change) or a user; None for a job."""
+    actor = as_actor(actor)
     if to_status == S.CANCELLED:
         return cancel_order(order=order, actor=actor, reason=note or "Cancelled")
     if to_status == S.REFUNDED:
@@ -46,7 +51,8 @@ def change_status(*, order: Order, to_status: str, actor=None, note: str = "") -
         elif to_status == S.DELIVERED and previous == S.SHIPPED:
             order.delivered_at = now
         order.save()
-        record_change(order, previous, to_status, actor, note)
+        record_change(order, previous, to_status, actor_user(actor), note)
+        record_audit(actor, "change_status", order, changes={"status": [previous, to_status]})
         tell_customer(order)
     return order
 
@@ -68,6 +74,7 @@ def cancel_order(
     cancellation would race); staff can, and the payment is then settled first: a charge
     the gateway already has is refunded, one still in flight is refunded when it returns.
     """
+    actor = as_actor(actor)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status not in (CUSTOMER_CANCELLABLE if by_customer else CANCELLABLE):
@@ -78,12 +85,15 @@ def cancel_order(
                 )
             raise OrderActionError("This order has already shipped and can no longer be cancelled.")
         previous = order.status
-        return_to_stock(order, StockMovement.Kind.CANCELLATION, actor, f"Order {order.number} cancelled")
+        return_to_stock(
+            order, StockMovement.Kind.CANCELLATION, actor_user(actor), f"Order {order.number} cancelled"
+        )
         release_coupons(order=order)
         publish(OrderReversed(order=order, fraction=Decimal("1"), reason="cancellation"))
         order.status, order.cancelled_at = S.CANCELLED, timezone.now()
         order.save()
-        record_change(order, previous, S.CANCELLED, actor, reason)
+        record_change(order, previous, S.CANCELLED, actor_user(actor), reason)
+        record_audit(actor, "change_status", order, changes={"status": [previous, S.CANCELLED]})
         tell_customer(order)
     if previous == S.PENDING_PAYMENT:
         refund_if_charged(number=order.number, amount=order.total)
@@ -127,6 +137,7 @@ def request_return(*, order: Order, user, reason: str, details: str = "") -> Ret
 
 
 def decide_return(*, order: Order, approve: bool, actor=None, note: str = "") -> ReturnRequest:
+    actor = as_actor(actor)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         request = ReturnRequest.objects.select_for_update().get(order=order)
@@ -149,7 +160,11 @@ def decide_return(*, order: Order, approve: bool, actor=None, note: str = "") ->
             order.status = S.DELIVERED
             order.save(update_fields=["status", "updated_at"])
             record_change(
-                order, S.RETURN_REQUESTED, S.DELIVERED, actor, f"Return rejected: {note}".strip(": ")
+                order,
+                S.RETURN_REQUESTED,
+                S.DELIVERED,
+                actor_user(actor),
+                f"Return rejected: {note}".strip(": "),
             )
             notify(
                 user=order.user,
@@ -158,10 +173,17 @@ def decide_return(*, order: Order, approve: bool, actor=None, note: str = "") ->
                 body=note,
                 url=order.get_absolute_url(),
             )
+        record_audit(
+            actor,
+            "return_approve" if approve else "return_reject",
+            order,
+            changes={"status": [S.RETURN_REQUESTED, order.status]},
+        )
     return request
 
 
 def receive_return(*, order: Order, actor=None, note: str = "", restock: bool = True) -> Order:
+    actor = as_actor(actor)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         _check_transition(order, S.RETURNED)
@@ -169,27 +191,56 @@ def receive_return(*, order: Order, actor=None, note: str = "", restock: bool = 
         if request is None or request.status != ReturnRequest.Status.APPROVED:
             raise OrderActionError("Approve the return before receiving it.")
         if restock:
-            return_to_stock(order, StockMovement.Kind.RETURN, actor, f"Return of order {order.number}")
+            return_to_stock(
+                order, StockMovement.Kind.RETURN, actor_user(actor), f"Return of order {order.number}"
+            )
         request.status, request.resolved_at = ReturnRequest.Status.RECEIVED, timezone.now()
         request.save()
         order.status = S.RETURNED
         order.save(update_fields=["status", "updated_at"])
-        record_change(order, S.RETURN_REQUESTED, S.RETURNED, actor, note)
+        record_change(order, S.RETURN_REQUESTED, S.RETURNED, actor_user(actor), note)
+        record_audit(actor, "return_receive", order, changes={"status": [S.RETURN_REQUESTED, S.RETURNED]})
         tell_customer(order)
     return order
 
 
 def refund_order(*, order: Order, actor=None, note: str = "") -> Order:
+    actor = as_actor(actor)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         _check_transition(order, S.REFUNDED)
         publish(OrderReversed(order=order, fraction=Decimal("1"), reason="refund"))
         order.status = S.REFUNDED
         order.save(update_fields=["status", "updated_at"])
-        record_change(order, S.RETURNED, S.REFUNDED, actor, note)
+        record_change(order, S.RETURNED, S.REFUNDED, actor_user(actor), note)
+        record_audit(actor, "change_status", order, changes={"status": [S.RETURNED, S.REFUNDED]})
         tell_customer(order)
     _refund(order, order.total - order.refunded_total)
     return order
+
+
+# --- staff notes and messages --------------------------------------------------------------
+
+
+@transaction.atomic
+def add_order_note(*, order: Order, text: str, actor: Actor) -> OrderNote | None:
+    text = text.strip()[:2000]
+    if not text:
+        return None
+    note = OrderNote.objects.create(order=order, author=actor.user, text=text)
+    record_audit(actor, "add_note", order, changes={"note": [None, note.text[:100]]})
+    return note
+
+
+@transaction.atomic
+def email_customer_about(*, order: Order, subject: str, body: str, actor: Actor) -> None:
+    """A message from staff about the order, through the outbox, with a note on the order."""
+    subject, body = subject.strip()[:200], body.strip()[:5000]
+    if not subject or not body or not order.user.is_active:
+        raise OrderActionError("Write a subject and a message (and the customer's account must be active).")
+    queue_email(to=order.user.email, subject=f"[{order.number}] {subject}", body=body)
+    OrderNote.objects.create(order=order, author=actor.user, text=f"Emailed the customer: {subject}")
+    record_audit(actor, "email_customer", order, changes={"subject": [None, subject]})
 
 
 # --- hooks into accounts ------------------------------------------------------------------

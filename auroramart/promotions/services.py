@@ -7,9 +7,26 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from auroramart.core.client import Actor
 from auroramart.core.money import quantize
+from auroramart.staff.services import record_audit, snapshot
 
 from .models import Coupon, CouponRedemption
+
+# What staff set on a coupon (the panel's form uses the same list).
+COUPON_FIELDS = [
+    "code",
+    "description",
+    "kind",
+    "value",
+    "min_spend",
+    "starts_at",
+    "ends_at",
+    "usage_limit",
+    "per_customer_limit",
+    "stackable",
+    "is_active",
+]
 
 
 class CouponError(Exception):
@@ -100,3 +117,28 @@ def release_coupons(*, order) -> None:
     list(Coupon.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     Coupon.objects.filter(pk__in=ids, times_used__gt=0).update(times_used=F("times_used") - 1)
     CouponRedemption.objects.filter(order=order).delete()
+
+
+# --- staff changes ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_coupon(*, data: dict, actor: Actor | None) -> Coupon:
+    """A coupon from validated data (COUPON_FIELDS), its code in capitals."""
+    values = {k: v for k, v in data.items() if k in COUPON_FIELDS}
+    values["code"] = values["code"].strip().upper()
+    coupon = Coupon.objects.create(**values)
+    record_audit(
+        actor, "create", coupon, changes={k: [None, v] for k, v in snapshot(coupon, COUPON_FIELDS).items()}
+    )
+    return coupon
+
+
+@transaction.atomic
+def set_coupon_active(*, coupon: Coupon, active: bool, actor: Actor | None) -> Coupon:
+    coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
+    before = coupon.is_active
+    coupon.is_active = active
+    coupon.save(update_fields=["is_active"])
+    record_audit(actor, "update", coupon, changes={"is_active": [before, active]})
+    return coupon

@@ -7,13 +7,16 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from auroramart.accounts.models import CustomerProfile
 from auroramart.catalog.models import Category, Product
 from auroramart.catalog.selectors import active_products, with_card_data
+from auroramart.core.client import Actor
 from auroramart.orders.models import OrderItem
+from auroramart.staff.services import record_audit
 
 from . import associations, category_model, evaluation, registry
 from .datasets import (
@@ -308,3 +311,67 @@ def picked_for_you(user, *, limit: int = 4) -> tuple[list[dict], list[Product], 
             )
         products = _ordered(ids, frozenset(), limit)
     return picked, products, version
+
+
+# --- the catalogue changed its category names -------------------------------------------
+
+
+def _relabel(old_name: str, new_name: str | None) -> int:
+    """Rewrite (or, with None, drop) one category label in every stored prediction."""
+    changed = []
+    profiles = CustomerProfile.objects.filter(predicted_categories__icontains=old_name).only(
+        "pk", "predicted_categories"
+    )
+    for profile in profiles.iterator(chunk_size=1000):
+        labels = profile.predicted_categories or []
+        if not any(p.get("category") == old_name for p in labels):
+            continue
+        profile.predicted_categories = [
+            {**p, "category": new_name} if p.get("category") == old_name else p
+            for p in labels
+            if new_name is not None or p.get("category") != old_name
+        ]
+        changed.append(profile)
+    CustomerProfile.objects.bulk_update(changed, ["predicted_categories"], batch_size=1000)
+    return len(changed)
+
+
+def _retrain_after_commit() -> None:
+    """The category model learnt the old names: retrain it (and re-predict everyone) once the
+    change is committed, in the background where a worker runs."""
+    from .tasks import train_models_task
+
+    transaction.on_commit(train_models_task.delay)
+
+
+def relabel_category(*, category, old_name: str, new_name: str) -> None:
+    """On CategoryRenamed: stored predictions name the category by its new name at once."""
+    _relabel(old_name, new_name)
+    _retrain_after_commit()
+
+
+def forget_category(*, name: str) -> None:
+    """On CategoryDeleted: predictions of a category that no longer exists are dropped."""
+    _relabel(name, None)
+    _retrain_after_commit()
+
+
+# --- staff actions --------------------------------------------------------------------------
+
+
+def retrain_models(*, actor: Actor | None) -> tuple[list[ModelVersion], int]:
+    """Staff's "retrain now": both models from the shop's data, then every customer re-predicted;
+    the new versions are audited with the re-prediction, in one transaction."""
+    records = [train_category_model(), train_association_model()]
+    with transaction.atomic():
+        changed = repredict_all()
+        for record in records:
+            record_audit(actor, "retrain", record, changes={"version": ["", record.version]})
+    return records, changed
+
+
+@transaction.atomic
+def repredict_customers(*, actor: Actor | None) -> int:
+    changed = repredict_all()
+    record_audit(actor, "repredict", object_type="CustomerProfile", object_repr=f"{changed} changed")
+    return changed

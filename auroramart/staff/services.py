@@ -1,4 +1,5 @@
-"""The admin panel's own records: the audit log, sign-in attempts, staff sessions, roles."""
+"""Staff records: the audit log (written by every domain service that makes a staff change,
+inside that change's transaction), staff accounts and roles, staff sessions, customer notes."""
 
 import datetime
 import decimal
@@ -12,9 +13,9 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from auroramart.core.client import client_ip
+from auroramart.core.client import Actor, client_ip
 
-from .models import AuditLog, PanelAccess, StaffSession
+from .models import AuditLog, CustomerNote, PanelAccess, StaffSession
 from .permissions import PERMISSIONS, ROLES
 
 
@@ -41,8 +42,8 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 
 
-def audit(
-    request,
+def record_audit(
+    actor: Actor | None,
     action: str,
     obj=None,
     *,
@@ -50,22 +51,32 @@ def audit(
     object_type: str = "",
     object_id="",
     object_repr: str = "",
-) -> AuditLog:
-    actor = request.user if request.user.is_authenticated else None
+) -> AuditLog | None:
+    """One row of the audit log. Services call it inside their own transaction, so the change
+    and its audit are written together or not at all. No actor (a job, a command) or one who
+    is not staff: no row."""
+    if actor is None or not getattr(actor.user, "is_staff", False):
+        return None  # the log is of staff actions: a customer's own cancellation is in its ledger
+    user = actor.user
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     return AuditLog.objects.create(
-        actor=actor,
-        actor_email=getattr(actor, "email", "") or "",
+        actor=user,
+        actor_email=getattr(user, "email", "") or "",
         action=action,
         object_type=object_type,
         object_id=str(object_id),
         object_repr=object_repr[:200],
         changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
-        ip=_ip(request),
+        ip=actor.ip,
     )
+
+
+def actor_user(actor: Actor | None):
+    """The staff user of an actor, for the ledgers' own actor columns."""
+    return actor.user if actor is not None else None
 
 
 def start_staff_session(request) -> None:
@@ -80,6 +91,12 @@ def start_staff_session(request) -> None:
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
         },
     )
+
+
+def end_staff_session(session_key: str | None) -> None:
+    """The panel's record of a session that was just signed out."""
+    if session_key:
+        StaffSession.objects.filter(session_key=session_key).delete()
 
 
 def revoke_sessions(user, *, keys: list[str] | None = None) -> int:
@@ -114,7 +131,17 @@ def setup_roles() -> dict[str, int]:
     return counts
 
 
-def create_staff(*, email: str, password: str | None, role: str, first_name: str = "", last_name: str = ""):
+@transaction.atomic
+def create_staff(
+    *,
+    email: str,
+    password: str | None,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    actor: Actor | None = None,
+):
+    """Create a staff account (or make an existing staff account this role), audited."""
     User = get_user_model()  # noqa: N806 -- staff sits below accounts and names no app's model
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}")
@@ -129,4 +156,40 @@ def create_staff(*, email: str, password: str | None, role: str, first_name: str
             user.set_password(password)
         user.save()
     user.groups.set([Group.objects.get(name=role)])
+    record_audit(actor, "create", user, changes={"role": [None, role]})
     return user
+
+
+def _role_of(member) -> str:
+    return ", ".join(member.groups.values_list("name", flat=True))
+
+
+@transaction.atomic
+def update_staff(*, member, actor: Actor, role: str | None = None, active: bool | None = None):
+    """Change a staff member's role or switch their account on or off (never your own off);
+    a deactivated member is signed out everywhere."""
+    before = {"role": _role_of(member), "is_active": member.is_active}
+    if role is not None:
+        if role not in ROLES:
+            raise ValueError(f"Unknown role {role!r}")
+        member.groups.set([Group.objects.get(name=role)])
+    if active is not None and not (active is False and member == actor.user):
+        member.is_active = active
+        member.save(update_fields=["is_active"])
+        if not active:
+            revoke_sessions(member)
+    after = {"role": _role_of(member), "is_active": member.is_active}
+    record_audit(
+        actor, "update", member, changes={k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    )
+    return member
+
+
+@transaction.atomic
+def add_customer_note(*, customer, text: str, actor: Actor) -> CustomerNote | None:
+    text = text.strip()[:2000]
+    if not text:
+        return None
+    note = CustomerNote.objects.create(customer=customer, author=actor.user, text=text)
+    record_audit(actor, "add_note", customer, changes={"note": [None, note.text[:100]]})
+    return note

@@ -13,6 +13,10 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from auroramart.core.client import Actor
+
+from .services import record_audit
+
 APP_DEVICE = "Authenticator app"
 RECOVERY_DEVICE = "Recovery codes"
 RECOVERY_CODES = 10
@@ -63,7 +67,7 @@ def _code(text: str) -> str:
 
 
 @transaction.atomic
-def confirm_enrolment(user, code: str) -> list[str] | None:
+def confirm_enrolment(user, code: str, *, actor: Actor | None = None) -> list[str] | None:
     """Confirm the app with a code it shows; returns fresh recovery codes, or None if the code is wrong."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None or not device.verify_token(_code(code)):
@@ -71,6 +75,7 @@ def confirm_enrolment(user, code: str) -> list[str] | None:
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()  # one app at a time
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    record_audit(actor, "two_factor_enrol", user, changes={"two_factor": [False, True]})
     return new_recovery_codes(user)
 
 
@@ -89,13 +94,14 @@ def verify(user, code: str):
 
 
 @transaction.atomic
-def new_recovery_codes(user) -> list[str]:
+def new_recovery_codes(user, *, actor: Actor | None = None) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_DEVICE, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    record_audit(actor, "two_factor_recovery_codes", user)
     return codes
 
 
@@ -104,6 +110,7 @@ def recovery_codes_left(user) -> int:
 
 
 @transaction.atomic
-def disable(user) -> None:
+def disable(user, *, actor: Actor | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    record_audit(actor, "two_factor_disable", user, changes={"two_factor": [True, False]})

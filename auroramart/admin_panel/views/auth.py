@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -15,13 +14,21 @@ from django_otp import login as otp_login
 from auroramart.accounts.models import User
 from auroramart.accounts.views import PasswordResetView as CustomerPasswordResetView
 from auroramart.core.access import admin_required
+from auroramart.core.client import Actor, actor_for, client_ip
 from auroramart.core.forms import StyledFormMixin
 from auroramart.staff import signin, two_factor
 from auroramart.staff.models import LoginAttempt, StaffSession
 from auroramart.staff.permissions import ROLES
-from auroramart.staff.services import audit, create_staff, revoke_sessions, start_staff_session
+from auroramart.staff.services import (
+    create_staff,
+    end_staff_session,
+    revoke_sessions,
+    start_staff_session,
+    update_staff,
+)
 
 from ..decorators import panel_permission
+from ..forms import StaffForm
 
 
 class StaffLoginForm(StyledFormMixin, AuthenticationForm):
@@ -119,11 +126,12 @@ def staff_login_verify(request):
             return refused
         code = request.POST.get("code", "")
         if enrolling:
-            codes = two_factor.confirm_enrolment(user, code)
+            codes = two_factor.confirm_enrolment(
+                user, code, actor=Actor(user=user, ip=client_ip(request) or None)
+            )
             if codes is not None:
                 _finish_sign_in(request, user, email, pending["next"], device=two_factor.app_device(user))
                 request.session["recovery_codes"] = codes  # shown once, on the next page
-                audit(request, "two_factor_enrol", user, changes={"two_factor": [False, True]})
                 return redirect("admin_panel:two_factor")
         else:
             device = two_factor.verify(user, code)
@@ -146,18 +154,15 @@ def two_factor_settings(request):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "recovery" and two_factor.enabled_for(user):
-            codes = two_factor.new_recovery_codes(user)
-            audit(request, "two_factor_recovery_codes", user)
+            codes = two_factor.new_recovery_codes(user, actor=actor_for(request))
         elif action == "enrol":
-            codes = two_factor.confirm_enrolment(user, request.POST.get("code", ""))
+            codes = two_factor.confirm_enrolment(user, request.POST.get("code", ""), actor=actor_for(request))
             if codes is None:
                 messages.error(request, "That code is not right; enter the code your app shows now.")
             else:
                 otp_login(request, two_factor.app_device(user))
-                audit(request, "two_factor_enrol", user, changes={"two_factor": [False, True]})
         elif action == "disable" and not two_factor.required_for(user):
-            two_factor.disable(user)
-            audit(request, "two_factor_disable", user, changes={"two_factor": [True, False]})
+            two_factor.disable(user, actor=actor_for(request))
             messages.success(request, "Two-factor sign-in is off.")
             return redirect("admin_panel:two_factor")
     enabled = two_factor.enabled_for(user)
@@ -178,7 +183,7 @@ def two_factor_settings(request):
 def staff_logout(request):
     key = request.session.session_key
     logout(request)
-    StaffSession.objects.filter(session_key=key).delete()
+    end_staff_session(key)
     return redirect("admin_panel:login")
 
 
@@ -208,16 +213,6 @@ def sessions(request):
     )
 
 
-class StaffForm(StyledFormMixin, forms.Form):
-    email = forms.EmailField()
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    role = forms.ChoiceField(choices=[(r, r) for r in ROLES])
-    password = forms.CharField(
-        widget=forms.PasswordInput, required=False, help_text="Leave empty to send a reset link."
-    )
-
-
 @panel_permission("manage_staff")
 @require_http_methods(["GET", "POST"])
 def staff_list(request):
@@ -236,8 +231,8 @@ def staff_list(request):
                 role=data["role"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                actor=actor_for(request),
             )
-            audit(request, "create", user, changes={"role": [None, data["role"]]})
             messages.success(request, f"Staff account {user.email} saved as {data['role']}.")
             return redirect("admin_panel:staff")
     staff = User.objects.filter(is_staff=True).prefetch_related("groups").order_by("email")
@@ -252,20 +247,9 @@ def staff_list(request):
 @require_POST
 def staff_update(request, pk):
     member = get_object_or_404(User, pk=pk, is_staff=True)
-    before = {"role": ", ".join(member.groups.values_list("name", flat=True)), "is_active": member.is_active}
-    if "role" in request.POST and request.POST["role"] in ROLES:
-        member.groups.set([Group.objects.get(name=request.POST["role"])])
-    if "deactivate" in request.POST and member != request.user:
-        member.is_active = False
-        member.save(update_fields=["is_active"])
-        revoke_sessions(member)
-    if "activate" in request.POST:
-        member.is_active = True
-        member.save(update_fields=["is_active"])
-    after = {"role": ", ".join(member.groups.values_list("name", flat=True)), "is_active": member.is_active}
-    audit(
-        request, "update", member, changes={k: [before[k], after[k]] for k in after if before[k] != after[k]}
-    )
+    role = request.POST.get("role")
+    active = False if "deactivate" in request.POST else True if "activate" in request.POST else None
+    update_staff(member=member, actor=actor_for(request), role=role if role in ROLES else None, active=active)
     messages.success(request, f"{member.email} updated.")
     return redirect("admin_panel:staff")
 

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -8,7 +7,7 @@ from auroramart.campaigns import services
 from auroramart.campaigns.audience import describe
 from auroramart.campaigns.forms import AudienceForm, CampaignForm
 from auroramart.campaigns.models import Campaign
-from auroramart.staff.services import audit
+from auroramart.core.client import actor_for
 
 from ..decorators import panel_permission
 
@@ -25,11 +24,9 @@ def campaign_create(request):
     form = CampaignForm(request.POST or None)
     audience = AudienceForm(request.POST or None, prefix="aud")
     if request.method == "POST" and form.is_valid() and audience.is_valid():
-        with transaction.atomic():
-            campaign = form.save(commit=False)
-            campaign.audience, campaign.created_by = audience.filters(), request.user
-            campaign.save()
-            audit(request, "create", campaign, changes={"audience": [None, campaign.audience]})
+        campaign = services.create_campaign(
+            campaign=form.save(commit=False), audience_filters=audience.filters(), actor=actor_for(request)
+        )
         messages.success(
             request, f"Campaign “{campaign.name}” saved as a draft. Check the figures, then launch it."
         )
@@ -73,16 +70,10 @@ def campaign_detail(request, pk):
 def campaign_launch(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     try:
-        result = services.launch(campaign, actor=request.user)
+        result = services.launch(campaign, actor=actor_for(request))
     except services.CampaignError as exc:
         messages.error(request, str(exc))
         return redirect("admin_panel:campaign", pk=pk)
-    audit(
-        request,
-        "launch",
-        campaign,
-        changes={"audience": [None, result["audience"]], "holdout": [None, result["holdout"]]},
-    )
     messages.success(
         request, f"Launched to {result['target']} customers; {result['holdout']} kept out as the holdout."
     )

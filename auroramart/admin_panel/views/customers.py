@@ -1,26 +1,27 @@
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, Count, Max, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from auroramart.accounts import services as accounts
 from auroramart.accounts.models import User
-from auroramart.accounts.services import notify
+from auroramart.core.client import actor_for
 from auroramart.core.csv_export import csv_stream
-from auroramart.core.outbox import queue_email
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.models import LoyaltyTier, LoyaltyTransaction
 from auroramart.loyalty.services import LoyaltyError
 from auroramart.orders.models import UNREFUNDED_STATUSES, Order
 from auroramart.staff.models import CustomerNote
-from auroramart.staff.services import audit
+from auroramart.staff.services import add_customer_note, record_audit
 
 from ..decorators import panel_permission
 from ..filters import date_param, decimal_param
+from ..forms import AdjustPointsForm
 
 PAID = UNREFUNDED_STATUSES
 SORTS = {"newest": "-date_joined", "oldest": "date_joined", "spend": "-spend", "email": "email"}
@@ -87,17 +88,6 @@ def customer_list(request):
     )
 
 
-class AdjustPointsForm(forms.Form):
-    points = forms.IntegerField(error_messages={"invalid": "Enter a whole number of points."})
-    reason = forms.CharField(max_length=200)
-
-    def clean_points(self):
-        points = self.cleaned_data["points"]
-        if points == 0:
-            raise forms.ValidationError("Enter a number other than 0.")
-        return points
-
-
 @panel_permission("view_customers")
 def customer_detail(request, pk):
     customer = get_object_or_404(User.objects.select_related("profile"), pk=pk, is_staff=False)
@@ -124,18 +114,16 @@ def adjust_points(request, pk):
     if not form.is_valid():
         messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
         return redirect("admin_panel:customer", pk=pk)
-    before = loyalty.account_for(customer).balance
     try:
         tx = loyalty.adjust(
             user=customer,
             points=form.cleaned_data["points"],
-            actor=request.user,
+            actor=actor_for(request),
             reason=form.cleaned_data["reason"],
         )
     except LoyaltyError as exc:
         messages.error(request, str(exc))
         return redirect("admin_panel:customer", pk=pk)
-    audit(request, "adjust_points", customer, changes={"points": [before, tx.balance_after]})
     messages.success(request, f"Points adjusted by {tx.points:+d}; balance {tx.balance_after}.")
     return redirect("admin_panel:customer", pk=pk)
 
@@ -144,10 +132,7 @@ def adjust_points(request, pk):
 @require_POST
 def add_note(request, pk):
     customer = get_object_or_404(User, pk=pk, is_staff=False)
-    text = request.POST.get("text", "").strip()[:2000]
-    if text:
-        note = CustomerNote.objects.create(customer=customer, author=request.user, text=text)
-        audit(request, "add_note", customer, changes={"note": [None, note.text[:100]]})
+    add_customer_note(customer=customer, text=request.POST.get("text", ""), actor=actor_for(request))
     return redirect("admin_panel:customer", pk=pk)
 
 
@@ -155,14 +140,8 @@ def add_note(request, pk):
 @require_POST
 def set_active(request, pk):
     customer = get_object_or_404(User, pk=pk, is_staff=False)
-    before = customer.is_active
-    customer.is_active = request.POST.get("active") == "1"
-    customer.save(update_fields=["is_active"])
-    audit(
-        request,
-        "deactivate" if not customer.is_active else "activate",
-        customer,
-        changes={"is_active": [before, customer.is_active]},
+    customer = accounts.set_customer_active(
+        customer=customer, active=request.POST.get("active") == "1", actor=actor_for(request)
     )
     messages.success(request, f"{customer.email} is {'active' if customer.is_active else 'deactivated'}.")
     return redirect("admin_panel:customer", pk=pk)
@@ -172,20 +151,17 @@ def set_active(request, pk):
 @require_POST
 def message_customer(request, pk):
     customer = get_object_or_404(User, pk=pk, is_staff=False)
-    title = request.POST.get("title", "").strip()[:200]
-    if not title:
-        messages.error(request, "Write a title for the message.")
+    try:
+        accounts.message_customer(
+            customer=customer,
+            title=request.POST.get("title", ""),
+            body=request.POST.get("body", ""),
+            email=request.POST.get("email") == "1",
+            actor=actor_for(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("admin_panel:customer", pk=pk)
-    body = request.POST.get("body", "")[:2000]
-    notify(user=customer, kind="account", title=title, body=body)
-    if request.POST.get("email") == "1" and customer.is_active:
-        queue_email(to=customer.email, subject=title, body=body)
-    audit(
-        request,
-        "notify",
-        customer,
-        changes={"title": [None, title], "email": [None, request.POST.get("email") == "1"]},
-    )
     messages.success(request, "Message sent.")
     return redirect("admin_panel:customer", pk=pk)
 
@@ -211,5 +187,5 @@ def export_customers(request):
                 ]
             )
 
-    audit(request, "export", object_type="customers", object_repr="CSV export")
+    record_audit(actor_for(request), "export", object_type="customers", object_repr="CSV export")
     return csv_stream("customers.csv", header, rows())

@@ -4,12 +4,12 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from auroramart.core.client import actor_for
 from auroramart.core.csv_export import csv_stream
-from auroramart.core.outbox import queue_email
 from auroramart.orders import services
-from auroramart.orders.models import Order, OrderNote, ReturnRequest
+from auroramart.orders.models import Order, ReturnRequest
 from auroramart.orders.services import OrderActionError
-from auroramart.staff.services import audit
+from auroramart.staff.services import record_audit
 
 from ..decorators import panel_permission
 from ..filters import date_param
@@ -79,7 +79,7 @@ def order_export(request):
                 " ".join(o.coupon_codes),
             ]
 
-    audit(request, "export", object_type="orders.Order", object_repr="CSV export")
+    record_audit(actor_for(request), "export", object_type="orders.Order", object_repr="CSV export")
     return csv_stream("orders.csv", header, rows())
 
 
@@ -110,15 +110,16 @@ def order_detail(request, number):
 def order_status(request, number):
     order = get_object_or_404(Order, number=number)
     to_status = request.POST.get("status", "")
-    before = order.status
     try:
         order = services.change_status(
-            order=order, to_status=to_status, actor=request.user, note=request.POST.get("note", "")[:255]
+            order=order,
+            to_status=to_status,
+            actor=actor_for(request),
+            note=request.POST.get("note", "")[:255],
         )
     except OrderActionError as exc:
         messages.error(request, str(exc))
     else:
-        audit(request, "change_status", order, changes={"status": [before, order.status]})
         messages.success(request, f"Order {order.number} is now {order.get_status_display().lower()}.")
     return redirect("admin_panel:order", number=number)
 
@@ -128,9 +129,8 @@ def order_status(request, number):
 def order_refund_retry(request, number):
     """A refund that failed at the gateway, tried again (the periodic job also retries it)."""
     order = get_object_or_404(Order, number=number)
-    done, amount = services.retry_refunds(order=order)
+    done, amount = services.retry_refunds(order=order, actor=actor_for(request))
     if done:
-        audit(request, "retry_refund", order, changes={"refunded": [None, str(amount)]})
         messages.success(request, f"Refunded S${amount}.")
     else:
         messages.error(
@@ -143,25 +143,22 @@ def order_refund_retry(request, number):
 @require_POST
 def order_return(request, number):
     order = get_object_or_404(Order, number=number)
-    decision = request.POST.get("decision")
-    before = order.status
+    decision, actor = request.POST.get("decision"), actor_for(request)
     try:
         if decision in ("approve", "reject"):
             services.decide_return(
                 order=order,
                 approve=decision == "approve",
-                actor=request.user,
+                actor=actor,
                 note=request.POST.get("note", "")[:255],
             )
         elif decision == "receive":
-            services.receive_return(order=order, actor=request.user, note=request.POST.get("note", "")[:255])
+            services.receive_return(order=order, actor=actor, note=request.POST.get("note", "")[:255])
         else:
             raise OrderActionError("Choose approve, reject or receive.")
     except (OrderActionError, ReturnRequest.DoesNotExist) as exc:
         messages.error(request, str(exc))
     else:
-        order.refresh_from_db()
-        audit(request, f"return_{decision}", order, changes={"status": [before, order.status]})
         messages.success(request, "Return updated.")
     return redirect("admin_panel:order", number=number)
 
@@ -170,10 +167,7 @@ def order_return(request, number):
 @require_POST
 def order_note(request, number):
     order = get_object_or_404(Order, number=number)
-    text = request.POST.get("text", "").strip()
-    if text:
-        note = OrderNote.objects.create(order=order, author=request.user, text=text[:2000])
-        audit(request, "add_note", order, changes={"note": [None, note.text[:100]]})
+    services.add_order_note(order=order, text=request.POST.get("text", ""), actor=actor_for(request))
     return redirect("admin_panel:order", number=number)
 
 
@@ -181,12 +175,15 @@ def order_note(request, number):
 @require_POST
 def order_email(request, number):
     order = get_object_or_404(Order.objects.select_related("user"), number=number)
-    subject, body = request.POST.get("subject", "").strip()[:200], request.POST.get("body", "").strip()[:5000]
-    if not subject or not body or not order.user.is_active:
-        messages.error(request, "Write a subject and a message (and the customer's account must be active).")
+    try:
+        services.email_customer_about(
+            order=order,
+            subject=request.POST.get("subject", ""),
+            body=request.POST.get("body", ""),
+            actor=actor_for(request),
+        )
+    except OrderActionError as exc:
+        messages.error(request, str(exc))
         return redirect("admin_panel:order", number=number)
-    queue_email(to=order.user.email, subject=f"[{order.number}] {subject}", body=body)
-    OrderNote.objects.create(order=order, author=request.user, text=f"Emailed the customer: {subject}")
-    audit(request, "email_customer", order, changes={"subject": [None, subject]})
     messages.success(request, "Email queued to the customer.")
     return redirect("admin_panel:order", number=number)

@@ -3,32 +3,29 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from auroramart.catalog.models import Brand, Category, Product, Subcategory
+from auroramart.catalog import services as catalog
+from auroramart.catalog.models import Brand, Category, Product
 from auroramart.catalog.product_forms import (
-    EDIT_FIELDS,
-    PRICE_FIELDS,
     NewProductForm,
     PriceForm,
     ProductForm,
     StockForm,
     TaxonomyForm,
 )
-from auroramart.catalog.services import add_product_image, create_product
+from auroramart.core.client import actor_for
 from auroramart.core.csv_export import csv_stream
-from auroramart.core.money import quantize
 from auroramart.inventory.importer import COLUMNS as PRODUCT_COLUMNS
 from auroramart.inventory.importer import ImportFileError, import_products
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.selectors import low_stock_products
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.staff.permissions import user_permissions
-from auroramart.staff.services import audit, diff, snapshot
+from auroramart.staff.services import record_audit
 
 from ..decorators import panel_permission
 
@@ -71,19 +68,15 @@ def product_detail(request, pk):
     if request.method == "POST":
         which = request.POST.get("form")
         if which == "details" and "manage_products" in perms:
-            before = snapshot(product, EDIT_FIELDS)
-            form = ProductForm(request.POST, instance=product)
+            form = ProductForm(request.POST, instance=Product.objects.get(pk=pk))
             if form.is_valid():
-                form.save()
-                audit(request, "update", product, changes=diff(before, snapshot(product, EDIT_FIELDS)))
+                catalog.update_product(product=product, data=form.cleaned_data, actor=actor_for(request))
                 messages.success(request, "Product saved.")
                 return redirect("admin_panel:product", pk=pk)
         elif which == "price" and "change_prices" in perms:
-            before = snapshot(product, PRICE_FIELDS)
-            price_form = PriceForm(request.POST, instance=product)
+            price_form = PriceForm(request.POST, instance=Product.objects.get(pk=pk))
             if price_form.is_valid():
-                price_form.save()
-                audit(request, "change_price", product, changes=diff(before, snapshot(product, PRICE_FIELDS)))
+                catalog.change_price(product=product, data=price_form.cleaned_data, actor=actor_for(request))
                 messages.success(request, "Price saved.")
                 return redirect("admin_panel:product", pk=pk)
         else:
@@ -113,19 +106,17 @@ def stock_adjust(request, pk):
     if not form.is_valid():
         messages.error(request, "Enter a whole quantity and a reason.")
         return redirect("admin_panel:product", pk=pk)
-    before = product.stock_quantity
     try:
         adjust_stock(
             product=product,
             quantity=form.cleaned_data["quantity"],
-            actor=request.user,
+            actor=actor_for(request),
             reason=form.cleaned_data["reason"],
             kind=form.cleaned_data["kind"],
         )
     except (OutOfStock, ValueError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("admin_panel:product", pk=pk)
-    audit(request, "adjust_stock", product, changes={"stock_quantity": [before, product.stock_quantity]})
     messages.success(request, f"Stock is now {product.stock_quantity}.")
     return redirect("admin_panel:product", pk=pk)
 
@@ -139,16 +130,16 @@ def image_upload(request, pk):
         messages.error(request, "Choose a JPEG, PNG or WebP picture.")
         return redirect("admin_panel:product", pk=pk)
     try:
-        image = add_product_image(
+        catalog.add_product_image(
             product=product,
             data=upload,
             filename=upload.name,
             primary=request.POST.get("primary") == "1",
+            actor=actor_for(request),
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("admin_panel:product", pk=pk)
-    audit(request, "add_image", product, changes={"image": [None, image.image.name]})
     messages.success(request, "Picture added.")
     return redirect("admin_panel:product", pk=pk)
 
@@ -158,11 +149,7 @@ def image_upload(request, pk):
 def image_primary(request, pk, image_id):
     product = get_object_or_404(Product, pk=pk)
     image = get_object_or_404(product.images, pk=image_id)
-    with transaction.atomic():
-        product.images.filter(is_primary=True).update(is_primary=False)
-        image.is_primary = True
-        image.save(update_fields=["is_primary"])
-    audit(request, "set_primary_image", product, changes={"primary_image": [None, image.pk]})
+    catalog.set_primary_image(product=product, image=image, actor=actor_for(request))
     return redirect("admin_panel:product", pk=pk)
 
 
@@ -171,8 +158,7 @@ def image_primary(request, pk, image_id):
 def product_create(request):
     form = NewProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        product = create_product(**form.cleaned_data, actor=request.user)
-        audit(request, "create", product, changes={k: [None, v] for k, v in form.cleaned_data.items()})
+        product = catalog.create_product(**form.cleaned_data, actor=actor_for(request))
         messages.success(request, f"{product.name} created.")
         return redirect("admin_panel:product", pk=product.pk)
     return render(
@@ -187,23 +173,16 @@ def product_create(request):
 def specification_save(request, pk):
     product = get_object_or_404(Product, pk=pk)
     if request.POST.get("delete"):
-        spec = product.specifications.filter(pk=request.POST["delete"]).first()
-        if spec:
-            audit(request, "delete_spec", product, changes={spec.name: [spec.value, None]})
-            spec.delete()
+        if request.POST["delete"].isdigit():
+            catalog.delete_specification(
+                product=product, spec_id=int(request.POST["delete"]), actor=actor_for(request)
+            )
         return redirect("admin_panel:product", pk=pk)
     name, value = request.POST.get("name", "").strip()[:100], request.POST.get("value", "").strip()[:255]
     if not name or not value:
         messages.error(request, "A specification needs a name and a value.")
         return redirect("admin_panel:product", pk=pk)
-    spec = product.specifications.filter(name__iexact=name).first()
-    before = spec.value if spec else None
-    if spec:
-        spec.value = value
-        spec.save(update_fields=["value"])
-    else:
-        product.specifications.create(name=name, value=value, position=product.specifications.count())
-    audit(request, "set_spec", product, changes={name: [before, value]})
+    catalog.set_specification(product=product, name=name, value=value, actor=actor_for(request))
     return redirect("admin_panel:product", pk=pk)
 
 
@@ -213,15 +192,10 @@ def taxonomy(request):
     form = TaxonomyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        name, slug = data["name"].strip(), slugify(data["name"])
-        if data["kind"] == "category":
-            obj = Category.objects.create(name=name, slug=slug, position=Category.objects.count())
-        elif data["kind"] == "brand":
-            obj = Brand.objects.create(name=name, slug=slug)
-        else:
-            obj = Subcategory.objects.create(category=data["category"], name=name, slug=slug)
-        audit(request, "create", obj, changes={"name": [None, name]})
-        messages.success(request, f"{data['kind'].capitalize()} {name} created.")
+        obj = catalog.create_taxonomy(
+            kind=data["kind"], name=data["name"], category=data.get("category"), actor=actor_for(request)
+        )
+        messages.success(request, f"{data['kind'].capitalize()} {obj.name} created.")
         return redirect("admin_panel:taxonomy")
     return render(
         request,
@@ -237,19 +211,34 @@ def taxonomy(request):
 
 @panel_permission("manage_products")
 @require_POST
+def taxonomy_change(request, kind, pk):
+    """Rename or delete a category, subcategory or brand."""
+    model = catalog.TAXONOMY.get(kind)
+    if model is None:
+        raise Http404
+    obj = get_object_or_404(model, pk=pk)
+    try:
+        if request.POST.get("action") == "delete":
+            catalog.delete_taxonomy(obj=obj, actor=actor_for(request))
+            messages.success(request, f"{obj.name} deleted.")
+        else:
+            renamed = catalog.rename_taxonomy(
+                obj=obj, name=request.POST.get("name", "")[:100], actor=actor_for(request)
+            )
+            messages.success(request, f"Renamed to {renamed.name}.")
+    except catalog.TaxonomyError as exc:
+        messages.error(request, str(exc))
+    return redirect("admin_panel:taxonomy")
+
+
+@panel_permission("manage_products")
+@require_POST
 def image_move(request, pk, image_id):
     """Move a picture one place earlier or later in the gallery."""
     product = get_object_or_404(Product, pk=pk)
-    images = list(product.images.order_by("position", "pk"))
-    index = next((i for i, img in enumerate(images) if img.pk == image_id), None)
-    step = -1 if request.POST.get("direction") == "up" else 1
-    if index is not None and 0 <= index + step < len(images):
-        images[index], images[index + step] = images[index + step], images[index]
-        for position, img in enumerate(images):
-            if img.position != position:
-                img.position = position
-                img.save(update_fields=["position"])
-        audit(request, "reorder_images", product, changes={"order": [None, [img.pk for img in images]]})
+    catalog.move_image(
+        product=product, image_id=image_id, up=request.POST.get("direction") == "up", actor=actor_for(request)
+    )
     return redirect("admin_panel:product", pk=pk)
 
 
@@ -271,15 +260,9 @@ def bulk_price(request):
         except InvalidOperation:
             messages.error(request, "Enter a change between -90% and +200% (not 0).")
             return redirect("admin_panel:bulk_price")
-        products = Product.objects.filter(category__slug=request.POST.get("category", ""))
-        with transaction.atomic():
-            changed = 0
-            for product in products.select_for_update().order_by("pk"):
-                before = product.price
-                product.price = max(Decimal("0.01"), quantize(product.price * (1 + percent / 100)))
-                product.save(update_fields=["price", "updated_at"])
-                audit(request, "change_price", product, changes={"price": [before, product.price]})
-                changed += 1
+        changed = catalog.change_prices(
+            category_slug=request.POST.get("category", ""), percent=percent, actor=actor_for(request)
+        )
         messages.success(request, f"Changed the price of {changed} products by {percent}%.")
         return redirect("admin_panel:products")
     return render(
@@ -301,17 +284,12 @@ def product_import(request):
                     upload.read(),
                     dry_run=request.POST.get("confirm") != "1",
                     skip_invalid=request.POST.get("skip_invalid") == "1",
+                    actor=actor_for(request),
+                    source=upload.name,
                 )
             except ImportFileError as exc:
                 error = str(exc)
             if result and result.written:
-                audit(
-                    request,
-                    "import",
-                    object_type="catalog.Product",
-                    object_repr=upload.name,
-                    changes={"created": [0, result.created], "updated": [0, result.updated]},
-                )
                 messages.success(request, f"Imported: {result.created} created, {result.updated} updated.")
                 return redirect("admin_panel:products")
     return render(
@@ -332,5 +310,5 @@ def product_export(request):
             names = {"category": p.category.name, "subcategory": p.subcategory.name}
             yield [names[key] if key in names else getattr(p, key) for key in PRODUCT_COLUMNS]
 
-    audit(request, "export", object_type="catalog.Product", object_repr="CSV export")
+    record_audit(actor_for(request), "export", object_type="catalog.Product", object_repr="CSV export")
     return csv_stream("products.csv", header, rows())

@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from auroramart.core.client import actor_for
 from auroramart.recommendations import services
 from auroramart.recommendations.datasets import DatasetError
 from auroramart.recommendations.models import ModelVersion
 from auroramart.recommendations.tracking import SLOTS, slot_counts
-from auroramart.staff.services import audit
 
 from ..decorators import panel_permission
 
@@ -57,13 +57,10 @@ def overview(request):
 @require_POST
 def retrain(request):
     try:
-        records = [services.train_category_model(), services.train_association_model()]
+        records, changed = services.retrain_models(actor=actor_for(request))
     except DatasetError as exc:
         messages.error(request, f"Not retrained: {exc}")
         return redirect("admin_panel:recommendations")
-    changed = services.repredict_all()
-    for record in records:
-        audit(request, "retrain", record, changes={"version": ["", record.version]})
     messages.success(
         request, f"Trained {', '.join(r.version for r in records)}; {changed} customers' categories changed."
     )
@@ -73,7 +70,6 @@ def retrain(request):
 @panel_permission("manage_recommendations")
 @require_POST
 def repredict(request):
-    changed = services.repredict_all()
-    audit(request, "repredict", object_type="CustomerProfile", object_repr=f"{changed} changed")
+    changed = services.repredict_customers(actor=actor_for(request))
     messages.success(request, f"Re-predicted every customer's categories: {changed} changed.")
     return redirect("admin_panel:recommendations")
