@@ -68,3 +68,29 @@ def test_every_email_goes_through_the_outbox():
         if any(word in p.read_text() for word in ("send_mail(", "EmailMessage(", "EmailMultiAlternatives("))
     )
     assert senders == ["core/tasks.py"]
+
+
+@pytest.mark.parametrize("threshold,fee", [("30.00", "0"), ("75.00", "5.99")])
+def test_the_free_shipping_threshold_is_read_by_every_page_the_api_and_placement(
+    client, shopper, settings, threshold, fee
+):
+    label, standard_fee, _, eta = settings.SHIPPING_METHODS["standard"]
+    settings.SHIPPING_METHODS = {
+        **settings.SHIPPING_METHODS,
+        "standard": (label, standard_fee, Decimal(threshold), eta),
+    }
+    user, auth = shopper  # a S$40 teapot in the cart
+    shown = f"over S${threshold}"
+    for page in ("/shipping-returns/", "/checkout/checkout/"):
+        assert shown in client.get(page).content.decode(), page
+    cart = client.get("/checkout/cart/").content.decode()
+    assert ("<dd>Free</dd>" in cart) == (fee == "0")
+    assert Decimal(client.get("/api/v1/cart", **auth).json()["shipping_fee"]) == Decimal(fee)
+    assert place(user, "rule-ship").order.shipping_fee == Decimal(fee)
+
+
+@pytest.mark.parametrize("days", [30, 14])
+def test_the_return_window_is_read_by_the_pages_and_the_workflow(client, settings, days):
+    settings.RETURN_WINDOW_DAYS = days
+    for page in ("/faq/", "/shipping-returns/"):
+        assert f"within {days} days of delivery" in client.get(page).content.decode(), page

@@ -1,6 +1,7 @@
 """The panel's own forms (the product forms live with the catalogue, as the API uses them too)."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from auroramart.core.forms import StyledFormMixin
 from auroramart.loyalty.models import LoyaltyReward
@@ -59,3 +60,20 @@ class AdjustPointsForm(forms.Form):
         if points == 0:
             raise forms.ValidationError("Enter a number other than 0.")
         return points
+
+
+class StaffLoginForm(StyledFormMixin, AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The email address or password is not right.",
+        "not_staff": "This is not a staff account. Customers sign in at the shop.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Staff email"
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")

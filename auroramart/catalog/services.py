@@ -326,12 +326,12 @@ def create_taxonomy(*, kind: str, name: str, actor: Actor | None, category: Cate
     return obj
 
 
-def _taken(obj, name: str) -> bool:
-    model = type(obj)
-    others = model.objects.filter(name__iexact=name).exclude(pk=obj.pk)
+def _namesake(obj, name: str):
+    """Another category (subcategory of the same category, brand) with this name, if any."""
+    others = type(obj).objects.filter(name__iexact=name).exclude(pk=obj.pk)
     if isinstance(obj, Subcategory):
         others = others.filter(category_id=obj.category_id)
-    return others.exists()
+    return others.first()
 
 
 @transaction.atomic
@@ -345,8 +345,8 @@ def rename_taxonomy(*, obj, name: str, actor: Actor | None):
     if not name:
         raise TaxonomyError("Enter a name.")
     obj = type(obj).objects.select_for_update().get(pk=obj.pk)
-    if _taken(obj, name):
-        raise TaxonomyError(f"Another {obj._meta.verbose_name} is called {name}.")
+    if (namesake := _namesake(obj, name)) is not None:
+        raise TaxonomyError(f"Another {obj._meta.verbose_name} is called {namesake.name}.")
     old = obj.name
     if old == name:
         return obj

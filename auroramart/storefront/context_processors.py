@@ -28,6 +28,14 @@ def site_urls() -> dict[str, str]:
     return {key: reverse(name) for key, name in names.items()}
 
 
+def shipping_methods() -> list[dict]:
+    """The delivery options as the pages describe them, from their one home (SHIPPING_METHODS)."""
+    return [
+        {"code": code, "label": label, "fee": fee, "free_above": free_above, "eta": eta}
+        for code, (label, fee, free_above, eta) in settings.SHIPPING_METHODS.items()
+    ]
+
+
 def shop(request):
     """What every page's header and footer need.
 
@@ -50,5 +58,7 @@ def shop(request):
         # Read per request, not at import: the setting is the one home of each rule.
         "gst_percent": str((settings.GST_RATE * 100).normalize()),
         "points_per_dollar": settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR,
+        "shipping_methods": shipping_methods(),
+        "return_window_days": settings.RETURN_WINDOW_DAYS,
         "demo_mode": settings.DEMO_MODE,
     }

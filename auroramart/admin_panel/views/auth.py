@@ -1,10 +1,8 @@
 import time
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -15,7 +13,6 @@ from auroramart.accounts.models import User
 from auroramart.accounts.views import PasswordResetView as CustomerPasswordResetView
 from auroramart.core.access import admin_required
 from auroramart.core.client import Actor, actor_for, client_ip
-from auroramart.core.forms import StyledFormMixin
 from auroramart.staff import signin, two_factor
 from auroramart.staff.models import LoginAttempt, StaffSession
 from auroramart.staff.permissions import ROLES
@@ -28,25 +25,7 @@ from auroramart.staff.services import (
 )
 
 from ..decorators import panel_permission
-from ..forms import StaffForm
-
-
-class StaffLoginForm(StyledFormMixin, AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "The email address or password is not right.",
-        "not_staff": "This is not a staff account. Customers sign in at the shop.",
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Staff email"
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        if not user.is_staff:
-            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
-
+from ..forms import StaffForm, StaffLoginForm
 
 PENDING = "staff_two_factor_pending"
 
