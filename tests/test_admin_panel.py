@@ -81,7 +81,13 @@ def world(roles):
 
 def panel_urls(world):
     """Every admin-panel URL, with real objects for its arguments."""
-    args = {"pk": None, "number": world["order"].number, "image_id": world["image"].pk, "name": "revenue"}
+    args = {
+        "pk": None,
+        "number": world["order"].number,
+        "image_id": world["image"].pk,
+        "name": "revenue",
+        "kind": "category",
+    }
     pk_for = {
         "staff_update": world["staff"].pk,
         "customer": world["customer"].pk,
@@ -100,6 +106,7 @@ def panel_urls(world):
         "tier_update": world["tier"].pk,
         "campaign": world["campaign"].pk,
         "campaign_launch": world["campaign"].pk,
+        "taxonomy_change": world["product"].category_id,
     }
     resolver = get_resolver().url_patterns
     panel = next(p for p in resolver if getattr(p, "namespace", None) == "admin_panel")

@@ -1,7 +1,7 @@
 """The demo shop's campaign: one that ran a few months ago, with a coupon, a
 banner and an email, and a 20% holdout, so its page shows reach, redemptions
 and the lift against the holdout. The historical orders are generated knowing
-it (orders.sample_data): target members used its coupon and came back more often."""
+it (demo/orders.py): target members used its coupon and came back more often."""
 
 import random
 from datetime import timedelta

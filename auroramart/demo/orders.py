@@ -127,7 +127,7 @@ PATHS = {
 def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, campaign=None) -> dict:
     """Create `count` orders for the customers that have profiles; returns counts.
 
-    With a demo `campaign` (campaigns.sample_data), orders in its window lean towards its
+    With a demo `campaign` (demo/campaigns.py), orders in its window lean towards its
     target group and some use its coupon, so its page has redemptions and a lift to show.
     """
     progress = progress or (lambda it, **_: it)
