@@ -78,6 +78,20 @@ def test_adding_to_the_cart_raises_the_same_event_and_is_counted_either_way(clie
     assert list(CartAddition.objects.values_list("user_id", "quantity")) == [(shopper.pk, 2), (shopper.pk, 2)]
 
 
+def test_an_api_client_attributes_an_add_to_its_recommendation_slot(client, shopper):
+    from auroramart.recommendations.models import RecommendationEvent
+
+    mug = ProductFactory(name="Mug", price=Decimal("12.00"), stock_quantity=10)
+    token = token_for(client, shopper.email)
+    body = {"product_id": mug.pk, "quantity": 1, "source": "rec:pdp-fbt"}
+    assert call(client, "post", "/cart/items", token=token, body=body).status_code == 200
+    added = RecommendationEvent.objects.get(kind="add_to_cart")
+    assert (added.slot, added.product_id, added.user_id) == ("pdp-fbt", mug.pk, shopper.pk)
+    unknown = call(client, "post", "/cart/items", token=token, body={**body, "source": "rec:nowhere"})
+    assert unknown.status_code == 400 and unknown.json()["fields"]["source"]
+    assert RecommendationEvent.objects.count() == 1
+
+
 def test_placing_an_order_raises_the_same_events_on_the_web_and_the_api(client, shopper):
     mug = ProductFactory(name="Mug", price=Decimal("12.00"), stock_quantity=10)
     client.force_login(shopper)

@@ -127,6 +127,14 @@ class AddressOut(AddressIn):
 class CartItemIn(Schema):
     product_id: DbId
     quantity: int = Field(1, ge=1, le=99)
+    source: str = Field(
+        "",
+        max_length=40,
+        pattern=r"^(rec:[a-z-]+)?$",
+        description="Where the shopper added it from, so the add counts for that recommendation slot: "
+        "`rec:pdp-fbt` for a product from `GET /products/{slug}/bought-together`, "
+        "`rec:profile-personal` for one from `GET /recommendations/for-me`; empty otherwise.",
+    )
 
 
 class QuantityIn(Schema):

@@ -26,6 +26,7 @@ from auroramart.orders.services import (
     ShippingAddress,
 )
 from auroramart.payments.gateway import Card
+from auroramart.recommendations.tracking import SLOTS, SOURCE_PREFIX
 
 from . import idempotency
 from .auth import customer, token_auth
@@ -71,9 +72,18 @@ def get_cart(request):
 
 @router.post("/cart/items", response={200: CartOut, **ERRORS})
 def add_item(request, body: CartItemIn):
+    if body.source and body.source.removeprefix(SOURCE_PREFIX) not in SLOTS:
+        raise bad_request(
+            "Unknown recommendation slot.", {"source": [f"One of: rec:{', rec:'.join(SLOTS)}."]}
+        )
+
     def action(cart, user):
         product = cart_services.add_item(
-            cart, product_id=body.product_id, quantity=body.quantity, shopper=shopper_for(request)
+            cart,
+            product_id=body.product_id,
+            quantity=body.quantity,
+            shopper=shopper_for(request),
+            source=body.source,
         )
         return f"{product.name} is in your cart."
 
