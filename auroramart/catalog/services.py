@@ -191,6 +191,8 @@ def create_product(
 
 
 # --- staff changes to a product ---------------------------------------------------------
+# Saved and deleted catalogue rows bump the catalogue version through catalog/apps.py's
+# signals; only a queryset update() (which sends none) bumps it here.
 
 
 def _locked_product(product: Product) -> Product:
@@ -205,7 +207,6 @@ def _change(product: Product, fields: list[str], data: dict, action: str, actor:
             setattr(locked, field, data[field])
     locked.save(update_fields=[*[f for f in fields if f in data], "updated_at"])
     record_audit(actor, action, locked, changes=diff(before, snapshot(locked, fields)))
-    bump_catalog_version()
     return locked
 
 
@@ -232,7 +233,6 @@ def change_prices(*, category_slug: str, percent: Decimal, actor: Actor | None) 
         product.save(update_fields=["price", "updated_at"])
         record_audit(actor, "change_price", product, changes={"price": [before, product.price]})
         changed += 1
-    bump_catalog_version()
     return changed
 
 
@@ -258,7 +258,6 @@ def move_image(*, product: Product, image_id: int, up: bool, actor: Actor | None
             img.position = position
             img.save(update_fields=["position"])
     record_audit(actor, "reorder_images", product, changes={"order": [None, [img.pk for img in images]]})
-    bump_catalog_version()
     return True
 
 
@@ -273,7 +272,6 @@ def set_specification(*, product: Product, name: str, value: str, actor: Actor |
     else:
         product.specifications.create(name=name, value=value, position=product.specifications.count())
     record_audit(actor, "set_spec", product, changes={name: [before, value]})
-    bump_catalog_version()
 
 
 @transaction.atomic
@@ -283,7 +281,6 @@ def delete_specification(*, product: Product, spec_id, actor: Actor | None) -> b
         return False
     record_audit(actor, "delete_spec", product, changes={spec.name: [spec.value, None]})
     spec.delete()
-    bump_catalog_version()
     return True
 
 
@@ -322,7 +319,6 @@ def create_taxonomy(*, kind: str, name: str, actor: Actor | None, category: Cate
     else:
         raise TaxonomyError("Choose a category, subcategory (with its category) or brand.")
     record_audit(actor, "create", obj, changes={"name": [None, name]})
-    bump_catalog_version()
     return obj
 
 
@@ -355,7 +351,6 @@ def rename_taxonomy(*, obj, name: str, actor: Actor | None):
     record_audit(actor, "rename", obj, changes={"name": [old, name]})
     if isinstance(obj, Category):
         publish(CategoryRenamed(category=obj, old_name=old, new_name=name))
-    bump_catalog_version()
     return obj
 
 
@@ -373,4 +368,3 @@ def delete_taxonomy(*, obj, actor: Actor | None) -> None:
     obj.delete()
     if isinstance(obj, Category):
         publish(CategoryDeleted(name=name))
-    bump_catalog_version()
