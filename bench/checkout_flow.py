@@ -22,28 +22,28 @@ HOT_STOCK = 25
 
 SETUP = """
 import json
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import ProductVariant
 from auroramart.inventory.services import adjust_stock
-products = list(Product.objects.filter(is_active=True, stock_quantity__gte=200).order_by("pk")[:21])
-hot = products[0]
-adjust_stock(product=hot, quantity=HOT_STOCK - hot.stock_quantity, reason="bench: a scarce product")
-print(json.dumps({"hot": hot.pk, "others": [p.pk for p in products[1:]]}))
+variants = list(ProductVariant.objects.filter(is_active=True, product__is_active=True, stock_quantity__gte=200).order_by("pk")[:21])
+hot = variants[0]
+adjust_stock(variant=hot, quantity=HOT_STOCK - hot.stock_quantity, reason="bench: a scarce variant")
+print(json.dumps({"hot": hot.pk, "others": [v.pk for v in variants[1:]]}))
 """.replace("HOT_STOCK", str(HOT_STOCK))
 
 CHECK = """
 import json
 from django.db.models import Sum
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import ProductVariant
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.loyalty.selectors import balance_mismatches
 from auroramart.orders.models import OrderItem
 from auroramart.orders.selectors import payment_mismatches
 from auroramart.payments.models import TestGatewayCharge
 hot = HOT_ID
-sold = OrderItem.objects.filter(product_id=hot, order__status="paid", order__idempotency_key__startswith="bench-").aggregate(n=Sum("quantity"))["n"] or 0
+sold = OrderItem.objects.filter(variant_id=hot, order__status="paid", order__idempotency_key__startswith="bench-").aggregate(n=Sum("quantity"))["n"] or 0
 charges = TestGatewayCharge.objects.exclude(idempotency_key__startswith="sample-")
-print(json.dumps({"hot_sold": sold, "hot_stock": Product.objects.get(pk=hot).stock_quantity,
-                  "negative_stock": Product.objects.filter(stock_quantity__lt=0).count(),
+print(json.dumps({"hot_sold": sold, "hot_stock": ProductVariant.objects.get(pk=hot).stock_quantity,
+                  "negative_stock": ProductVariant.objects.filter(stock_quantity__lt=0).count(),
                   "charges": charges.count(),
                   "refunds": charges.filter(refunded__gt=0).count(),
                   "ledger_mismatches": len(ledger_mismatches()),
@@ -98,7 +98,7 @@ async def customer_loop(base: str, email: str, setup: dict, deadline: float, sta
             csrf = {c.key: c.value for c in jar}["csrftoken"]
             headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
             async with session.post(
-                f"{base}/checkout/cart/add/", data={"product_id": product, "quantity": 1}, headers=headers
+                f"{base}/checkout/cart/add/", data={"variant_id": product, "quantity": 1}, headers=headers
             ) as r:
                 text = await r.text()
                 if r.status != 200:
@@ -152,7 +152,7 @@ async def attacker_loop(base: str, email: str, kind: str, setup: dict, deadline:
             n += 1
             product = setup["others"][n % len(setup["others"])]
             async with session.post(
-                f"{base}/api/v1/cart/items", json={"product_id": product, "quantity": 1}, headers=auth
+                f"{base}/api/v1/cart/items", json={"variant_id": product, "quantity": 1}, headers=auth
             ) as r:
                 if r.status != 200:
                     attacks["errors"] += 1

@@ -298,7 +298,7 @@ from django.utils.module_loading import import_string
 from auroramart.accounts.models import Address, User
 from auroramart.staff.services import create_staff, setup_roles
 from auroramart.cart.storage import DbCart
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import Product, ProductVariant
 
 Store = import_string(settings.SESSION_ENGINE + ".SessionStore")
 def session_for(user, **extra):
@@ -310,8 +310,8 @@ def session_for(user, **extra):
     return s.session_key
 customer = User.objects.filter(is_staff=False, addresses__isnull=False).order_by("pk").first()
 cart = DbCart(customer)
-for p in Product.objects.filter(is_active=True, stock_quantity__gt=5).order_by("-sold_count")[:3]:
-    cart.set_item(p.pk, 1, p.price)
+for v in ProductVariant.objects.filter(is_active=True, product__is_active=True, stock_quantity__gt=5).order_by("-product__sold_count", "pk")[:3]:
+    cart.set_item(v.pk, 1, v.price)
 setup_roles()
 analyst = User.objects.filter(email="bench-analyst@staff.test").first() or create_staff(
     email="bench-analyst@staff.test", password=None, role="Analyst")

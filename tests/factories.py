@@ -113,11 +113,46 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def opening_stock(obj, create, extracted, **kwargs):
-        """Stock enters through the ledger, as in the shop: stock always equals its ledger."""
-        if create and obj.stock_quantity:
+        """Its default variant, as in the shop; stock enters through the ledger, so stock
+        always equals its ledger."""
+        if create:
+            from auroramart.catalog.variants import create_default_variants
             from auroramart.inventory.services import record_opening_stock
 
-            record_opening_stock([obj])
+            obj.refresh_from_db()
+            record_opening_stock(create_default_variants([obj]))
+            obj.refresh_from_db()
+
+
+def variant(product):
+    """A product's default variant (factories make one per product)."""
+    return product.variants.order_by("position", "pk").first()
+
+
+def set_stock(product_or_variant, quantity: int) -> None:
+    """Bring a variant (or a product's only variant) to `quantity` through the stock ledger."""
+    from auroramart.catalog.models import Product
+    from auroramart.inventory.services import set_stock_levels
+
+    target = variant(product_or_variant) if isinstance(product_or_variant, Product) else product_or_variant
+    set_stock_levels({target.pk: quantity}, kind="adjustment", reason="test")
+    product_or_variant.refresh_from_db()
+
+
+def make_variants(product, options: dict[str, list[str]], *, stock: int = 5, prices=None):
+    """Give a product options and the full matrix of variants through the staff services."""
+    from auroramart.catalog import variant_services
+    from auroramart.inventory.services import edit_variants
+
+    variant_services.set_options(product=product, options=options, actor=None)
+    variants = variant_services.generate_variants(product=product, actor=None)
+    rows = {v.pk: {"stock_quantity": stock} for v in variants}
+    for v in variants:
+        if prices and v.name in prices:
+            rows[v.pk]["price"] = prices[v.name]
+    edit_variants(product=product, rows=rows, actor=None)
+    product.refresh_from_db()
+    return list(product.variants.filter(is_active=True).order_by("position", "pk"))
 
 
 class ProductImageFactory(factory.django.DjangoModelFactory):

@@ -21,7 +21,7 @@ from auroramart.staff.models import AuditLog, LoginAttempt, StaffSession
 from auroramart.staff.permissions import ROLES
 from auroramart.staff.services import create_staff, setup_roles
 
-from .factories import CustomerFactory, ProductFactory, ProductImageFactory, ReviewFactory
+from .factories import CustomerFactory, ProductFactory, ProductImageFactory, ReviewFactory, variant
 from .two_factor import sign_in_staff
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def world(roles):
     open_account(customer)
     product = ProductFactory(name="Kettle", price=Decimal("30.00"), stock_quantity=20)
     image = ProductImageFactory(product=product)
-    DbCart(customer).set_item(product.pk, 1, product.price)
+    DbCart(customer).set_item(variant(product).pk, 1, product.price)
     order = place_order(
         user=customer,
         cart=DbCart(customer),
@@ -96,6 +96,8 @@ def panel_urls(world):
         "customer_message": world["customer"].pk,
         "product": world["product"].pk,
         "product_stock": world["product"].pk,
+        "product_options": world["product"].pk,
+        "product_variants": world["product"].pk,
         "product_image": world["product"].pk,
         "product_image_primary": world["product"].pk,
         "product_image_move": world["product"].pk,
@@ -293,7 +295,10 @@ def test_each_kind_of_staff_write_leaves_an_audit_entry(client, roles, world):
         "Kettle",
         "Electric Kettle",
     ]
-    assert AuditLog.objects.get(action="adjust_stock").changes == {"stock_quantity": [19, 16]}
+    assert AuditLog.objects.get(action="adjust_stock").changes == {
+        "variant": [None, product.sku],  # the product's only variant
+        "stock_quantity": [19, 16],
+    }
     # the effects are real
     assert Product.objects.get(pk=product.pk).price == Decimal("27.50")
     assert Order.objects.get(pk=order.pk).status == "shipped"

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from auroramart.cart.models import CartItem
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import ProductVariant
 from auroramart.promotions.models import Coupon
 
 from .factories import CustomerFactory, ProductFactory
@@ -91,7 +91,7 @@ def test_change_quantity_and_remove_in_place(client, products):
 
 def test_a_changed_price_is_shown_as_changed(client, products):
     add(client, products["mug"])
-    Product.objects.filter(pk=products["mug"].pk).update(price=Decimal("15.00"))
+    ProductVariant.objects.filter(product=products["mug"]).update(price=Decimal("15.00"))
     body = client.get("/checkout/cart/").content.decode()
     assert "Price went up from S$12.00" in body
     assert cart(client).subtotal == Decimal("15.00")
@@ -105,7 +105,9 @@ def test_signed_in_cart_persists_and_merges_with_the_guest_cart_at_sign_in(clien
     add(client, products["mug"], 1)  # as a guest
     add(client, products["lamp"], 1)
     client.post("/login/", {"username": "lin@example.test", "password": "correct-horse-battery"})
-    items = dict(CartItem.objects.filter(cart__user=customer).values_list("product__name", "quantity"))
+    items = dict(
+        CartItem.objects.filter(cart__user=customer).values_list("variant__product__name", "quantity")
+    )
     assert items == {"Mug": 3, "Lamp": 1}
     assert not client.session.get("cart")  # the guest cart has moved
 

@@ -12,6 +12,7 @@ from .factories import (
     ReviewFactory,
     SpecificationFactory,
     SubcategoryFactory,
+    set_stock,
 )
 
 pytestmark = pytest.mark.django_db
@@ -262,8 +263,7 @@ def test_product_detail_shows_everything_a_shopper_needs(client, shop):
 
 def test_stock_states_are_shown(client, shop):
     assert "Out of stock" in client.get(shop["studio"].get_absolute_url()).content.decode()
-    shop["tee"].stock_quantity = 3
-    shop["tee"].save()
+    set_stock(shop["tee"], 3)
     assert "Only 3 left" in client.get(shop["tee"].get_absolute_url()).content.decode()
 
 

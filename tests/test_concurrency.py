@@ -9,10 +9,11 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Sum
 from django.test import Client
 
 from auroramart.cart.storage import DbCart
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import Product, ProductVariant
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.orders.models import Order
 from auroramart.orders.services import CheckoutError, ShippingAddress, place_order
@@ -20,7 +21,7 @@ from auroramart.payments.gateway import Card, TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
 
-from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory, make_variants, variant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,10 +57,36 @@ def race(callables):
     return results
 
 
+@pytest.fixture(params=["one variant", "variant of three"])
+def sellable(request):
+    """What the races sell: a product's only variant, or the M of a product in S, M and L
+    (whose siblings must not move)."""
+
+    def make(name, price, stock):
+        if request.param == "one variant":
+            return variant(ProductFactory(name=name, price=price, stock_quantity=stock))
+        product = ProductFactory(name=name, price=price, stock_quantity=0)
+        variants = make_variants(product, {"Size": ["S", "M", "L"]}, stock=stock)
+        return next(v for v in variants if v.name == "M")
+
+    return make
+
+
+def siblings_untouched(item, stock):
+    others = ProductVariant.objects.filter(product_id=item.product_id).exclude(pk=item.pk)
+    return all(v.stock_quantity == stock for v in others)
+
+
+def stock_of(item) -> int:
+    return ProductVariant.objects.get(pk=item.pk).stock_quantity
+
+
 def buyer(product, quantity=1, key=None, user=None):
+    """`product` is a product (its only variant is bought) or a variant."""
     user = user or CustomerFactory()
     cart = DbCart(user)
-    cart.set_item(product.pk, quantity, product.price)
+    item = product if isinstance(product, ProductVariant) else variant(product)
+    cart.set_item(item.pk, quantity, item.price)
     return lambda: place_order(
         user=user,
         cart=DbCart(user),
@@ -70,8 +97,8 @@ def buyer(product, quantity=1, key=None, user=None):
     )
 
 
-def test_stock_of_one_and_twenty_buyers_sells_exactly_one():
-    product = ProductFactory(name="Last One", price=Decimal("50.00"), stock_quantity=1)
+def test_stock_of_one_and_twenty_buyers_sells_exactly_one(sellable):
+    product = sellable("Last One", Decimal("50.00"), 1)
     results = race([buyer(product) for _ in range(20)])
     placed = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, CheckoutError)]
@@ -80,27 +107,33 @@ def test_stock_of_one_and_twenty_buyers_sells_exactly_one():
         r for r in results if isinstance(r, Exception) and not isinstance(r, CheckoutError)
     ]
     assert all("out of stock" in str(r) for r in refused)
-    assert Product.objects.get(pk=product.pk).stock_quantity == 0
+    assert stock_of(product) == 0 and siblings_untouched(product, 1)
+    assert (
+        Product.objects.get(pk=product.product_id).stock_quantity
+        == ProductVariant.objects.filter(product_id=product.product_id).aggregate(n=Sum("stock_quantity"))[
+            "n"
+        ]
+    )
     assert Order.objects.filter(status="paid").count() == 1
     assert TestGatewayCharge.objects.count() == 1
     assert ledger_mismatches() == []
 
 
-def test_stock_k_and_n_buyers_sell_exactly_k_units():
-    product = ProductFactory(name="Few Left", price=Decimal("10.00"), stock_quantity=7)
+def test_stock_k_and_n_buyers_sell_exactly_k_units(sellable):
+    product = sellable("Few Left", Decimal("10.00"), 7)
     results = race([buyer(product, quantity=1 + i % 2) for i in range(16)])  # asks for 24 units in all
     placed = [r for r in results if not isinstance(r, Exception)]
     sold = sum(p.order.items.get().quantity for p in placed)
     assert all(isinstance(r, CheckoutError) for r in results if isinstance(r, Exception))
-    assert sold == 7 - Product.objects.get(pk=product.pk).stock_quantity
-    assert Product.objects.get(pk=product.pk).stock_quantity >= 0
+    assert sold == 7 - stock_of(product)
+    assert stock_of(product) >= 0 and siblings_untouched(product, 7)
     assert sold >= 6  # at most one unit is left when the next buyer wanted two
-    assert Product.objects.get(pk=product.pk).sold_count == sold
+    assert Product.objects.get(pk=product.product_id).sold_count == sold
     assert ledger_mismatches() == []
 
 
-def test_the_same_key_ten_times_at_once_is_one_order_and_one_charge():
-    product = ProductFactory(name="Popular", price=Decimal("30.00"), stock_quantity=100)
+def test_the_same_key_ten_times_at_once_is_one_order_and_one_charge(sellable):
+    product = sellable("Popular", Decimal("30.00"), 100)
     user = CustomerFactory()
     DbCart(user).set_item(product.pk, 2, product.price)
 
@@ -121,7 +154,7 @@ def test_the_same_key_ten_times_at_once_is_one_order_and_one_charge():
     assert Order.objects.count() == 1
     assert TestGatewayCharge.objects.count() == 1
     assert Payment.objects.filter(status="succeeded").count() == 1 and Payment.objects.count() == 1
-    assert Product.objects.get(pk=product.pk).stock_quantity == 98
+    assert stock_of(product) == 98 and siblings_untouched(product, 100)
 
 
 def test_a_coupon_with_one_use_left_is_used_once():
@@ -133,7 +166,7 @@ def test_a_coupon_with_one_use_left_is_used_once():
     for _ in range(8):
         user = CustomerFactory()
         cart = DbCart(user)
-        cart.set_item(product.pk, 1, product.price)
+        cart.set_item(variant(product).pk, 1, product.price)
         cart.set_coupon_codes(["LAST"])
         callables.append(buyer(product, user=user))
     results = race(callables)
@@ -151,7 +184,7 @@ def test_two_orders_racing_for_the_same_points_cannot_both_spend_them():
     user = CustomerFactory()
     loyalty.open_account(user)  # 100 welcome points
     loyalty.adjust(user=user, points=400, actor=None, reason="test")  # 500 in all
-    DbCart(user).set_item(product.pk, 1, product.price)
+    DbCart(user).set_item(variant(product).pk, 1, product.price)
     DbCart(user).set_discount({"kind": "points", "points": 500, "reward_id": None})
 
     def spend(key):
@@ -189,7 +222,8 @@ DECLINED = {**API_CARD, "number": "4000 0000 0000 0002"}
 def api_customer(product, quantity=1):
     user = CustomerFactory()
     AddressFactory(user=user, is_default_shipping=True)
-    DbCart(user).set_item(product.pk, quantity, product.price)
+    item = product if isinstance(product, ProductVariant) else variant(product)
+    DbCart(user).set_item(item.pk, quantity, item.price)
     response = Client().post(
         "/api/v1/auth/token",
         {"email": user.email, "password": "correct-horse-battery"},
@@ -320,9 +354,9 @@ def test_one_cart_checked_out_four_times_at_once_with_four_keys_is_one_order():
     assert Product.objects.get(pk=product.pk).stock_quantity == 98
 
 
-def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway):
+def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway, sellable):
     """Item 4: before the fix, 9 of 10 answered 201 "pending_payment" for an order then deleted."""
-    product = ProductFactory(price=Decimal("30.00"), stock_quantity=100)
+    product = sellable("Declined", Decimal("30.00"), 100)
     _, auth = api_customer(product)
     results = race([api_checkout(auth, "declined-key", DECLINED) for _ in range(10)])
     codes = [r.status_code for r in results]
@@ -332,4 +366,4 @@ def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway):
     later = api_checkout(auth, "declined-key", DECLINED)()
     assert later.status_code == 402 and later["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 0 and TestGatewayCharge.objects.count() == 0
-    assert Product.objects.get(pk=product.pk).stock_quantity == 100
+    assert stock_of(product) == 100 and siblings_untouched(product, 100)

@@ -8,7 +8,7 @@ from auroramart.cart.storage import DbCart
 from auroramart.orders.services import ShippingAddress, place_order
 from auroramart.payments.gateway import Card
 
-from .factories import CustomerFactory, ProductFactory
+from .factories import CustomerFactory, ProductFactory, variant
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_pages_render_and_orders_go_through_with_redis_down(client, redis_down, 
         assert client.get(url).status_code == 200, url
     assert client.get("/readyz").json()["status"] == "degraded"
     customer = CustomerFactory()
-    DbCart(customer).set_item(product.pk, 2, product.price)
+    DbCart(customer).set_item(variant(product).pk, 2, product.price)
     order = place_order(
         user=customer,
         cart=DbCart(customer),

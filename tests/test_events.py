@@ -17,7 +17,7 @@ from auroramart.core.events import DomainEvent, Phase, publish, recorded
 from auroramart.loyalty.services import open_account
 from auroramart.orders.events import OrderPaid, OrderPlaced
 
-from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory, variant
 from .test_api import CARD, PASSWORD, call, token_for
 from .test_checkout import post_checkout
 
@@ -121,7 +121,7 @@ def test_a_failing_inside_subscriber_rolls_the_whole_write_back(shopper, monkeyp
     from .placing import place
 
     mug = ProductFactory(name="Mug", price=Decimal("12.00"), stock_quantity=10)
-    DbCart(shopper).set_item(mug.pk, 1, mug.price)
+    DbCart(shopper).set_item(variant(mug).pk, 1, mug.price)
 
     def explode(event):
         raise RuntimeError("the loyalty service is down")

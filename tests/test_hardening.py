@@ -33,7 +33,7 @@ from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.staff.models import AuditLog
 from auroramart.staff.services import create_staff, setup_roles
 
-from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory, variant
 from .placing import ADDRESS, place
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def lamp():
 
 def fill(user, product, quantity=1):
     cart = DbCart(user)
-    cart.set_item(product.pk, quantity, product.price)
+    cart.set_item(variant(product).pk, quantity, product.price)
     return cart
 
 

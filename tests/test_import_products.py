@@ -148,3 +148,72 @@ def test_the_panels_export_imports_back_unchanged(client):
     exported = b"".join(client.get("/admin-panel/products/export/").streaming_content)
     again = import_products(exported, dry_run=True)
     assert again.errors == [] and again.created == again.updated == 0 and again.unchanged == 1
+
+
+VARIANT_HEADER = (
+    HEADER.rstrip("\n") + ",Product handle,Option1 name,Option1 value,Option2 name,Option2 value\n"
+)
+HOODIE = [
+    "HOOD-S-NAVY,Harbour Hoodie,Brushed fleece,Fashion - Men,Tops,4,2,59.00,4.5,HOOD,Size,S,Colour,Navy",
+    "HOOD-M-NAVY,Harbour Hoodie,Brushed fleece,Fashion - Men,Tops,6,2,59.00,4.5,HOOD,Size,M,Colour,Navy",
+    "HOOD-M-BLACK,Harbour Hoodie,Brushed fleece,Fashion - Men,Tops,0,2,61.00,4.5,HOOD,Size,M,Colour,Black",
+    "MUG-1,Plain Mug,Stoneware,Home & Kitchen,Home Decor,9,3,12.00,4.0,,,,,",
+]
+
+
+def test_rows_sharing_a_handle_import_as_one_product_with_variants():
+    from auroramart.catalog.models import ProductVariant
+    from auroramart.inventory.models import StockMovement
+    from auroramart.inventory.selectors import ledger_mismatches
+
+    result = import_products(csv_bytes(*HOODIE, header=VARIANT_HEADER))
+    assert result.errors == [] and result.created == 4
+    hoodie = Product.objects.get(sku="HOOD")
+    variants = {v.name: v for v in hoodie.variants.all()}
+    assert set(variants) == {"S · Navy", "M · Navy", "M · Black"}
+    assert (variants["M · Black"].sku, variants["M · Black"].price) == ("HOOD-M-BLACK", 61)
+    assert list(hoodie.options.values_list("name", flat=True)) == ["Size", "Colour"]
+    assert (hoodie.price, hoodie.price_max, hoodie.stock_quantity) == (59, 61, 10)
+    assert Product.objects.get(sku="MUG-1").variants.get().sku == "MUG-1"
+    assert ledger_mismatches() == []
+    # Again, unchanged; then one variant's stock changes through the ledger.
+    again = import_products(csv_bytes(*HOODIE, header=VARIANT_HEADER))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+    restocked = HOODIE[2].replace(",0,2,61.00", ",5,2,61.00")
+    third = import_products(csv_bytes(HOODIE[0], HOODIE[1], restocked, HOODIE[3], header=VARIANT_HEADER))
+    assert (third.updated, third.unchanged) == (1, 3)
+    black = ProductVariant.objects.get(sku="HOOD-M-BLACK")
+    assert black.stock_quantity == 5
+    assert StockMovement.objects.filter(variant=black).latest("pk").quantity == 5
+    assert ledger_mismatches() == []
+
+
+def test_variant_rows_that_contradict_each_other_are_reported_by_line():
+    clash = HOODIE[1].replace("HOOD-M-NAVY", "HOOD-M-NAVY-2")  # line 4: the same options again
+    other = (
+        HOODIE[0].replace("HOOD-S-NAVY", "HOOD-XL").replace(",Colour,Navy", ",,")
+    )  # line 5: one option only
+    result = import_products(csv_bytes(HOODIE[0], HOODIE[1], clash, other, header=VARIANT_HEADER))
+    lines = {e.line: e.message for e in result.errors}
+    assert "repeats the options of line 3" in lines[4]
+    assert "names other options than line 2" in lines[5]
+    assert not result.written and Product.objects.count() == 0
+
+
+def test_a_sku_of_another_products_variant_is_refused():
+    import_products(csv_bytes(*HOODIE, header=VARIANT_HEADER))
+    moved = HOODIE[0].replace(",HOOD,", ",OTHER,")
+    result = import_products(csv_bytes(moved, header=VARIANT_HEADER))
+    assert [str(e) for e in result.errors] == ["line 2: SKU HOOD-S-NAVY is a variant of product HOOD"]
+
+
+def test_an_export_with_variants_imports_back_unchanged(client):
+    from auroramart.staff.services import create_staff, setup_roles
+
+    import_products(csv_bytes(*HOODIE, header=VARIANT_HEADER))
+    setup_roles()
+    client.force_login(create_staff(email="boss@staff.test", password="x-long-password-1", role="Superadmin"))
+    exported = b"".join(client.get("/admin-panel/products/export/").streaming_content)
+    assert b"HOOD-M-BLACK" in exported and b"Option1 name" in exported
+    again = import_products(exported, dry_run=True)
+    assert again.errors == [] and (again.created, again.updated, again.unchanged) == (0, 0, 4)

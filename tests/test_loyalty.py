@@ -20,7 +20,7 @@ from auroramart.orders.services import CheckoutError, ShippingAddress, place_ord
 from auroramart.payments.gateway import Card
 from auroramart.promotions.models import Coupon
 
-from .factories import CustomerFactory, ProductFactory, StaffFactory
+from .factories import CustomerFactory, ProductFactory, StaffFactory, variant
 
 pytestmark = pytest.mark.django_db
 ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
@@ -50,7 +50,7 @@ def ledger_sum(user):
 
 
 def buy(user, product, quantity=1, key="k", card=VISA):
-    DbCart(user).set_item(product.pk, quantity, product.price)
+    DbCart(user).set_item(variant(product).pk, quantity, product.price)
     return place_order(
         user=user,
         cart=DbCart(user),
@@ -88,7 +88,7 @@ def test_registration_opens_an_account_with_the_welcome_bonus(client):
 def test_earning_excludes_tax_shipping_and_discounts(customer, lamp):
     Coupon.objects.create(code="TEN", kind="fixed", value=Decimal("10"))
     cart = DbCart(customer)
-    cart.set_item(lamp.pk, 1, lamp.price)
+    cart.set_item(variant(lamp).pk, 1, lamp.price)
     cart.set_coupon_codes(["TEN"])
     order = place_order(
         user=customer, cart=cart, idempotency_key="k", address=ADDRESS, shipping_method="express", card=VISA
@@ -116,7 +116,7 @@ def test_tier_goes_up_with_a_notification_and_multiplies_later_earnings(customer
 
 def test_points_are_taken_only_when_the_order_is_placed(client, customer, lamp):
     services.adjust(user=customer, points=500, actor=StaffFactory(), reason="Goodwill")  # 100 + 500
-    DbCart(customer).set_item(lamp.pk, 1, lamp.price)
+    DbCart(customer).set_item(variant(lamp).pk, 1, lamp.price)
     response = client.post(
         "/checkout/cart/loyalty/points/", {"points": "500"}, HTTP_ACCEPT="application/json"
     )
@@ -155,7 +155,7 @@ def test_points_are_taken_only_when_the_order_is_placed(client, customer, lamp):
     ],
 )
 def test_bad_point_amounts_answer_400_with_a_message(client, customer, lamp, points, message):
-    DbCart(customer).set_item(lamp.pk, 1, lamp.price)
+    DbCart(customer).set_item(variant(lamp).pk, 1, lamp.price)
     response = client.post(
         "/checkout/cart/loyalty/points/", {"points": points}, HTTP_ACCEPT="application/json"
     )
@@ -171,7 +171,7 @@ def test_bad_point_amounts_answer_400_with_a_message(client, customer, lamp, poi
 def test_points_cannot_exceed_the_order_total(client, customer):
     cheap = ProductFactory(name="Pen", price=Decimal("2.00"), stock_quantity=5)
     services.adjust(user=customer, points=5000, actor=None, reason="test")
-    DbCart(customer).set_item(cheap.pk, 1, cheap.price)
+    DbCart(customer).set_item(variant(cheap).pk, 1, cheap.price)
     data = client.post(
         "/checkout/cart/loyalty/points/", {"points": "5000"}, HTTP_ACCEPT="application/json"
     ).json()
@@ -186,7 +186,7 @@ def test_rewards_endpoint_and_remove(client, customer, lamp):
         name="VIP", kind="percent_off", value=Decimal("20"), point_cost=50, min_tier=gold
     )
     pricey = LoyaltyReward.objects.create(name="Big", kind="amount_off", value=Decimal("50"), point_cost=5000)
-    DbCart(customer).set_item(lamp.pk, 1, lamp.price)
+    DbCart(customer).set_item(variant(lamp).pk, 1, lamp.price)
     ok = client.post(f"/checkout/cart/loyalty/reward/{five.pk}/", HTTP_ACCEPT="application/json")
     assert ok.status_code == 200 and ok.json()["reward_discount"] == "5.00" and ok.json()["total"] == "46.49"
     for reward, message in [(vip, "for Gold members and above"), (pricey, "needs 5000 points")]:
@@ -223,7 +223,7 @@ def test_guests_cannot_use_points(client, lamp):
 def test_declined_payment_gives_the_points_back(customer, lamp):
     services.adjust(user=customer, points=400, actor=None, reason="test")
     cart = DbCart(customer)
-    cart.set_item(lamp.pk, 1, lamp.price)
+    cart.set_item(variant(lamp).pk, 1, lamp.price)
     cart.set_discount({"kind": "points", "points": 500, "reward_id": None})
     with pytest.raises(CheckoutError, match="declined"):
         place_order(
@@ -244,7 +244,7 @@ def test_declined_payment_gives_the_points_back(customer, lamp):
 def test_cancellation_reverses_earned_and_returns_spent_points(customer, lamp):
     services.adjust(user=customer, points=400, actor=None, reason="test")
     cart = DbCart(customer)
-    cart.set_item(lamp.pk, 2, lamp.price)  # 91.00
+    cart.set_item(variant(lamp).pk, 2, lamp.price)  # 91.00
     cart.set_discount({"kind": "points", "points": 300, "reward_id": None})
     order = place_order(
         user=customer, cart=cart, idempotency_key="c", address=ADDRESS, shipping_method="standard", card=VISA
@@ -347,7 +347,7 @@ def test_balance_always_equals_the_ledger_and_never_goes_negative(operations):
             elif op == "redeem":
                 product = ProductFactory(price=Decimal("30.00"), stock_quantity=5)
                 cart = DbCart(user)
-                cart.set_item(product.pk, 1, product.price)
+                cart.set_item(variant(product).pk, 1, product.price)
                 cart.set_discount({"kind": "points", "points": amount, "reward_id": None})
                 placed.append(
                     place_order(

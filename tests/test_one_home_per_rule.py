@@ -7,7 +7,7 @@ import pytest
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import adjust, open_account
 
-from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory, variant
 from .placing import place
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def shopper(client):
     open_account(user)
     adjust(user=user, points=900, actor=None, reason="test")  # 1,000 with the welcome bonus
     product = ProductFactory(name="Teapot", price=Decimal("40.00"), stock_quantity=10)
-    DbCart(user).set_item(product.pk, 1, product.price)
+    DbCart(user).set_item(variant(product).pk, 1, product.price)
     client.force_login(user)
     token = client.post(
         "/api/v1/auth/token", {"email": user.email, "password": PASSWORD}, content_type="application/json"

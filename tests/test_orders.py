@@ -7,7 +7,7 @@ from django.utils import timezone
 from auroramart.accounts.models import Notification
 from auroramart.accounts.services import delete_customer_account
 from auroramart.cart.storage import DbCart
-from auroramart.catalog.models import Product, ProductReview
+from auroramart.catalog.models import Product, ProductReview, ProductVariant
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.orders import services
 from auroramart.orders.models import Order, ReturnRequest
@@ -15,7 +15,7 @@ from auroramart.orders.services import OrderActionError, ShippingAddress, place_
 from auroramart.payments.gateway import Card
 from auroramart.payments.models import Payment, TestGatewayCharge
 
-from .factories import CustomerFactory, ProductFactory, StaffFactory
+from .factories import CustomerFactory, ProductFactory, StaffFactory, variant
 
 pytestmark = pytest.mark.django_db
 ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
@@ -34,7 +34,7 @@ def lamp():
 
 
 def buy(user, product, quantity=2, key="k1"):
-    DbCart(user).set_item(product.pk, quantity, product.price)
+    DbCart(user).set_item(variant(product).pk, quantity, product.price)
     return place_order(
         user=user,
         cart=DbCart(user),
@@ -181,11 +181,11 @@ def test_wishlist_move_to_cart_and_back_in_stock_notice(client, customer, django
     lamp = ProductFactory(name="Desk Lamp", stock_quantity=0)
     WishlistItem.objects.create(user=customer, product=lamp)
     with django_capture_on_commit_callbacks(execute=True):
-        adjust_stock(product=lamp, quantity=5, reason="Delivery from supplier")
+        adjust_stock(variant=variant(lamp), quantity=5, reason="Delivery from supplier")
     assert Notification.objects.filter(user=customer, title="Desk Lamp is back in stock").exists()
     response = client.post(f"/wishlist/move/{lamp.pk}/", follow=True)
     assert "Desk Lamp moved to your cart." in response.content.decode()
-    assert CartItem.objects.filter(cart__user=customer, product=lamp).exists()
+    assert CartItem.objects.filter(cart__user=customer, variant__product=lamp).exists()
     assert not WishlistItem.objects.filter(user=customer).exists()
 
 
@@ -193,8 +193,9 @@ def test_check_stock_fails_when_stock_and_ledger_differ(lamp):
     from django.core.management import CommandError, call_command
 
     call_command("check_stock")
-    Product.objects.filter(pk=lamp.pk).update(stock_quantity=3)  # changed behind the ledger's back
-    with pytest.raises(CommandError, match="1 product"):
+    # Changed behind the ledger's back: the variant differs from its ledger, the product from it.
+    ProductVariant.objects.filter(product=lamp).update(stock_quantity=3)
+    with pytest.raises(CommandError, match=r"2 variant\(s\) or product\(s\) differ"):
         call_command("check_stock")
 
 

@@ -29,7 +29,7 @@ from auroramart.orders.models import Order
 from auroramart.orders.services import ShippingAddress, place_order
 from auroramart.payments.gateway import Card
 
-from .factories import AddressFactory, CustomerFactory, ProductFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory, variant
 from .test_checkout import checkout_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,7 +161,7 @@ def test_broker_down_the_order_is_placed_and_its_email_sent_once_later(settings,
     previous = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url, app.conf.task_always_eager = "redis://127.0.0.1:1/0", False  # nothing listens
     try:
-        DbCart(user).set_item(product.pk, 1, product.price)
+        DbCart(user).set_item(variant(product).pk, 1, product.price)
         order = place_order(
             user=user,
             cart=DbCart(user),
@@ -225,7 +225,7 @@ def test_database_lost_mid_checkout_gives_503_and_no_half_written_order():
     open_account(user)
     AddressFactory(user=user, is_default_shipping=True, is_default_billing=True)
     product = ProductFactory(price=Decimal("30.00"), stock_quantity=5)
-    DbCart(user).set_item(product.pk, 1, product.price)
+    DbCart(user).set_item(variant(product).pk, 1, product.price)
     client = Client(raise_request_exception=False)
     client.force_login(user)
     real_charge = TestGateway.charge
@@ -294,12 +294,12 @@ def test_periodic_jobs_run_as_commands(settings, mailoutbox):
     stale, fresh = CustomerFactory(), CustomerFactory()
     product = ProductFactory(stock_quantity=2, reorder_level=5)
     for user in (stale, fresh):
-        DbCart(user).set_item(product.pk, 1, product.price)
+        DbCart(user).set_item(variant(product).pk, 1, product.price)
     Cart.objects.filter(user=stale).update(updated_at=timezone.now() - timedelta(days=100))
     out = io.StringIO()
     call_command("run_job", "clear-stale-carts", stdout=out)
     assert not Cart.objects.filter(user=stale).exists() and Cart.objects.filter(user=fresh).exists()
-    LowStockAlert.objects.create(product=product, stock_at_alert=2)
+    LowStockAlert.objects.create(product=product, variant=variant(product), stock_at_alert=2)
     call_command("run_job", "low-stock-digest", stdout=out)
     digest = OutboxEmail.objects.get(subject__startswith="[AuroraMart] Low-stock digest")
     assert product.sku in digest.body and digest.to in settings.STAFF_EMAILS

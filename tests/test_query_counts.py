@@ -5,12 +5,15 @@ the number of products on the page or in the catalog.
 is every request after it until the next change.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.selectors import forget_live_product
+from auroramart.catalog.services import change_price
 
 from .factories import (
     ProductFactory,
@@ -23,13 +26,15 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 MENU = 2  # categories, subcategories (cached with the catalog)
-LIST_COLD = MENU + 5  # category (form), brand list, count, page of products, primary images
+# category (form), brand list, option facets, count, page of products, primary images, colour
+# options (their values only when there are any)
+LIST_COLD = MENU + 7
 LIST_WARM = 0
-DETAIL_COLD = (
-    MENU + 8
-)  # product, images, specs, reviews, rating distribution, related + images, live price/stock
-DETAIL_WARM = 0  # live price and stock come from their own cache entry
-HOME_COLD = MENU + 6  # three sections, each with its primary images
+# product, images, specs, reviews, rating distribution, related + images + colour options,
+# live price/stock, the variant matrix (options, variants, their values, their pictures)
+DETAIL_COLD = MENU + 13
+DETAIL_WARM = 0  # live price, stock and variants come from their own cache entries
+HOME_COLD = MENU + 9  # three sections, each with its primary images and colour options
 HOME_WARM = 0
 
 
@@ -96,18 +101,19 @@ def test_a_catalog_change_shows_on_the_next_request(client):
     product = build_catalog(1)[0]
     assert "S$10.00" in client.get(product.get_absolute_url()).content.decode()
     assert "S$10.00" in client.get("/item/").content.decode()
-    product.price = "12.50"
-    product.save()
+    change_price(product=product, data={"price": Decimal("12.50")}, actor=None)
     assert "S$12.50" in client.get("/item/").content.decode()
     assert "S$12.50" in client.get(product.get_absolute_url()).content.decode()
 
 
 def test_live_stock_on_the_product_page_even_without_a_catalog_change(client):
-    from auroramart.catalog.models import Product
+    from auroramart.catalog.models import Product, ProductVariant
 
     product = build_catalog(1)[0]
     assert "In stock" in client.get(product.get_absolute_url()).content.decode()
-    Product.objects.filter(pk=product.pk).update(stock_quantity=0)  # as an order does, with F(), no signal
+    # As an order does, with F(), no signal:
+    ProductVariant.objects.filter(product=product).update(stock_quantity=0)
+    Product.objects.filter(pk=product.pk).update(stock_quantity=0)
     forget_live_product(product.pk)  # ... and then tells the product page
     assert "Out of stock" in client.get(product.get_absolute_url()).content.decode()
 

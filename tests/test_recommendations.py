@@ -20,7 +20,7 @@ from auroramart.recommendations.associations import mine
 from auroramart.recommendations.datasets import DatasetError, read_baskets_csv, read_customers_csv
 from auroramart.recommendations.models import AIPerformanceMetrics, ModelVersion, RecommendationEvent
 
-from .factories import CategoryFactory, CustomerFactory, ProductFactory, SubcategoryFactory
+from .factories import CategoryFactory, CustomerFactory, ProductFactory, SubcategoryFactory, variant
 from .test_orders import buy
 
 pytestmark = pytest.mark.django_db
@@ -255,7 +255,7 @@ def test_frequently_bought_together_leaves_out_out_of_stock_and_carted_items(tmp
     # The product page fragment: the carted item is left out, the anchor is marked as in the cart.
     user = CustomerFactory()
     client.force_login(user)
-    DbCart(user).set_item(c.pk, 1, c.price)
+    DbCart(user).set_item(variant(c).pk, 1, c.price)
     html = client.get(reverse("recommendations:bought_together", args=[a.pk])).content.decode()
     assert "Frequently bought together" not in html  # nothing left to suggest
 
@@ -287,10 +287,10 @@ def test_complete_the_set_appears_in_the_cart_without_what_is_already_there(tmp_
     services.train_association_model(read_baskets_csv(baskets_csv(tmp_path, skus, baskets)))
     user = CustomerFactory()
     client.force_login(user)
-    DbCart(user).set_item(a.pk, 1, a.price)
+    DbCart(user).set_item(variant(a).pk, 1, a.price)
     html = client.get(reverse("cart:detail")).content.decode()
     assert "Complete the set" in html and "Thing B" in html and "?src=rec%3Acart-complete" in html
-    DbCart(user).set_item(b.pk, 1, b.price)
+    DbCart(user).set_item(variant(b).pk, 1, b.price)
     assert "Complete the set" not in client.get(reverse("cart:detail")).content.decode()
     assert RecommendationEvent.objects.filter(kind="impression", slot="cart-complete").count() == 1
 

@@ -44,6 +44,27 @@ CASES = {
         ),
         lambda w: _product(w).name,
     ),
+    "define options and generate variants": (
+        lambda c, w: c.post(
+            f"{P}/products/{w['product'].pk}/options/", {"options": "Size: S, M", "generate": "1"}
+        ),
+        lambda w: sorted(_product(w).variants.values_list("name", flat=True)),
+    ),
+    "edit the variant grid": (
+        lambda c, w: c.post(
+            f"{P}/products/{w['product'].pk}/variants/",
+            {
+                "action": "grid",
+                "reason": "Count",
+                **{
+                    f"v-{v.pk}-{f}": value
+                    for v in _product(w).variants.all()
+                    for f, value in (("sku", v.sku), ("price", "12.34"), ("stock_quantity", 3))
+                },
+            },
+        ),
+        lambda w: list(_product(w).variants.values_list("price", "stock_quantity")),
+    ),
     "change a price": (
         lambda c, w: c.post(f"{P}/products/{w['product'].pk}/", {"form": "price", "price": "44.00"}),
         lambda w: _product(w).price,

@@ -10,6 +10,8 @@ from django.test import Client
 from auroramart.cart.storage import DbCart
 from tests.test_admin_panel import panel_urls, roles, world  # noqa: F401 (fixtures)
 
+from .factories import variant
+
 pytestmark = pytest.mark.django_db
 
 
@@ -49,7 +51,7 @@ def test_no_shop_page_repeats_an_element_id(world):  # noqa: F811
     )
     shopper = Client()
     shopper.force_login(customer)
-    DbCart(customer).set_item(product.pk, 1, product.price)
+    DbCart(customer).set_item(variant(product).pk, 1, product.price)
     seen, found = pages_with_repeated_ids(
         shopper,
         [

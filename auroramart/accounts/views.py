@@ -220,7 +220,7 @@ def wishlist_move_to_cart(request, product_id):
     from auroramart.cart.storage import DbCart
 
     try:
-        product = add_item(DbCart(request.user), product_id=product_id, quantity=1)
+        product = add_item(DbCart(request.user), product_id=product_id, quantity=1).product
     except CartError as exc:
         messages.error(request, str(exc))
     else:

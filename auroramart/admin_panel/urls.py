@@ -14,6 +14,7 @@ from .views import (
     recommendations,
     reviews,
     search,
+    variants,
 )
 
 app_name = "admin_panel"
@@ -47,6 +48,8 @@ urlpatterns = [
     path("products/export/", products.product_export, name="product_export"),
     path("products/<int:pk>/", products.product_detail, name="product"),
     path("products/<int:pk>/stock/", products.stock_adjust, name="product_stock"),
+    path("products/<int:pk>/options/", variants.set_options, name="product_options"),
+    path("products/<int:pk>/variants/", variants.save_grid, name="product_variants"),
     path("products/<int:pk>/images/", products.image_upload, name="product_image"),
     path(
         "products/<int:pk>/images/<int:image_id>/primary/",

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from auroramart.catalog.models import Category, Product
+from auroramart.catalog.models import Category, Product, ProductVariant
 from auroramart.core.money import quantize
 
 from .models import BusinessMetrics, CustomerAnalytics, MarketingAnalytics, ProductAnalytics
@@ -213,11 +213,19 @@ def _build(period: DateRange) -> dict:
         .annotate(uses=Sum("uses"), revenue=Sum("revenue"), discount_cost=Sum("discount_cost"))
         .order_by("-revenue", "key")[:15]
     )
-    low_stock = list(
-        Product.objects.filter(is_active=True, stock_quantity__lte=F("reorder_level"))
+    # Stock is kept per variant: the variants at or below their reorder level, named with
+    # their product ("Hoodie (M · Navy)").
+    low_stock = [
+        {
+            **row,
+            "name": f"{row['product__name']} ({row['variant']})" if row["variant"] else row["product__name"],
+        }
+        for row in ProductVariant.objects.filter(
+            is_active=True, product__is_active=True, stock_quantity__lte=F("reorder_level")
+        )
         .order_by("stock_quantity", "pk")
-        .values("pk", "sku", "name", "stock_quantity", "reorder_level")[:10]
-    )
+        .values("pk", "sku", "product__name", "stock_quantity", "reorder_level", variant=F("name"))[:10]
+    ]
     return {
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
         "previous": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},

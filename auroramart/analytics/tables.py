@@ -200,7 +200,10 @@ def tables(data: dict) -> list[dict]:
         ["SKU", "Product", "In stock", "Reorder level"],
         [[p["sku"], p["name"], p["stock_quantity"], p["reorder_level"]] for p in low],
         labels=[p["name"][:30] for p in low],
-        datasets=[{"label": "In stock", "data": [p["stock_quantity"] for p in low]}],
+        datasets=[
+            {"label": "In stock", "data": [p["stock_quantity"] for p in low]},
+            {"label": "Reorder level", "data": [p["reorder_level"] for p in low]},
+        ],
     )
     return out
 

@@ -12,7 +12,7 @@ from auroramart.search.selectors import suggestions
 from .errors import ERRORS, bad_request, form_fields, not_found
 from .pagination import MAX_PAGE_SIZE, page_of
 from .schemas import CategoryOut, ProductDetailOut, ProductOut, ProductPage, SuggestionsOut
-from .serializers import product_out
+from .serializers import product_out, variants_out
 
 router = Router(tags=["catalog"])
 
@@ -78,6 +78,7 @@ def product(request, slug: str):
         "description": p.description,
         "subcategory": p.subcategory.name,
         "stock_quantity": p.stock_quantity,
+        **variants_out(selectors.variant_matrix(p.pk)),
         "images": [i.image.url for i in images],
         "specifications": {s.name: s.value for s in p.specifications.all()},
         "reviews": [

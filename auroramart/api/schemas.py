@@ -33,6 +33,9 @@ class ProductOut(Schema):
     category: str
     price: Decimal
     compare_at_price: Decimal | None
+    price_max: Decimal | None = Field(
+        description='The highest variant price when variants differ in price ("from" `price`)'
+    )
     in_stock: bool
     rating: Decimal | float
     rating_count: int
@@ -44,10 +47,36 @@ class ProductPage(Page):
     items: list[ProductOut]
 
 
+class OptionValueOut(Schema):
+    id: int
+    value: str
+    swatch: str = Field(description="A hex colour for a colour option's swatch; empty otherwise")
+
+
+class OptionOut(Schema):
+    id: int
+    name: str
+    values: list[OptionValueOut]
+
+
+class VariantOut(Schema):
+    id: int
+    sku: str
+    name: str = Field(description='"M · Navy"; empty for a product\'s only, default variant')
+    options: dict[str, str] = Field(description="Option name to value")
+    price: Decimal
+    compare_at_price: Decimal | None
+    in_stock: bool
+    stock_quantity: int
+    image: str | None
+
+
 class ProductDetailOut(ProductOut):
     description: str
     subcategory: str
     stock_quantity: int
+    options: list[OptionOut]
+    variants: list[VariantOut]
     images: list[str]
     specifications: dict[str, str]
     reviews: list[dict]
@@ -125,7 +154,12 @@ class AddressOut(AddressIn):
 
 
 class CartItemIn(Schema):
-    product_id: DbId
+    variant_id: DbId | None = Field(
+        None, description="The variant to add (see `variants` of `GET /products/{slug}`)"
+    )
+    product_id: DbId | None = Field(
+        None, description="A product sold in one variant may be named instead of its variant"
+    )
     quantity: int = Field(1, ge=1, le=99)
     source: str = Field(
         "",
@@ -154,9 +188,13 @@ class RewardIn(Schema):
 
 
 class CartLineOut(Schema):
+    variant_id: int
     product_id: int
     sku: str
     name: str
+    variant_name: str = Field(
+        description='The variant\'s option values ("M · Navy"); empty for a product without options'
+    )
     quantity: int
     unit_price: Decimal
     line_total: Decimal
@@ -197,8 +235,10 @@ class CheckoutIn(Schema):
 
 class OrderLineOut(Schema):
     product_id: int | None
+    variant_id: int | None
     sku: str
     name: str
+    variant_name: str
     quantity: int
     unit_price: Decimal
     line_total: Decimal
@@ -289,6 +329,9 @@ class PriceIn(Schema):
 class StockIn(Schema):
     quantity: int = Field(ge=-100_000, le=100_000)
     reason: str = Field(min_length=1, max_length=200)
+    variant_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="Which variant; may be left out when the product has one"
+    )
 
 
 class StatusIn(Schema):

@@ -14,6 +14,7 @@ def product_out(p) -> dict:
         "category": p.category.name,
         "price": p.price,
         "compare_at_price": p.compare_at_price,
+        "price_max": p.price_max if p.has_price_range else None,
         "in_stock": p.stock_quantity > 0,
         "rating": p.rating,
         "rating_count": p.rating_count,
@@ -26,9 +27,11 @@ def cart_out(summary, message: str = "") -> dict:
     return {
         "lines": [
             {
+                "variant_id": line.variant.pk,
                 "product_id": line.product.pk,
-                "sku": line.product.sku,
+                "sku": line.variant.sku,
                 "name": line.product.name,
+                "variant_name": line.variant.name,
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "line_total": line.line_total,
@@ -76,8 +79,10 @@ def order_out(order) -> dict:
         "lines": [
             {
                 "product_id": item.product_id,
+                "variant_id": item.variant_id,
                 "sku": item.sku,
                 "name": item.name,
+                "variant_name": item.variant_name,
                 "quantity": item.quantity,
                 "unit_price": item.unit_price,
                 "line_total": item.line_total,
@@ -87,5 +92,27 @@ def order_out(order) -> dict:
         "timeline": [
             {"status": c.to_status, "at": c.created_at.isoformat(), "note": c.note}
             for c in order.status_changes.all()
+        ],
+    }
+
+
+def variants_out(matrix: dict) -> dict:
+    """A product's options and variants (catalog.selectors.variant_matrix) for the API."""
+    names = {value["id"]: (o["name"], value["value"]) for o in matrix["options"] for value in o["values"]}
+    return {
+        "options": [{"id": o["id"], "name": o["name"], "values": o["values"]} for o in matrix["options"]],
+        "variants": [
+            {
+                "id": v["id"],
+                "sku": v["sku"],
+                "name": v["name"],
+                "options": dict(names[i] for i in v["values"] if i in names),
+                "price": v["price"],
+                "compare_at_price": v["compare_at_price"],
+                "in_stock": v["stock"] > 0,
+                "stock_quantity": v["stock"],
+                "image": v["image"]["url"] if v["image"] else None,
+            }
+            for v in matrix["variants"]
         ],
     }

@@ -78,32 +78,34 @@ def add_item(request, body: CartItemIn):
         )
 
     def action(cart, user):
-        product = cart_services.add_item(
+        variant = cart_services.add_item(
             cart,
+            variant_id=body.variant_id,
             product_id=body.product_id,
             quantity=body.quantity,
             shopper=shopper_for(request),
             source=body.source,
         )
-        return f"{product.name} is in your cart."
+        return f"{variant.display_name} is in your cart."
 
     return _cart_action(request, action)
 
 
-@router.patch("/cart/items/{product_id}", response={200: CartOut, **ERRORS})
-def change_item(request, product_id: PathId, body: QuantityIn):
+@router.patch("/cart/items/{variant_id}", response={200: CartOut, **ERRORS})
+def change_item(request, variant_id: PathId, body: QuantityIn):
+    """A cart line is a variant: `variant_id` is the line's, as `GET /cart` lists it."""
     return _cart_action(
         request,
-        lambda cart, user: cart_services.set_quantity(cart, product_id=product_id, quantity=body.quantity),
+        lambda cart, user: cart_services.set_quantity(cart, variant_id=variant_id, quantity=body.quantity),
     )
 
 
-@router.delete("/cart/items/{product_id}", response={200: CartOut, **ERRORS})
-def remove_item(request, product_id: PathId):
+@router.delete("/cart/items/{variant_id}", response={200: CartOut, **ERRORS})
+def remove_item(request, variant_id: PathId):
     def action(cart, user):
-        if product_id not in cart.items():
+        if variant_id not in cart.items():
             raise CartError("That product is not in your cart.")
-        cart_services.remove_item(cart, product_id=product_id)
+        cart_services.remove_item(cart, variant_id=variant_id)
 
     return _cart_action(request, action)
 

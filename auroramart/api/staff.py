@@ -7,6 +7,7 @@ from ninja import Query, Router
 from auroramart.catalog import services as catalog
 from auroramart.catalog.models import Product
 from auroramart.catalog.product_forms import PriceForm
+from auroramart.catalog.variants import variant_of
 from auroramart.core.client import actor_for
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.orders import services as orders
@@ -87,10 +88,12 @@ def change_stock(request, product_id: PathId, body: StockIn):
     require_permission(request, "adjust_stock")
     product = _get_product(product_id)
     try:
-        adjust_stock(product=product, quantity=body.quantity, actor=actor_for(request), reason=body.reason)
+        variant = variant_of(product, body.variant_id)
+        adjust_stock(variant=variant, quantity=body.quantity, actor=actor_for(request), reason=body.reason)
     except (OutOfStock, ValueError) as exc:
         message = str(exc) or "Stock cannot go below zero."
         raise bad_request(message, {"quantity": [message]}) from None
+    product.refresh_from_db()
     return _product(product)
 
 

@@ -12,6 +12,7 @@ class CartItemAdded(DomainEvent):
     each insert one row. `source` is "rec:<slot>" when it was added from a recommendation slot."""
 
     product: Any
+    variant: Any
     quantity: int
     user_id: int | None
     visitor: str

@@ -19,7 +19,7 @@ class Cart(models.Model):
 
 class CartItem(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
     # The price when the item was added, so a later change can be pointed out.
     price_at_add = models.DecimalField(max_digits=12, decimal_places=2)
@@ -28,12 +28,12 @@ class CartItem(models.Model):
     class Meta:
         ordering = ["added_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["cart", "product"], name="cart_item_once_per_product"),
+            models.UniqueConstraint(fields=["cart", "variant"], name="cart_item_once_per_variant"),
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cart_item_quantity_gte_1"),
         ]
 
     def __str__(self):
-        return f"{self.quantity} × product {self.product_id}"
+        return f"{self.quantity} × variant {self.variant_id}"
 
 
 class CartDiscount(models.Model):

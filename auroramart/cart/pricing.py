@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import Product, ProductVariant
 from auroramart.core.money import quantize
 from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, check_coupon, coupon_discount
@@ -17,11 +17,19 @@ ZERO = Decimal("0.00")
 
 @dataclass
 class Line:
-    product: Product
+    variant: ProductVariant
     quantity: int
     unit_price: Decimal
     price_at_add: Decimal
     problem: str = ""
+
+    @property
+    def product(self) -> Product:
+        return self.variant.product
+
+    @property
+    def display_name(self) -> str:
+        return self.variant.display_name
 
     @property
     def line_total(self) -> Decimal:
@@ -69,7 +77,7 @@ class CartSummary:
 
     @property
     def problems(self) -> list[str]:
-        return [f"{line.product.name}: {line.problem}" for line in self.lines if line.problem]
+        return [f"{line.display_name}: {line.problem}" for line in self.lines if line.problem]
 
     @property
     def is_empty(self) -> bool:
@@ -96,25 +104,27 @@ def shipping_for(method: str, merchandise: Decimal, free: bool) -> tuple[Decimal
 def price_cart(
     *,
     items: dict[int, tuple[int, Decimal]],
-    products: dict[int, Product],
+    variants: dict[int, ProductVariant],
     coupons: list[Coupon] = (),
     user=None,
     points: int = 0,
     reward=None,
     shipping_method: str = "standard",
 ) -> CartSummary:
+    """Price a cart: `items` maps variant ids to (quantity, price when added), `variants` holds
+    those variants with their products."""
     lines = []
-    for pid, (quantity, price_at_add) in items.items():
-        product = products.get(pid)
-        if product is None:
-            continue  # a product that no longer exists simply drops out of the cart
-        line = Line(product=product, quantity=quantity, unit_price=product.price, price_at_add=price_at_add)
-        if not product.is_active:
+    for vid, (quantity, price_at_add) in items.items():
+        variant = variants.get(vid)
+        if variant is None:
+            continue  # a variant that no longer exists simply drops out of the cart
+        line = Line(variant=variant, quantity=quantity, unit_price=variant.price, price_at_add=price_at_add)
+        if not (variant.is_active and variant.product.is_active):
             line.problem = "no longer sold"
-        elif product.stock_quantity <= 0:
+        elif variant.stock_quantity <= 0:
             line.problem = "out of stock"
-        elif quantity > product.stock_quantity:
-            line.problem = f"only {product.stock_quantity} left"
+        elif quantity > variant.stock_quantity:
+            line.problem = f"only {variant.stock_quantity} left"
         lines.append(line)
     summary = CartSummary(lines=lines, shipping_method=shipping_method)
     summary.subtotal = quantize(sum((line.line_total for line in lines), ZERO))

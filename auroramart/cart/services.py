@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import ProductVariant
+from auroramart.catalog.variants import default_variant
 from auroramart.core.client import Shopper
 from auroramart.core.events import publish
 from auroramart.promotions.services import CouponError, can_combine, check_coupon, find_coupon
@@ -31,75 +32,108 @@ def _quantity(value) -> int:
     return quantity
 
 
-def _product(product_id) -> Product:
+def _id(value, message: str) -> int:
     try:
-        pk = int(product_id)
+        pk = int(str(value).strip())
     except (TypeError, ValueError):
-        raise CartError("That product does not exist.") from None
-    product = Product.objects.filter(pk=pk).only("pk", "name", "price", "stock_quantity", "is_active").first()
-    if product is None:
+        raise CartError(message) from None
+    if not 0 < pk < 2**63:
+        raise CartError(message)
+    return pk
+
+
+def _variant(*, variant_id=None, product_id=None, default: bool = False) -> ProductVariant:
+    """The variant to add: the one named, or a product's only variant. A product sold in
+    several variants needs the shopper's choice, unless `default` takes its default variant
+    (the first in stock; "add all" of frequently bought together)."""
+    variants = ProductVariant.objects.select_related("product").only(
+        "pk", "name", "price", "stock_quantity", "is_active", "product__name", "product__is_active"
+    )
+    if variant_id not in (None, ""):
+        variant = variants.filter(pk=_id(variant_id, "That product does not exist.")).first()
+    elif product_id not in (None, ""):
+        choices: list[ProductVariant] = list(
+            variants.filter(product_id=_id(product_id, "That product does not exist."), is_active=True)[:2]
+        )
+        fallback = default_variant(choices[0].product) if len(choices) > 1 and default else None
+        if fallback is not None:
+            choices = [fallback]
+        if len(choices) > 1:
+            names = list(choices[0].product.options.values_list("name", flat=True)) or ["an option"]
+            raise CartError(
+                f"Choose a {' and a '.join(n.lower() for n in names)} of {choices[0].product.name} first."
+            )
+        variant = choices[0] if choices else None
+    else:
+        variant = None
+    if variant is None:
         raise CartError("That product does not exist.")
-    if not product.is_active:
-        raise CartError(f"{product.name} is no longer sold.")
-    return product
+    if not (variant.is_active and variant.product.is_active):
+        raise CartError(f"{variant.display_name} is no longer sold.")
+    return variant
 
 
-def _check_stock(product: Product, quantity: int) -> None:
-    if product.stock_quantity <= 0:
-        raise CartError(f"Sorry, {product.name} is out of stock.")
-    if quantity > product.stock_quantity:
-        raise CartError(f"Only {product.stock_quantity} of {product.name} left in stock.")
+def _check_stock(variant: ProductVariant, quantity: int) -> None:
+    if variant.stock_quantity <= 0:
+        raise CartError(f"Sorry, {variant.display_name} is out of stock.")
+    if quantity > variant.stock_quantity:
+        raise CartError(f"Only {variant.stock_quantity} of {variant.display_name} left in stock.")
 
 
-def add_item(cart, *, product_id, quantity=1, shopper: Shopper | None = None, source: str = "") -> Product:
-    """Add to the cart (checked against stock and the per-order limit). `shopper` is who added
-    it and `source` where from ("rec:<slot>"), for CartItemAdded: analytics and recommendation
-    tracking count the add."""
+def add_item(
+    cart,
+    *,
+    variant_id=None,
+    product_id=None,
+    quantity=1,
+    shopper: Shopper | None = None,
+    source: str = "",
+    default: bool = False,
+) -> ProductVariant:
+    """Add a variant to the cart (checked against its stock and the per-order limit); a
+    product with one variant may be named instead. `shopper` is who added it and `source`
+    where from ("rec:<slot>"), for CartItemAdded: analytics and recommendation tracking
+    count the add."""
     quantity = _quantity(quantity)
     if quantity == 0:
         raise CartError("Choose a quantity of at least 1.")
-    product = _product(product_id)
-    current = cart.items().get(product.pk, (0, None))[0]
+    variant = _variant(variant_id=variant_id, product_id=product_id, default=default)
+    current = cart.items().get(variant.pk, (0, None))[0]
     total = current + quantity
     if total > settings.CART_MAX_QUANTITY:
         raise CartError(f"You can buy at most {settings.CART_MAX_QUANTITY} of one product per order.")
-    _check_stock(product, total)
-    cart.set_item(product.pk, total, product.price if current == 0 else None)
+    _check_stock(variant, total)
+    cart.set_item(variant.pk, total, variant.price if current == 0 else None)
     shopper = shopper or Shopper()
     publish(
         CartItemAdded(
-            product=product,
+            product=variant.product,
+            variant=variant,
             quantity=quantity,
             user_id=shopper.user_id,
             visitor=shopper.visitor,
             source=source,
         )
     )
-    return product
+    return variant
 
 
-def set_quantity(cart, *, product_id, quantity) -> None:
+def set_quantity(cart, *, variant_id, quantity) -> None:
     quantity = _quantity(quantity)
     items = cart.items()
-    try:
-        pk = int(product_id)
-    except (TypeError, ValueError):
-        raise CartError("That product is not in your cart.") from None
+    pk = _id(variant_id, "That product is not in your cart.")
     if pk not in items:
         raise CartError("That product is not in your cart.")
     if quantity == 0:
         cart.remove(pk)
         return
-    product = _product(pk)
-    _check_stock(product, quantity)
+    variant = _variant(variant_id=pk)
+    _check_stock(variant, quantity)
     cart.set_item(pk, quantity)
 
 
-def remove_item(cart, *, product_id) -> None:
-    try:
-        cart.remove(int(product_id))
-    except (TypeError, ValueError):
-        raise CartError("That product is not in your cart.") from None
+def remove_item(cart, *, variant_id) -> None:
+    cart.remove(_id(variant_id, "That product is not in your cart."))
 
 
 def apply_coupon(cart, *, code: str, user) -> str:
@@ -128,22 +162,25 @@ def remove_coupon(cart, *, code: str) -> None:
 def merge_into(target, source) -> None:
     """Move a guest's session cart into the customer's cart at sign-in.
 
-    Quantities of the same product add up, capped by stock and the per-order
+    Quantities of the same variant add up, capped by stock and the per-order
     limit; coupons carry over; the session cart is emptied.
     """
     source_items = source.items()
     if not source_items and not source.coupon_codes():
         return
     existing = target.items()
-    products = {p.pk: p for p in Product.objects.filter(pk__in=source_items, is_active=True)}
-    for pid, (quantity, price) in source_items.items():
-        product = products.get(pid)
-        if product is None:
+    variants = {
+        v.pk: v
+        for v in ProductVariant.objects.filter(pk__in=source_items, is_active=True, product__is_active=True)
+    }
+    for vid, (quantity, price) in source_items.items():
+        variant = variants.get(vid)
+        if variant is None:
             continue
-        have = existing.get(pid, (0, price))
-        total = min(have[0] + quantity, product.stock_quantity, settings.CART_MAX_QUANTITY)
+        have = existing.get(vid, (0, price))
+        total = min(have[0] + quantity, variant.stock_quantity, settings.CART_MAX_QUANTITY)
         if total > 0:
-            target.set_item(pid, total, have[1] if pid in existing else price)
+            target.set_item(vid, total, have[1] if vid in existing else price)
     codes = target.coupon_codes()
     for code in source.coupon_codes():
         if code.upper() not in (c.upper() for c in codes):

@@ -1,5 +1,6 @@
 """Where a cart lives: in the session for guests, in the database for customers.
-Both offer the same small interface, so the cart services need not care."""
+Both offer the same small interface, so the cart services need not care. A cart line is
+a variant: items are keyed by variant id."""
 
 from decimal import Decimal
 
@@ -9,30 +10,56 @@ from django.db.models import Sum
 from .models import Cart, CartDiscount, CartItem
 
 SESSION_KEY = "cart"
+# Session carts written before variants were keyed by product id; version 2 by variant id.
+SESSION_VERSION = 2
+
+
+def _empty() -> dict:
+    return {"v": SESSION_VERSION, "items": {}, "coupons": [], "discount": None}
 
 
 class SessionCart:
     def __init__(self, session):
         self.session = session
-        self.data = session.get(SESSION_KEY) or {"items": {}, "coupons": [], "discount": None}
+        self.data = session.get(SESSION_KEY) or _empty()
+        if self.data.get("v") != SESSION_VERSION and self.data.get("items"):
+            self._upgrade()
+
+    def _upgrade(self):
+        """A guest's cart from before variants: each product's line becomes its default variant's."""
+        from auroramart.catalog.models import ProductVariant
+
+        by_product: dict[int, int] = {}
+        for product_id, pk in (
+            ProductVariant.objects.filter(product_id__in=[int(k) for k in self.data["items"]], is_active=True)
+            .order_by("-position", "-pk")
+            .values_list("product_id", "pk")
+        ):
+            by_product[product_id] = pk
+        self.data["items"] = {
+            str(by_product[int(k)]): v for k, v in self.data["items"].items() if int(k) in by_product
+        }
+        self.data["v"] = SESSION_VERSION
+        self._save()
 
     def _save(self):
+        self.data["v"] = SESSION_VERSION
         self.session[SESSION_KEY] = self.data
         self.session.modified = True
 
     def items(self) -> dict[int, tuple[int, Decimal]]:
         return {int(pid): (v["q"], Decimal(v["p"])) for pid, v in self.data["items"].items()}
 
-    def set_item(self, product_id: int, quantity: int, price: Decimal | None = None):
-        entry = self.data["items"].get(str(product_id))
-        self.data["items"][str(product_id)] = {
+    def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
+        entry = self.data["items"].get(str(variant_id))
+        self.data["items"][str(variant_id)] = {
             "q": quantity,
             "p": str(price if price is not None else entry["p"]),
         }
         self._save()
 
-    def remove(self, product_id: int):
-        self.data["items"].pop(str(product_id), None)
+    def remove(self, variant_id: int):
+        self.data["items"].pop(str(variant_id), None)
         self._save()
 
     def coupon_codes(self) -> list[str]:
@@ -51,7 +78,7 @@ class SessionCart:
 
     def clear(self):
         self.session.pop(SESSION_KEY, None)
-        self.data = {"items": {}, "coupons": [], "discount": None}
+        self.data = _empty()
 
     def count(self) -> int:
         return sum(v["q"] for v in self.data["items"].values())
@@ -78,28 +105,28 @@ class DbCart:
 
     def items(self) -> dict[int, tuple[int, Decimal]]:
         return {
-            pid: (q, p)
-            for pid, q, p in CartItem.objects.filter(cart__user=self.user).values_list(
-                "product_id", "quantity", "price_at_add"
+            vid: (q, p)
+            for vid, q, p in CartItem.objects.filter(cart__user=self.user).values_list(
+                "variant_id", "quantity", "price_at_add"
             )
         }
 
     @transaction.atomic
-    def set_item(self, product_id: int, quantity: int, price: Decimal | None = None):
+    def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
         defaults = {"quantity": quantity}
         if price is not None:
             defaults["price_at_add"] = price
-        item = CartItem.objects.filter(cart=self.cart, product_id=product_id).first()
+        item = CartItem.objects.filter(cart=self.cart, variant_id=variant_id).first()
         if item is None:
             CartItem.objects.create(
-                cart=self.cart, product_id=product_id, quantity=quantity, price_at_add=price
+                cart=self.cart, variant_id=variant_id, quantity=quantity, price_at_add=price
             )
         else:
             CartItem.objects.filter(pk=item.pk).update(**defaults)
         self.cart.save(update_fields=["updated_at"])  # marks the cart as in use, for stale-cart clean-up
 
-    def remove(self, product_id: int):
-        CartItem.objects.filter(cart__user=self.user, product_id=product_id).delete()
+    def remove(self, variant_id: int):
+        CartItem.objects.filter(cart__user=self.user, variant_id=variant_id).delete()
 
     def coupon_codes(self) -> list[str]:
         cart = Cart.objects.filter(user=self.user).only("coupon_codes").first()

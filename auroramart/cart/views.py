@@ -58,8 +58,9 @@ def _after_change(request, error: str = ""):
 def add(request):
     cart = cart_for(request)
     try:
-        product = services.add_item(
+        variant = services.add_item(
             cart,
+            variant_id=request.POST.get("variant_id"),
             product_id=request.POST.get("product_id"),
             quantity=request.POST.get("quantity", 1),
             shopper=shopper_for(request),
@@ -70,18 +71,22 @@ def add(request):
         messages.error(request, str(exc))
         return redirect(safe_next(request, "cart:detail"))
     if _is_htmx(request):
-        response = render(request, "cart/_added.html", {"product": product, "cart_count": cart.count()})
+        response = render(
+            request,
+            "cart/_added.html",
+            {"product": variant.product, "variant": variant, "cart_count": cart.count()},
+        )
         response["HX-Trigger"] = "cart-changed"  # slots that depend on the cart refresh themselves
         return response
-    messages.success(request, f"{product.name} is in your cart.")
+    messages.success(request, f"{variant.display_name} is in your cart.")
     return redirect("cart:detail")
 
 
 @shopper_only
 @require_POST
-def update(request, product_id):
+def update(request, variant_id):
     try:
-        services.set_quantity(cart_for(request), product_id=product_id, quantity=request.POST.get("quantity"))
+        services.set_quantity(cart_for(request), variant_id=variant_id, quantity=request.POST.get("quantity"))
     except CartError as exc:
         return _after_change(request, str(exc))
     return _after_change(request)
@@ -89,9 +94,9 @@ def update(request, product_id):
 
 @shopper_only
 @require_POST
-def remove(request, product_id):
+def remove(request, variant_id):
     try:
-        services.remove_item(cart_for(request), product_id=product_id)
+        services.remove_item(cart_for(request), variant_id=variant_id)
     except CartError as exc:
         return _after_change(request, str(exc))
     return _after_change(request)

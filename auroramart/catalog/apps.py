@@ -19,12 +19,17 @@ class CatalogConfig(AppConfig):
             bump_catalog_version()
             if sender is models.Product:
                 forget_live_product(instance.pk)
+            elif sender is models.ProductVariant:
+                forget_live_product(instance.product_id)
 
         for model in (
             models.Category,
             models.Subcategory,
             models.Brand,
             models.Product,
+            models.ProductVariant,
+            models.ProductOption,
+            models.ProductOptionValue,
             models.ProductImage,
             models.ProductSpecification,
             models.ProductReview,

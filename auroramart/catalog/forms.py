@@ -8,6 +8,8 @@ from auroramart.core.forms import StyledFormMixin
 from .models import Brand, Category, ProductReview, Subcategory
 from .selectors import SEARCH_SORT_LABELS, SORT_LABELS, ProductFilters
 
+MAX_OPTION_FILTERS = 20
+
 
 class ProductFilterForm(forms.Form):
     """The catalog's filter, sort and page-size state, all read from the URL.
@@ -68,6 +70,24 @@ class ProductFilterForm(forms.Form):
                 cleaned["subcategory_obj"] = sub
         return cleaned
 
+    def clean_options(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """ "?option=size:M&option=colour:Navy" as ((name, values), ...); a malformed one is
+        reported and left out."""
+        grouped: dict[str, list[str]] = {}
+        raw = self.data.getlist("option") if hasattr(self.data, "getlist") else []
+        for item in raw[:MAX_OPTION_FILTERS]:
+            name, sep, value = item.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if not sep or not name or not value or len(item) > 100:
+                self.errors.setdefault("option", self.error_class()).append(
+                    "Choose option values from the list."
+                )
+                continue
+            grouped.setdefault(name, [])
+            if value not in grouped[name]:
+                grouped[name].append(value)
+        return tuple((name, tuple(values)) for name, values in sorted(grouped.items()))
+
     def to_filters(self) -> ProductFilters:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         return ProductFilters(
@@ -78,6 +98,7 @@ class ProductFilterForm(forms.Form):
             max_price=data.get("max_price"),
             min_rating=data.get("min_rating"),
             in_stock=bool(data.get("in_stock")),
+            options=self.clean_options(),
             sort=data.get("sort") or self.default_sort,
         )
 

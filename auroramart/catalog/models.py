@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -60,7 +60,28 @@ class Brand(models.Model):
         return self.name
 
 
-class Product(models.Model):
+class StockAndPrice:
+    """Stock and price states shared by a product (its roll-ups) and a variant."""
+
+    stock_quantity: int
+    reorder_level: int
+    price: Decimal
+    compare_at_price: Decimal | None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock_quantity > 0
+
+    @property
+    def low_stock(self) -> bool:
+        return 0 < self.stock_quantity <= self.reorder_level
+
+    @property
+    def on_sale(self) -> bool:
+        return bool(self.compare_at_price and self.compare_at_price > self.price)
+
+
+class Product(StockAndPrice, models.Model):
     sku = models.CharField("SKU", max_length=40, unique=True)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=240, unique=True)
@@ -73,9 +94,17 @@ class Product(models.Model):
     price = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
+    # Price, compare-at price and stock roll up from the product's active variants (the
+    # variant is what is sold and stocked; catalog/variants.py keeps these in step): the price
+    # is the lowest variant price ("from S$X" when price_max is higher), stock the sum.
     compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     stock_quantity = models.IntegerField(default=0)
     reorder_level = models.PositiveIntegerField(default=10)
+    size_guide_url = models.CharField(max_length=200, blank=True, default="")
+    # The option values its variants are sold in ("Navy Black S M L"), for search; kept by
+    # catalog/variants.py.
+    variant_terms = models.TextField(blank=True, default="")
     reorder_quantity = models.PositiveIntegerField(default=50)
     rating = models.DecimalField(
         max_digits=3,
@@ -120,16 +149,8 @@ class Product(models.Model):
         return reverse("catalog:product", kwargs={"slug": self.slug})
 
     @property
-    def in_stock(self) -> bool:
-        return self.stock_quantity > 0
-
-    @property
-    def low_stock(self) -> bool:
-        return 0 < self.stock_quantity <= self.reorder_level
-
-    @property
-    def on_sale(self) -> bool:
-        return bool(self.compare_at_price and self.compare_at_price > self.price)
+    def has_price_range(self) -> bool:
+        return bool(self.price_max and self.price_max > self.price)
 
     @property
     def primary_image(self):
@@ -140,12 +161,99 @@ class Product(models.Model):
         return self.images.filter(is_primary=True).first()
 
 
+class ProductOption(models.Model):
+    """A way a product varies (Size, Colour, Storage); its values are ordered (S < M < L)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="options")
+    name = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="option_name_per_product")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_colour(self) -> bool:
+        return self.name.lower() in COLOUR_OPTION_NAMES
+
+
+# Options shown as colour swatches (on the product page and on cards).
+COLOUR_OPTION_NAMES = ("colour", "color")
+
+
+class ProductOptionValue(models.Model):
+    option = models.ForeignKey(ProductOption, on_delete=models.CASCADE, related_name="values")
+    value = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=0)
+    # A colour swatch as a hex colour ("#1f2a44"); blank for other options.
+    swatch = models.CharField(
+        max_length=9,
+        blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{3,8}$", "Enter a hex colour such as #1f2a44.")],
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["option", "value"], name="option_value_once")]
+
+    def __str__(self):
+        return self.value
+
+
+class ProductVariant(StockAndPrice, models.Model):
+    """What is sold and stocked: one combination of the product's option values.
+
+    A product without options has exactly one variant with no option values (its default
+    variant), so every path (stock, cart, orders, returns) handles variants only.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField("SKU", max_length=40, unique=True)
+    option_values = models.ManyToManyField(ProductOptionValue, blank=True, related_name="variants")
+    # "M · Navy", kept in step with the option values by catalog/variants.py; blank for a
+    # default variant.
+    name = models.CharField(max_length=200, blank=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    stock_quantity = models.IntegerField(default=0)
+    reorder_level = models.PositiveIntegerField(default=10)
+    weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock_quantity__gte=0), name="variant_stock_gte_0"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="variant_price_gt_0"),
+        ]
+        indexes = [models.Index(fields=["product", "is_active", "position"], name="variant_product")]
+
+    def __str__(self):
+        return f"{self.product.name} {self.name} ({self.sku})".replace("  ", " ")
+
+    @property
+    def display_name(self) -> str:
+        """The product's name with the variant's ("Hoodie (M · Navy)")."""
+        return f"{self.product.name} ({self.name})" if self.name else self.product.name
+
+
 def product_image_path(instance, filename):
     return f"products/{instance.product.sku.lower()}/{filename}"
 
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    # A picture of one variant (the navy one); blank for pictures of the product as a whole.
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.SET_NULL, null=True, blank=True, related_name="images"
+    )
     image = models.ImageField(upload_to=product_image_path)
     thumbnail = models.ImageField(upload_to=product_image_path, blank=True)
     alt_text = models.CharField(max_length=200, blank=True)

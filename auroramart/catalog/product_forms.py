@@ -14,6 +14,14 @@ class ProductForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Product
         fields = EDIT_FIELDS
+        labels = {"size_guide_url": "Size guide link"}
+        help_texts = {"size_guide_url": "A page of this shop (/shipping-returns/) or an https:// address."}
+
+    def clean_size_guide_url(self):
+        url = self.cleaned_data.get("size_guide_url", "").strip()
+        if url and not (url.startswith("/") and not url.startswith("//") or url.startswith("https://")):
+            raise forms.ValidationError("Enter a page of this shop (starting with /) or an https:// address.")
+        return url
 
 
 class PriceForm(StyledFormMixin, forms.ModelForm):

@@ -1,16 +1,27 @@
 """Read-side queries for the catalog. Every list query here costs a fixed
 number of SQL statements, whatever the number of rows (see the query-count tests)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import cast
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Field, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Field, Min, Prefetch, Q, QuerySet
 
 from .cache import catalog_version
-from .models import Brand, Category, Product, ProductImage, ProductReview, Subcategory
+from .models import (
+    COLOUR_OPTION_NAMES,
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+    ProductOption,
+    ProductOptionValue,
+    ProductReview,
+    ProductVariant,
+    Subcategory,
+)
 
 MENU_CACHE_SECONDS = 600
 
@@ -45,6 +56,9 @@ class ProductFilters:
     max_price: Decimal | None = None
     min_rating: int | None = None
     in_stock: bool = False
+    # Option values, any of each option's and all of the options, in stock in one variant:
+    # (("size", ("M", "L")), ("colour", ("Navy",))).
+    options: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
     sort: str = "featured"
 
 
@@ -80,13 +94,22 @@ def category_menu() -> list[dict]:
 
 
 def with_card_data(queryset: QuerySet) -> QuerySet:
-    """What a product card shows: brand, category and the primary image (one extra query)."""
+    """What a product card shows: brand, category, the primary image and the colour swatches
+    (three extra queries, whatever the number of products)."""
+    colour = Q()
+    for name in COLOUR_OPTION_NAMES:
+        colour |= Q(name__iexact=name)
     return queryset.select_related("brand", "category").prefetch_related(
         Prefetch(
             "images",
             queryset=ProductImage.objects.filter(is_primary=True),
             to_attr="primary_images",
-        )
+        ),
+        Prefetch(
+            "options",
+            queryset=ProductOption.objects.filter(colour).prefetch_related("values"),
+            to_attr="colour_options",
+        ),
     )
 
 
@@ -95,6 +118,13 @@ def active_products() -> QuerySet:
 
 
 def filter_products(filters: ProductFilters, base: QuerySet | None = None) -> QuerySet:
+    sort = filters.sort
+    if sort == "relevance" and base is None:
+        sort = "featured"  # relevance needs a search score
+    return with_card_data(_filtered(filters, base).order_by(*SORTS.get(sort, SORTS["featured"])))
+
+
+def _filtered(filters: ProductFilters, base: QuerySet | None = None) -> QuerySet:
     queryset = active_products() if base is None else base
     if filters.category is not None:
         queryset = queryset.filter(category=filters.category)
@@ -110,10 +140,54 @@ def filter_products(filters: ProductFilters, base: QuerySet | None = None) -> Qu
         queryset = queryset.filter(rating__gte=filters.min_rating)
     if filters.in_stock:
         queryset = queryset.filter(stock_quantity__gt=0)
-    sort = filters.sort
-    if sort == "relevance" and base is None:
-        sort = "featured"  # relevance needs a search score
-    return with_card_data(queryset.order_by(*SORTS.get(sort, SORTS["featured"])))
+    if filters.options:
+        variants = ProductVariant.objects.filter(is_active=True, stock_quantity__gt=0)
+        for name, values in filters.options:
+            # One join per option, so a single variant must carry a value of each.
+            variants = variants.filter(
+                option_values__in=ProductOptionValue.objects.filter(
+                    option__name__iexact=name, value__in=values
+                )
+            )
+        queryset = queryset.filter(pk__in=variants.values("product_id"))
+    return queryset
+
+
+def option_facets(filters: ProductFilters, base: QuerySet | None = None) -> list[dict]:
+    """The option values of the products the other filters leave, each with how many products
+    have it in stock: [{"name": "Size", "key": "size", "values": [{"value": "M", "count": 12,
+    "checked": True}]}], options in their usual order, values in theirs (S < M < L). One query."""
+    # Grouped from the products' side, so a search's own SQL (which names catalog_product)
+    # stays the outer query.
+    value = "variants__option_values"
+    rows = (
+        _filtered(replace(filters, options=()), base)
+        .filter(variants__is_active=True, variants__stock_quantity__gt=0, **{f"{value}__isnull": False})
+        .order_by()
+        .values(option_name=F(f"{value}__option__name"), value_name=F(f"{value}__value"))
+        .annotate(
+            count=Count("pk", distinct=True),
+            pos=Min(f"{value}__position"),
+            opos=Min(f"{value}__option__position"),
+        )
+    )
+    chosen = {name: set(values) for name, values in filters.options}
+    facets: dict[str, dict] = {}
+    for row in rows:
+        key = row["option_name"].lower()
+        facet = facets.setdefault(
+            key, {"name": row["option_name"], "key": key, "pos": row["opos"], "values": {}}
+        )
+        value = facet["values"].setdefault(
+            row["value_name"], {"value": row["value_name"], "count": 0, "pos": row["pos"]}
+        )
+        value["count"] = max(value["count"], row["count"])
+        value["checked"] = row["value_name"] in chosen.get(key, ())
+    result = []
+    for facet in sorted(facets.values(), key=lambda f: (f["pos"], f["name"])):
+        values = sorted(facet["values"].values(), key=lambda v: (v["pos"], v["value"]))
+        result.append({"name": facet["name"], "key": facet["key"], "values": values})
+    return result
 
 
 def brands_for(filters: ProductFilters) -> QuerySet:
@@ -211,7 +285,7 @@ def live_product_key(pk: int) -> str:
 
 
 def forget_live_product(*pks: int) -> None:
-    cache.delete_many([live_product_key(pk) for pk in pks])
+    cache.delete_many([key for pk in pks for key in (live_product_key(pk), f"catalog:matrix:{pk}")])
 
 
 def _read_live_product(pk: int) -> dict | None:
@@ -232,3 +306,93 @@ def _read_live_product(pk: int) -> dict | None:
 
 def _concrete_field(name: str) -> Field:
     return cast(Field, Product._meta.get_field(name))
+
+
+def variant_matrix(product_id: int) -> dict:
+    """A product's options and active variants as plain, cacheable data: what the product
+    page's pickers and the API show. Three queries whatever the number of variants; cached
+    per product with its live price and stock (dropped by forget_live_product)."""
+    key = f"catalog:matrix:{product_id}"
+    matrix = cache.get(key)
+    if matrix is None:
+        matrix = _read_matrix(product_id)
+        cache.set(key, matrix, LIVE_SECONDS)
+    return matrix
+
+
+def _read_matrix(product_id: int) -> dict:
+    options = [
+        {
+            "id": o.pk,
+            "name": o.name,
+            "is_colour": o.is_colour,
+            "values": [{"id": v.pk, "value": v.value, "swatch": v.swatch} for v in o.values.all()],
+        }
+        for o in ProductOption.objects.filter(product_id=product_id).prefetch_related("values")
+    ]
+    variants = []
+    for v in (
+        ProductVariant.objects.filter(product_id=product_id, is_active=True)
+        .prefetch_related(
+            "option_values",
+            Prefetch(
+                "images", queryset=ProductImage.objects.order_by("position", "pk"), to_attr="own_images"
+            ),
+        )
+        .order_by("position", "pk")
+    ):
+        image = v.own_images[0] if v.own_images else None
+        variants.append(
+            {
+                "id": v.pk,
+                "sku": v.sku,
+                "name": v.name,
+                "price": v.price,
+                "compare_at_price": v.compare_at_price,
+                "stock": v.stock_quantity,
+                "reorder_level": v.reorder_level,
+                "values": sorted(ov.pk for ov in v.option_values.all()),
+                "image": {"url": image.image.url, "alt": image.alt_text} if image else None,
+            }
+        )
+    return {"options": options, "variants": variants}
+
+
+def choose_variant(matrix: dict, variant_id=None) -> tuple[dict | None, list[dict]]:
+    """The chosen variant (the one asked for, else the first in stock, else the first) and
+    the pickers: each option's values with the variant a click leads to and whether that
+    choice can be bought with the options chosen before it."""
+    variants = matrix["variants"]
+    if not variants:
+        return None, []
+    try:
+        chosen = next((v for v in variants if v["id"] == int(variant_id)), None)
+    except (TypeError, ValueError):
+        chosen = None
+    if chosen is None:
+        chosen = next((v for v in variants if v["stock"] > 0), variants[0])
+    selected = set(chosen["values"])
+    pickers = []
+    earlier: set[int] = set()
+    for option in matrix["options"]:
+        own = {value["id"] for value in option["values"]}
+        current = (selected & own) or {None}
+        later = selected - own - earlier
+        values = []
+        for value in option["values"]:
+            matching = [v for v in variants if earlier | {value["id"]} <= set(v["values"])]
+            in_stock = [v for v in matching if v["stock"] > 0]
+            pool = in_stock or matching
+            best = max(pool, key=lambda v: len(later & set(v["values"])), default=None)
+            values.append(
+                {
+                    **value,
+                    "selected": value["id"] in current,
+                    "available": bool(in_stock),
+                    "exists": bool(matching),
+                    "variant_id": best["id"] if best else None,
+                }
+            )
+        pickers.append({"name": option["name"], "is_colour": option["is_colour"], "values": values})
+        earlier |= selected & own
+    return chosen, pickers

@@ -18,10 +18,19 @@ from auroramart.staff.services import diff, record_audit, snapshot
 from .cache import bump_catalog_version
 from .events import CategoryDeleted, CategoryRenamed, ProductCreated, ReviewApproved
 from .images import prepare_upload
-from .models import Brand, Category, Product, ProductImage, ProductReview, Subcategory
+from .models import Brand, Category, Product, ProductImage, ProductReview, ProductVariant, Subcategory
+from .variants import sync_products
 
 # What staff may change on a product, by permission (the panel's forms and the API use these).
-EDIT_FIELDS = ["name", "description", "reorder_level", "reorder_quantity", "is_active", "is_featured"]
+EDIT_FIELDS = [
+    "name",
+    "description",
+    "size_guide_url",
+    "reorder_level",
+    "reorder_quantity",
+    "is_active",
+    "is_featured",
+]
 PRICE_FIELDS = ["price", "compare_at_price"]
 
 
@@ -38,6 +47,7 @@ def add_product_image(
     filename: str,
     alt_text: str = "",
     primary: bool = False,
+    variant: ProductVariant | None = None,
     actor: Actor | None = None,
 ) -> ProductImage:
     main, thumb = prepare_upload(data)
@@ -48,14 +58,18 @@ def add_product_image(
         product.images.filter(is_primary=True).update(is_primary=False)
     image = ProductImage(
         product=product,
-        alt_text=alt_text or product.name,
+        variant=variant,
+        alt_text=alt_text or (variant.display_name if variant else product.name),
         position=product.images.count(),
         is_primary=make_primary,
     )
     image.image.save(f"{stem}.jpg", ContentFile(main), save=False)
     image.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(thumb), save=False)
     image.save()
-    record_audit(actor, "add_image", product, changes={"image": [None, image.image.name]})
+    changes = {"image": [None, image.image.name]}
+    if variant is not None:
+        changes["variant"] = [None, variant.sku]
+    record_audit(actor, "add_image", product, changes=changes)
     return image
 
 
@@ -168,6 +182,8 @@ def create_product(
         reorder_quantity=max(reorder_level * 4, 1),
         is_active=is_active,
     )
+    ProductVariant.objects.create(product=product, sku=sku, price=price, reorder_level=reorder_level)
+    sync_products([product.pk])
     record_audit(
         actor,
         "create",
@@ -196,6 +212,14 @@ def create_product(
 
 
 def _locked_product(product: Product) -> Product:
+    """The product's row locked for a change, its variants' rows first: stock changes lock
+    variants before products, and every path must take them in that order (no deadlock)."""
+    list(
+        ProductVariant.objects.select_for_update()
+        .filter(product_id=product.pk)
+        .order_by("pk")
+        .values_list("pk")
+    )
     return Product.objects.select_for_update().get(pk=product.pk)
 
 
@@ -212,25 +236,49 @@ def _change(product: Product, fields: list[str], data: dict, action: str, actor:
 
 @transaction.atomic
 def update_product(*, product: Product, data: dict, actor: Actor | None) -> Product:
-    """Name, description, reorder levels and flags (EDIT_FIELDS), from validated data."""
-    return _change(product, EDIT_FIELDS, data, "update", actor)
+    """Name, description, reorder levels and flags (EDIT_FIELDS), from validated data. A new
+    reorder level is every variant's."""
+    locked = _change(product, EDIT_FIELDS, data, "update", actor)
+    if "reorder_level" in data:
+        ProductVariant.objects.filter(product=locked).update(reorder_level=locked.reorder_level)
+    return locked
 
 
 @transaction.atomic
 def change_price(*, product: Product, data: dict, actor: Actor | None) -> Product:
-    """Price and compare-at price (PRICE_FIELDS), from validated data."""
-    return _change(product, PRICE_FIELDS, data, "change_price", actor)
+    """Price and compare-at price (PRICE_FIELDS), from validated data, for every variant of the
+    product (one variant's price is set in the variant grid)."""
+    locked = _change(product, PRICE_FIELDS, data, "change_price", actor)
+    ProductVariant.objects.filter(product=locked).update(
+        **{f: getattr(locked, f) for f in PRICE_FIELDS if f in data}
+    )
+    sync_products([locked.pk])
+    locked.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
 def change_prices(*, category_slug: str, percent: Decimal, actor: Actor | None) -> int:
-    """Every product of a category by `percent` (never below S$0.01), one audit row each."""
+    """Every variant of every product of a category by `percent` (never below S$0.01), one
+    audit row per product."""
     changed = 0
-    products = Product.objects.filter(category__slug=category_slug).select_for_update().order_by("pk")
+    variants = (
+        ProductVariant.objects.filter(product__category__slug=category_slug)
+        .select_for_update(of=("self",))
+        .select_related("product")
+        .order_by("pk")
+    )
+    by_product: dict[int, list] = {}
+    for variant in variants:
+        by_product.setdefault(variant.product_id, []).append(variant)
+    products = Product.objects.filter(pk__in=list(by_product)).select_for_update().order_by("pk")
     for product in products:
         before = product.price
-        product.price = max(Decimal("0.01"), quantize(product.price * (1 + percent / 100)))
-        product.save(update_fields=["price", "updated_at"])
+        for variant in by_product[product.pk]:
+            variant.price = max(Decimal("0.01"), quantize(variant.price * (1 + percent / 100)))
+            variant.save(update_fields=["price"])
+        sync_products([product.pk])
+        product.refresh_from_db(fields=["price"])
         record_audit(actor, "change_price", product, changes={"price": [before, product.price]})
         changed += 1
     return changed

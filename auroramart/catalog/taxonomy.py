@@ -27,7 +27,7 @@ TAXONOMY: dict[str, dict[str, list[str]]] = {
         "Accessories": ["Silk Scarf", "Sunglasses", "Leather Belt"],
     },
     "Fashion - Men": {
-        "Tops": ["Oxford Shirt", "Polo Shirt", "Crew T-Shirt"],
+        "Tops": ["Oxford Shirt", "Polo Shirt", "Crew T-Shirt", "Hoodie"],
         "Bottoms": ["Chino Trousers", "Slim Jeans", "Cargo Shorts"],
         "Outerwear": ["Bomber Jacket", "Rain Jacket", "Wool Overcoat"],
         "Footwear": ["Leather Sneakers", "Trail Shoes", "Derby Shoes"],
@@ -129,6 +129,39 @@ VARIANTS = [
 ]
 
 COLOURS = ["Black", "White", "Navy", "Grey", "Sage", "Rose", "Sand", "Teal", "Charcoal", "Ivory"]
+# The swatch each demo colour shows.
+SWATCHES = {
+    "Black": "#1c1c1c",
+    "White": "#f7f7f5",
+    "Navy": "#1f2a44",
+    "Grey": "#8a8d91",
+    "Sage": "#9caf88",
+    "Rose": "#d8a1a4",
+    "Sand": "#d8c3a0",
+    "Teal": "#2a7f7f",
+    "Charcoal": "#3a3d40",
+    "Ivory": "#f3ecd9",
+    "Midnight": "#191d2b",
+    "Silver": "#c9ccd1",
+    "Blue": "#4f7cac",
+}
+
+# Products of these subcategories are sold in variants in the demo shop: an option's values
+# in order, with a price step per value where it changes the price (storage does).
+CLOTHING_SIZES = ["XS", "S", "M", "L", "XL"]
+SHOE_SIZES = ["38", "39", "40", "41", "42", "43", "44", "45"]
+STORAGE = [("128GB", 0), ("256GB", 100), ("512GB", 250)]
+VARIANT_MATRICES: dict[tuple[str, str], str] = {
+    **{
+        (cat, sub): "clothing"
+        for cat in ("Fashion - Women", "Fashion - Men")
+        for sub in ("Tops", "Bottoms", "Dresses", "Outerwear")
+    },
+    ("Fashion - Women", "Footwear"): "shoes",
+    ("Fashion - Men", "Footwear"): "shoes",
+    ("Electronics", "Smartphones"): "storage",
+    ("Electronics", "Tablets"): "storage",
+}
 
 # category -> [(specification name, [values])]
 SPECIFICATIONS: dict[str, list[tuple[str, list[str]]]] = {

@@ -1,5 +1,6 @@
 """The demo catalog: deterministic for a seed, bulk-inserted so it scales to 100k products."""
 
+import itertools
 import math
 import random
 import string
@@ -18,21 +19,31 @@ from auroramart.catalog.models import (
     Category,
     Product,
     ProductImage,
+    ProductOption,
+    ProductOptionValue,
     ProductReview,
     ProductSpecification,
+    ProductVariant,
     Subcategory,
 )
 from auroramart.catalog.services import product_slug, recompute_ratings
 from auroramart.catalog.taxonomy import (
     BRANDS,
+    CLOTHING_SIZES,
     COLOURS,
     CONSUMABLE_CATEGORIES,
     PRICE_BANDS,
     REVIEW_PHRASES,
+    SHOE_SIZES,
     SPECIFICATIONS,
+    STORAGE,
+    SWATCHES,
     TAXONOMY,
+    VARIANT_MATRICES,
     VARIANTS,
 )
+from auroramart.catalog.variants import SEPARATOR as VARIANT_SEPARATOR
+from auroramart.catalog.variants import create_default_variants, sync_products
 from auroramart.inventory.services import record_opening_stock
 
 BATCH = 2000
@@ -100,6 +111,108 @@ def _sku(rng: random.Random, category: str, subcategory: str, taken: set[str]) -
             return sku
 
 
+def _matrix_options(rng: random.Random, kind: str) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The options of one demo product of this kind: (name, [(value, price step)])."""
+    if kind == "clothing":
+        colours = rng.sample(COLOURS, rng.randint(2, 4))
+        return [("Size", [(s, 0) for s in CLOTHING_SIZES]), ("Colour", [(c, 0) for c in colours])]
+    if kind == "shoes":
+        first = rng.randint(0, 2)
+        sizes = SHOE_SIZES[first : first + rng.randint(5, 6)]
+        options = [("Size", [(s, 0) for s in sizes])]
+        if rng.random() < 0.5:
+            options.insert(0, ("Colour", [(c, 0) for c in rng.sample(COLOURS[:5], 2)]))
+        return options
+    colours = rng.sample(["Midnight", "Silver", "Blue", "White"], rng.randint(2, 3))
+    return [("Storage", STORAGE[: rng.randint(2, 3)]), ("Colour", [(c, 0) for c in colours])]
+
+
+def _size_weight(value: str) -> float:
+    """Middle sizes sell (and are stocked) more than the ends."""
+    return {"XS": 0.4, "S": 0.8, "M": 1.2, "L": 1.1, "XL": 0.6, "38": 0.5, "45": 0.5}.get(value, 1.0)
+
+
+def _generate_variant_matrices(rng: random.Random, products: list[Product], kinds: dict[int, str]) -> list:
+    """Options, values and every combination as a variant for these products, each variant
+    with its own SKU, price step and stock; the products' price range and stock follow."""
+    option_rows, plans = [], []
+    for product in products:
+        options = _matrix_options(rng, kinds[product.pk])
+        plans.append((product, options))
+        option_rows += [
+            ProductOption(product_id=product.pk, name=name, position=i) for i, (name, _) in enumerate(options)
+        ]
+    ProductOption.objects.bulk_create(option_rows, batch_size=BATCH)
+    option_ids = {
+        (o.product_id, o.name): o.pk
+        for o in ProductOption.objects.filter(product_id__in=[p.pk for p in products])
+    }
+    value_rows = [
+        ProductOptionValue(
+            option_id=option_ids[(product.pk, name)],
+            value=value,
+            position=i,
+            swatch=SWATCHES.get(value, "") if name == "Colour" else "",
+        )
+        for product, options in plans
+        for name, values in options
+        for i, (value, _) in enumerate(values)
+    ]
+    ProductOptionValue.objects.bulk_create(value_rows, batch_size=BATCH)
+    value_ids = {
+        (v.option_id, v.value): v.pk
+        for v in ProductOptionValue.objects.filter(option_id__in=option_ids.values())
+    }
+    variant_rows, links = [], []
+    for product, options in plans:
+        for position, combo in enumerate(itertools.product(*[values for _, values in options])):
+            labels = [value for value, _ in combo]
+            weight = math.prod(_size_weight(v) for v in labels)
+            roll = rng.random()
+            stock = (
+                0 if roll < 0.08 else rng.randint(1, 4) if roll < 0.2 else int(rng.randint(5, 40) * weight)
+            )
+            step = sum(step for _, step in combo)
+            compare_at = product.compare_at_price + step if product.compare_at_price else None
+            variant_rows.append(
+                ProductVariant(
+                    product_id=product.pk,
+                    sku=f"{product.sku}-{'-'.join(slugify(v).upper() for v in labels)}"[:40],
+                    name=VARIANT_SEPARATOR.join(labels),
+                    price=product.price + step,
+                    compare_at_price=compare_at,
+                    stock_quantity=max(stock, 0),
+                    reorder_level=max(2, product.reorder_level // 4),
+                    position=position,
+                    created_at=product.created_at,
+                )
+            )
+            links.append(
+                [
+                    value_ids[(option_ids[(product.pk, name)], value)]
+                    for (name, _), (value, _) in zip(options, combo, strict=True)
+                ]
+            )
+    ProductVariant.objects.bulk_create(variant_rows, batch_size=BATCH)
+    saved = {
+        v.sku: v
+        for v in ProductVariant.objects.filter(product_id__in=[p.pk for p in products]).only(
+            "pk", "sku", "product_id", "stock_quantity"
+        )
+    }
+    through = ProductVariant.option_values.through
+    through.objects.bulk_create(
+        [
+            through(productvariant_id=saved[row.sku].pk, productoptionvalue_id=value_id)
+            for row, value_ids_of in zip(variant_rows, links, strict=True)
+            for value_id in value_ids_of
+        ],
+        batch_size=BATCH * 3,
+    )
+    sync_products(p.pk for p in products)
+    return [saved[row.sku] for row in variant_rows]
+
+
 def generate_catalog(
     *, seed: int, products: int, images_limit: int = 1000, reviewers: list | None = None, progress=None
 ) -> CatalogStats:
@@ -125,7 +238,11 @@ def generate_catalog(
         brand_name = rng.choice(BRANDS[cat_name])
         variant = rng.choice(VARIANTS)
         name = " ".join(part for part in (brand_name, noun, variant) if part)
-        if cat_name.startswith("Fashion") and rng.random() < 0.5:
+        if (
+            cat_name.startswith("Fashion")
+            and (cat_name, sub_name) not in VARIANT_MATRICES
+            and rng.random() < 0.5
+        ):
             name += f" — {rng.choice(COLOURS)}"
         sku = _sku(rng, cat_name, sub_name, taken_skus)
         price = _price(rng, cat_name)
@@ -166,10 +283,30 @@ def generate_catalog(
             Product.objects.bulk_create(rows[start : start + BATCH])
     saved = Product.objects.filter(sku__in=[p.sku for p in rows]).order_by("pk")
     by_sku = {
-        p.sku: p for p in saved.only("pk", "sku", "name", "category_id", "sold_count", "stock_quantity")
+        p.sku: p
+        for p in saved.only(
+            "pk",
+            "sku",
+            "name",
+            "category_id",
+            "sold_count",
+            "stock_quantity",
+            "price",
+            "compare_at_price",
+            "reorder_level",
+            "created_at",
+        )
     }
     ordered = [by_sku[p.sku] for p in rows]
-    record_opening_stock(ordered)
+    sub_names = {s.pk: key for key, s in subcategories.items()}
+    saved_subs = dict(saved.values_list("pk", "subcategory_id"))
+    with_matrix = [p for p in ordered if sub_names[saved_subs[p.pk]] in VARIANT_MATRICES]
+    matrix_ids = {p.pk for p in with_matrix}
+    variants = create_default_variants([p for p in ordered if p.pk not in matrix_ids])
+    variants += _generate_variant_matrices(
+        rng, with_matrix, {p.pk: VARIANT_MATRICES[sub_names[saved_subs[p.pk]]] for p in with_matrix}
+    )
+    record_opening_stock(variants)
     cat_names = {c.pk: name for name, c in categories.items()}
 
     specs = []

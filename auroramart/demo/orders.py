@@ -16,7 +16,7 @@ from django.utils import timezone
 from auroramart.accounts.models import CustomerProfile, User
 from auroramart.cart.pricing import gst_included, shipping_for
 from auroramart.catalog.cache import bump_catalog_version
-from auroramart.catalog.models import Product
+from auroramart.catalog.models import Product, ProductVariant
 from auroramart.core.money import quantize
 from auroramart.demo.accounts import DEMO_CUSTOMER_EMAIL
 from auroramart.inventory.models import StockMovement
@@ -152,6 +152,17 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
     }
     if not customers or not products:
         return {"orders": 0, "lines": 0}
+    # Baskets are drawn per product (their co-purchase structure is what recommendations learn);
+    # each line is then one of the product's variants, from a stream of its own.
+    variant_rng = random.Random(f"variants:{seed}")
+    variants_of: dict[int, list[dict]] = defaultdict(list)
+    for v in (
+        ProductVariant.objects.filter(is_active=True, product_id__in=list(products))
+        .order_by("product_id", "position", "pk")
+        .values("pk", "product_id", "sku", "name", "price")
+    ):
+        variants_of[v["product_id"]].append(v)
+    products = {pk: p for pk, p in products.items() if variants_of[pk]}
     by_category: dict[int, list[int]] = defaultdict(list)
     for pk, p in products.items():
         by_category[p["category_id"]].append(pk)
@@ -181,7 +192,8 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
             placed = now - timedelta(days=age, minutes=rng.randint(0, 1439))
             status = _status_for(rng, age)
             user_id = reach.buyer(user_id, placed)
-            subtotal = quantize(sum(products[pk]["price"] * q for pk, q in basket.items()))
+            chosen = {pk: variant_rng.choice(variants_of[pk]) for pk in basket}
+            subtotal = quantize(sum(chosen[pk]["price"] * q for pk, q in basket.items()))
             coupon = reach.coupon(user_id, placed, status) or _sample_coupon(
                 coupon_rng, coupons, status, subtotal, user_id, welcomed
             )
@@ -217,7 +229,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
                 refunded_total=total if status in ("cancelled", "refunded") else Decimal("0"),
             )
             orders.append(order)
-            baskets.append(basket)
+            baskets.append((basket, chosen))
             if coupon is not None:
                 redemptions.append((order, coupon, discount))
         with transaction.atomic():
@@ -226,23 +238,25 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
                 Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "pk")
             )
             items, changes, payments, charges = [], [], [], []
-            for order, basket in zip(orders, baskets, strict=True):
+            for order, (basket, chosen) in zip(orders, baskets, strict=True):
                 order.pk = saved[order.number]
                 for pk, quantity in basket.items():
-                    p = products[pk]
+                    p, v = products[pk], chosen[pk]
                     items.append(
                         OrderItem(
                             order_id=order.pk,
                             product_id=pk,
-                            sku=p["sku"],
+                            variant_id=v["pk"],
+                            sku=v["sku"],
                             name=p["name"],
-                            unit_price=p["price"],
+                            variant_name=v["name"],
+                            unit_price=v["price"],
                             quantity=quantity,
-                            line_total=quantize(p["price"] * quantity),
+                            line_total=quantize(v["price"] * quantity),
                         )
                     )
                     if order.status not in ("cancelled", "refunded"):
-                        sold[pk] += quantity
+                        sold[(pk, v["pk"])] += quantity
                 path = PATHS[order.status]
                 for before, after in zip(["", *path], path, strict=False):
                     changes.append(
@@ -368,35 +382,43 @@ def _book_redemptions(redemptions: list) -> None:
 
 
 def _book_sales(sold: Counter, now) -> None:
-    """Stock for what was sold arrived before it was sold: a receipt and a sale per product,
-    so stock and its ledger stay equal and today's stock is as generated."""
+    """Stock for what was sold arrived before it was sold: a receipt and a sale per variant,
+    so stock and its ledger stay equal and today's stock is as generated. `sold` counts units
+    by (product id, variant id)."""
     if not sold:
         return
     with transaction.atomic():
-        current = dict(Product.objects.filter(pk__in=list(sold)).values_list("pk", "stock_quantity"))
+        current = dict(
+            ProductVariant.objects.filter(pk__in=[v for _, v in sold]).values_list("pk", "stock_quantity")
+        )
         movements = []
-        for pk, quantity in sold.items():
+        for (pk, vid), quantity in sold.items():
             movements.append(
                 StockMovement(
                     product_id=pk,
+                    variant_id=vid,
                     kind="receipt",
                     quantity=quantity,
-                    balance_after=current[pk] + quantity,
+                    balance_after=current[vid] + quantity,
                     reason="Restock for historical orders",
                 )
             )
             movements.append(
                 StockMovement(
                     product_id=pk,
+                    variant_id=vid,
                     kind="sale",
                     quantity=-quantity,
-                    balance_after=current[pk],
+                    balance_after=current[vid],
                     reason="Historical orders",
                 )
             )
         StockMovement.objects.bulk_create(movements, batch_size=5000)
         transaction.on_commit(bump_catalog_version)  # best sellers have changed
-        items = list(sold.items())
+        by_product: Counter = Counter()
+        for (pk, _vid), quantity in sold.items():
+            by_product[pk] += quantity
+        items = list(by_product.items())
         for start in range(0, len(items), 1000):
             chunk = items[start : start + 1000]
             Product.objects.filter(pk__in=[pk for pk, _ in chunk]).update(

@@ -110,8 +110,13 @@ class OrderItem(models.Model):
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.SET_NULL, null=True, related_name="order_items"
     )
+    # What was bought: the variant, and its SKU and names as they were then.
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.SET_NULL, null=True, related_name="order_items"
+    )
     sku = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=200, blank=True)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
@@ -124,7 +129,11 @@ class OrderItem(models.Model):
         indexes = [models.Index(fields=["product", "order"], name="order_item_product")]
 
     def __str__(self):
-        return f"{self.quantity} × {self.name}"
+        return f"{self.quantity} × {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.variant_name})" if self.variant_name else self.name
 
 
 class OrderStatusChange(models.Model):

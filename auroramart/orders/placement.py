@@ -1,7 +1,7 @@
 """Placing an order: reserve, charge, confirm (or undo), and settling what a crash left pending.
 
 Placement follows docs/money-path.md. One short transaction creates the
-pending order, locks the products in primary-key order, re-checks stock and
+pending order, locks the variants (and their products) in primary-key order, re-checks stock and
 prices, takes the stock (F() under a CheckConstraint) and counts coupon uses.
 The card is charged outside any transaction, keyed by the order number, so a
 slow gateway holds no locks. A second short transaction confirms the order, or
@@ -31,7 +31,7 @@ from auroramart.cart.selectors import pricing_extras
 from auroramart.core.events import publish
 from auroramart.core.money import format_money, quantize
 from auroramart.inventory.models import StockMovement
-from auroramart.inventory.services import Change, OutOfStock, apply_changes, lock_products
+from auroramart.inventory.services import Change, OutOfStock, apply_changes, lock_variants
 from auroramart.payments.gateway import Card, ChargeResult, GatewayTimeout, get_gateway
 from auroramart.payments.models import Payment
 from auroramart.promotions.models import Coupon
@@ -207,13 +207,13 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
 
         if not items:
             raise CheckoutError("Your cart is empty.")
-        locked = lock_products(items)
+        locked = lock_variants(items)
         codes = cart.coupon_codes()
         by_code = {c.code.upper(): c for c in Coupon.objects.filter(code__in=codes)} if codes else {}
         coupons = [by_code[c.upper()] for c in codes if c.upper() in by_code]
         summary = price_cart(
             items=items,
-            products=locked,
+            variants=locked,
             coupons=coupons,
             user=user,
             shipping_method=shipping_method,
@@ -233,7 +233,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
         try:
             apply_changes(
                 locked,
-                [Change(line.product.pk, -line.quantity) for line in summary.lines],
+                [Change(line.variant.pk, -line.quantity) for line in summary.lines],
                 kind=StockMovement.Kind.SALE,
                 order=order,
                 reason=f"Order {order.number}",
@@ -246,8 +246,10 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
                 OrderItem(
                     order=order,
                     product=line.product,
-                    sku=line.product.sku,
+                    variant=line.variant,
+                    sku=line.variant.sku,
                     name=line.product.name,
+                    variant_name=line.variant.name,
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     line_total=line.line_total,

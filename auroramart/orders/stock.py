@@ -1,16 +1,16 @@
-"""Giving an order's units back to stock, through the ledger."""
+"""Giving an order's units back to stock, through the ledger: each line to its variant."""
 
-from auroramart.inventory.services import Change, apply_changes, lock_products
+from auroramart.inventory.services import Change, apply_changes, lock_variants
 
 from .models import Order
 
 
 def return_to_stock(order: Order, kind: str, actor, reason: str) -> None:
-    items = list(order.items.all())
-    locked = lock_products(i.product_id for i in items if i.product_id)
+    items = [i for i in order.items.all() if i.variant_id]
+    locked = lock_variants(i.variant_id for i in items)
     apply_changes(
         locked,
-        [Change(i.product_id, i.quantity) for i in items if i.product_id],
+        [Change(i.variant_id, i.quantity) for i in items if i.variant_id in locked],
         kind=kind,
         order=order,
         actor=actor,

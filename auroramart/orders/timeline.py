@@ -44,7 +44,10 @@ def email_customer(order: Order, subject: str, body: str) -> None:
 
 def confirmation_body(order: Order) -> str:
     lines = [f"Thank you for your order {order.number}.", ""]
-    lines += [f"{item.quantity} × {item.name}  {format_money(item.line_total)}" for item in order.items.all()]
+    lines += [
+        f"{item.quantity} × {item.display_name}  {format_money(item.line_total)}"
+        for item in order.items.all()
+    ]
     lines += [
         "",
         f"Total paid: {format_money(order.total)} (includes GST of {format_money(order.gst_included)})",

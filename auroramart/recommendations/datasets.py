@@ -154,10 +154,16 @@ PAID_STATUSES = ("paid", "processing", "shipped", "delivered")
 
 
 def shop_baskets() -> Baskets:
-    """Each paid order is a basket of the products it holds, keyed by SKU."""
+    """Each paid order is a basket of the products it holds, keyed by the product's SKU:
+    associations are learnt between products, whichever variants were bought (a line whose
+    product is gone keeps the SKU it was sold under)."""
+    from django.db.models.functions import Coalesce
+
     from auroramart.orders.models import OrderItem
 
-    pairs = OrderItem.objects.filter(order__status__in=PAID_STATUSES).values_list("order_id", "sku")
+    pairs = OrderItem.objects.filter(order__status__in=PAID_STATUSES).values_list(
+        "order_id", Coalesce("product__sku", "sku")
+    )
     order_index: dict[int, int] = {}
     item_index: dict[str, int] = {}
     rows, cols = [], []

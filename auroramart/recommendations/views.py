@@ -84,7 +84,9 @@ def add_bundle(request):
         source = "" if str(pk) == anchor else tracking.source_for("pdp-fbt")
         try:
             added.append(
-                cart_services.add_item(cart, product_id=pk, quantity=1, shopper=shopper, source=source)
+                cart_services.add_item(
+                    cart, product_id=pk, quantity=1, shopper=shopper, source=source, default=True
+                ).product
             )
         except CartError as exc:
             errors.append(str(exc))

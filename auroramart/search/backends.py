@@ -20,7 +20,14 @@ from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value,
 from django.db.models.expressions import RawSQL
 
 from auroramart.catalog.cache import catalog_version
-from auroramart.catalog.models import Brand, Category, Product, Subcategory
+from auroramart.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductOptionValue,
+    ProductVariant,
+    Subcategory,
+)
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -55,6 +62,7 @@ def vocabulary() -> set[str]:
         names += list(Brand.objects.values_list("name", flat=True))
         names += list(Category.objects.values_list("name", flat=True))
         names += list(Subcategory.objects.values_list("name", flat=True))
+        names += list(ProductOptionValue.objects.values_list("value", flat=True).distinct())
         words = {w.lower() for name in names for w in _WORD.findall(name) if len(w) >= 3}
         cache.set(key, words, 3600)
     return words
@@ -84,15 +92,21 @@ def _tsquery(terms: list[str]) -> str:
     return " & ".join(f"{t}:*" for t in safe if t)
 
 
+# A variant's SKU finds its product (variant_sku_upper indexes them for the prefix match).
+VARIANT_SKU_SQL = (
+    "catalog_product.id IN (SELECT v.product_id FROM catalog_productvariant v WHERE upper(v.sku) LIKE %s)"
+)
 TEXT_MATCH_SQL = (
-    "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s)"
+    "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s"
+    f" OR {VARIANT_SKU_SQL})"
 )
 TYPO_MATCH_SQL = (
     "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s"
-    " OR %s <%% lower(catalog_product.name))"
+    f" OR {VARIANT_SKU_SQL} OR %s <%% lower(catalog_product.name))"
 )
 SCORE_SQL = (
-    "(CASE WHEN upper(catalog_product.sku) = %s THEN 100 WHEN upper(catalog_product.sku) LIKE %s THEN 60 ELSE 0 END"
+    "(CASE WHEN upper(catalog_product.sku) = %s THEN 100 WHEN upper(catalog_product.sku) LIKE %s THEN 60"
+    f" WHEN {VARIANT_SKU_SQL} THEN 90 ELSE 0 END"
     " + CASE WHEN lower(catalog_product.name) = %s THEN 40 WHEN lower(catalog_product.name) LIKE %s THEN 20 ELSE 0 END"
     " + 10 * ts_rank_cd(coalesce(catalog_product.search_document, ''::tsvector), to_tsquery('english', %s), 1)"
     # Trigram similarity only for rows the text search missed (typos): it is the costly part.
@@ -116,16 +130,18 @@ def postgres_search(query: str, *, typo_fallback: bool = True) -> QuerySet:
     active = Product.objects.filter(is_active=True)
     # Only constant SQL with bound parameters: the query text never enters the SQL string.
     matches = active.annotate(
-        matched=RawSQL(TEXT_MATCH_SQL, [tsquery, like_sku], output_field=BooleanField())  # noqa: S611
+        matched=RawSQL(TEXT_MATCH_SQL, [tsquery, like_sku, like_sku], output_field=BooleanField())  # noqa: S611
     ).filter(matched=True)
     if typo_fallback and not matches.exists():
         matches = active.annotate(
-            matched=RawSQL(TYPO_MATCH_SQL, [tsquery, like_sku, lowered], output_field=BooleanField())  # noqa: S611
+            matched=RawSQL(  # noqa: S611
+                TYPO_MATCH_SQL, [tsquery, like_sku, like_sku, lowered], output_field=BooleanField()
+            )
         ).filter(matched=True)
     return matches.annotate(
         score=RawSQL(  # noqa: S611
             SCORE_SQL,
-            [sku, like_sku, lowered, like_name, tsquery, tsquery, lowered],
+            [sku, like_sku, like_sku, lowered, like_name, tsquery, tsquery, lowered],
             output_field=FloatField(),
         )
     )
@@ -140,6 +156,7 @@ def _term_filter(term: str) -> Q:
         | Q(brand__name__icontains=term)
         | Q(category__name__icontains=term)
         | Q(subcategory__name__icontains=term)
+        | Q(variant_terms__icontains=term)
         | Q(description__icontains=term)
     )
 
@@ -150,15 +167,22 @@ def portable_search(query: str) -> QuerySet:
         return _nothing()
     words = vocabulary()
     terms = [correct(t, words) or t for t in terms]
-    condition = Q(sku__istartswith=query) if looks_like_sku(query) else Q()
+    condition = (
+        Q(sku__istartswith=query)
+        | Q(pk__in=ProductVariant.objects.filter(sku__istartswith=query).values("product_id"))
+        if looks_like_sku(query)
+        else Q()
+    )
     words_match = Q()
     for term in terms:
         words_match &= _term_filter(term)
     condition = condition | words_match if condition else words_match
     phrase = " ".join(terms)
+    variant_skus = ProductVariant.objects.filter(sku__iexact=query).values("product_id")
     whens = [
         Case(
             When(sku__iexact=query, then=Value(100)),
+            When(pk__in=variant_skus, then=Value(90)),
             When(sku__istartswith=query, then=Value(60)),
             default=Value(0),
         ),
@@ -178,6 +202,7 @@ def portable_search(query: str) -> QuerySet:
                 default=Value(0),
             ),
             Case(When(brand__name__icontains=term, then=Value(6)), default=Value(0)),
+            Case(When(variant_terms__iregex=rf"{word}($|[^a-z0-9])", then=Value(5)), default=Value(0)),
             Case(
                 When(subcategory__name__icontains=term, then=Value(4)),
                 When(category__name__icontains=term, then=Value(3)),

@@ -17,6 +17,7 @@ from tests.factories import (
     SubcategoryFactory,
 )
 
+from ..factories import variant
 from ..two_factor import code_for
 
 AXE = (Path(__file__).parent / "assets" / "axe.min.js").read_text()
@@ -69,7 +70,7 @@ def test_shop_pages_have_no_serious_violations(page, shop):
         page.goto(url)
         found[url] = violations(page)
     sign_in(page, "a11y@example.test", "correct-horse-battery")
-    DbCart(shop["customer"]).set_item(product.pk, 1, product.price)
+    DbCart(shop["customer"]).set_item(variant(product).pk, 1, product.price)
     for url in ["/checkout/cart/", "/checkout/checkout/", "/profile/", "/loyalty/"]:
         page.goto(url)
         found[url] = violations(page)

@@ -11,6 +11,7 @@ from auroramart.payments.gateway import Card
 from auroramart.staff.services import create_staff, setup_roles
 from tests.factories import CustomerFactory, ProductFactory
 
+from ..factories import variant
 from ..two_factor import code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,7 +26,7 @@ def shop():
     customer = CustomerFactory(email="shopper@example.test")
     open_account(customer)
     product = ProductFactory(name="Copper Kettle", price=Decimal("45.00"), stock_quantity=8)
-    DbCart(customer).set_item(product.pk, 1, product.price)
+    DbCart(customer).set_item(variant(product).pk, 1, product.price)
     order = place_order(
         user=customer,
         cart=DbCart(customer),

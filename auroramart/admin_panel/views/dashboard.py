@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from auroramart.accounts.models import User
 from auroramart.catalog.models import ProductReview
-from auroramart.inventory.selectors import low_stock_products
+from auroramart.inventory.selectors import low_stock_variants
 from auroramart.orders.models import UNREFUNDED_STATUSES, Order, ReturnRequest
 from auroramart.staff.models import AuditLog
 from auroramart.staff.permissions import user_permissions
@@ -28,7 +28,7 @@ def dashboard(request):
         "revenue": todays["revenue"] or 0,
         "orders": todays["orders"],
         "new_customers": User.objects.filter(is_staff=False, date_joined__gte=today).count(),
-        "low_stock": low_stock_products().count() if "view_products" in perms else None,
+        "low_stock": low_stock_variants().count() if "view_products" in perms else None,
         "pending_returns": ReturnRequest.objects.filter(status="requested").count(),
         "pending_reviews": ProductReview.objects.filter(status="pending").count(),
         "week_orders": Order.objects.filter(placed_at__gte=today - timedelta(days=7)).count(),

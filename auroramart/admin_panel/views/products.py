@@ -17,17 +17,19 @@ from auroramart.catalog.product_forms import (
     StockForm,
     TaxonomyForm,
 )
+from auroramart.catalog.variants import variant_of
 from auroramart.core.client import actor_for
 from auroramart.core.csv_export import csv_stream
 from auroramart.inventory.importer import COLUMNS as PRODUCT_COLUMNS
-from auroramart.inventory.importer import ImportFileError, import_products
+from auroramart.inventory.importer import ImportFileError, export_rows, import_products
 from auroramart.inventory.models import StockMovement
-from auroramart.inventory.selectors import low_stock_products
+from auroramart.inventory.selectors import low_stock_variants
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.staff.permissions import user_permissions
 from auroramart.staff.services import record_audit
 
 from ..decorators import panel_permission
+from .variants import options_text
 
 PRODUCT_SORTS = {
     "name": "name",
@@ -90,8 +92,12 @@ def product_detail(request, pk):
             "form": form,
             "price_form": price_form,
             "stock_form": StockForm(),
-            "movements": StockMovement.objects.filter(product=product).select_related("actor", "order")[:20],
-            "images": product.images.all(),
+            "movements": StockMovement.objects.filter(product=product).select_related(
+                "actor", "order", "variant"
+            )[:20],
+            "images": product.images.select_related("variant"),
+            "variants": product.variants.order_by("position", "pk"),
+            "options_text": options_text(product),
             "perms": perms,
             "title": product.name,
         },
@@ -107,8 +113,9 @@ def stock_adjust(request, pk):
         messages.error(request, "Enter a whole quantity and a reason.")
         return redirect("admin_panel:product", pk=pk)
     try:
+        variant = variant_of(product, request.POST.get("variant"))
         adjust_stock(
-            product=product,
+            variant=variant,
             quantity=form.cleaned_data["quantity"],
             actor=actor_for(request),
             reason=form.cleaned_data["reason"],
@@ -117,7 +124,8 @@ def stock_adjust(request, pk):
     except (OutOfStock, ValueError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("admin_panel:product", pk=pk)
-    messages.success(request, f"Stock is now {product.stock_quantity}.")
+    label = f" of {variant.name}" if variant.name else ""
+    messages.success(request, f"Stock{label} is now {variant.stock_quantity}.")
     return redirect("admin_panel:product", pk=pk)
 
 
@@ -130,15 +138,20 @@ def image_upload(request, pk):
         messages.error(request, "Choose a JPEG, PNG or WebP picture.")
         return redirect("admin_panel:product", pk=pk)
     try:
+        variant = variant_of(product, request.POST["variant"]) if request.POST.get("variant") else None
         catalog.add_product_image(
             product=product,
             data=upload,
             filename=upload.name,
             primary=request.POST.get("primary") == "1",
+            variant=variant,
             actor=actor_for(request),
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
+        return redirect("admin_panel:product", pk=pk)
+    except ValueError as exc:
+        messages.error(request, str(exc))
         return redirect("admin_panel:product", pk=pk)
     messages.success(request, "Picture added.")
     return redirect("admin_panel:product", pk=pk)
@@ -244,7 +257,7 @@ def image_move(request, pk, image_id):
 
 @panel_permission("view_products")
 def low_stock(request):
-    page = Paginator(low_stock_products(), 50).get_page(request.GET.get("page"))
+    page = Paginator(low_stock_variants(), 50).get_page(request.GET.get("page"))
     return render(request, "admin_panel/low_stock.html", {"page": page, "title": "Low stock"})
 
 
@@ -301,14 +314,5 @@ def product_import(request):
 def product_export(request):
     header = list(PRODUCT_COLUMNS.values())  # the import's own columns: an export imports back
 
-    def rows():
-        for p in (
-            Product.objects.select_related("category", "subcategory")
-            .order_by("sku")
-            .iterator(chunk_size=2000)
-        ):
-            names = {"category": p.category.name, "subcategory": p.subcategory.name}
-            yield [names[key] if key in names else getattr(p, key) for key in PRODUCT_COLUMNS]
-
     record_audit(actor_for(request), "export", object_type="catalog.Product", object_repr="CSV export")
-    return csv_stream("products.csv", header, rows())
+    return csv_stream("products.csv", header, export_rows())

@@ -4,6 +4,8 @@ Other databases use the portable search backend and need none of this."""
 
 from django.db import migrations
 
+from auroramart.core.migration_helpers import sql_statements
+
 FORWARD = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 ALTER TABLE catalog_product ADD COLUMN IF NOT EXISTS search_document tsvector;
@@ -47,30 +49,17 @@ ALTER TABLE catalog_product DROP COLUMN IF EXISTS search_document;
 """
 
 
-def _statements(sql: str) -> list[str]:
-    """Split on semicolons that end a statement, keeping the $$-quoted function body whole."""
-    parts, current, quoted = [], [], False
-    for line in sql.strip().splitlines():
-        current.append(line)
-        if line.count("$$") % 2:
-            quoted = not quoted
-        if not quoted and line.rstrip().endswith(";"):
-            parts.append("\n".join(current))
-            current = []
-    return parts
-
-
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         with schema_editor.connection.cursor() as cursor:
-            for statement in _statements(FORWARD):
+            for statement in sql_statements(FORWARD):
                 cursor.execute(statement)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         with schema_editor.connection.cursor() as cursor:
-            for statement in _statements(BACKWARD):
+            for statement in sql_statements(BACKWARD):
                 cursor.execute(statement)
 
 

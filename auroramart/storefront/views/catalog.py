@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,6 +19,7 @@ from auroramart.core.pagination import paginate
 from auroramart.search.services import record_view
 
 BUY_BOX_MARKER = "<!--buy-box-->"
+MAIN_IMAGE_MARKER = "<!--main-image-->"
 
 
 def render_product_list(
@@ -58,6 +59,7 @@ def render_product_list(
             "page": page,
             "products": page.object_list,
             "brands": selectors.brands_for(filters),
+            "option_facets": selectors.option_facets(filters, base=base),
             "sort_labels": {**SEARCH_SORT_LABELS, **SORT_LABELS} if base is not None else SORT_LABELS,
             "category": category,
             "subcategory": subcategory,
@@ -136,9 +138,12 @@ def product_detail(request, slug):
         product = selectors.product_detail(slug)
         if product is None:
             return None
+        images = list(product.images.all())
+        main = next((i for i in images if i.is_primary), images[0] if images else None)
         context = {
             "product": product,
-            "images": list(product.images.all()),
+            "images": images,
+            "main_image_marker": MAIN_IMAGE_MARKER,
             "specifications": list(product.specifications.all()),
             "reviews": selectors.approved_reviews(product),
             "distribution": selectors.rating_distribution(product),
@@ -164,29 +169,57 @@ def product_detail(request, slug):
             "brand": product.brand.name if product.brand else "",
             "description": Truncator(product.description).chars(155),
             "url": product.get_absolute_url(),
+            "size_guide_url": product.size_guide_url,
+            "main_image": {"url": main.image.url, "alt": main.alt_text} if main else None,
         }
 
-    def live_buy_box(pk):
+    def live_parts(pk, *, fragment: bool = False) -> tuple[str, str]:
         # Price and stock are read live: they must be exact where the shopper decides to buy.
         product = selectors.live_product(pk)
         if product is None:
             raise Http404("No such product.")
         product.slug, product.name = slug, part["name"]
-        record_view(request, product.pk, source=request.GET.get("src", "")[:40])
+        chosen, pickers = selectors.choose_variant(selectors.variant_matrix(pk), request.GET.get("variant"))
+        if chosen is None:
+            raise Http404("No such product.")
+        if not fragment:
+            record_view(request, product.pk, source=request.GET.get("src", "")[:40])
+        image = chosen["image"] or part["main_image"]
         user = request.user
-        return render_to_string(
+        buy_box = render_to_string(
             "catalog/_buy_box.html",
             {
                 "product": product,
+                "product_url": part["url"],
+                "variant": {
+                    **chosen,
+                    "in_stock": chosen["stock"] > 0,
+                    "low_stock": 0 < chosen["stock"] <= chosen["reorder_level"],
+                    "on_sale": bool(
+                        chosen["compare_at_price"] and chosen["compare_at_price"] > chosen["price"]
+                    ),
+                },
+                "pickers": pickers,
+                "size_guide_url": part["size_guide_url"],
+                "oob_image": image if fragment and chosen["image"] else None,
                 "csrf_token": get_token(request),
                 "customer": is_customer(user),
                 "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
             },
         )
+        main_image = render_to_string("catalog/_main_image.html", {"image": image, "name": part["name"]})
+        return buy_box, main_image
+
+    def live_html(html: str) -> str:
+        buy_box, main_image = live_parts(part["pk"])
+        return html.replace(BUY_BOX_MARKER, buy_box, 1).replace(MAIN_IMAGE_MARKER, main_image, 1)
 
     part = cached_page_part(request, "pdp", build)
     if part is None:
         raise Http404("No such product.")
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "buy-box":
+        # A choice in the pickers: the buy box again, and the variant's picture out of band.
+        return HttpResponse(live_parts(part["pk"], fragment=True)[0])
 
     def page(extra_context):
         return render(
@@ -199,12 +232,11 @@ def product_detail(request, slug):
         request,
         "pdp-page",
         page,
-        finish=lambda html: html.replace(BUY_BOX_MARKER, live_buy_box(part["pk"]), 1),
+        finish=live_html,
     )
     if shared is not None:
         return shared
-    body = part["body"].replace(BUY_BOX_MARKER, live_buy_box(part["pk"]), 1)
-    return page({"body": mark_safe(body)})  # noqa: S308 -- our own templates
+    return page({"body": mark_safe(live_html(part["body"]))})  # noqa: S308 -- our own templates
 
 
 @customer_required
