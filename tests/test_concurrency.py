@@ -67,7 +67,7 @@ def sellable(request):
             return variant(ProductFactory(name=name, price=price, stock_quantity=stock))
         product = ProductFactory(name=name, price=price, stock_quantity=0)
         variants = make_variants(product, {"Size": ["S", "M", "L"]}, stock=stock)
-        return next(v for v in variants if v.name == "M")
+        return next(v for v in variants if v.name == "Size M")
 
     return make
 

@@ -170,8 +170,8 @@ def test_rows_sharing_a_handle_import_as_one_product_with_variants():
     assert result.errors == [] and result.created == 4
     hoodie = Product.objects.get(sku="HOOD")
     variants = {v.name: v for v in hoodie.variants.all()}
-    assert set(variants) == {"S · Navy", "M · Navy", "M · Black"}
-    assert (variants["M · Black"].sku, variants["M · Black"].price) == ("HOOD-M-BLACK", 61)
+    assert set(variants) == {"Size S · Navy", "Size M · Navy", "Size M · Black"}
+    assert (variants["Size M · Black"].sku, variants["Size M · Black"].price) == ("HOOD-M-BLACK", 61)
     assert list(hoodie.options.values_list("name", flat=True)) == ["Size", "Colour"]
     assert (hoodie.price, hoodie.price_max, hoodie.stock_quantity) == (59, 61, 10)
     assert Product.objects.get(sku="MUG-1").variants.get().sku == "MUG-1"

@@ -33,7 +33,7 @@ def hoodie():
         product,
         {"Size": ["S", "M", "L"], "Colour": [("Navy", "#1f2a44"), ("Black", "#111111")]},
         stock=4,
-        prices={"L · Navy": Decimal("64.00"), "L · Black": Decimal("64.00")},
+        prices={"Size L · Navy": Decimal("64.00"), "Size L · Black": Decimal("64.00")},
     )
     return product, {v.name: v for v in variants}
 
@@ -74,7 +74,7 @@ def test_generating_the_matrix_keeps_the_default_variant_as_the_first_combinatio
     default = variant(product)
     variant_services.set_options(product=product, options={"Size": ["S", "M"]}, actor=None)
     variants = variant_services.generate_variants(product=product, actor=None)
-    assert [(v.name, v.sku) for v in variants] == [("S", "TEE-9"), ("M", "TEE-9-M")]
+    assert [(v.name, v.sku) for v in variants] == [("Size S", "TEE-9"), ("Size M", "TEE-9-M")]
     assert variants[0].pk == default.pk and variants[0].stock_quantity == 6  # its stock and ledger stay
     assert ledger_mismatches() == []
 
@@ -89,7 +89,7 @@ def test_the_product_rolls_up_price_range_stock_and_option_words(hoodie):
     )
     assert product.has_price_range
     assert product.variant_terms.split() == ["S", "M", "L", "Navy", "Black"]
-    edit_variants(product=product, rows={variants["L · Navy"].pk: {"is_active": False}}, actor=None)
+    edit_variants(product=product, rows={variants["Size L · Navy"].pk: {"is_active": False}}, actor=None)
     product.refresh_from_db()
     assert product.stock_quantity == 4 * 5  # an inactive variant is not for sale
 
@@ -99,7 +99,7 @@ def test_the_grid_changes_price_and_stock_through_the_ledger_with_one_audit_row(
     staff = admin()
     from auroramart.core.client import Actor
 
-    navy_m = variants["M · Navy"]
+    navy_m = variants["Size M · Navy"]
     changed = edit_variants(
         product=product,
         rows={navy_m.pk: {"price": "61.50", "stock_quantity": "9", "sku": "hood-1-m-nvy"}},
@@ -127,7 +127,7 @@ def test_the_grid_changes_price_and_stock_through_the_ledger_with_one_audit_row(
 )
 def test_a_bad_grid_value_changes_nothing(hoodie, row, message):
     product, variants = hoodie
-    navy = variants["M · Navy"]
+    navy = variants["Size M · Navy"]
     before = list(product.variants.values_list("sku", "price", "stock_quantity").order_by("pk"))
     with pytest.raises(variant_services.VariantError, match=re.escape(message)):
         edit_variants(product=product, rows={navy.pk: {**row, "price": row.get("price", "70")}}, actor=None)
@@ -155,11 +155,11 @@ def test_a_swatch_must_be_a_hex_colour():
 
 def test_the_product_page_picks_a_variant_from_the_url_and_disables_what_cannot_be_bought(client, hoodie):
     product, variants = hoodie
-    edit_variants(product=product, rows={variants["L · Black"].pk: {"stock_quantity": 0}}, actor=None)
+    edit_variants(product=product, rows={variants["Size L · Black"].pk: {"stock_quantity": 0}}, actor=None)
     url = product.get_absolute_url()
-    body = client.get(f"{url}?variant={variants['L · Navy'].pk}").content.decode()
+    body = client.get(f"{url}?variant={variants['Size L · Navy'].pk}").content.decode()
     assert "HOOD-1-L-NAVY" in body and "S$64.00" in body
-    assert f'name="variant_id" value="{variants["L · Navy"].pk}"' in body
+    assert f'name="variant_id" value="{variants["Size L · Navy"].pk}"' in body
     assert 'aria-current="true">L<' in body
     # With size L chosen, Black cannot be bought: visible, but disabled.
     assert re.search(
@@ -170,7 +170,7 @@ def test_the_product_page_picks_a_variant_from_the_url_and_disables_what_cannot_
 
 def test_choosing_an_option_swaps_the_buy_box_in_place(client, hoodie):
     product, variants = hoodie
-    target = variants["S · Black"]
+    target = variants["Size S · Black"]
     response = client.get(
         f"{product.get_absolute_url()}?variant={target.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="buy-box"
     )
@@ -230,19 +230,19 @@ def test_a_guest_cart_from_before_variants_is_carried_over():
 
 def test_buying_and_returning_m_navy_names_that_variant_everywhere(client, hoodie):
     product, variants = hoodie
-    navy_m, black_m = variants["M · Navy"], variants["M · Black"]
+    navy_m, black_m = variants["Size M · Navy"], variants["Size M · Black"]
     customer = CustomerFactory()
     client.force_login(customer)
     response = client.post("/checkout/cart/add/", {"variant_id": navy_m.pk, "quantity": 2})
     assert response.status_code == 302
     cart_page = client.get("/checkout/cart/").content.decode()
-    assert "M · Navy" in cart_page and "S$118.00" in cart_page
+    assert "Size M · Navy" in cart_page and "S$118.00" in cart_page
     order = place(customer, "buy-navy-m").order
     line = order.items.get()
     assert (line.variant_id, line.sku, line.variant_name, line.quantity) == (
         navy_m.pk,
         "HOOD-1-M-NAVY",
-        "M · Navy",
+        "Size M · Navy",
         2,
     )
     navy_m.refresh_from_db()
@@ -251,12 +251,13 @@ def test_buying_and_returning_m_navy_names_that_variant_everywhere(client, hoodi
     sale = StockMovement.objects.get(order=order, kind="sale")
     assert (sale.variant_id, sale.quantity) == (navy_m.pk, -2)
     confirmation = OutboxEmail.objects.get(subject__contains=order.number)
-    assert "2 × Harbour Hoodie (M · Navy)" in confirmation.body
+    assert "2 × Harbour Hoodie (Size M · Navy)" in confirmation.body
     for page in (order.get_absolute_url(), f"/orders/{order.number}/invoice/"):
-        assert "M · Navy" in client.get(page).content.decode()
+        assert "Size M · Navy" in client.get(page).content.decode()
     auth = api_auth(client, customer)
     assert (
-        client.get("/api/v1/orders/" + order.number, **auth).json()["lines"][0]["variant_name"] == "M · Navy"
+        client.get("/api/v1/orders/" + order.number, **auth).json()["lines"][0]["variant_name"]
+        == "Size M · Navy"
     )
 
     staff = admin()
@@ -278,7 +279,7 @@ def test_buying_and_returning_m_navy_names_that_variant_everywhere(client, hoodi
 def test_low_stock_alerts_are_per_variant(hoodie):
     product, variants = hoodie
     ProductVariant.objects.filter(product=product).update(reorder_level=2)
-    navy_s = variants["S · Navy"]
+    navy_s = variants["Size S · Navy"]
     customer = CustomerFactory()
     DbCart(customer).set_item(navy_s.pk, 3, navy_s.price)
     place(customer, "low")
@@ -304,7 +305,7 @@ def test_the_api_lists_options_and_variants_and_carts_a_variant(client, hoodie):
     line = added.json()["lines"][0]
     assert (line["variant_id"], line["variant_name"], line["sku"]) == (
         navy_l["id"],
-        "L · Navy",
+        "Size L · Navy",
         "HOOD-1-L-NAVY",
     )
     refused = client.post(
@@ -342,15 +343,15 @@ def test_the_staff_editor_defines_options_generates_and_edits_the_grid(client):
     )
     assert response.status_code == 302
     variants = by_name(product)
-    assert sorted(variants) == sorted(f"{s} · {c}" for s in ("40", "41", "42") for c in ("Red", "Blue"))
+    assert sorted(variants) == sorted(f"Size {s} · {c}" for s in ("40", "41", "42") for c in ("Red", "Blue"))
     page = client.get(url).content.decode()
     assert "Size: 40, 41, 42" in page and 'name="v-' in page
-    red_41 = variants["41 · Red"]
+    red_41 = variants["Size 41 · Red"]
     client.post(
         f"{url}variants/",
         {
             "action": "bulk",
-            "select": [red_41.pk, variants["42 · Red"].pk],
+            "select": [red_41.pk, variants["Size 42 · Red"].pk],
             "bulk_price": "120",
             "bulk_stock_quantity": "5",
         },
@@ -371,7 +372,7 @@ def test_the_staff_editor_defines_options_generates_and_edits_the_grid(client):
     assert StockMovement.objects.filter(variant=red_41, reason="Counted").exists()
     assert ledger_mismatches() == []
     low = client.get("/admin-panel/products/low-stock/").content.decode()
-    assert "42 · Blue" in low  # generated variants start with no stock
+    assert "Size 42 · Blue" in low  # generated variants start with no stock
 
 
 def test_the_variant_migration_keeps_every_count_and_sum(transactional_db):
@@ -536,3 +537,47 @@ def test_staff_set_a_size_guide_link_and_only_a_safe_one(client):
     client.post(url, {**details, "size_guide_url": "/shipping-returns/"})
     body = client.get(product.get_absolute_url()).content.decode()
     assert '<a class="link text-sm" href="/shipping-returns/">Size guide</a>' in body
+
+
+def test_a_variant_with_its_own_picture_shows_it_when_chosen(client, hoodie):
+    import io
+
+    from PIL import Image
+
+    from auroramart.catalog.services import add_product_image
+
+    product, variants = hoodie
+    navy_m = variants["Size M · Navy"]
+
+    def jpeg(colour):
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), colour).save(buffer, "JPEG")
+        return buffer.getvalue()
+
+    add_product_image(product=product, data=jpeg("white"), filename="hoodie.jpg", actor=None)
+    picture = add_product_image(
+        product=product, data=jpeg("navy"), filename="navy.jpg", variant=navy_m, actor=None
+    )
+    url = product.get_absolute_url()
+    fragment = client.get(f"{url}?variant={navy_m.pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="buy-box")
+    assert f'<img id="main-image" hx-swap-oob="true" src="{picture.image.url}"' in fragment.content.decode()
+    page = client.get(f"{url}?variant={navy_m.pk}").content.decode()
+    assert f'<img id="main-image" src="{picture.image.url}"' in page
+    other = client.get(f"{url}?variant={variants['Size S · Black'].pk}").content.decode()
+    assert f'<img id="main-image" src="{picture.image.url}"' not in other  # the product's own picture
+
+
+def test_add_all_of_bought_together_adds_the_chosen_variant_of_this_item(client, hoodie):
+    from django.urls import reverse
+
+    product, variants = hoodie
+    mug = ProductFactory(name="Mug")
+    navy_l = variants["Size L · Navy"]
+    url = reverse("recommendations:add_bundle")
+    client.post(url, {"product_id": [product.pk, mug.pk], "anchor": product.pk, "variant_id": navy_l.pk})
+    assert set(SessionCart(client.session).items()) == {navy_l.pk, variant(mug).pk}
+    # Without a choice (no script), this item's first variant in stock; a variant of another
+    # product is never taken for it.
+    client.post(url, {"product_id": [product.pk], "anchor": product.pk, "variant_id": variant(mug).pk})
+    first = product.variants.order_by("position", "pk").first()
+    assert SessionCart(client.session).items()[first.pk][0] == 1

@@ -214,7 +214,7 @@ def _build(period: DateRange) -> dict:
         .order_by("-revenue", "key")[:15]
     )
     # Stock is kept per variant: the variants at or below their reorder level, named with
-    # their product ("Hoodie (M · Navy)").
+    # their product ("Hoodie (Size M · Navy)").
     low_stock = [
         {
             **row,

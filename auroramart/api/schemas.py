@@ -62,7 +62,7 @@ class OptionOut(Schema):
 class VariantOut(Schema):
     id: int
     sku: str
-    name: str = Field(description='"M · Navy"; empty for a product\'s only, default variant')
+    name: str = Field(description='"Size M · Navy"; empty for a product\'s only, default variant')
     options: dict[str, str] = Field(description="Option name to value")
     price: Decimal
     compare_at_price: Decimal | None
@@ -193,7 +193,7 @@ class CartLineOut(Schema):
     sku: str
     name: str
     variant_name: str = Field(
-        description='The variant\'s option values ("M · Navy"); empty for a product without options'
+        description='The variant\'s option values ("Size M · Navy"); empty for a product without options'
     )
     quantity: int
     unit_price: Decimal

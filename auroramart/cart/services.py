@@ -49,9 +49,13 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False) -> Prod
     variants = ProductVariant.objects.select_related("product").only(
         "pk", "name", "price", "stock_quantity", "is_active", "product__name", "product__is_active"
     )
+    variant = None
     if variant_id not in (None, ""):
-        variant = variants.filter(pk=_id(variant_id, "That product does not exist.")).first()
-    elif product_id not in (None, ""):
+        named = variants.filter(pk=_id(variant_id, "That product does not exist."))
+        if product_id not in (None, ""):  # both: the variant must be that product's
+            named = named.filter(product_id=_id(product_id, "That product does not exist."))
+        variant = named.first()
+    if variant is None and product_id not in (None, "") and (variant_id in (None, "") or default):
         choices: list[ProductVariant] = list(
             variants.filter(product_id=_id(product_id, "That product does not exist."), is_active=True)[:2]
         )
@@ -64,8 +68,6 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False) -> Prod
                 f"Choose a {' and a '.join(n.lower() for n in names)} of {choices[0].product.name} first."
             )
         variant = choices[0] if choices else None
-    else:
-        variant = None
     if variant is None:
         raise CartError("That product does not exist.")
     if not (variant.is_active and variant.product.is_active):

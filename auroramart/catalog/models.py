@@ -213,7 +213,7 @@ class ProductVariant(StockAndPrice, models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
     sku = models.CharField("SKU", max_length=40, unique=True)
     option_values = models.ManyToManyField(ProductOptionValue, blank=True, related_name="variants")
-    # "M · Navy", kept in step with the option values by catalog/variants.py; blank for a
+    # "Size M · Navy", kept in step with the option values by catalog/variants.py; blank for a
     # default variant.
     name = models.CharField(max_length=200, blank=True)
     price = models.DecimalField(
@@ -240,7 +240,7 @@ class ProductVariant(StockAndPrice, models.Model):
 
     @property
     def display_name(self) -> str:
-        """The product's name with the variant's ("Hoodie (M · Navy)")."""
+        """The product's name with the variant's ("Hoodie (Size M · Navy)")."""
         return f"{self.product.name} ({self.name})" if self.name else self.product.name
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F, Max, Min, Q, Sum
 
 from .cache import bump_catalog_version
-from .models import Product, ProductVariant
+from .models import COLOUR_OPTION_NAMES, Product, ProductVariant
 from .selectors import forget_live_product
 
 SEPARATOR = " · "
@@ -16,10 +16,20 @@ SEPARATOR = " · "
 SYNCED_FIELDS = ("price", "price_max", "compare_at_price", "stock_quantity", "variant_terms")
 
 
+def value_label(option_name: str, value: str) -> str:
+    """How a chosen value reads on its own: "Size M", "Storage 256GB"; a colour by its name."""
+    return value if option_name.lower() in COLOUR_OPTION_NAMES else f"{option_name} {value}"
+
+
 def variant_label(values: Iterable) -> str:
-    """ "M · Navy": the variant's option values in the options' order."""
+    """ "Size M · Navy": the variant's option values in the options' order."""
     ordered = sorted(values, key=lambda v: (v.option.position, v.option_id))
-    return SEPARATOR.join(v.value for v in ordered)
+    return label_of([(v.option.name, v.value) for v in ordered])
+
+
+def label_of(pairs: Iterable[tuple[str, str]]) -> str:
+    """The label of (option name, value) pairs, already in the options' order."""
+    return SEPARATOR.join(value_label(name, value) for name, value in pairs)
 
 
 def default_variant(product: Product) -> ProductVariant | None:

@@ -42,8 +42,7 @@ from auroramart.catalog.taxonomy import (
     VARIANT_MATRICES,
     VARIANTS,
 )
-from auroramart.catalog.variants import SEPARATOR as VARIANT_SEPARATOR
-from auroramart.catalog.variants import create_default_variants, sync_products
+from auroramart.catalog.variants import create_default_variants, label_of, sync_products
 from auroramart.inventory.services import record_opening_stock
 
 BATCH = 2000
@@ -178,7 +177,9 @@ def _generate_variant_matrices(rng: random.Random, products: list[Product], kind
                 ProductVariant(
                     product_id=product.pk,
                     sku=f"{product.sku}-{'-'.join(slugify(v).upper() for v in labels)}"[:40],
-                    name=VARIANT_SEPARATOR.join(labels),
+                    name=label_of(
+                        [(name, value) for (name, _), (value, _) in zip(options, combo, strict=True)]
+                    ),
                     price=product.price + step,
                     compare_at_price=compare_at,
                     stock_quantity=max(stock, 0),

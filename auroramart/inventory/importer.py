@@ -34,8 +34,7 @@ from auroramart.catalog.models import (
 )
 from auroramart.catalog.services import product_slug
 from auroramart.catalog.taxonomy import CONSUMABLE_CATEGORIES
-from auroramart.catalog.variants import SEPARATOR as VARIANT_SEPARATOR
-from auroramart.catalog.variants import create_default_variants, sync_products
+from auroramart.catalog.variants import create_default_variants, sync_products, variant_label
 from auroramart.core.client import Actor
 from auroramart.core.money import parse_money
 from auroramart.staff.services import record_audit
@@ -395,7 +394,7 @@ def _upsert_variants(groups: list[tuple[Product, list[ParsedRow]]]) -> dict[str,
             for k in dirty:
                 setattr(variant, k, wanted[k])
             combo = [values[(n.lower(), v.lower())] for n, v in row.options]
-            label = VARIANT_SEPARATOR.join(v.value for v in combo)
+            label = variant_label(combo)
             if variant.name != label:
                 variant.name = label
                 dirty.append("name")

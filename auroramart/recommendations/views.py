@@ -79,13 +79,22 @@ def add_bundle(request):
         ids = []
     added, errors = [], []
     anchor, shopper = request.POST.get("anchor"), shopper_for(request)
+    # The variant chosen in the buy box, sent along by the form (htmx), stands for the anchor.
+    chosen = request.POST.get("variant_id") or None
     for pk in dict.fromkeys(ids):
         # The anchor is the product the shopper was looking at, not a recommendation.
-        source = "" if str(pk) == anchor else tracking.source_for("pdp-fbt")
+        is_anchor = str(pk) == anchor
+        source = "" if is_anchor else tracking.source_for("pdp-fbt")
         try:
             added.append(
                 cart_services.add_item(
-                    cart, product_id=pk, quantity=1, shopper=shopper, source=source, default=True
+                    cart,
+                    product_id=pk,
+                    variant_id=chosen if is_anchor else None,
+                    quantity=1,
+                    shopper=shopper,
+                    source=source,
+                    default=True,
                 ).product
             )
         except CartError as exc:

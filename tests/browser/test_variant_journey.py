@@ -25,10 +25,10 @@ def hoodie():
         product,
         {"Colour": [("Black", "#111111"), ("Navy", "#1f2a44")], "Size": ["S", "M", "L"]},
         stock=3,
-        prices={"Navy · M": Decimal("62.00")},
+        prices={"Navy · Size M": Decimal("62.00")},
     )
     # Black in size M is sold out: with Black chosen, M is shown but cannot be picked.
-    black_m = ProductVariant.objects.get(product=product, name="Black · M")
+    black_m = ProductVariant.objects.get(product=product, name="Black · Size M")
     edit_variants(product=product, rows={black_m.pk: {"stock_quantity": 0}}, actor=None, reason="Sold out")
     return product
 
@@ -49,7 +49,7 @@ def test_pick_m_navy_buy_it_and_return_it(page, hoodie, viewport):
 
     page.goto(hoodie.get_absolute_url())
     picker = page.locator('[data-option="Size"]')
-    assert picker.get_by_role("button", name="M (unavailable)").is_disabled()  # Black · M is sold out
+    assert picker.get_by_role("button", name="M (unavailable)").is_disabled()  # Black · Size M is sold out
     page.locator('[data-option="Colour"]').get_by_role("link", name="Navy").click()
     page.locator("#variant-sku", has_text="HOOD-1-NAVY").wait_for()
     page.locator('[data-option="Size"]').get_by_role("link", name="M", exact=True).click()
@@ -58,10 +58,10 @@ def test_pick_m_navy_buy_it_and_return_it(page, hoodie, viewport):
     assert page.url.endswith(f"?variant={navy_m.pk}")  # the choice is in the URL, to share
     assert page.locator("#variant-price").inner_text() == "S$62.00"
     page.get_by_role("button", name="Add to cart").click()
-    page.get_by_text("Harbour Hoodie (Navy · M) is in your cart.").wait_for()
+    page.get_by_text("Harbour Hoodie (Navy · Size M) is in your cart.").wait_for()
 
     page.goto("/checkout/cart/")
-    assert page.locator("[data-variant]").first.inner_text() == "Navy · M"
+    assert page.locator("[data-variant]").first.inner_text() == "Navy · Size M"
     page.get_by_role("link", name="Check out").click()
     page.get_by_label("Name on card").fill("Variant Tester")
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
@@ -70,9 +70,9 @@ def test_pick_m_navy_buy_it_and_return_it(page, hoodie, viewport):
     page.get_by_role("button", name="Place order and pay").click()
     page.wait_for_url("**/orders/AM*/")
     order = Order.objects.get()
-    assert page.locator("[data-variant]").first.inner_text() == "Navy · M"
+    assert page.locator("[data-variant]").first.inner_text() == "Navy · Size M"
     line = order.items.get()
-    assert (line.variant_id, line.sku, line.variant_name) == (navy_m.pk, "HOOD-1-NAVY-M", "Navy · M")
+    assert (line.variant_id, line.sku, line.variant_name) == (navy_m.pk, "HOOD-1-NAVY-M", "Navy · Size M")
     navy_m.refresh_from_db()
     assert navy_m.stock_quantity == 2
     assert ProductVariant.objects.get(sku="HOOD-1-NAVY-L").stock_quantity == 3
@@ -88,7 +88,7 @@ def test_pick_m_navy_buy_it_and_return_it(page, hoodie, viewport):
     orders.decide_return(order=order, approve=True, actor=staff)
     orders.receive_return(order=order, actor=staff)
     page.goto(f"/orders/{order.number}/invoice/")
-    assert page.locator("[data-variant]").first.inner_text() == "Navy · M"
+    assert page.locator("[data-variant]").first.inner_text() == "Navy · Size M"
     navy_m.refresh_from_db()
     assert navy_m.stock_quantity == 3
     back = StockMovement.objects.get(order=order, kind="return")
