@@ -60,3 +60,20 @@ def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     return f"auroramart: database={engine} cache={cache_backend} redis={'yes' if os.environ.get('REDIS_URL') else 'no'}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Variant ids start far from product ids, so code that takes one for the other (a cart's
+    variant ids read as product ids) fails here instead of passing by coincidence."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence('catalog_productvariant', 'id'), 500000)")
+        elif connection.vendor == "sqlite":
+            cursor.execute("UPDATE sqlite_sequence SET seq = 500000 WHERE name = 'catalog_productvariant'")
+            if cursor.rowcount == 0:
+                cursor.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('catalog_productvariant', 500000)"
+                )

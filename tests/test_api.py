@@ -16,7 +16,7 @@ from auroramart.staff import two_factor
 from auroramart.staff.models import AuditLog
 from auroramart.staff.services import create_staff, setup_roles
 
-from .factories import AddressFactory, CustomerFactory, ProductFactory, SubcategoryFactory
+from .factories import AddressFactory, CustomerFactory, ProductFactory, SubcategoryFactory, variant
 from .two_factor import code_for, enrol
 
 pytestmark = pytest.mark.django_db
@@ -96,10 +96,16 @@ def test_products_filter_sort_paginate_and_refuse_bad_input(client, shop):
     assert detail["stock_quantity"] == 3 and detail["price"] == "149.00"
     missing = call(client, "get", "/products/nope")
     assert missing.status_code == 404 and missing.json() == {
+        "type": "/api/v1/problems/not_found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "That product does not exist.",
+        "instance": "/api/v1/products/nope",
         "code": "not_found",
         "message": "That product does not exist.",
         "fields": {},
     }
+    assert missing["Content-Type"] == "application/problem+json"
     assert call(client, "get", "/categories").json()[0]["subcategories"]
     assert call(client, "get", "/search/suggest?q=stud").json()["products"][0]["name"] == "Studio Headphones"
 
@@ -180,9 +186,9 @@ def test_cart_coupon_and_points(client, buyer, shop):
     )
     assert too_many.status_code == 400 and "3" in too_many.json()["message"]
     assert (
-        call(client, "patch", f"/cart/items/{shop['cheap'].pk}", token=token, body={"quantity": 3}).json()[
-            "item_count"
-        ]
+        call(
+            client, "patch", f"/cart/items/{variant(shop['cheap']).pk}", token=token, body={"quantity": 3}
+        ).json()["item_count"]
         == 3
     )
     Coupon.objects.create(code="TEN", kind="fixed", value=Decimal("10"))
@@ -196,12 +202,15 @@ def test_cart_coupon_and_points(client, buyer, shop):
     assert with_points["points"] == 200 and with_points["points_discount"] == "2.00"
     assert call(client, "post", "/cart/loyalty/points", token=token, body={"points": 150}).status_code == 400
     assert call(client, "delete", "/cart/loyalty", token=token).json()["points"] == 0
-    not_in_cart = call(client, "delete", f"/cart/items/{shop['other'].pk}", token=token)
+    not_in_cart = call(client, "delete", f"/cart/items/{variant(shop['other']).pk}", token=token)
     assert (
         not_in_cart.status_code == 400
         and not_in_cart.json()["message"] == "That product is not in your cart."
     )
-    assert call(client, "delete", f"/cart/items/{shop['cheap'].pk}", token=token).json()["item_count"] == 0
+    assert (
+        call(client, "delete", f"/cart/items/{variant(shop['cheap']).pk}", token=token).json()["item_count"]
+        == 0
+    )
 
 
 def test_checkout_is_idempotent_and_conflicts_on_another_body(client, buyer, shop):

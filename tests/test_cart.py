@@ -7,7 +7,7 @@ from auroramart.cart.models import CartItem
 from auroramart.catalog.models import ProductVariant
 from auroramart.promotions.models import Coupon
 
-from .factories import CustomerFactory, ProductFactory
+from .factories import CustomerFactory, ProductFactory, variant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_guest_cart_lives_in_the_session(client, products):
     assert [(line.product.name, line.quantity) for line in summary.lines] == [("Mug", 3)]
     assert summary.subtotal == Decimal("36.00")
     assert CartItem.objects.count() == 0  # nothing in the database for a guest
-    assert client.session["cart"]["items"][str(products["mug"].pk)]["q"] == 3
+    assert client.session["cart"]["items"][str(variant(products["mug"]).pk)]["q"] == 3
 
 
 def test_add_without_reload_updates_the_header_count(client, products):
@@ -73,19 +73,19 @@ def test_change_quantity_and_remove_in_place(client, products):
     add(client, products["mug"], 1)
     add(client, products["lamp"], 1)
     response = client.post(
-        f"/checkout/cart/update/{products['mug'].pk}/", {"quantity": "4"}, HTTP_HX_REQUEST="true"
+        f"/checkout/cart/update/{variant(products['mug']).pk}/", {"quantity": "4"}, HTTP_HX_REQUEST="true"
     )
     body = response.content.decode()
     assert "<html" not in body  # a fragment swapped into the page
     assert 'id="cart-count" hx-swap-oob="true"' in body and ">5</span>" in body
     assert "S$128.00" in body  # 4 × 12 + 80
     too_many = client.post(
-        f"/checkout/cart/update/{products['lamp'].pk}/", {"quantity": "3"}, HTTP_HX_REQUEST="true"
+        f"/checkout/cart/update/{variant(products['lamp']).pk}/", {"quantity": "3"}, HTTP_HX_REQUEST="true"
     )
     assert "Only 2 of Lamp left in stock." in too_many.content.decode()
-    client.post(f"/checkout/cart/remove/{products['lamp'].pk}/", HTTP_HX_REQUEST="true")
+    client.post(f"/checkout/cart/remove/{variant(products['lamp']).pk}/", HTTP_HX_REQUEST="true")
     assert [line.product.name for line in cart(client).lines] == ["Mug"]
-    client.post(f"/checkout/cart/update/{products['mug'].pk}/", {"quantity": "0"})
+    client.post(f"/checkout/cart/update/{variant(products['mug']).pk}/", {"quantity": "0"})
     assert cart(client).is_empty
 
 

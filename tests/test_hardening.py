@@ -472,7 +472,7 @@ def test_the_inputs_the_attack_used_are_refused_with_a_message(method, url, kwar
     text = response.content.decode()
     if url.startswith("/api/"):
         assert (
-            response["Content-Type"].startswith("application/json")
+            response["Content-Type"] == "application/problem+json"
             and response.json()["code"] == "invalid_text"
         )
     else:
@@ -548,6 +548,80 @@ def test_api_errors_are_json_whoever_makes_them(client, customer):
         )
     assert throttled.status_code == 429 and throttled.json()["code"] == "rate_limited"
     assert throttled["Retry-After"]
+
+
+def is_problem(response, status: int, code: str, path: str) -> bool:
+    """An RFC 9457 problem document with the shop's members, for this request."""
+    body = response.json()
+    assert response.status_code == status, (response.status_code, body)
+    assert response["Content-Type"] == "application/problem+json", response["Content-Type"]
+    assert body["type"] == f"/api/v1/problems/{code}" and body["code"] == code, body
+    assert body["status"] == status and body["title"] and body["instance"] == path
+    assert body["detail"] and body["message"] == body["detail"] and isinstance(body["fields"], dict)
+    return True
+
+
+def test_every_kind_of_api_error_is_a_problem_document(client, customer, lamp):
+    """One request per way the API can fail, each as an attacker or a careless client sends it."""
+    from django.test import Client
+
+    from auroramart.staff.services import setup_roles
+
+    token = api_token(client)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    json = "application/json"
+    assert is_problem(client.get("/api/v1/products/nope"), 404, "not_found", "/api/v1/products/nope")
+    assert is_problem(client.get("/api/v1/no/such/thing"), 404, "not_found", "/api/v1/no/such/thing")
+    assert is_problem(client.put("/api/v1/categories"), 405, "method_not_allowed", "/api/v1/categories")
+    invalid = client.get("/api/v1/products?page_size=1000")
+    assert is_problem(invalid, 400, "invalid", "/api/v1/products") and invalid.json()["fields"]["page_size"]
+    garbage = client.patch("/api/v1/me", "{nope", content_type=json, **auth)
+    assert is_problem(garbage, 400, "invalid_json", "/api/v1/me")
+    assert is_problem(client.get("/api/v1/me"), 401, "unauthenticated", "/api/v1/me")
+    assert is_problem(
+        client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer forged"), 401, "unauthenticated", "/api/v1/me"
+    )
+    setup_roles()
+    assert is_problem(
+        client.get("/api/v1/staff/products", **auth), 403, "forbidden", "/api/v1/staff/products"
+    )
+    fill(customer, lamp)
+    declined = checkout(client, token, "declined-1", {"card": {**CARD, "number": "4000 0000 0000 0002"}})
+    assert is_problem(declined, 402, "payment_failed", "/api/v1/checkout")
+    fill(customer, lamp)
+    assert checkout(client, token, "same-key").status_code == 201
+    fill(customer, lamp)
+    conflict = checkout(client, token, "same-key", {"card": {**CARD, "name": "Someone Else"}})
+    assert conflict.status_code in (409, 422) and is_problem(
+        conflict, conflict.status_code, conflict.json()["code"], "/api/v1/checkout"
+    )
+    with mock.patch(
+        "auroramart.api.auth.ApiToken.objects.select_related", side_effect=OperationalError("down")
+    ):
+        assert is_problem(client.get("/api/v1/me", **auth), 503, "unavailable", "/api/v1/me")
+    with mock.patch("auroramart.api.catalog.selectors.category_menu", side_effect=RuntimeError("bug")):
+        broken = Client(raise_request_exception=False).get("/api/v1/categories")
+    assert (
+        is_problem(broken, 500, "server_error", "/api/v1/categories") and "bug" not in broken.content.decode()
+    )
+    for _ in range(12):
+        throttled = client.post(
+            "/api/v1/auth/token", {"email": "mei@example.test", "password": "wrong"}, content_type=json
+        )
+    assert is_problem(throttled, 429, "rate_limited", "/api/v1/auth/token") and throttled["Retry-After"]
+
+
+def test_the_schema_declares_every_error_as_a_problem_document():
+    from auroramart.api.api import api
+
+    schema = api.get_openapi_schema()
+    problem = schema["components"]["schemas"]["ErrorOut"]
+    assert {"type", "title", "status", "detail", "instance", "code"} <= set(problem["properties"])
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)
 
 
 def openapi_operations():

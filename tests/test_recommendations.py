@@ -274,7 +274,7 @@ def test_add_all_to_cart_adds_the_bundle_in_one_click_and_counts_for_the_slot(tm
         HTTP_HX_REQUEST="true",
     )
     assert "Added 2 items" in response.content.decode()
-    assert {pk: q for pk, (q, _) in DbCart(user).items().items()} == {a.pk: 1, b.pk: 1}
+    assert {pk: q for pk, (q, _) in DbCart(user).items().items()} == {variant(a).pk: 1, variant(b).pk: 1}
     added = RecommendationEvent.objects.filter(kind="add_to_cart", slot="pdp-fbt")
     assert list(added.values_list("product_id", flat=True)) == [b.pk]  # the anchor is not a recommendation
     bad = client.post(reverse("recommendations:add_bundle"), {"product_id": ["x"]}, HTTP_HX_REQUEST="true")

@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from . import account, catalog, loyalty, shopping, staff
-from .errors import ApiError
+from .errors import PROBLEM_CONTENT_TYPE, ApiError, problem
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class ShopApi(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        error = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         for item in schema["paths"].values():
             for operation in item.values():
                 responses = operation.setdefault("responses", {})
@@ -33,6 +33,11 @@ class ShopApi(NinjaAPI):
                 for status, description in self.EDGE_RESPONSES.items():
                     if status not in declared:
                         responses[int(status)] = {"description": description, "content": error}
+                # Every error is a problem (RFC 9457), served as application/problem+json.
+                for status, response in responses.items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
         return schema
 
 
@@ -41,7 +46,10 @@ api = ShopApi(
     version="1",
     description=(
         "Browse, buy and manage orders. Sign in with POST /auth/token and send the token as "
-        "`Authorization: Bearer <token>`. Errors are always {code, message, fields}."
+        "`Authorization: Bearer <token>`. Every error is an RFC 9457 problem "
+        "(`application/problem+json`: type, title, status, detail, instance) with the shop's "
+        "`code` (what kind of problem, for programs), `message` and `fields` (each invalid field's "
+        "messages)."
     ),
     urls_namespace="api-v1",
     docs_url="/docs",
@@ -50,9 +58,11 @@ api = ShopApi(
 
 
 def _error(request, status: int, code: str, message: str, fields=None):
-    return api.create_response(
-        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    response = api.create_response(
+        request, problem(status, code, message, fields, instance=request.path), status=status
     )
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
 
 
 @api.exception_handler(ApiError)

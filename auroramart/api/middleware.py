@@ -1,4 +1,5 @@
-"""Everything under /api/v1/ answers in the API's error shape, whoever produced the error:
+"""Everything under /api/v1/ answers errors as problem details (api/errors.py), whoever
+produced the error:
 Django's URL resolver (404), a view that does not take the method (405), the sign-in
 throttle or the edge's input check (429, 400), a database outage (503) or a bug (500).
 Request bodies must be JSON objects: every operation of the API takes one."""
@@ -7,6 +8,8 @@ from django.db import DatabaseError
 from django.http import JsonResponse
 
 from auroramart.core.middleware import NOT_JSON, json_body
+
+from .errors import PROBLEM_CONTENT_TYPE, problem
 
 PREFIX = "/api/v1/"
 CODES = {
@@ -24,12 +27,13 @@ KEPT_HEADERS = ("Allow", "Retry-After", "X-Request-ID")
 
 
 def error_response(
-    status: int, code: str = "", message: str = "", fields: dict | None = None
+    status: int, code: str = "", message: str = "", fields: dict | None = None, instance: str = ""
 ) -> JsonResponse:
     default_code, default_message = CODES.get(status, ("error", "The request failed."))
     return JsonResponse(
-        {"code": code or default_code, "message": message or default_message, "fields": fields or {}},
+        problem(status, code or default_code, message or default_message, fields, instance=instance),
         status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
     )
 
 
@@ -44,7 +48,7 @@ class ApiErrorMiddleware:
         if refused is not None:
             return refused
         response = self.get_response(request)
-        if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
             return response
         where = getattr(response, "invalid_input", "")
         converted = error_response(
@@ -53,6 +57,7 @@ class ApiErrorMiddleware:
             message=f"{where[:1].upper()}{where[1:]} contains a NUL character or invalid text."
             if where
             else "",
+            instance=request.path,
         )
         for name in KEPT_HEADERS:
             if name in response:
@@ -61,7 +66,7 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request, exception):
         if request.path_info.startswith(PREFIX) and isinstance(exception, DatabaseError):
-            response = error_response(503)
+            response = error_response(503, instance=request.path)
             response["Retry-After"] = "5"
             return response
         return None
@@ -74,7 +79,11 @@ class ApiErrorMiddleware:
             return None
         data = json_body(request)
         if data is NOT_JSON:
-            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+            return error_response(
+                400, "invalid_json", "The request body is not valid JSON.", instance=request.path
+            )
         if data is not None and not isinstance(data, dict):
-            return error_response(400, "invalid_body", "The request body must be a JSON object.")
+            return error_response(
+                400, "invalid_body", "The request body must be a JSON object.", instance=request.path
+            )
         return None

@@ -38,6 +38,14 @@ def cart_variants(variant_ids) -> dict[int, ProductVariant]:
     return {v.pk: v for v in variants}
 
 
+def cart_product_ids(cart) -> set[int]:
+    """The products in a cart (its lines are variants), in one query."""
+    items = cart.items()
+    if not items:
+        return set()
+    return set(ProductVariant.objects.filter(pk__in=list(items)).values_list("product_id", flat=True))
+
+
 def cart_summary(cart, *, user=None, shipping_method: str = "standard") -> CartSummary:
     items = cart.items()
     variants = cart_variants(items) if items else {}

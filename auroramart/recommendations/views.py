@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from auroramart.cart import services as cart_services
+from auroramart.cart.selectors import cart_product_ids
 from auroramart.cart.services import CartError
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.models import Product
@@ -53,7 +54,7 @@ def for_you(request):
 @require_GET
 def bought_together(request, pk):
     product = get_object_or_404(Product, pk=pk, is_active=True)
-    in_cart = set(cart_for(request).items()) if not request.user.is_staff else set()
+    in_cart = cart_product_ids(cart_for(request)) if not request.user.is_staff else set()
     pairs, version = services.bought_together(product, exclude=in_cart)
     tracking.record_impression(request, "pdp-fbt", [p for p, _ in pairs], version)
     return render(
