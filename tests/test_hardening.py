@@ -685,7 +685,7 @@ def test_every_integer_in_a_path_is_bounded(client, customer, method, path, name
             url, "{}", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
         )
         assert response.status_code in (400, 403), (method, url, response.status_code)
-        assert response["Content-Type"].startswith("application/json")
+        assert response["Content-Type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("method,path,field", integer_body_fields())
@@ -700,7 +700,7 @@ def test_every_integer_in_a_body_is_bounded(client, customer, method, path, fiel
         HTTP_IDEMPOTENCY_KEY="bounded-1",
     )
     assert response.status_code in (400, 403, 404), (method, url, field, response.status_code)
-    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Type"] == "application/problem+json"
 
 
 def staff_token(client, staff):
