@@ -85,6 +85,8 @@ MIDDLEWARE = [
     # Outermost after the request id: whatever answers an /api/v1/ request with an error,
     # the API's JSON error shape comes out (api/middleware.py).
     "auroramart.api.middleware.ApiErrorMiddleware",
+    # ETag, Cache-Control and 304 for the API's cacheable reads (api/caching.py).
+    "auroramart.api.caching.ApiConditionalGetMiddleware",
     # NUL and other text no field can hold is refused once, here, for every input.
     "auroramart.core.middleware.InvalidTextMiddleware",
     "django.middleware.security.SecurityMiddleware",

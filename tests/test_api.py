@@ -416,3 +416,49 @@ def test_order_and_staff_list_query_counts_do_not_grow(client, buyer, shop):
         count("/loyalty/transactions", token),
     )
     assert few == many and max(many) <= 6
+
+
+@pytest.mark.parametrize("path", ["/categories", "/products?page_size=2", "/products/{slug}"])
+def test_catalogue_reads_carry_an_etag_and_answer_304_while_current(client, shop, path):
+    from auroramart.catalog.services import change_price
+
+    path = path.format(slug=shop["cheap"].slug)
+    first = call(client, "get", path)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag and first["Cache-Control"] == "public, max-age=60"
+    again = call(client, "get", path, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    change_price(product=shop["cheap"], data={"price": Decimal("17.50")}, actor=None)
+    shop["cheap"].refresh_from_db()
+    if path != "/categories":  # the categories did not change
+        changed = call(client, "get", path, HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200 and changed["ETag"] != etag and "17.50" in changed.content.decode()
+
+
+def test_the_cart_is_private_and_revalidated(client, buyer, shop):
+    user, token = buyer
+    empty = call(client, "get", "/cart", token=token)
+    assert empty["Cache-Control"] == "private, no-cache" and "Authorization" in empty["Vary"]
+    assert call(client, "get", "/cart", token=token, HTTP_IF_NONE_MATCH=empty["ETag"]).status_code == 304
+    call(client, "post", "/cart/items", token=token, body={"product_id": shop["cheap"].pk, "quantity": 1})
+    after = call(client, "get", "/cart", token=token, HTTP_IF_NONE_MATCH=empty["ETag"])
+    assert after.status_code == 200 and after.json()["item_count"] == 1
+    # Someone else's token never gets this cart's 304 (nor its body): the ETag is of their own.
+    stranger = CustomerFactory(email="other@example.test")
+    other = call(
+        client, "get", "/cart", token=token_for(client, stranger.email), HTTP_IF_NONE_MATCH=after["ETag"]
+    )
+    assert other.status_code == 200 and other.json()["item_count"] == 0
+
+
+def test_the_schema_declares_the_cacheable_reads():
+    from auroramart.api.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    for path in ("/api/v1/categories", "/api/v1/products", "/api/v1/products/{slug}", "/api/v1/cart"):
+        operation = paths[path]["get"]
+        assert "304" in {str(s) for s in operation["responses"]}
+        assert any(p["name"] == "If-None-Match" for p in operation["parameters"])
+        ok = operation["responses"].get(200) or operation["responses"]["200"]
+        assert {"ETag", "Cache-Control"} <= set(ok["headers"])
+    assert "304" not in {str(s) for s in paths["/api/v1/orders"]["get"]["responses"]}

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from . import account, catalog, loyalty, shopping, staff
+from .caching import CACHED_READS
 from .errors import PROBLEM_CONTENT_TYPE, ApiError, problem
 
 logger = logging.getLogger(__name__)
@@ -26,19 +27,46 @@ class ShopApi(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-        for item in schema["paths"].values():
-            for operation in item.values():
+        for path, item in schema["paths"].items():
+            for method, operation in item.items():
                 responses = operation.setdefault("responses", {})
                 declared = {str(status) for status in responses}
                 for status, description in self.EDGE_RESPONSES.items():
                     if status not in declared:
                         responses[int(status)] = {"description": description, "content": error}
+                if method == "get" and path in CACHED_READS:
+                    _declare_caching(operation, CACHED_READS[path])
                 # Every error is a problem (RFC 9457), served as application/problem+json.
                 for status, response in responses.items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
         return schema
+
+
+def _declare_caching(operation: dict, policy: str) -> None:
+    """A cacheable read (api/caching.py): its ETag and Cache-Control, If-None-Match, and 304."""
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "The `ETag` of a copy you hold: 304 with no body while it is current.",
+        }
+    )
+    ok = operation["responses"].get(200) or operation["responses"].get("200")
+    if ok is not None:
+        ok.setdefault("headers", {}).update(
+            {
+                "ETag": {"description": "The version of this body.", "schema": {"type": "string"}},
+                "Cache-Control": {"description": f"`{policy}`", "schema": {"type": "string"}},
+            }
+        )
+    operation["responses"][304] = {
+        "description": "Not modified: the copy named by `If-None-Match` is current.",
+        "headers": {"ETag": {"description": "The version of the body.", "schema": {"type": "string"}}},
+    }
 
 
 api = ShopApi(
