@@ -221,8 +221,16 @@ def test_checkout_is_idempotent_and_conflicts_on_another_body(client, buyer, sho
     assert missing.status_code == 400 and missing.json()["fields"]["Idempotency-Key"]
     first = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="key-00000001")
     assert first.status_code == 201 and first.json()["status"] == "paid" and first.json()["total"] == "149.00"
+    # The new order is named in Location, and a replay names the same one.
+    assert first["Location"] == f"/api/v1/orders/{first.json()['number']}"
+    assert (
+        client.get(first["Location"], HTTP_AUTHORIZATION=f"Bearer {token}").json()["number"]
+        == first.json()["number"]
+    )
     again = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="key-00000001")
-    assert again.status_code == 201 and again.json() == first.json()
+    assert (
+        again.status_code == 201 and again.json() == first.json() and again["Location"] == first["Location"]
+    )
     assert Order.objects.count() == 1 and TestGatewayCharge.objects.count() == 1
     other = call(
         client,
@@ -462,3 +470,26 @@ def test_the_schema_declares_the_cacheable_reads():
         ok = operation["responses"].get(200) or operation["responses"]["200"]
         assert {"ETag", "Cache-Control"} <= set(ok["headers"])
     assert "304" not in {str(s) for s in paths["/api/v1/orders"]["get"]["responses"]}
+
+
+def test_the_schema_names_its_server_and_which_operations_are_public():
+    from auroramart.api.api import api
+
+    schema = api.get_openapi_schema()
+    assert schema["servers"] == [{"url": "/", "description": "The shop serving this schema"}]
+    public = {
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if operation["security"] == []
+    }
+    assert public == {
+        ("get", "/api/v1/categories"),
+        ("get", "/api/v1/products"),
+        ("get", "/api/v1/products/{slug}"),
+        ("get", "/api/v1/products/{slug}/bought-together"),
+        ("get", "/api/v1/search/suggest"),
+        ("post", "/api/v1/auth/token"),
+    }
+    created = schema["paths"]["/api/v1/checkout"]["post"]["responses"]
+    assert "Location" in (created.get(201) or created["201"])["headers"]

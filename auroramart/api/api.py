@@ -24,6 +24,9 @@ class ShopApi(NinjaAPI):
         "503": "The shop is briefly unavailable (the database); retry after `Retry-After` seconds.",
     }
 
+    # Operations whose 201 names the new resource in `Location`.
+    CREATED_LOCATIONS = {"/api/v1/checkout": "The new order: `GET /api/v1/orders/{number}`."}
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -36,6 +39,14 @@ class ShopApi(NinjaAPI):
                         responses[int(status)] = {"description": description, "content": error}
                 if method == "get" and path in CACHED_READS:
                     _declare_caching(operation, CACHED_READS[path])
+                # Operations without a token are public: say so, rather than leave it unsaid.
+                operation.setdefault("security", [])
+                created = operation["responses"].get(201)
+                if created is not None and path in self.CREATED_LOCATIONS:
+                    created.setdefault("headers", {})["Location"] = {
+                        "description": self.CREATED_LOCATIONS[path],
+                        "schema": {"type": "string"},
+                    }
                 # Every error is a problem (RFC 9457), served as application/problem+json.
                 for status, response in responses.items():
                     content = response.get("content", {})
@@ -80,6 +91,8 @@ api = ShopApi(
         "messages)."
     ),
     urls_namespace="api-v1",
+    # Relative to where the schema is served: the shop that serves it is the server.
+    servers=[{"url": "/", "description": "The shop serving this schema"}],
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

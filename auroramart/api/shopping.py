@@ -4,6 +4,7 @@ import json
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from ninja import Header, Query, Router, Status
 
 from auroramart.accounts.models import Address
@@ -187,6 +188,7 @@ def checkout(
                 headers={idempotency.REPLAYED_HEADER: "true"},
             )
         response[idempotency.REPLAYED_HEADER] = "true"
+        response["Location"] = _order_location(record.body["number"])
         return Status(record.status, record.body)
     card = Card(body.card.number.replace(" ", ""), body.card.exp_month, body.card.exp_year, body.card.cvc)
     try:
@@ -221,7 +223,13 @@ def checkout(
     order = order_selectors.order_detail(user, placement.order.number)
     answer = json.loads(json.dumps(order_out(order), default=str))
     idempotency.finish(record, 201, answer)
+    response["Location"] = _order_location(order.number)
     return Status(201, answer)
+
+
+def _order_location(number: str) -> str:
+    """Where a new order can be read: GET /orders/{number}."""
+    return reverse("api-v1:order", kwargs={"number": number})
 
 
 @router.get("/orders", response={200: OrderPage, **ERRORS})
@@ -238,7 +246,7 @@ def _own(request, number: str) -> Order:
         raise not_found("That order") from None
 
 
-@router.get("/orders/{number}", response={200: OrderOut, **ERRORS})
+@router.get("/orders/{number}", response={200: OrderOut, **ERRORS}, url_name="order")
 def order(request, number: str):
     return order_out(_own(request, number))
 
