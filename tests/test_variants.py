@@ -581,3 +581,25 @@ def test_add_all_of_bought_together_adds_the_chosen_variant_of_this_item(client,
     client.post(url, {"product_id": [product.pk], "anchor": product.pk, "variant_id": variant(mug).pk})
     first = product.variants.order_by("position", "pk").first()
     assert SessionCart(client.session).items()[first.pk][0] == 1
+
+
+def test_back_in_stock_and_the_analytics_low_stock_report_name_the_variant(
+    hoodie, django_capture_on_commit_callbacks
+):
+    from auroramart.accounts.models import Notification, WishlistItem
+    from auroramart.analytics.selectors import _build, parse_range
+    from auroramart.inventory.services import adjust_stock
+
+    product, variants = hoodie
+    navy_l = variants["Size L · Navy"]
+    edit_variants(product=product, rows={navy_l.pk: {"stock_quantity": 0}}, actor=None)
+    fan = CustomerFactory()
+    WishlistItem.objects.create(user=fan, product=product)
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust_stock(variant=navy_l, quantity=3, reason="Delivery")
+    notice = Notification.objects.get(user=fan)
+    assert notice.title == "Harbour Hoodie (Size L · Navy) is back in stock"
+    assert notice.url.endswith(f"?variant={navy_l.pk}")
+    period, _ = parse_range({})
+    low = _build(period)["low_stock"]
+    assert {"sku": "HOOD-1-L-NAVY", "name": "Harbour Hoodie (Size L · Navy)"}.items() <= low[0].items()

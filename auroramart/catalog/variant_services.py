@@ -162,7 +162,8 @@ def generate_variants(*, product: Product, actor: Actor | None) -> list[ProductV
     return list(product.variants.order_by("position", "pk"))
 
 
-def _clean(field: str, value):
+def clean_grid_value(field: str, value):
+    """A grid value checked and converted; VariantError says what is wrong."""
     if field == "sku":
         value = str(value).strip().upper()
         if not value or len(value) > 40:
@@ -193,11 +194,6 @@ def _clean(field: str, value):
     raise VariantError(f"Unknown field {field}.")
 
 
-def clean_grid_value(field: str, value):
-    """A grid value checked and converted; VariantError says what is wrong."""
-    return _clean(field, value)
-
-
 @transaction.atomic
 def update_variants(
     *, product: Product, rows: dict[int, dict], actor: Actor | None, audit_extra: dict | None = None
@@ -216,7 +212,7 @@ def update_variants(
         for field, raw in fields.items():
             if field not in CATALOG_FIELDS:
                 raise VariantError(f"Unknown field {field}.")
-            value = _clean(field, raw)
+            value = clean_grid_value(field, raw)
             if getattr(variant, field) != value:
                 changes[f"{variant.sku} {field}"] = [getattr(variant, field), value]
                 setattr(variant, field, value)

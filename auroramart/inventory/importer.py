@@ -367,7 +367,10 @@ def _upsert_variants(groups: list[tuple[Product, list[ParsedRow]]]) -> dict[str,
     if not groups:
         return {}
     by_sku = {
-        v.sku.upper(): v for v in ProductVariant.objects.filter(sku__in=[r.sku for _, g in groups for r in g])
+        v.sku.upper(): v
+        for v in ProductVariant.objects.filter(
+            sku__in=[r.sku for _, g in groups for r in g]
+        ).prefetch_related("option_values")
     }
     only_variant = {
         v.product_id: v
@@ -398,11 +401,15 @@ def _upsert_variants(groups: list[tuple[Product, list[ParsedRow]]]) -> dict[str,
             if variant.name != label:
                 variant.name = label
                 dirty.append("name")
-            variant.save()
-            if set(variant.option_values.values_list("pk", flat=True)) != {v.pk for v in combo}:
+            is_new = variant.pk is None
+            if dirty or is_new:  # an unchanged row costs no write
+                variant.save()
+            # Found by SKU, its values come prefetched; a new variant has none yet.
+            current = set() if is_new else {v.pk for v in variant.option_values.all()}
+            if current != {v.pk for v in combo}:
                 variant.option_values.set(combo)
                 dirty.append("options")
-            if dirty or variant.pk in levels or variant in new_variants:
+            if dirty or is_new or variant.pk in levels:
                 changed.setdefault(product.sku.upper(), set()).add(row.sku.upper())
         if group[0].options:
             # A product that gained options: its former option-less variant is no longer sold.

@@ -241,6 +241,7 @@ def edit_variants(
         catalog_rows[int(pk)] = fields
     # Every variant of the product, in pk order, before anything else (as placement does).
     locked = lock_variants(own)
+    moved = {pk for pk, level in levels.items() if locked[pk].stock_quantity != level}
     stock_changes = {
         f"{locked[pk].sku} stock": [locked[pk].stock_quantity, level]
         for pk, level in levels.items()
@@ -256,7 +257,7 @@ def edit_variants(
         reason=reason,
     )
     changed = update_variants(product=product, rows=catalog_rows, actor=actor, audit_extra=stock_changes)
-    return len(changed | {pk for pk, level in levels.items() if f"{locked[pk].sku} stock" in stock_changes})
+    return len(changed | moved)
 
 
 def record_opening_stock(
