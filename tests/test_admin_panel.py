@@ -395,12 +395,28 @@ def test_returns_approve_and_receive_with_restock(client, roles, world):
     order = world["order"]
     for status in ("shipped", "delivered"):
         services.change_status(order=order, to_status=status)
-    services.request_return(order=order, user=world["customer"], reason="damaged")
+    request = services.request_return(order=order, user=world["customer"], reason="damaged")
+    line = request.lines.get()
     service = login(client, roles["Service"])
-    service.post(f"/admin-panel/orders/{order.number}/return/", {"decision": "approve"})
-    service.post(f"/admin-panel/orders/{order.number}/return/", {"decision": "receive"})
-    assert Order.objects.get(pk=order.pk).status == "returned"
+    page = service.get(f"/admin-panel/orders/{order.number}/").content.decode()
+    assert f'name="approve_{line.pk}"' in page
+    service.post(
+        f"/admin-panel/orders/{order.number}/return/", {"decision": "approve", f"approve_{line.pk}": "abc"}
+    )
+    assert Order.objects.get(pk=order.pk).returns.get().status == "requested"  # refused, nothing changed
+    service.post(
+        f"/admin-panel/orders/{order.number}/return/",
+        {"decision": "approve", f"approve_{line.pk}": str(line.quantity)},
+    )
+    assert f'name="restock_{line.pk}"' in service.get(f"/admin-panel/orders/{order.number}/").content.decode()
+    service.post(
+        f"/admin-panel/orders/{order.number}/return/", {"decision": "receive", f"restock_{line.pk}": "on"}
+    )
+    order = Order.objects.get(pk=order.pk)
+    assert order.status == "refunded" and order.refunded_total == order.total
     assert Product.objects.get(pk=world["product"].pk).stock_quantity == 20
+    page = service.get(f"/admin-panel/orders/{order.number}/").content.decode()
+    assert order.credit_notes.get().number in page
 
 
 def test_superadmin_manages_staff(client, roles):

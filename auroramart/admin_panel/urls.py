@@ -63,6 +63,7 @@ urlpatterns = [
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
     path("orders/<str:number>/refund/", orders.order_refund_retry, name="order_refund_retry"),
+    path("orders/<str:number>/goodwill/", orders.order_goodwill, name="order_goodwill"),
     path("orders/<str:number>/note/", orders.order_note, name="order_note"),
     path("orders/<str:number>/email/", orders.order_email, name="order_email"),
     path("reviews/", reviews.review_list, name="reviews"),

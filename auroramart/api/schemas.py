@@ -242,6 +242,21 @@ class OrderLineOut(Schema):
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    line_id: int
+    returned_quantity: int
+    exchanged_quantity: int
+
+
+class CreditNoteOut(Schema):
+    number: str
+    kind: str
+    amount: Decimal
+    merchandise: Decimal
+    shipping: Decimal
+    points_returned: int
+    refunded: bool
+    reason: str
+    created_at: datetime
 
 
 class OrderOut(Schema):
@@ -255,7 +270,9 @@ class OrderOut(Schema):
     shipping_fee: Decimal
     total: Decimal
     gst_included: Decimal
+    refunded_total: Decimal
     lines: list[OrderLineOut]
+    credit_notes: list[CreditNoteOut]
     timeline: list[dict]
 
 
@@ -271,9 +288,17 @@ class OrderPage(Page):
     items: list[OrderSummaryOut]
 
 
+class ReturnLineIn(Schema):
+    line_id: int = Field(..., ge=1, le=2_147_483_647)
+    quantity: int = Field(..., ge=1, le=10_000)
+    exchange_variant_id: int | None = Field(None, ge=1, le=2_147_483_647)
+
+
 class ReturnIn(Schema):
     reason: str
     details: str = Field("", max_length=2000)
+    # The units to send back, per order line; every unit still returnable when left out.
+    lines: list[ReturnLineIn] | None = Field(None, max_length=100)
 
 
 class LoyaltyOut(Schema):

@@ -86,8 +86,26 @@ def order_out(order) -> dict:
                 "quantity": item.quantity,
                 "unit_price": item.unit_price,
                 "line_total": item.line_total,
+                "line_id": item.pk,
+                "returned_quantity": item.returned_quantity,
+                "exchanged_quantity": item.exchanged_quantity,
             }
             for item in order.items.all()
+        ],
+        "refunded_total": order.refunded_total,
+        "credit_notes": [
+            {
+                "number": cn.number,
+                "kind": cn.kind,
+                "amount": cn.amount,
+                "merchandise": cn.merchandise,
+                "shipping": cn.shipping,
+                "points_returned": cn.points_returned,
+                "refunded": cn.refunded_at is not None,
+                "reason": cn.reason,
+                "created_at": cn.created_at,
+            }
+            for cn in order.credit_notes.all()
         ],
         "timeline": [
             {"status": c.to_status, "at": c.created_at.isoformat(), "note": c.note}

@@ -269,7 +269,16 @@ def request_return(request, number: str, body: ReturnIn):
             "Choose a reason.", {"reason": [f"One of: {', '.join(ReturnRequest.Reason.values)}."]}
         )
     try:
-        orders.request_return(order=order, user=request.auth, reason=body.reason, details=body.details)
+        orders.request_return(
+            order=order,
+            user=request.auth,
+            reason=body.reason,
+            details=body.details,
+            lines=None if body.lines is None else {ln.line_id: ln.quantity for ln in body.lines},
+            exchanges={
+                ln.line_id: ln.exchange_variant_id for ln in body.lines or [] if ln.exchange_variant_id
+            },
+        )
     except OrderActionError as exc:
         raise ApiError(409, "not_allowed", str(exc)) from None
     return order_out(_own(request, number))

@@ -339,9 +339,10 @@ def release_for_order(*, order) -> None:
         )
 
 
-def reverse_for_order(*, order, fraction: Decimal, reason: str) -> None:
+def reverse_for_order(*, order, fraction, reason: str, spent_fraction=None) -> None:
     """Cancellation, return or refund: take back that share of the points earned and give
-    back that share of the points spent. A reversal never takes more than the balance."""
+    back `spent_fraction` (or that same share) of the points spent. Shares are cumulative, so
+    each partial return posts only the difference. A reversal never takes more than the balance."""
     txs = LoyaltyTransaction.objects.filter(order=order)
     earned = sum(t.points for t in txs if t.kind == K.EARN)
     # A campaign's bonus for this order goes back with it, but never counted towards the tier.
@@ -363,7 +364,7 @@ def reverse_for_order(*, order, fraction: Decimal, reason: str) -> None:
             order_number=order.number,
             reason=f"Order {order.number}: {reason}",
         )
-    give = int(spent * fraction) - already_returned
+    give = int(spent * (fraction if spent_fraction is None else spent_fraction)) - already_returned
     if give > 0:
         _post(
             account,

@@ -4,6 +4,7 @@ points ledger and the order can never disagree."""
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from auroramart.core.events import DomainEvent
@@ -35,8 +36,11 @@ class OrderPaid(DomainEvent):
 
 @dataclass(frozen=True)
 class OrderReversed(DomainEvent):
-    """Inside a cancellation, return or refund: `fraction` of the order's value is undone."""
+    """Inside a cancellation, return or refund: `fraction` of the order's merchandise has been
+    undone so far (cumulative, so a second partial return passes the larger share), and
+    `spent_fraction` of the loyalty points it spent is owed back (the same when None)."""
 
     order: Any
-    fraction: Decimal
+    fraction: Decimal | Fraction
     reason: str
+    spent_fraction: Decimal | Fraction | None = None

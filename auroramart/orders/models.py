@@ -15,6 +15,7 @@ class Order(models.Model):
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
         RETURN_REQUESTED = "return_requested", "Return requested"
+        PARTIALLY_RETURNED = "partially_returned", "Partially returned"
         RETURNED = "returned", "Returned"
         REFUNDED = "refunded", "Refunded"
 
@@ -42,6 +43,14 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     gst_included = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # What credit notes (returns, goodwill) have promised back: the claim is made under the
+    # order's row lock before the gateway is asked, so two refunds can never promise more
+    # than was paid (and a CheckConstraint says so too).
+    credited_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # A replacement sent at no charge for an exchange: the order it replaces.
+    exchange_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="exchanges"
+    )
     coupon_codes = models.JSONField(default=list, blank=True)
 
     placed_at = models.DateTimeField(db_index=True)
@@ -57,6 +66,12 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["user", "idempotency_key"], name="order_idempotency_per_user"),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
             models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="order_subtotal_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(credited_total__lte=models.F("total")), name="order_credited_lte_total"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_total__lte=models.F("total")), name="order_refunded_lte_total"
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-placed_at"], name="order_user_placed"),
@@ -88,6 +103,7 @@ PAID_STATUSES = (
     Order.Status.SHIPPED,
     Order.Status.DELIVERED,
     Order.Status.RETURN_REQUESTED,
+    Order.Status.PARTIALLY_RETURNED,
     Order.Status.RETURNED,
     Order.Status.REFUNDED,
 )
@@ -102,6 +118,7 @@ STANDING_STATUSES = (
     Order.Status.SHIPPED,
     Order.Status.DELIVERED,
     Order.Status.RETURN_REQUESTED,
+    Order.Status.PARTIALLY_RETURNED,
 )
 
 
@@ -120,11 +137,20 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Units that came back and were refunded, and units exchanged for another size or colour.
+    returned_quantity = models.PositiveIntegerField(default=0)
+    exchanged_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_item_quantity_gte_1")
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_item_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    returned_quantity__lte=models.F("quantity") - models.F("exchanged_quantity")
+                ),
+                name="order_item_returned_lte_quantity",
+            ),
         ]
         indexes = [models.Index(fields=["product", "order"], name="order_item_product")]
 
@@ -134,6 +160,10 @@ class OrderItem(models.Model):
     @property
     def display_name(self) -> str:
         return f"{self.name} ({self.variant_name})" if self.variant_name else self.name
+
+    @property
+    def returnable_quantity(self) -> int:
+        return self.quantity - self.returned_quantity - self.exchanged_quantity
 
 
 class OrderStatusChange(models.Model):
@@ -155,6 +185,8 @@ class OrderStatusChange(models.Model):
 
 
 class ReturnRequest(models.Model):
+    """A customer's request to send back some units of some lines (one open at a time)."""
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         APPROVED = "approved", "Approved"
@@ -165,19 +197,108 @@ class ReturnRequest(models.Model):
         DAMAGED = "damaged", "Arrived damaged or faulty"
         WRONG_ITEM = "wrong_item", "Wrong item sent"
         NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+        WRONG_SIZE = "wrong_size", "Wrong size or colour"
         CHANGED_MIND = "changed_mind", "No longer needed"
         OTHER = "other", "Other"
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="return_request")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
     reason = models.CharField(max_length=20, choices=Reason.choices)
     details = models.TextField(max_length=2000, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    # The order's status before the request, which a rejection goes back to.
+    order_status_before = models.CharField(max_length=20, default=Order.Status.DELIVERED)
     staff_note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open request per order: a second is refused until the first is settled.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(status__in=["requested", "approved"]),
+                name="one_open_return_per_order",
+            )
+        ]
+
     def __str__(self):
         return f"Return of {self.order.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.REQUESTED, self.Status.APPROVED)
+
+
+class ReturnLine(models.Model):
+    """Units of one order line in a return: asked for, approved by staff, and what to do with them."""
+
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+    approved_quantity = models.PositiveIntegerField(null=True, blank=True)
+    # An exchange: the other size or colour the customer wants instead of a refund.
+    exchange_variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    restocked = models.BooleanField(default=False)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="return_line_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=models.Q(approved_quantity__lte=models.F("quantity")),
+                name="return_line_approved_lte_quantity",
+            ),
+            models.UniqueConstraint(fields=["request", "item"], name="return_line_once_per_item"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.item.display_name}"
+
+    @property
+    def units(self) -> int:
+        """The units that count: approved ones once staff decided, else those asked for."""
+        return self.quantity if self.approved_quantity is None else self.approved_quantity
+
+
+class CreditNote(models.Model):
+    """Money promised back on an order, with what it is for (append-only): a received return,
+    the rest of a refunded order, or a goodwill gesture. Each is refunded to the card it paid."""
+
+    class Kind(models.TextChoices):
+        RETURN = "return", "Return"
+        REFUND = "refund", "Refund of the rest"
+        GOODWILL = "goodwill", "Goodwill"
+
+    number = models.CharField(max_length=40, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="credit_notes")
+    return_request = models.ForeignKey(
+        ReturnRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="credit_notes"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    merchandise = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    shipping = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    gst_included = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    points_returned = models.PositiveIntegerField(default=0)
+    lines = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set once the card was refunded; a refund the gateway refused is retried by resolve_pending_orders.
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="credit_note_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.number
 
 
 class OrderNote(models.Model):

@@ -378,8 +378,8 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
     - payments not final, whatever became of their order: a charge the gateway has for an
       order that is gone or ended is refunded, no charge is marked failed;
     - failed attempts of the last PAYMENT_RECHECK_HOURS: a charge that landed late is refunded;
-    - captured payments of ended orders that are not fully refunded (a refund that failed)
-      are refunded again.
+    - captured payments of ended orders that are not fully refunded (a refund that failed),
+      and credit notes whose refund failed, are refunded again.
     """
     minutes = older_than_minutes if older_than_minutes is not None else settings.PENDING_ORDER_TIMEOUT_MINUTES
     cutoff = timezone.now() - timedelta(minutes=minutes)
@@ -419,5 +419,10 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
         if refund_payment(
             payment=payment, amount=payment.amount - payment.refunded_amount, order=payment.order
         ):
+            outcome["refunds_retried"] += 1
+    from .returns import pay_credit_note, unpaid_credit_notes  # returns builds on placement
+
+    for credit in unpaid_credit_notes().filter(created_at__lt=cutoff):
+        if pay_credit_note(credit):
             outcome["refunds_retried"] += 1
     return outcome

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from auroramart.payments.models import Payment
 
-from .models import Order, OrderItem, OrderStatusChange
+from .models import Order, OrderItem, OrderStatusChange, ReturnRequest
 
 
 def orders_for(user):
@@ -20,14 +20,24 @@ def order_detail(user, number: str) -> Order:
         Prefetch("items", queryset=OrderItem.objects.select_related("product")),
         Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("created_at", "id")),
         Prefetch("payments", queryset=Payment.objects.order_by("created_at")),
+        Prefetch(
+            "returns",
+            queryset=ReturnRequest.objects.prefetch_related("lines__item", "lines__exchange_variant"),
+        ),
+        "credit_notes",
+        "exchanges",
     )
-    return get_object_or_404(queryset.select_related("return_request"), number=number)
+    return get_object_or_404(queryset, number=number)
+
+
+# What a customer can send things back from: delivered, or partly returned already.
+RETURNABLE = (Order.Status.DELIVERED, Order.Status.PARTIALLY_RETURNED)
 
 
 def can_request_return(order: Order) -> bool:
-    if order.status != Order.Status.DELIVERED or order.delivered_at is None:
+    if order.status not in RETURNABLE or order.delivered_at is None:
         return False
-    return (timezone.now() - order.delivered_at).days < settings.RETURN_WINDOW_DAYS
+    return timezone.now() - order.delivered_at < timedelta(days=settings.RETURN_WINDOW_DAYS)
 
 
 def payment_mismatches() -> list[str]:
@@ -71,3 +81,29 @@ def payment_mismatches() -> list[str]:
                 f"{ours.order_number}: refunded S${ours.refunded_amount} here, S${charge.refunded} at the gateway"
             )
     return problems
+
+
+def returnable_lines(order: Order) -> list[tuple]:
+    """The lines a customer can still send back, each with the product's other active variants
+    in stock to exchange for (none for a product without options)."""
+    from auroramart.catalog.models import ProductVariant
+
+    items = [i for i in order.items.all() if i.returnable_quantity]
+    products = {i.product_id for i in items if i.product_id}
+    by_product: dict[int, list] = {}
+    if products:
+        for v in ProductVariant.objects.filter(
+            product_id__in=products, is_active=True, stock_quantity__gt=0
+        ).order_by("position", "pk"):
+            by_product.setdefault(v.product_id, []).append(v)
+    return [(i, [v for v in by_product.get(i.product_id, []) if v.pk != i.variant_id]) for i in items]
+
+
+def invoice_lines(order: Order) -> list[tuple]:
+    """Each line with its share of the order's discounts and what was paid for it (the split a
+    return refunds by, orders/refunds.py)."""
+    from .refunds import allocate
+
+    items = list(order.items.all())
+    shares = allocate(order, items).lines
+    return [(item, shares[item.pk]) for item in items]

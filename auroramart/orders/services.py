@@ -1,5 +1,5 @@
 """Orders' services, the one entry point for the storefront, the panel, the API, tasks and
-commands: placement (placement.py), settlement (settlement.py), the workflow (workflow.py),
+commands: placement (placement.py), settlement (settlement.py), the workflow (workflow.py), returns and credit notes (returns.py),
 with their errors, events and status rules. Each lives in its own module; this one only
 gathers them."""
 
@@ -12,7 +12,17 @@ from .placement import (
     place_order,
     resolve_pending_orders,
 )
-from .settlement import refund_if_charged, refund_payment, refunds_owed, retry_refunds, settle_orphan_charge
+from .returns import (
+    can_request_return,
+    decide_return,
+    goodwill_refund,
+    pay_credit_note,
+    receive_return,
+    request_return,
+    retry_refunds,
+    unpaid_credit_notes,
+)
+from .settlement import refund_if_charged, refund_payment, refunds_owed, settle_orphan_charge
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, ENDED_WITHOUT_SALE, TRANSITIONS
 from .workflow import (
     add_order_note,
@@ -21,11 +31,8 @@ from .workflow import (
     bought,
     cancel_order,
     change_status,
-    decide_return,
     email_customer_about,
-    receive_return,
     refund_order,
-    request_return,
 )
 
 __all__ = [
@@ -44,12 +51,15 @@ __all__ = [
     "allowed_transitions",
     "anonymise_orders",
     "bought",
+    "can_request_return",
     "cancel_order",
     "change_status",
     "decide_return",
     "email_customer_about",
+    "goodwill_refund",
     "new_order_number",
     "order_key",
+    "pay_credit_note",
     "place_order",
     "receive_return",
     "refund_if_charged",
@@ -60,4 +70,5 @@ __all__ = [
     "resolve_pending_orders",
     "retry_refunds",
     "settle_orphan_charge",
+    "unpaid_credit_notes",
 ]

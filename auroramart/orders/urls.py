@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/<str:number>/invoice/", views.invoice, name="invoice"),
     path("orders/<str:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<str:number>/return/", views.request_return, name="return"),
+    path("orders/<str:number>/credit-notes/<str:credit>/", views.credit_note, name="credit_note"),
 ]

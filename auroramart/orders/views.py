@@ -104,6 +104,7 @@ def order_detail(request, number):
             "can_cancel": order.status in services.CUSTOMER_CANCELLABLE,
             "can_return": selectors.can_request_return(order),
             "return_form": ReturnForm(),
+            "returnable": selectors.returnable_lines(order) if selectors.can_request_return(order) else [],
             "extras": extras,
         },
     )
@@ -112,7 +113,11 @@ def order_detail(request, number):
 @customer_required
 def invoice(request, number):
     order = selectors.order_detail(request.user, number)
-    return render(request, "orders/invoice.html", {"order": order, "title": f"Invoice {order.number}"})
+    return render(
+        request,
+        "orders/invoice.html",
+        {"order": order, "title": f"Invoice {order.number}", "shares": selectors.invoice_lines(order)},
+    )
 
 
 @customer_required
@@ -130,6 +135,24 @@ def cancel(request, number):
     return redirect(order.get_absolute_url())
 
 
+def _return_lines(post) -> tuple[dict[int, int] | None, dict[int, int]]:
+    """The units per order line (`qty_<item id>`) and exchanges (`exchange_<item id>`) a return
+    form sent; None for the units when the form names no line (everything comes back)."""
+    lines, exchanges = {}, {}
+    for key, value in post.items():
+        kind, _, pk = key.partition("_")
+        if not pk.isdigit() or kind not in ("qty", "exchange"):
+            continue
+        value = value.strip()
+        if value and not value.isdigit():
+            raise OrderActionError("Enter a whole number of units for each item.")
+        if kind == "qty":
+            lines[int(pk)] = int(value or 0)
+        elif value:
+            exchanges[int(pk)] = int(value)
+    return (lines if lines else None), exchanges
+
+
 @customer_required
 @require_POST
 def request_return(request, number):
@@ -139,9 +162,23 @@ def request_return(request, number):
         messages.error(request, "Choose a reason for the return.")
         return redirect(order.get_absolute_url())
     try:
-        services.request_return(order=order, user=request.user, **form.cleaned_data)
+        lines, exchanges = _return_lines(request.POST)
+        services.request_return(
+            order=order, user=request.user, lines=lines, exchanges=exchanges, **form.cleaned_data
+        )
     except OrderActionError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Your return request is sent. We will reply by email.")
     return redirect(order.get_absolute_url())
+
+
+@customer_required
+def credit_note(request, number, credit):
+    order = selectors.order_detail(request.user, number)
+    note = get_object_or_404(order.credit_notes.all(), number=credit)
+    return render(
+        request,
+        "orders/credit_note.html",
+        {"order": order, "credit": note, "title": f"Credit note {note.number}"},
+    )

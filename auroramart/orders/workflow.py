@@ -1,14 +1,10 @@
 """The order workflow after placement: status changes, cancellation, returns and refunds."""
 
-from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from auroramart.accounts.models import Notification
-from auroramart.accounts.services import notify
 from auroramart.core.client import Actor, as_actor
 from auroramart.core.events import publish
 from auroramart.core.outbox import queue_email
@@ -19,7 +15,8 @@ from auroramart.staff.services import actor_user, record_audit
 
 from .errors import OrderActionError
 from .events import OrderReversed
-from .models import STANDING_STATUSES, Order, OrderItem, OrderNote, ReturnRequest
+from .models import STANDING_STATUSES, Order, OrderItem, OrderNote
+from .returns import credit_rest, decide_return, pay_credit_note, receive_return
 from .settlement import refund_if_charged, refund_payment
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, TRANSITIONS, S
 from .stock import return_to_stock
@@ -40,6 +37,9 @@ def change_status(*, order: Order, to_status: str, actor=None, note: str = "") -
         return refund_order(order=order, actor=actor, note=note)
     if to_status == S.RETURNED:
         return receive_return(order=order, actor=actor, note=note)
+    if order.status == S.RETURN_REQUESTED and to_status == S.DELIVERED:
+        decide_return(order=order, approve=False, actor=actor, note=note)
+        return Order.objects.get(pk=order.pk)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         _check_transition(order, to_status)
@@ -115,107 +115,23 @@ def _refund(order: Order, amount: Decimal) -> bool:
     return refund_payment(payment=payment, amount=amount, order=order)
 
 
-def request_return(*, order: Order, user, reason: str, details: str = "") -> ReturnRequest:
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk, user=user)
-        if order.status != S.DELIVERED:
-            raise OrderActionError("Only delivered orders can be returned.")
-        window = timedelta(days=settings.RETURN_WINDOW_DAYS)
-        if order.delivered_at is None or timezone.now() - order.delivered_at > window:
-            raise OrderActionError(
-                f"Returns are accepted within {settings.RETURN_WINDOW_DAYS} days of delivery."
-            )
-        if reason not in ReturnRequest.Reason.values:
-            raise OrderActionError("Choose a reason for the return.")
-        ReturnRequest.objects.filter(order=order).delete()  # a rejected earlier request is replaced
-        request = ReturnRequest.objects.create(order=order, reason=reason, details=details)
-        order.status = S.RETURN_REQUESTED
-        order.save(update_fields=["status", "updated_at"])
-        record_change(order, S.DELIVERED, S.RETURN_REQUESTED, user, ReturnRequest.Reason(reason).label)
-        tell_customer(order)
-    return request
-
-
-def decide_return(*, order: Order, approve: bool, actor=None, note: str = "") -> ReturnRequest:
-    actor = as_actor(actor)
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        request = ReturnRequest.objects.select_for_update().get(order=order)
-        if request.status != ReturnRequest.Status.REQUESTED:
-            raise OrderActionError("This return has already been decided.")
-        request.staff_note = note
-        if approve:
-            request.status = ReturnRequest.Status.APPROVED
-            request.save()
-            notify(
-                user=order.user,
-                kind=Notification.Kind.ORDER,
-                title=f"Return of {order.number} approved",
-                body="Please send the items back; we will refund you when they arrive.",
-                url=order.get_absolute_url(),
-            )
-        else:
-            request.status, request.resolved_at = ReturnRequest.Status.REJECTED, timezone.now()
-            request.save()
-            order.status = S.DELIVERED
-            order.save(update_fields=["status", "updated_at"])
-            record_change(
-                order,
-                S.RETURN_REQUESTED,
-                S.DELIVERED,
-                actor_user(actor),
-                f"Return rejected: {note}".strip(": "),
-            )
-            notify(
-                user=order.user,
-                kind=Notification.Kind.ORDER,
-                title=f"Return of {order.number} not accepted",
-                body=note,
-                url=order.get_absolute_url(),
-            )
-        record_audit(
-            actor,
-            "return_approve" if approve else "return_reject",
-            order,
-            changes={"status": [S.RETURN_REQUESTED, order.status]},
-        )
-    return request
-
-
-def receive_return(*, order: Order, actor=None, note: str = "", restock: bool = True) -> Order:
-    actor = as_actor(actor)
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        _check_transition(order, S.RETURNED)
-        request = ReturnRequest.objects.select_for_update().filter(order=order).first()
-        if request is None or request.status != ReturnRequest.Status.APPROVED:
-            raise OrderActionError("Approve the return before receiving it.")
-        if restock:
-            return_to_stock(
-                order, StockMovement.Kind.RETURN, actor_user(actor), f"Return of order {order.number}"
-            )
-        request.status, request.resolved_at = ReturnRequest.Status.RECEIVED, timezone.now()
-        request.save()
-        order.status = S.RETURNED
-        order.save(update_fields=["status", "updated_at"])
-        record_change(order, S.RETURN_REQUESTED, S.RETURNED, actor_user(actor), note)
-        record_audit(actor, "return_receive", order, changes={"status": [S.RETURN_REQUESTED, S.RETURNED]})
-        tell_customer(order)
-    return order
-
-
 def refund_order(*, order: Order, actor=None, note: str = "") -> Order:
+    """A returned order's remaining money (what no credit note has covered yet) refunded, and the
+    rest of its loyalty points reversed."""
     actor = as_actor(actor)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         _check_transition(order, S.REFUNDED)
+        previous = order.status
+        credit = credit_rest(order, reason=note or "Refund of the order", actor=actor)
         publish(OrderReversed(order=order, fraction=Decimal("1"), reason="refund"))
         order.status = S.REFUNDED
         order.save(update_fields=["status", "updated_at"])
-        record_change(order, S.RETURNED, S.REFUNDED, actor_user(actor), note)
-        record_audit(actor, "change_status", order, changes={"status": [S.RETURNED, S.REFUNDED]})
+        record_change(order, previous, S.REFUNDED, actor_user(actor), note)
+        record_audit(actor, "change_status", order, changes={"status": [previous, S.REFUNDED]})
         tell_customer(order)
-    _refund(order, order.total - order.refunded_total)
+    if credit is not None:
+        pay_credit_note(credit, actor=actor)
     return order
 
 

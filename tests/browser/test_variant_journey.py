@@ -82,6 +82,7 @@ def test_pick_m_navy_buy_it_and_return_it(page, hoodie, viewport):
     orders.change_status(order=order, to_status="shipped", actor=staff)
     orders.change_status(order=order, to_status="delivered", actor=staff)
     page.goto(order.get_absolute_url())
+    page.locator("#return-form input[type=number]").first.fill("1")
     page.get_by_label("Reason").select_option("changed_mind")
     page.get_by_role("button", name="Request a return").click()
     page.get_by_text("Return requested").first.wait_for()

@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from auroramart.core.client import actor_for
 from auroramart.core.csv_export import csv_stream
+from auroramart.core.money import format_money, parse_money
 from auroramart.orders import services
-from auroramart.orders.models import Order, ReturnRequest
+from auroramart.orders.models import PAID_STATUSES, Order, ReturnRequest
 from auroramart.orders.services import OrderActionError
 from auroramart.staff.services import record_audit
 
@@ -86,20 +87,33 @@ def order_export(request):
 @panel_permission("view_orders")
 def order_detail(request, number):
     order = get_object_or_404(
-        Order.objects.select_related("user").prefetch_related(
-            "items", "status_changes__actor", "payments", "notes__author"
+        Order.objects.select_related("user", "exchange_of").prefetch_related(
+            "items",
+            "status_changes__actor",
+            "payments",
+            "notes__author",
+            "credit_notes",
+            "exchanges",
+            Prefetch(
+                "returns",
+                queryset=ReturnRequest.objects.prefetch_related("lines__item", "lines__exchange_variant"),
+            ),
         ),
         number=number,
     )
-    return_request = ReturnRequest.objects.filter(order=order).first()
+    returns = list(order.returns.all())
     return render(
         request,
         "admin_panel/order_detail.html",
         {
             "order": order,
-            "return_request": return_request,
+            "return_request": next((r for r in returns if r.is_open), None),
+            "past_returns": [r for r in returns if not r.is_open],
             "transitions": [(s, Order.Status(s).label) for s in services.allowed_transitions(order)],
-            "refund_owed": services.refunds_owed().filter(order=order).exists(),
+            "refund_owed": services.refunds_owed().filter(order=order).exists()
+            or services.unpaid_credit_notes().filter(order=order).exists(),
+            "can_goodwill": order.status in PAID_STATUSES and order.status not in services.ENDED_WITHOUT_SALE,
+            "refundable": order.total - max(order.credited_total, order.refunded_total),
             "title": f"Order {order.number}",
         },
     )
@@ -139,27 +153,73 @@ def order_refund_retry(request, number):
     return redirect("admin_panel:order", number=number)
 
 
+def _per_line(post, prefix: str) -> dict[int, str]:
+    """Form fields named `<prefix><return line id>`, by line id."""
+    return {
+        int(key[len(prefix) :]): value
+        for key, value in post.items()
+        if key.startswith(prefix) and key[len(prefix) :].isdigit()
+    }
+
+
 @panel_permission("manage_orders")
 @require_POST
 def order_return(request, number):
+    """Approve (units per line), reject, or receive (restock per line) the order's open return."""
     order = get_object_or_404(Order, number=number)
-    decision, actor = request.POST.get("decision"), actor_for(request)
+    decision, actor, note = (
+        request.POST.get("decision"),
+        actor_for(request),
+        request.POST.get("note", "")[:255],
+    )
     try:
-        if decision in ("approve", "reject"):
+        if decision == "approve":
+            quantities = {}
+            for line_id, value in _per_line(request.POST, "approve_").items():
+                if not value.strip().isdigit():
+                    raise OrderActionError("Approve a whole number of units for each line.")
+                quantities[line_id] = int(value)
             services.decide_return(
-                order=order,
-                approve=decision == "approve",
-                actor=actor,
-                note=request.POST.get("note", "")[:255],
+                order=order, approve=True, actor=actor, note=note, quantities=quantities or None
             )
+        elif decision == "reject":
+            services.decide_return(order=order, approve=False, actor=actor, note=note)
         elif decision == "receive":
-            services.receive_return(order=order, actor=actor, note=request.POST.get("note", "")[:255])
+            shipping = {"yes": True, "no": False}.get(request.POST.get("refund_shipping", ""))
+            services.receive_return(
+                order=order,
+                actor=actor,
+                note=note,
+                restock_lines=dict.fromkeys(_per_line(request.POST, "restock_"), True),
+                refund_shipping=shipping,
+            )
         else:
             raise OrderActionError("Choose approve, reject or receive.")
-    except (OrderActionError, ReturnRequest.DoesNotExist) as exc:
+    except OrderActionError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Return updated.")
+    return redirect("admin_panel:order", number=number)
+
+
+@panel_permission("manage_orders")
+@require_POST
+def order_goodwill(request, number):
+    """A goodwill partial refund, with its reason, on a credit note."""
+    order = get_object_or_404(Order, number=number)
+    try:
+        amount = parse_money(request.POST.get("amount", ""))
+    except ValueError:
+        messages.error(request, "Enter the amount to refund, e.g. 5.00.")
+        return redirect("admin_panel:order", number=number)
+    try:
+        credit = services.goodwill_refund(
+            order=order, amount=amount, reason=request.POST.get("reason", "")[:255], actor=actor_for(request)
+        )
+    except OrderActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Credit note {credit.number}: {format_money(credit.amount)} refunded.")
     return redirect("admin_panel:order", number=number)
 
 
