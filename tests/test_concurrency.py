@@ -367,3 +367,65 @@ def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway, sellable):
     assert later.status_code == 402 and later["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 0 and TestGatewayCharge.objects.count() == 0
     assert stock_of(product) == 100 and siblings_untouched(product, 100)
+
+
+def _delivered_order(price=Decimal("50.00"), quantity=3):
+    from auroramart.orders.services import change_status
+
+    product = ProductFactory(name="Returned", price=price, stock_quantity=10)
+    order = buyer(product, quantity=quantity)().order
+    for status in ("shipped", "delivered"):
+        change_status(order=order, to_status=status)
+    return Order.objects.get(pk=order.pk)
+
+
+def test_two_goodwill_refunds_at_once_never_refund_more_than_was_paid():
+    from auroramart.orders.services import OrderActionError, goodwill_refund
+    from auroramart.staff.services import create_staff, setup_roles
+
+    setup_roles()
+    staff = create_staff(email="svc@staff.test", password="x-long-password-1", role="Service")
+    order = _delivered_order()  # 150.00, free delivery
+    amount = order.total * 2 / 3  # each alone fits; both together would not
+    results = race(
+        [lambda: goodwill_refund(order=order, amount=amount, reason="late", actor=staff) for _ in range(2)]
+    )
+    refused = [r for r in results if isinstance(r, OrderActionError)]
+    assert len(refused) == 1 and "At most" in str(refused[0]), results
+    order.refresh_from_db()
+    payment = Payment.objects.get(order=order)
+    charge = TestGatewayCharge.objects.get(reference=payment.gateway_reference)
+    assert (
+        order.refunded_total == order.credited_total == payment.refunded_amount == charge.refunded == amount
+    )
+
+
+def test_a_return_received_while_a_goodwill_refund_runs_stays_within_what_was_paid():
+    from auroramart.orders.services import (
+        OrderActionError,
+        decide_return,
+        goodwill_refund,
+        receive_return,
+        request_return,
+    )
+    from auroramart.staff.services import create_staff, setup_roles
+
+    setup_roles()
+    staff = create_staff(email="svc@staff.test", password="x-long-password-1", role="Service")
+    order = _delivered_order()
+    request_return(order=order, user=order.user, reason="damaged")  # every unit: 150.00
+    decide_return(order=order, approve=True, actor=staff)
+    results = race(
+        [
+            lambda: receive_return(order=order, actor=staff),
+            lambda: goodwill_refund(order=order, amount=Decimal("20.00"), reason="sorry", actor=staff),
+        ]
+    )
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, OrderActionError)], (
+        results
+    )
+    order.refresh_from_db()
+    payment = Payment.objects.get(order=order)
+    charge = TestGatewayCharge.objects.get(reference=payment.gateway_reference)
+    assert order.credited_total <= order.total and order.refunded_total <= order.total
+    assert payment.refunded_amount == charge.refunded == order.refunded_total <= payment.amount

@@ -225,10 +225,15 @@ def _send_exchanges(order: Order, request: ReturnRequest, lines: list[ReturnLine
     """The replacement units, as a new order at no charge (its own stock movements, status paid)."""
     from .placement import new_order_number
 
-    lines = [ln for ln in lines if ln.approved_quantity]
-    if not lines:
+    wanted = [(ln, ln.exchange_variant_id, ln.approved_quantity) for ln in lines]
+    swaps = [(ln, vid, units) for ln, vid, units in wanted if vid and units]
+    if not swaps:
         return None
-    locked = lock_variants(ln.exchange_variant_id for ln in lines)
+    locked = lock_variants(vid for _, vid, _ in swaps)
+    if len(locked) < len({vid for _, vid, _ in swaps}):
+        raise OrderActionError(
+            "An option asked for in exchange is no longer sold; reject or approve without it."
+        )
     replacement = Order.objects.create(
         number=new_order_number(),
         user=order.user,
@@ -250,7 +255,7 @@ def _send_exchanges(order: Order, request: ReturnRequest, lines: list[ReturnLine
     try:
         apply_changes(
             locked,
-            [Change(ln.exchange_variant_id, -(ln.approved_quantity or 0)) for ln in lines],
+            [Change(vid, -units) for _, vid, units in swaps],
             kind=StockMovement.Kind.SALE,
             order=replacement,
             actor=actor_user(actor),
@@ -264,22 +269,20 @@ def _send_exchanges(order: Order, request: ReturnRequest, lines: list[ReturnLine
         [
             OrderItem(
                 order=replacement,
-                product=locked[ln.exchange_variant_id].product,
-                variant=locked[ln.exchange_variant_id],
-                sku=locked[ln.exchange_variant_id].sku,
+                product=locked[vid].product,
+                variant=locked[vid],
+                sku=locked[vid].sku,
                 name=ln.item.name,
-                variant_name=locked[ln.exchange_variant_id].name,
+                variant_name=locked[vid].name,
                 unit_price=ZERO,
-                quantity=ln.approved_quantity or 0,
+                quantity=units,
                 line_total=ZERO,
             )
-            for ln in lines
+            for ln, vid, units in swaps
         ]
     )
-    for ln in lines:
-        OrderItem.objects.filter(pk=ln.item_id).update(
-            exchanged_quantity=F("exchanged_quantity") + (ln.approved_quantity or 0)
-        )
+    for ln, _, units in swaps:
+        OrderItem.objects.filter(pk=ln.item_id).update(exchanged_quantity=F("exchanged_quantity") + units)
     record_change(replacement, "", S.PAID, actor_user(actor), f"Exchange for order {order.number}")
     return replacement
 
@@ -355,6 +358,7 @@ def receive_return(
         request.status, request.resolved_at = ReturnRequest.Status.RECEIVED, timezone.now()
         request.save()
         order.refresh_from_db(fields=["credited_total"])
+        status: str
         if all_back:
             status = S.REFUNDED if order.credited_total >= order.total else S.RETURNED
         elif any(i.returned_quantity for i in items):
@@ -406,6 +410,10 @@ def _issue_credit(
 
     amount = quantize(merchandise + shipping)
     available = order.total - max(order.credited_total, order.refunded_total)
+    if amount > available and kind == CreditNote.Kind.RETURN:
+        # Earlier goodwill refunds already gave part of this back: the return refunds the rest.
+        shipping = min(shipping, available)
+        merchandise, amount = available - shipping, available
     if amount > available:
         raise OrderActionError(f"At most {format_money(available)} of this order can still be refunded.")
     points_back = 0
@@ -434,9 +442,10 @@ def _issue_credit(
     return credit
 
 
-def goodwill_refund(*, order: Order, amount: Decimal, reason: str, actor: Actor) -> CreditNote:
+def goodwill_refund(*, order: Order, amount: Decimal, reason: str, actor) -> CreditNote:
     """A partial refund as a gesture (a late parcel, a scuffed box): a credit note and a refund,
     never above what is left of the payment. Loyalty points stand."""
+    actor = as_actor(actor)
     reason = reason.strip()
     if not reason:
         raise OrderActionError("Say why the refund is given; the customer and the books see it.")
@@ -500,7 +509,7 @@ def pay_credit_note(credit: CreditNote, *, actor: Actor | None = None) -> bool:
         .first()
     )
     left = payment.amount - payment.refunded_amount if payment is not None else ZERO
-    if credit.amount == 0 or left <= 0:
+    if payment is None or credit.amount == 0 or left <= 0:
         # Nothing to send to a card: a free order, or the payment was refunded in full already.
         done = True
     else:

@@ -96,7 +96,7 @@ def returnable_lines(order: Order) -> list[tuple]:
             product_id__in=products, is_active=True, stock_quantity__gt=0
         ).order_by("position", "pk"):
             by_product.setdefault(v.product_id, []).append(v)
-    return [(i, [v for v in by_product.get(i.product_id, []) if v.pk != i.variant_id]) for i in items]
+    return [(i, [v for v in by_product.get(i.product_id or 0, []) if v.pk != i.variant_id]) for i in items]
 
 
 def invoice_lines(order: Order) -> list[tuple]:
