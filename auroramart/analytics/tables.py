@@ -2,18 +2,9 @@
 One definition serves the chart, the table beside it and its CSV export."""
 
 from auroramart.core.money import format_money
+from auroramart.orders.models import Order
 
-STATUS_LABELS = {
-    "pending_payment": "Pending payment",
-    "paid": "Paid",
-    "processing": "Processing",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
-    "cancelled": "Cancelled",
-    "return_requested": "Return requested",
-    "returned": "Returned",
-    "refunded": "Refunded",
-}
+STATUS_LABELS = dict(Order.Status.choices)  # the orders app is the one home of the names
 
 
 class Money:
