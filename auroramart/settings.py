@@ -46,6 +46,8 @@ _DEV_SECRET = "insecure-dev-key-only-for-local-demo-never-in-production-01234567
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# The shop's address as customers reach it: the links in emails start with it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -374,6 +376,12 @@ MAX_COUPONS_PER_ORDER = env_int("MAX_COUPONS_PER_ORDER", 1)
 CART_MAX_QUANTITY = 99
 CART_STALE_DAYS = env_int("CART_STALE_DAYS", 90)  # customers' carts untouched this long are emptied
 RETURN_WINDOW_DAYS = 30
+# A guest's signed link to their order works this long; an account made from a guest order
+# earns the points of guest orders placed this recently (orders/guests.py).
+GUEST_ORDER_LINK_DAYS = 365
+GUEST_POINTS_CLAIM_DAYS = 30
+# Order-status lookups (order number + email) per client address, per 15 minutes.
+ORDER_LOOKUP_LIMIT = 10
 PENDING_ORDER_TIMEOUT_MINUTES = 15
 # Failed payment attempts this recent are asked about again by resolve_pending_orders: a
 # charge that landed after a timeout is found and refunded.

@@ -27,7 +27,13 @@ def connect() -> None:
     from auroramart.loyalty import views as loyalty_views
     from auroramart.orders import fragments as order_fragments
     from auroramart.orders import services as orders
-    from auroramart.orders.events import OrderPaid, OrderPlaced, OrderReleased, OrderReversed
+    from auroramart.orders.events import (
+        GuestOrdersClaimed,
+        OrderPaid,
+        OrderPlaced,
+        OrderReleased,
+        OrderReversed,
+    )
     from auroramart.recommendations import registry as recommendation_models
     from auroramart.recommendations import services as recommendations
     from auroramart.recommendations import tracking as recommendation_tracking
@@ -60,6 +66,9 @@ def connect() -> None:
         keywords(recommendation_tracking.attribute_purchase),
     )
     subscribe(OrderReversed, keywords(loyalty.reverse_for_order))
+    subscribe(
+        GuestOrdersClaimed, keywords(loyalty.earn_for_claimed_orders)
+    )  # points once the guest has an account
 
     # --- extension points (questions one app asks, others answer) ----------------------
     catalog.purchase_checks.provide(orders.bought)

@@ -19,3 +19,31 @@ def place(user, key: str, *, card: Card = VISA, shipping_method: str = "standard
         card=card,
         **options,
     )
+
+
+def guest_cart(*lines):
+    """A guest's session cart holding (variant, quantity) lines."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from auroramart.cart.storage import SessionCart
+
+    session = SessionStore()
+    session.create()
+    cart = SessionCart(session)
+    for item, quantity in lines:
+        cart.set_item(item.pk, quantity, item.price)
+    session.save()
+    return cart
+
+
+def place_as_guest(cart, key: str, email: str = "guest@example.test", *, card: Card = VISA, **options):
+    return place_order(
+        user=None,
+        email=email,
+        cart=cart,
+        idempotency_key=key,
+        address=ADDRESS,
+        shipping_method=options.pop("shipping_method", "standard"),
+        card=card,
+        **options,
+    )

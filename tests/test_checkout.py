@@ -356,8 +356,15 @@ def test_resolve_pending_orders_after_a_crash(customer, mug):
     assert Order.objects.get().status == Order.Status.PAID
 
 
-def test_checkout_needs_a_customer(client, mug):
-    assert client.get("/checkout/checkout/")["Location"].startswith("/login/")
+def test_a_guest_with_an_empty_cart_goes_back_to_the_cart(client, mug):
+    assert client.get("/checkout/checkout/")["Location"] == "/checkout/cart/"
+
+
+def test_staff_cannot_check_out(client, mug):
+    from .factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    assert client.get("/checkout/checkout/")["Location"] == "/admin-panel/"
 
 
 def test_empty_cart_goes_back_to_the_cart(client, customer):

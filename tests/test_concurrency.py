@@ -429,3 +429,34 @@ def test_a_return_received_while_a_goodwill_refund_runs_stays_within_what_was_pa
     charge = TestGatewayCharge.objects.get(reference=payment.gateway_reference)
     assert order.credited_total <= order.total and order.refunded_total <= order.total
     assert payment.refunded_amount == charge.refunded == order.refunded_total <= payment.amount
+
+
+def test_guests_racing_for_the_last_unit_buy_it_once(sellable):
+    from .placing import guest_cart, place_as_guest
+
+    item = sellable("Last One", Decimal("50.00"), 1)
+    carts = [guest_cart((item, 1)) for _ in range(12)]
+    results = race(
+        [lambda c=c, i=i: place_as_guest(c, f"g-{i}", f"g{i}@example.test") for i, c in enumerate(carts)]
+    )
+    placed = [r for r in results if not isinstance(r, Exception)]
+    assert len(placed) == 1 and all(isinstance(r, CheckoutError) for r in results if isinstance(r, Exception))
+    assert stock_of(item) == 0 and siblings_untouched(item, 1)
+    assert TestGatewayCharge.objects.count() == 1 and ledger_mismatches() == []
+
+
+def test_one_guest_cart_sent_from_two_tabs_with_two_keys_is_placed_once():
+    from .placing import guest_cart, place_as_guest
+
+    product = ProductFactory(name="Popular", price=Decimal("30.00"), stock_quantity=100)
+    cart = guest_cart((variant(product), 2))
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from auroramart.cart.storage import SessionCart
+
+    # Each tab has its own copy of the session, as two requests would.
+    tabs = [SessionCart(SessionStore(session_key=cart.session.session_key)) for _ in range(2)]
+    results = race([lambda t=t, i=i: place_as_guest(t, f"tab-{i}") for i, t in enumerate(tabs)])
+    assert Order.objects.count() == 1, results
+    assert TestGatewayCharge.objects.count() == 1
+    assert sum(isinstance(r, CheckoutError) for r in results) == 1

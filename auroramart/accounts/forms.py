@@ -144,7 +144,9 @@ class ProfileForm(StyledFormMixin, DemographicsMixin):
 
     @classmethod
     def initial_for(cls, user) -> dict:
-        profile = user.profile
+        profile = getattr(user, "profile", None)
+        if profile is None:  # an account made from a guest order: only the names so far
+            return {"first_name": user.first_name, "last_name": user.last_name}
         initial = {name: getattr(profile, name) for name in cls.DEMOGRAPHIC_FIELDS}
         initial["has_children"] = "1" if profile.has_children else "0"
         initial.update(

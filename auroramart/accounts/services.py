@@ -62,6 +62,31 @@ def register_customer(
     return user
 
 
+def register_with_password(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """An account made in one step from a guest's order: the email they bought with and a
+    password (checked by the password validators). The demographic profile is left for later;
+    until then recommendations fall back to what is popular."""
+    from django.contrib.auth.password_validation import validate_password
+
+    email = User.objects.normalize_email(email).lower()
+    validate_password(password, User(email=email, first_name=first_name, last_name=last_name))
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken(
+            "An account with this email address already exists: sign in instead.", code="email_taken"
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email, password, first_name=first_name[:150], last_name=last_name[:150]
+            )
+    except IntegrityError:
+        raise EmailTaken(
+            "An account with this email address already exists: sign in instead.", code="email_taken"
+        ) from None
+    publish(CustomerRegistered(user=user))
+    return user
+
+
 @transaction.atomic
 def signed_in(*, user: User, session=None) -> None:
     """A customer has just signed in (the browser's rotated session, or None for an API token):
@@ -81,7 +106,8 @@ def update_profile(
 ) -> CustomerProfile:
     user.first_name, user.last_name = first_name, last_name
     user.save(update_fields=["first_name", "last_name"])
-    profile = user.profile
+    # An account made from a guest order gets its profile the first time it is filled in.
+    profile = CustomerProfile.objects.filter(user=user).first() or CustomerProfile(user=user)
     for field, value in demographics.__dict__.items():
         setattr(profile, field, value)
     profile.marketing_opt_in = marketing_opt_in
@@ -100,7 +126,9 @@ def clean_avatar(upload) -> bytes:
 @transaction.atomic
 def set_avatar(*, user: User, upload) -> CustomerProfile:
     data = clean_avatar(upload)
-    profile = user.profile
+    profile = CustomerProfile.objects.filter(user=user).first()
+    if profile is None:
+        raise ValidationError("Fill in your profile first; then add a picture.", code="no_profile")
     old = profile.avatar.name if profile.avatar else None
     profile.avatar.save(f"{user.pk}-{timezone.now():%Y%m%d%H%M%S}.jpg", ContentFile(data), save=True)
     if old:
@@ -111,8 +139,8 @@ def set_avatar(*, user: User, upload) -> CustomerProfile:
 
 @transaction.atomic
 def remove_avatar(*, user: User) -> None:
-    profile = user.profile
-    if profile.avatar:
+    profile = CustomerProfile.objects.filter(user=user).first()
+    if profile is not None and profile.avatar:
         name, storage = profile.avatar.name, profile.avatar.storage
         profile.avatar = ""
         profile.save(update_fields=["avatar", "updated_at"])

@@ -130,9 +130,13 @@ def avatar(request):
         return redirect("accounts:profile")
     form = AvatarForm(request.POST, request.FILES)
     if form.is_valid():
-        services.set_avatar(user=request.user, upload=form.cleaned_data["avatar"])
-        messages.success(request, "Your new picture is saved.")
-        return redirect("accounts:profile")
+        try:
+            services.set_avatar(user=request.user, upload=form.cleaned_data["avatar"])
+        except ValidationError as exc:
+            form.add_error("avatar", exc)
+        else:
+            messages.success(request, "Your new picture is saved.")
+            return redirect("accounts:profile")
     return render(
         request,
         "accounts/profile.html",

@@ -57,7 +57,9 @@ def business_day(day: date, start, end) -> BusinessMetrics:
         .filter(products__gte=2)
         .count()
     )
-    buyers = set(paid.values_list("user_id", flat=True).distinct())
+    buyers = set(paid.values_list("user_id", flat=True).distinct()) - {
+        None
+    }  # guests are counted by account only
     first_orders = (
         Order.objects.filter(user_id__in=buyers, status__in=PAID)
         .order_by()

@@ -94,14 +94,14 @@ def sign_out(request):
 
 
 def _profile(user) -> dict:
-    p = user.profile
+    p = getattr(user, "profile", None)
     return {
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
-        **{f: getattr(p, f) for f in DEMOGRAPHIC_FIELDS},
-        "marketing_opt_in": p.marketing_opt_in,
-        "predicted_categories": p.predicted_categories or [],
+        **{f: getattr(p, f, None) for f in DEMOGRAPHIC_FIELDS},
+        "marketing_opt_in": p.marketing_opt_in if p else False,
+        "predicted_categories": (p.predicted_categories or []) if p else [],
     }
 
 
@@ -121,11 +121,13 @@ def update_me(request, body: ProfileIn):
     }
     if wrong:
         raise bad_request("Some fields are not valid.", wrong)
-    p = user.profile
-    current = {f: getattr(p, f) for f in Demographics.__dataclass_fields__}
-    demographics = Demographics(
-        **{**current, **{k: v for k, v in changes.items() if k in current and v is not None}}
-    )
+    p = getattr(user, "profile", None)
+    current = {f: getattr(p, f, None) for f in Demographics.__dataclass_fields__}
+    merged = {**current, **{k: v for k, v in changes.items() if k in current and v is not None}}
+    missing = {f: ["Required: the profile is not filled in yet."] for f, v in merged.items() if v is None}
+    if missing:
+        raise bad_request("Fill in every demographic field the first time.", missing)
+    demographics = Demographics(**merged)
     update_profile(
         user=user,
         first_name=changes.get("first_name") or user.first_name,
@@ -133,8 +135,8 @@ def update_me(request, body: ProfileIn):
         demographics=demographics,
         marketing_opt_in=changes["marketing_opt_in"]
         if changes.get("marketing_opt_in") is not None
-        else p.marketing_opt_in,
-        preferred_categories=list(p.preferred_categories.all()),
+        else bool(p and p.marketing_opt_in),
+        preferred_categories=list(p.preferred_categories.all()) if p else [],
     )
     user.refresh_from_db()
     return _profile(user)

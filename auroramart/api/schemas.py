@@ -108,17 +108,19 @@ class TokenOut(Schema):
 
 
 class ProfileOut(Schema):
+    """The demographic fields are null for an account made from a guest order until filled in."""
+
     email: str
     first_name: str
     last_name: str
-    age: int
-    gender: str
-    employment_status: str
-    occupation: str
-    education: str
-    household_size: int
-    has_children: bool
-    monthly_income_sgd: Decimal
+    age: int | None
+    gender: str | None
+    employment_status: str | None
+    occupation: str | None
+    education: str | None
+    household_size: int | None
+    has_children: bool | None
+    monthly_income_sgd: Decimal | None
     marketing_opt_in: bool
     predicted_categories: list[dict]
 

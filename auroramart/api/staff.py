@@ -100,7 +100,7 @@ def change_stock(request, product_id: PathId, body: StockIn):
 def _staff_order(order) -> dict:
     return {
         **order_summary(order),
-        "customer": order.user.email,
+        "customer": order.email,
         "allowed_transitions": orders.allowed_transitions(order),
     }
 

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
@@ -138,7 +139,7 @@ def send_batch(campaign_id: int, member_ids: list[int]) -> int:
                 queue_email(
                     to=member.user.email,
                     subject=campaign.headline,
-                    body=f"{campaign.message}{code}\n\nhttps://auroramart.test{link}",
+                    body=f"{campaign.message}{code}\n\n{settings.SITE_URL}{link}",
                 )
                 member.emailed_at = now
                 sent += 1
@@ -176,6 +177,8 @@ def bonus_points_for_order(*, order) -> None:
     """Paid step: a points campaign multiplies the points earned on its category for its target members."""
     from auroramart.loyalty.services import order_bonus
 
+    if order.user_id is None:
+        return  # a guest is no campaign's member
     campaigns = Campaign.objects.filter(
         status=Campaign.Status.LAUNCHED,
         offer=Campaign.Offer.POINTS,

@@ -3,9 +3,13 @@ from django.db import models
 
 
 class Cart(models.Model):
-    """A signed-in customer's cart; a guest's cart lives in the session instead."""
+    """A signed-in customer's cart. A guest's cart lives in the session; a row keyed by the
+    session stands for it only while it is checked out, as the lock and the placement marker."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart", null=True, blank=True
+    )
+    session_key = models.CharField(max_length=40, unique=True, null=True, blank=True)
     coupon_codes = models.JSONField(default=list, blank=True)
     # The order this cart was last placed as: a cart is consumed by its first placement,
     # so a second checkout of it (a double tap with a new key) is told so, not charged again.
@@ -13,8 +17,16 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(session_key__isnull=False),
+                name="cart_has_an_owner",
+            )
+        ]
+
     def __str__(self):
-        return f"Cart of {self.user_id}"
+        return f"Cart of {self.user_id or 'a guest'}"
 
 
 class CartItem(models.Model):

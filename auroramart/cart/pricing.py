@@ -107,6 +107,7 @@ def price_cart(
     variants: dict[int, ProductVariant],
     coupons: list[Coupon] = (),
     user=None,
+    email: str = "",
     points: int = 0,
     reward=None,
     shipping_method: str = "standard",
@@ -132,7 +133,7 @@ def price_cart(
     remaining = summary.subtotal
     for coupon in coupons:
         try:
-            check_coupon(coupon, user=user, subtotal=summary.subtotal)
+            check_coupon(coupon, user=user, subtotal=summary.subtotal, email=email)
         except CouponError as exc:
             summary.coupon_errors.append(str(exc))
             continue

@@ -50,7 +50,14 @@ class SessionCart:
     def items(self) -> dict[int, tuple[int, Decimal]]:
         return {int(pid): (v["q"], Decimal(v["p"])) for pid, v in self.data["items"].items()}
 
+    # Another request may hold an older copy of this session with the lines still in it: a
+    # placement marker on the session's Cart row then means "placed", whatever the copy says.
+    placement_outlives_items = True
+
     def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
+        if self.data.pop("placed", None):
+            # Shopping again after an order: this is a new cart, free to be placed.
+            self._checkout_row().update(placing_order_number="")
         entry = self.data["items"].get(str(variant_id))
         self.data["items"][str(variant_id)] = {
             "q": quantity,
@@ -77,22 +84,41 @@ class SessionCart:
         self._save()
 
     def clear(self):
-        self.session.pop(SESSION_KEY, None)
+        placed = self.data.get("placing", "")
         self.data = _empty()
+        if placed:  # remembered, so that shopping again frees the session's placement marker
+            self.data["placed"] = placed
+            self._save()
+        else:
+            self.session.pop(SESSION_KEY, None)
 
     def count(self) -> int:
         return sum(v["q"] for v in self.data["items"].values())
 
+    def _checkout_row(self):
+        if not self.session.session_key:
+            self.session.save()
+        return Cart.objects.filter(session_key=self.session.session_key)
+
     def lock_for_checkout(self) -> str:
-        """A session is only ever used by one request at a time: nothing to lock."""
-        return self.data.get("placing", "")
+        """Two tabs of one guest can check out at once, each with its own copy of the session:
+        they queue on a Cart row keyed by the session (made for the purpose), which holds the
+        number the cart was last placed as."""
+        rows = self._checkout_row()
+        if not rows.exists():
+            Cart.objects.get_or_create(session_key=self.session.session_key)
+        placing = rows.select_for_update().values_list("placing_order_number", flat=True).get()
+        return placing or self.data.get("placing", "")
 
     def mark_placing(self, order_number: str):
+        self._checkout_row().update(placing_order_number=order_number)
         self.data["placing"] = order_number
         self._save()
 
 
 class DbCart:
+    placement_outlives_items = False  # one row, read under its lock: an empty cart was placed
+
     def __init__(self, user):
         self.user = user
         self._cart = None

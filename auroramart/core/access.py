@@ -45,6 +45,19 @@ def customer_required(view):
     return wrapper
 
 
+def shopper_allowed(view):
+    """Guests and signed-in customers (guest checkout, a guest's order); staff go to the panel."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_staff:
+            messages.info(request, "Staff accounts use the admin panel, not the shop's customer pages.")
+            return redirect(settings.ADMIN_PANEL_URL)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def admin_required(view):
     """Staff only: guests go to the staff sign-in, customers are refused."""
 

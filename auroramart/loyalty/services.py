@@ -147,8 +147,9 @@ def points_for(merchandise: Decimal, multiplier: Decimal) -> int:
 
 
 def earn_for_order(*, order) -> LoyaltyTransaction | None:
-    """Paid step: credit points on the merchandise after discounts (no tax, no shipping)."""
-    if order.user.is_staff:
+    """Paid step: credit points on the merchandise after discounts (no tax, no shipping). A
+    guest's order earns when the guest makes an account (earn_for_claimed_orders)."""
+    if order.user_id is None or order.user.is_staff:
         return None
     account = _locked(order.user)
     if account.transactions.filter(kind=K.EARN, order=order).exists():
@@ -172,6 +173,21 @@ def earn_for_order(*, order) -> LoyaltyTransaction | None:
             url="/loyalty/",
         )
     return tx
+
+
+def earn_for_claimed_orders(*, user, orders) -> int:
+    """A guest made an account: their attached orders that still stand and were placed within
+    GUEST_POINTS_CLAIM_DAYS earn their points now, once each. Returns the points granted."""
+    from auroramart.orders.models import STANDING_STATUSES
+
+    since = timezone.now() - timedelta(days=settings.GUEST_POINTS_CLAIM_DAYS)
+    granted = 0
+    for order in sorted(orders, key=lambda o: o.pk):
+        if order.status in STANDING_STATUSES and order.placed_at >= since:
+            order.user = user
+            tx = earn_for_order(order=order)
+            granted += tx.points if tx else 0
+    return granted
 
 
 def review_bonus(*, review) -> LoyaltyTransaction | None:

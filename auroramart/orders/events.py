@@ -44,3 +44,12 @@ class OrderReversed(DomainEvent):
     fraction: Decimal | Fraction
     reason: str
     spent_fraction: Decimal | Fraction | None = None
+
+
+@dataclass(frozen=True)
+class GuestOrdersClaimed(DomainEvent):
+    """Inside the transaction that gives a guest's orders to their new account: the points the
+    orders would have earned are granted now (those placed within GUEST_POINTS_CLAIM_DAYS)."""
+
+    user: Any
+    orders: list

@@ -17,11 +17,31 @@ EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 
 class CheckoutForm(StyledFormMixin, forms.Form):
     address = forms.ChoiceField(label="Deliver to", widget=forms.RadioSelect)
-    full_name = forms.CharField(max_length=150, required=False)
-    phone = forms.CharField(max_length=20, required=False)
-    line1 = forms.CharField(label="Address line 1", max_length=200, required=False)
-    line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
-    postal_code = forms.CharField(max_length=6, required=False)
+    full_name = forms.CharField(
+        max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.CharField(
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    line1 = forms.CharField(
+        label="Address line 1",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+    )
+    line2 = forms.CharField(
+        label="Address line 2",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
+    postal_code = forms.CharField(
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
     save_address = forms.BooleanField(label="Save this address to my account", required=False, initial=True)
     shipping_method = forms.ChoiceField(label="Delivery", widget=forms.RadioSelect)
     card_name = forms.CharField(label="Name on card", max_length=100)
@@ -45,8 +65,19 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         widget=forms.HiddenInput, max_digits=12, decimal_places=2, required=False
     )
 
-    def __init__(self, *args, addresses=(), **kwargs):
+    def __init__(self, *args, addresses=(), guest: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.guest = guest
+        if guest:
+            # A guest gives the email their confirmation (and signed link) goes to; no saved addresses.
+            self.fields["email"] = forms.EmailField(
+                label="Email",
+                max_length=254,
+                help_text="Your confirmation and a link to follow your order go here.",
+                widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+            )
+            self.order_fields(["email", *[f for f in self.fields if f != "email"]])
+            del self.fields["save_address"]
         self.addresses = {str(a.pk): a for a in addresses}
         choices = [(str(a.pk), " · ".join(a.as_lines()[:3])) for a in addresses] + [("new", "A new address")]
         self.fields["address"].choices = choices
@@ -59,6 +90,8 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         self.fields["shipping_method"].initial = "standard"
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        if guest:
+            self.fields["address"].initial = "new"
 
     def clean_card_number(self):
         number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
@@ -135,3 +168,21 @@ class ReturnForm(StyledFormMixin, forms.Form):
     details = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000, label="Anything to add?"
     )
+
+
+class GuestAccountForm(StyledFormMixin, forms.Form):
+    """An account from a guest's order, in one step: the email is the order's; only a password."""
+
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters.",
+    )
+
+
+class OrderLookupForm(StyledFormMixin, forms.Form):
+    number = forms.CharField(
+        label="Order number", max_length=32, widget=forms.TextInput(attrs={"placeholder": "AM261204-1A2B3C"})
+    )
+    email = forms.EmailField(label="Email used for the order", max_length=254)

@@ -20,7 +20,12 @@ class Order(models.Model):
         REFUNDED = "refunded", "Refunded"
 
     number = models.CharField(max_length=32, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # None for a guest's order until they create an account (orders/guests.py).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    # Where the order's emails go: the customer's address at placement, or the guest's.
+    email = models.EmailField(blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=64)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
@@ -64,6 +69,11 @@ class Order(models.Model):
         ordering = ["-placed_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "idempotency_key"], name="order_idempotency_per_user"),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(user__isnull=True),
+                name="order_idempotency_guest",
+            ),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
             models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="order_subtotal_gte_0"),
             models.CheckConstraint(
@@ -82,7 +92,12 @@ class Order(models.Model):
         return self.number
 
     def get_absolute_url(self):
+        """The customer's order page; a guest's order has a signed link instead (orders/guests.py)."""
         return reverse("orders:detail", kwargs={"number": self.number})
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
 
     @property
     def merchandise_after_discounts(self) -> Decimal:

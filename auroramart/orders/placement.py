@@ -24,8 +24,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Q
 from django.utils import timezone
 
-from auroramart.accounts.models import Notification
-from auroramart.accounts.services import notify
 from auroramart.cart.pricing import price_cart
 from auroramart.cart.selectors import pricing_extras
 from auroramart.core.events import publish
@@ -39,11 +37,12 @@ from auroramart.promotions.services import CouponError, redeem_coupons, release_
 
 from .errors import CartAlreadyPlaced, CheckoutError, PaymentFailed, PlacementInProgress
 from .events import OrderPaid, OrderPlaced, OrderReleased
+from .guests import clean_guest_email
 from .models import Order, OrderItem
 from .settlement import refund_if_charged, refund_payment, refunds_owed, settle_orphan_charge
 from .statuses import ENDED_WITHOUT_SALE, S
 from .stock import return_to_stock
-from .timeline import confirmation_body, email_customer, record_change
+from .timeline import confirmation_body, email_customer, notify_customer, record_change
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +85,7 @@ def place_order(
     card: Card | None,
     expected_total: Decimal | None = None,
     wait_for_twin: float = 0,
+    email: str = "",
 ) -> Placement:
     """Place the customer's cart as an order and charge the card; see the module's docstring.
 
@@ -96,14 +96,21 @@ def place_order(
     A cart is consumed by its first placement: another checkout of the same
     cart with another key raises CartAlreadyPlaced. Raises CheckoutError with
     a message for the customer; PaymentFailed when the card did not pay.
+
+    A guest (`user` None) places their session cart with the `email` the order's messages go to;
+    every guarantee above holds the same way (orders/guests.py has the rest of a guest's order).
     """
+    if user is None:
+        email = clean_guest_email(email)
     if shipping_method not in settings.SHIPPING_METHODS:
         raise CheckoutError("Choose a delivery option.")
     if not idempotency_key or len(idempotency_key) > settings.IDEMPOTENCY_KEY_MAX_LENGTH:
         raise CheckoutError("This checkout form has expired. Please review your order and try again.")
 
     try:
-        order, replayed = _reserve(user, cart, idempotency_key, address, shipping_method, expected_total)
+        order, replayed = _reserve(
+            user, cart, idempotency_key, address, shipping_method, expected_total, email
+        )
     except PlacementInProgress as busy:
         if wait_for_twin <= 0:
             raise
@@ -154,7 +161,7 @@ def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
     """Wait for the request that is placing the same checkout, then answer with its outcome."""
     deadline = time.monotonic() + seconds
     while True:
-        order = Order.objects.filter(user=user, number=busy.order_number).first()
+        order = Order.objects.filter(owned_by(user), number=busy.order_number).first()
         if order is not None and order.status != S.PENDING_PAYMENT:
             return order
         if order is None:  # it failed and was undone: answer with the same failure
@@ -165,24 +172,32 @@ def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
         time.sleep(0.1)
 
 
-def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple[Order, bool]:
+def owned_by(user) -> Q:
+    """The orders a placement may replay: the customer's, or any guest's (a guest's key is a
+    random UUID the server put in their form)."""
+    return Q(user=user) if user is not None else Q(user__isnull=True)
+
+
+def _reserve(user, cart, key, address, shipping_method, expected_total, email="") -> tuple[Order, bool]:
     key = order_key(key)
+    email = email or user.email
     with transaction.atomic():
         # The cart row first: concurrent checkouts of one cart queue here, whatever their keys.
         placing = cart.lock_for_checkout()
         found = {
             o.idempotency_key == key: o
-            for o in Order.objects.filter(user=user).filter(
+            for o in Order.objects.filter(owned_by(user)).filter(
                 Q(idempotency_key=key) | Q(number=placing or None)
             )
         }
         if True in found:
             return _replay(found[True]), True
         items = cart.items()
-        _refuse_consumed_cart(found.get(False), items)
+        _refuse_consumed_cart(found.get(False), items, cart)
         order = Order(
             number=new_order_number(),
             user=user,
+            email=email,
             idempotency_key=key,
             ship_name=address.full_name,
             ship_phone=address.phone,
@@ -200,7 +215,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
                 order.save()
         except IntegrityError:
             # The same key is being placed by a concurrent request, which committed first.
-            twin = Order.objects.filter(user=user, idempotency_key=key).first()
+            twin = Order.objects.filter(owned_by(user), idempotency_key=key).first()
             if twin is None:
                 raise CheckoutError("This order is already being placed. Please wait a moment.") from None
             return _replay(twin), True
@@ -216,6 +231,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
             variants=locked,
             coupons=coupons,
             user=user,
+            email=email,
             shipping_method=shipping_method,
             **pricing_extras(cart, user),
         )
@@ -268,7 +284,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total) -> tuple
         order.save()
         cart.mark_placing(order.number)
         try:
-            redeem_coupons(applied=summary.coupons, user=user, order=order)
+            redeem_coupons(applied=summary.coupons, user=user, order=order, email=email)
         except CouponError as exc:
             raise CheckoutError(str(exc)) from None
         publish(OrderPlaced(order=order, summary=summary, user=user))
@@ -292,10 +308,11 @@ def _replay(order: Order) -> Order:
     return order
 
 
-def _refuse_consumed_cart(first: Order | None, items) -> None:
+def _refuse_consumed_cart(first: Order | None, items, cart) -> None:
     """A cart is consumed by its first placement (a double tap that made a new key included).
     `first` is the order the cart was last placed as, if it still exists (a failed
-    placement is undone and frees the cart)."""
+    placement is undone and frees the cart). A guest's session cart clears that marker when
+    shopping starts again, so a marker there means placed, even if this copy still has lines."""
     if first is None:
         return
     if first.status == S.PENDING_PAYMENT:
@@ -303,7 +320,7 @@ def _refuse_consumed_cart(first: Order | None, items) -> None:
             f"This cart is already being placed as order {first.number}. Please wait a moment.",
             first.number,
         )
-    if not items:
+    if not items or cart.placement_outlives_items:
         raise CartAlreadyPlaced(f"This cart was already placed as order {first.number}.", first.number)
 
 
@@ -335,12 +352,10 @@ def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) ->
     if cart is not None:
         cart.clear()
     publish(OrderPaid(order=order))
-    notify(
-        user=order.user,
-        kind=Notification.Kind.ORDER,
+    notify_customer(
+        order,
         title=f"Order {order.number} confirmed",
         body=f"We have your payment of {format_money(order.total)}.",
-        url=order.get_absolute_url(),
     )
     email_customer(order, f"Your AuroraMart order {order.number}", confirmation_body(order))
 

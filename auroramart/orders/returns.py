@@ -20,8 +20,6 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from auroramart.accounts.models import Notification
-from auroramart.accounts.services import notify
 from auroramart.catalog.models import ProductVariant
 from auroramart.core.client import Actor, as_actor
 from auroramart.core.events import publish
@@ -40,7 +38,7 @@ from .settlement import refund_payment
 from .settlement import retry_refunds as settlement_retry
 from .statuses import ENDED_WITHOUT_SALE, S
 from .stock import restock
-from .timeline import record_change, tell_customer
+from .timeline import notify_customer, record_change, tell_customer
 
 logger = logging.getLogger(__name__)
 
@@ -183,12 +181,10 @@ def decide_return(
             body = "Please send the approved items back; we will refund you when they arrive."
             if replacement is not None:
                 body += f" Your exchange ships as order {replacement.number}."
-            notify(
-                user=order.user,
-                kind=Notification.Kind.ORDER,
+            notify_customer(
+                order,
                 title=f"Return of {order.number} approved",
                 body=body,
-                url=order.get_absolute_url(),
             )
         else:
             request.status, request.resolved_at = ReturnRequest.Status.REJECTED, timezone.now()
@@ -202,12 +198,10 @@ def decide_return(
                 actor_user(actor),
                 f"Return rejected: {note}".strip(": "),
             )
-            notify(
-                user=order.user,
-                kind=Notification.Kind.ORDER,
+            notify_customer(
+                order,
                 title=f"Return of {order.number} not accepted",
                 body=note,
-                url=order.get_absolute_url(),
             )
         record_audit(
             actor,
@@ -470,12 +464,10 @@ def goodwill_refund(*, order: Order, amount: Decimal, reason: str, actor) -> Cre
             order,
             changes={"credited": [None, str(amount)], "reason": [None, reason]},
         )
-        notify(
-            user=order.user,
-            kind=Notification.Kind.ORDER,
+        notify_customer(
+            order,
             title=f"A refund of {format_money(amount)} on order {order.number}",
             body=reason,
-            url=order.get_absolute_url(),
         )
     pay_credit_note(credit, actor=actor)
     return credit

@@ -34,6 +34,20 @@ def order_detail(user, number: str) -> Order:
 RETURNABLE = (Order.Status.DELIVERED, Order.Status.PARTIALLY_RETURNED)
 
 
+def guest_order_detail(pk: int) -> Order:
+    """A guest's order for its signed page (the link, not a user, is what scopes it)."""
+    return (
+        Order.objects.filter(pk=pk)
+        .prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.select_related("product")),
+            Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("created_at", "id")),
+            Prefetch("payments", queryset=Payment.objects.order_by("created_at")),
+            "credit_notes",
+        )
+        .get()
+    )
+
+
 def can_request_return(order: Order) -> bool:
     if order.status not in RETURNABLE or order.delivered_at is None:
         return False

@@ -1,5 +1,7 @@
 """The order's timeline and what the customer is told: status changes, notifications, emails."""
 
+from django.conf import settings
+
 from auroramart.accounts.models import Notification
 from auroramart.accounts.services import notify
 from auroramart.core.money import format_money
@@ -31,15 +33,34 @@ def tell_customer(order: Order) -> None:
     if not message:
         return
     title = f"Order {order.number}: {order.get_status_display().lower()}"
-    notify(
-        user=order.user, kind=Notification.Kind.ORDER, title=title, body=message, url=order.get_absolute_url()
-    )
+    notify_customer(order, title=title, body=message)
     email_customer(order, f"AuroraMart order {order.number}: {order.get_status_display().lower()}", message)
 
 
+def notify_customer(order: Order, *, title: str, body: str = "") -> None:
+    """A notification in the customer's account; a guest has none (their emails tell them)."""
+    if order.user_id is not None:
+        notify(
+            user=order.user,
+            kind=Notification.Kind.ORDER,
+            title=title,
+            body=body,
+            url=order.get_absolute_url(),
+        )
+
+
 def email_customer(order: Order, subject: str, body: str) -> None:
-    if order.user.is_active and order.user.email:
-        queue_email(to=order.user.email, subject=subject, body=body)
+    """An email to the order's address; a guest's carries the signed link to their order."""
+    if order.user_id is not None and not order.user.is_active:
+        return
+    to = order.email or (order.user.email if order.user_id else "")
+    if not to:
+        return
+    if order.user_id is None:
+        from .guests import guest_link
+
+        body += f"\n\nSee your order: {settings.SITE_URL}{guest_link(order, emailed=True)}"
+    queue_email(to=to, subject=subject, body=body)
 
 
 def confirmation_body(order: Order) -> str:

@@ -1,32 +1,42 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.accounts.selectors import addresses as saved_addresses
-from auroramart.accounts.services import save_address
+from auroramart.accounts.services import save_address, signed_in
 from auroramart.cart.selectors import cart_summary
-from auroramart.cart.storage import DbCart
-from auroramart.core.access import customer_required
+from auroramart.cart.storage import cart_for
+from auroramart.core.access import customer_required, shopper_allowed
+from auroramart.core.client import client_ip
+from auroramart.core.ratelimit import allow
 
-from . import fragments, selectors, services
-from .forms import CheckoutForm, ReturnForm
+from . import fragments, guests, selectors, services
+from .forms import CheckoutForm, GuestAccountForm, OrderLookupForm, ReturnForm
+from .models import Order
 from .services import CartAlreadyPlaced, CheckoutError, OrderActionError
 
 
 def _summary_context(request, shipping_method: str):
-    summary = cart_summary(DbCart(request.user), user=request.user, shipping_method=shipping_method)
-    return {"summary": summary}
+    user = request.user if request.user.is_authenticated else None
+    return {"summary": cart_summary(cart_for(request), user=user, shipping_method=shipping_method)}
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
-@customer_required
+@shopper_allowed
 @require_http_methods(["GET", "POST"])
 def checkout(request):
-    addresses = list(saved_addresses(request.user))
-    form = CheckoutForm(request.POST or None, addresses=addresses)
+    """The checkout, for customers and guests alike: a guest gives an email and an address."""
+    guest = not request.user.is_authenticated
+    user = None if guest else request.user
+    addresses = [] if guest else list(saved_addresses(request.user))
+    form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest)
     method = request.POST.get("shipping_method") if request.method == "POST" else "standard"
     method = method if method in settings.SHIPPING_METHODS else "standard"
     context = _summary_context(request, method)
@@ -39,8 +49,9 @@ def checkout(request):
         address = form.shipping_address()
         try:
             placement = services.place_order(
-                user=request.user,
-                cart=DbCart(request.user),
+                user=user,
+                email=form.cleaned_data.get("email", ""),
+                cart=cart_for(request),
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 address=address,
                 shipping_method=form.cleaned_data["shipping_method"],
@@ -50,29 +61,44 @@ def checkout(request):
             )
         except CartAlreadyPlaced as exc:
             messages.info(request, str(exc))
-            return redirect("orders:detail", number=exc.order_number)
+            return redirect(_order_page(request, exc.order_number))
         except CheckoutError as exc:
             error = str(exc)
             context = _summary_context(request, method)  # stock or prices may have moved
         else:
             order = placement.order
-            if form.cleaned_data["address"] == "new" and form.cleaned_data.get("save_address"):
+            if not guest and form.cleaned_data["address"] == "new" and form.cleaned_data.get("save_address"):
                 save_address(user=request.user, data=address.__dict__ | {"label": "Checkout"})
             if placement.replayed:
                 messages.info(request, f"Your order {order.number} was already placed.")
             else:
                 messages.success(request, f"Thank you! Your order {order.number} is confirmed.")
-            return redirect(order.get_absolute_url())
+            return redirect(_order_page(request, order.number))
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "orders/checkout.html",
-        {**context, "form": form, "error": error, "title": "Checkout", "addresses": addresses},
+        {
+            **context,
+            "form": form,
+            "error": error,
+            "title": "Checkout",
+            "addresses": addresses,
+            "guest": guest,
+        },
         status=status,
     )
 
 
-@customer_required
+def _order_page(request, number: str) -> str:
+    """Where an order is seen after checkout: the customer's order page, or a guest's signed link."""
+    if request.user.is_authenticated:
+        return reverse("orders:detail", kwargs={"number": number})
+    order = get_object_or_404(Order.objects.filter(user__isnull=True), number=number)
+    return guests.guest_link(order, emailed=False)
+
+
+@shopper_allowed
 def checkout_summary(request):
     """The order summary for another delivery option, swapped in by htmx."""
     method = request.GET.get("shipping_method", "standard")
@@ -182,3 +208,96 @@ def credit_note(request, number, credit):
         "orders/credit_note.html",
         {"order": order, "credit": note, "title": f"Credit note {note.number}"},
     )
+
+
+# --- a guest's order ---------------------------------------------------------------------
+
+
+@shopper_allowed
+@require_http_methods(["GET", "POST"])
+def guest_order(request, token):
+    """A guest's order, by its signed link: the order, its timeline, and an account in one step."""
+    access = guests.order_from_link(token)
+    if access is None:
+        raise Http404("This link is not valid.")
+    order = access.order
+    if not order.is_guest:
+        messages.info(request, "This order is in your account now: sign in to see it.")
+        return redirect(reverse("orders:detail", kwargs={"number": order.number}))
+    form = GuestAccountForm(request.POST or None)
+    if request.method == "POST" and not request.user.is_authenticated and form.is_valid():
+        try:
+            user, claimed = guests.create_account(access=access, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        except OrderActionError as exc:
+            messages.error(request, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            signed_in(user=user, session=request.session)
+            count = len(claimed)
+            messages.success(
+                request,
+                f"Your account is ready: {count} order{'s' if count != 1 else ''} and "
+                "its loyalty points are in it."
+                if access.emailed or count > 1
+                else "Your account is ready and this order is in it. If you placed other orders as a "
+                "guest with this email, the link we emailed you brings them too.",
+            )
+            return redirect(reverse("orders:detail", kwargs={"number": order.number}))
+    order = selectors.guest_order_detail(order.pk)
+    return render(
+        request,
+        "orders/guest_order.html",
+        {
+            "order": order,
+            "form": form,
+            "token": token,
+            "account_exists": guests.account_exists(order.email),
+            "title": f"Order {order.number}",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@shopper_allowed
+@require_http_methods(["GET", "POST"])
+def order_status(request):
+    """Find an order by its number and email. Wrong number and wrong email get the same answer;
+    a client address gets ORDER_LOOKUP_LIMIT tries per 15 minutes."""
+    form = OrderLookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not allow("order-lookup", client_ip(request), limit=settings.ORDER_LOOKUP_LIMIT, seconds=900):
+            form.add_error(None, "Too many tries. Please wait 15 minutes and try again.")
+            status = 429
+        elif form.is_valid():
+            order = guests.find_order(**form.cleaned_data)
+            if order is not None and order.is_guest:
+                return redirect(guests.guest_link(order, emailed=False))
+            if order is not None:
+                messages.info(request, "This order is in an account: sign in to see it.")
+                return redirect(f"{settings.LOGIN_URL}?next={reverse('orders:detail', args=[order.number])}")
+            form.add_error(None, "We could not find an order with that number and email.")
+            status = 404
+        else:
+            status = 400
+    return render(request, "orders/order_status.html", {"form": form, "title": "Order status"}, status=status)
+
+
+@require_http_methods(["GET"])
+def guest_claim(request, token):
+    """The link in the verification email: the guest's other orders join their account."""
+    result = guests.claim_guest_orders(token=token)
+    if result is None:
+        raise Http404("This link is not valid.")
+    user, claimed = result
+    messages.success(
+        request,
+        f"{len(claimed)} earlier order{'s' if len(claimed) != 1 else ''} added to your account."
+        if claimed
+        else "Your earlier orders are already in your account.",
+    )
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("orders:list")
+    return redirect(f"{settings.LOGIN_URL}?next={reverse('orders:list')}")

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from auroramart.core.client import Actor, as_actor
 from auroramart.core.events import publish
-from auroramart.core.outbox import queue_email
 from auroramart.inventory.models import StockMovement
 from auroramart.payments.models import Payment
 from auroramart.promotions.services import release_coupons
@@ -20,7 +19,7 @@ from .returns import credit_rest, decide_return, pay_credit_note, receive_return
 from .settlement import refund_if_charged, refund_payment
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, TRANSITIONS, S
 from .stock import return_to_stock
-from .timeline import record_change, tell_customer
+from .timeline import email_customer, record_change, tell_customer
 
 
 def allowed_transitions(order: Order) -> list[str]:
@@ -152,9 +151,10 @@ def add_order_note(*, order: Order, text: str, actor: Actor) -> OrderNote | None
 def email_customer_about(*, order: Order, subject: str, body: str, actor: Actor) -> None:
     """A message from staff about the order, through the outbox, with a note on the order."""
     subject, body = subject.strip()[:200], body.strip()[:5000]
-    if not subject or not body or not order.user.is_active:
+    inactive = order.user is not None and not order.user.is_active
+    if not subject or not body or inactive or not order.email:
         raise OrderActionError("Write a subject and a message (and the customer's account must be active).")
-    queue_email(to=order.user.email, subject=f"[{order.number}] {subject}", body=body)
+    email_customer(order, f"[{order.number}] {subject}", body)
     OrderNote.objects.create(order=order, author=actor.user, text=f"Emailed the customer: {subject}")
     record_audit(actor, "email_customer", order, changes={"subject": [None, subject]})
 
@@ -170,6 +170,7 @@ def anonymise_orders(user) -> None:
         ship_line1="(erased)",
         ship_line2="",
         ship_postal_code="000000",
+        email="",
     )
 
 

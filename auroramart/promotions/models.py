@@ -56,14 +56,24 @@ class CouponRedemption(models.Model):
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="coupon_redemptions")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coupon_redemptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="coupon_redemptions",
+        null=True,
+        blank=True,
     )
+    # A per-customer limit counts uses by account and by email, so a guest cannot use a
+    # once-per-customer coupon again and again, nor first as a guest and then signed in.
+    email = models.EmailField(blank=True, default="")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["coupon", "order"], name="coupon_once_per_order")]
-        indexes = [models.Index(fields=["coupon", "user"], name="redemption_coupon_user")]
+        indexes = [
+            models.Index(fields=["coupon", "user"], name="redemption_coupon_user"),
+            models.Index(fields=["coupon", "email"], name="redemption_coupon_email"),
+        ]
 
     def __str__(self):
         return f"{self.coupon_id} on order {self.order_id}"

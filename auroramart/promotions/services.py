@@ -4,7 +4,7 @@ under row locks so a limited coupon is never used past its limit."""
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from auroramart.core.client import Actor
@@ -43,8 +43,9 @@ def find_coupon(code: str) -> Coupon:
     return coupon
 
 
-def check_coupon(coupon: Coupon, *, user, subtotal: Decimal, now=None) -> None:
-    """Raise CouponError with the specific reason the coupon cannot be used."""
+def check_coupon(coupon: Coupon, *, user, subtotal: Decimal, now=None, email: str = "") -> None:
+    """Raise CouponError with the specific reason the coupon cannot be used. A per-customer
+    limit counts the uses of the account and of the email (a guest's, or the account's)."""
     now = now or timezone.now()
     if not coupon.is_active:
         raise CouponError(f"The coupon {coupon.code} is no longer available.")
@@ -58,8 +59,13 @@ def check_coupon(coupon: Coupon, *, user, subtotal: Decimal, now=None) -> None:
         )
     if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
         raise CouponError(f"The coupon {coupon.code} has been used up.")
-    if coupon.per_customer_limit is not None and user is not None and user.is_authenticated:
-        used = CouponRedemption.objects.filter(coupon=coupon, user=user).count()
+    signed_in = user is not None and user.is_authenticated
+    email = (user.email if signed_in else email or "").strip()
+    if coupon.per_customer_limit is not None and (signed_in or email):
+        whose = Q(email__iexact=email) if email else Q()
+        if signed_in:
+            whose = whose | Q(user=user) if email else Q(user=user)
+        used = CouponRedemption.objects.filter(whose, coupon=coupon).count()
         if used >= coupon.per_customer_limit:
             times = "once" if coupon.per_customer_limit == 1 else f"{coupon.per_customer_limit} times"
             raise CouponError(f"You have already used the coupon {coupon.code} ({times} per customer).")
@@ -85,7 +91,7 @@ def can_combine(coupons: list[Coupon], max_per_order: int) -> bool:
     return len(coupons) <= max(max_per_order, 1) or all(c.stackable for c in coupons)
 
 
-def redeem_coupons(*, applied: list[tuple[Coupon, Decimal]], user, order, now=None) -> None:
+def redeem_coupons(*, applied: list[tuple[Coupon, Decimal]], user, order, now=None, email: str = "") -> None:
     """Count the uses at order placement, in the caller's transaction.
 
     Locks the coupon rows in primary-key order, re-checks each against its
@@ -97,11 +103,17 @@ def redeem_coupons(*, applied: list[tuple[Coupon, Decimal]], user, order, now=No
     ids = sorted(c.pk for c, _ in applied)
     locked = {c.pk: c for c in Coupon.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     for coupon, _ in applied:
-        check_coupon(locked[coupon.pk], user=user, subtotal=Decimal("Infinity"), now=now)
+        check_coupon(locked[coupon.pk], user=user, subtotal=Decimal("Infinity"), now=now, email=email)
     Coupon.objects.filter(pk__in=ids).update(times_used=F("times_used") + 1)
     CouponRedemption.objects.bulk_create(
         [
-            CouponRedemption(coupon=locked[c.pk], order=order, user=user, amount=amount)
+            CouponRedemption(
+                coupon=locked[c.pk],
+                order=order,
+                user=user,
+                email=email or getattr(user, "email", ""),
+                amount=amount,
+            )
             for c, amount in applied
         ]
     )

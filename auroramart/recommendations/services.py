@@ -120,8 +120,11 @@ def predict_categories(demographics: dict) -> tuple[list[dict], str]:
 
 
 def predict_for_new_customer(user) -> None:
-    """Registration (and profile update) step: store the prediction on the customer's profile."""
-    profile = user.profile
+    """Registration (and profile update) step: store the prediction on the customer's profile.
+    An account made from a guest order has no profile yet: nothing to predict from."""
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return
     profile.predicted_categories, profile.prediction_model_version = predict_categories(
         {f: getattr(profile, f) for f in category_model.CATEGORICAL + category_model.NUMERIC}
     )

@@ -82,6 +82,8 @@ def attribute_add_to_cart(*, product, user_id, visitor, source: str = "", **_) -
 
 def attribute_purchase(*, order) -> None:
     """On OrderPaid: each order line the customer added from a slot in the last week is a purchase for it."""
+    if order.user_id is None:
+        return  # a guest's additions are not tied to them
     lines = {item.product_id: item for item in order.items.all() if item.product_id}
     since = timezone.now() - PURCHASE_WINDOW
     added = (
