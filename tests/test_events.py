@@ -200,7 +200,7 @@ def _publishers():
                 break
 
 
-SERVICE_MODULES = {"services.py", "placement.py", "workflow.py", "settlement.py", "returns.py"}
+SERVICE_MODULES = {"services.py", "placement.py", "workflow.py", "settlement.py", "returns.py", "guests.py"}
 
 
 def test_events_are_raised_by_services_only():
