@@ -8,7 +8,6 @@ cache (see the settings table in README.md).
 import os
 import warnings
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -60,7 +59,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_countries",
     "auroramart.core",
+    "auroramart.shipping",
+    "auroramart.tax",
     "auroramart.accounts",
     "auroramart.catalog",
     "auroramart.inventory",
@@ -274,7 +276,6 @@ USE_I18N = False
 USE_TZ = True
 CURRENCY = "SGD"
 CURRENCY_SYMBOL = "S$"
-GST_RATE = Decimal(env_str("GST_RATE", "0.09"))
 
 # --- static and media ----------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -362,16 +363,12 @@ STAFF_ABSOLUTE_TIMEOUT = env_int("STAFF_ABSOLUTE_TIMEOUT_HOURS", 10) * 3600
 
 # --- checkout ---------------------------------------------------------------------------
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "auroramart.payments.gateway.TestGateway")
-SHIPPING_METHODS = {
-    # code: (label, fee, free above this merchandise total or None, delivery time)
-    "standard": (
-        "Standard delivery",
-        Decimal("5.99"),
-        Decimal(env_str("FREE_SHIPPING_THRESHOLD", "75.00")),
-        "3–5 working days",
-    ),
-    "express": ("Express delivery", Decimal("14.99"), None, "1–2 working days"),
-}
+# Delivery and tax are configured per shipping zone in the admin panel (shipping/, tax/); the
+# first migration sets up Singapore as the shop has always sold there.
+SHOP_COUNTRY = env_str("SHOP_COUNTRY", "SG")  # where the shop is: the cart's estimate before an address
+PRICES_INCLUDE_TAX = env_bool("PRICES_INCLUDE_TAX", True)  # prices are entered with tax in them
+DEFAULT_TAX_CLASS = "standard"  # a product whose product and category name no class
+SHIPPING_TAX_CLASS = "standard"  # the class delivery fees are taxed at
 MAX_COUPONS_PER_ORDER = env_int("MAX_COUPONS_PER_ORDER", 1)
 CART_MAX_QUANTITY = 99
 CART_STALE_DAYS = env_int("CART_STALE_DAYS", 90)  # customers' carts untouched this long are emptied

@@ -189,7 +189,8 @@ def test_stackable_coupons_combine(client, products, coupons):
     # Free delivery is judged after discounts: 67.00 is under the 75.00 threshold.
     assert summary.shipping_fee == Decimal("5.99")
     assert summary.total == Decimal("72.99")
-    assert summary.gst_included == Decimal("6.03")  # 72.99 × 9/109
+    # GST per line: 67.00 × 9/109 = 5.53 on the lamp, 5.99 × 9/109 = 0.49 on delivery.
+    assert summary.gst_included == Decimal("6.02")
 
 
 def test_per_customer_limit(client, products, coupons):

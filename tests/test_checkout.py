@@ -91,7 +91,9 @@ def test_checkout_places_the_order_charges_once_and_tells_the_customer(
         Decimal("5.99"),
         Decimal("41.99"),
     )
-    assert order.gst_included == Decimal("3.47")
+    # GST rounded per line: 36.00 × 9/109 = 2.97 on the mugs, 5.99 × 9/109 = 0.49 on delivery.
+    assert order.gst_included == Decimal("3.46")
+    assert order.tax_lines == [{"label": "GST (9%)", "rate": "0.0900", "taxable": "38.53", "tax": "3.46"}]
     assert [(i.name, i.quantity, i.unit_price) for i in order.items.all()] == [("Mug", 3, Decimal("12.00"))]
     assert order.ship_postal_code == "238801"
     assert stock(mug) == 7
@@ -214,9 +216,9 @@ def test_out_of_stock_at_placement_is_a_clear_answer(client, customer, mug):
         ({"card_expiry": "01/20"}, "This card has expired."),
         ({"card_expiry": "13/40"}, "The month must be between 01 and 12."),
         ({"card_cvc": "12"}, "3 or 4 digits"),
-        ({"shipping_method": "teleport"}, "Select a valid choice."),
+        ({"shipping_method": "teleport"}, "Choose one of the delivery options for this address."),
         ({"address": "999999"}, "Select a valid choice."),
-        ({"address": "new", "postal_code": "12"}, "6 digits"),
+        ({"address": "new", "postal_code": "12"}, "not a postal code of Singapore"),
     ],
 )
 def test_tampered_or_bad_input_is_refused_and_nothing_is_written(client, customer, mug, overrides, message):
@@ -374,7 +376,8 @@ def test_empty_cart_goes_back_to_the_cart(client, customer):
 def test_checkout_page_shows_the_tax_breakdown(client, customer, mug):
     fill_cart(customer, (mug, 1))
     body = client.get("/checkout/checkout/").content.decode()
-    assert "Includes GST (9%)" in body and "S$1.49" in body  # 17.99 × 9/109
+    # Per line: 12.00 × 9/109 = 0.99 on the mug, 5.99 × 9/109 = 0.49 on delivery.
+    assert "Includes GST (9%)" in body and "S$1.48" in body
     assert re.search(r'name="idempotency_key" value="[0-9a-f]{32}"', body)
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import adjust, open_account
+from auroramart.shipping.models import ShippingMethod
+from auroramart.tax.models import TaxRate
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory, variant
 from .placing import place
@@ -46,14 +48,22 @@ def test_points_per_dollar_is_read_by_every_page_the_api_and_placement(client, s
 
 
 @pytest.mark.parametrize("rate,shown", [("0.09", "9"), ("0.08", "8")])
-def test_the_gst_rate_is_read_by_the_cart_the_invoice_and_placement(client, shopper, settings, rate, shown):
-    settings.GST_RATE = Decimal(rate)
-    user, _ = shopper
+def test_the_gst_rate_is_read_by_the_cart_the_invoice_and_placement(client, shopper, rate, shown):
+    """The home of a tax rate is its zone's row (tax/models.py), edited in the panel."""
+    standard = TaxRate.objects.get(zone__name="Singapore", tax_class__code="standard")
+    standard.rate = Decimal(rate)
+    standard.save()
+    user, auth = shopper
     assert f"Includes GST ({shown}%)" in client.get("/checkout/cart/").content.decode()
+    assert f"including {shown}% GST" in client.get("/").content.decode()
     order = place(user, "rule-1").order
-    expected = (order.total * Decimal(rate) / (1 + Decimal(rate))).quantize(Decimal("0.01"))
-    assert order.gst_included == expected
-    assert f"GST at {shown}%" in client.get(f"/orders/{order.number}/invoice/").content.decode()
+    r = Decimal(rate)
+    per_line = [
+        (amount * r / (1 + r)).quantize(Decimal("0.01")) for amount in (Decimal("40.00"), Decimal("5.99"))
+    ]
+    assert order.gst_included == sum(per_line) == order.items.get().tax_amount + order.shipping_tax
+    assert client.get("/api/v1/cart", **auth).json()["gst_included"] == "0.00"  # placed: the cart is empty
+    assert f"GST ({shown}%)" in client.get(f"/orders/{order.number}/invoice/").content.decode()
 
 
 def test_every_email_goes_through_the_outbox():
@@ -74,11 +84,9 @@ def test_every_email_goes_through_the_outbox():
 def test_the_free_shipping_threshold_is_read_by_every_page_the_api_and_placement(
     client, shopper, settings, threshold, fee
 ):
-    label, standard_fee, _, eta = settings.SHIPPING_METHODS["standard"]
-    settings.SHIPPING_METHODS = {
-        **settings.SHIPPING_METHODS,
-        "standard": (label, standard_fee, Decimal(threshold), eta),
-    }
+    standard = ShippingMethod.objects.get(zone__name="Singapore", code="standard")
+    standard.free_above = Decimal(threshold)
+    standard.save()  # its one home: the zone's method, edited in the panel
     user, auth = shopper  # a S$40 teapot in the cart
     shown = f"over S${threshold}"
     for page in ("/shipping-returns/", "/checkout/checkout/"):

@@ -1,4 +1,3 @@
-import re
 from decimal import Decimal
 
 from django import forms
@@ -14,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from auroramart.catalog.models import Category
 from auroramart.core.forms import StyledFormMixin
 
+from .addresses import clean_phone, clean_postal_code
 from .models import DEMOGRAPHIC_FIELDS, Address, CustomerProfile, User
 from .services import Demographics, clean_avatar
 
@@ -172,10 +172,6 @@ class AvatarForm(StyledFormMixin, forms.Form):
         return upload
 
 
-POSTAL_CODE = re.compile(r"^\d{6}$")
-PHONE = re.compile(r"^\+?[\d\s-]{8,15}$")
-
-
 class AddressForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Address
@@ -187,21 +183,28 @@ class AddressForm(StyledFormMixin, forms.ModelForm):
             "line2",
             "postal_code",
             "city",
+            "region",
+            "country",
             "is_default_shipping",
             "is_default_billing",
         ]
 
-    def clean_postal_code(self):
-        code = self.cleaned_data["postal_code"].strip()
-        if not POSTAL_CODE.match(code):
-            raise forms.ValidationError("A Singapore postal code has 6 digits, e.g. 018956.")
-        return code
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].required = False  # Singapore unless another is chosen
 
     def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        if not PHONE.match(phone):
-            raise forms.ValidationError("Enter a phone number of 8 to 15 digits, e.g. +65 9123 4567.")
-        return phone
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["country"] = cleaned.get("country") or "SG"
+        if "postal_code" in cleaned:
+            try:
+                cleaned["postal_code"] = clean_postal_code(cleaned["country"], cleaned["postal_code"])
+            except forms.ValidationError as exc:
+                self.add_error("postal_code", exc)
+        return cleaned
 
 
 class DeleteAccountForm(StyledFormMixin, forms.Form):

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 
 class UserManager(BaseUserManager):
@@ -148,9 +149,10 @@ class Address(models.Model):
     phone = models.CharField(max_length=20)
     line1 = models.CharField("Address line 1", max_length=200)
     line2 = models.CharField("Address line 2", max_length=200, blank=True)
-    postal_code = models.CharField(max_length=6)
+    postal_code = models.CharField(max_length=12)
     city = models.CharField(max_length=80, default="Singapore")
-    country = models.CharField(max_length=2, default="SG")
+    region = models.CharField("State or region", max_length=80, blank=True)
+    country = CountryField(default="SG")
     is_default_shipping = models.BooleanField("Default shipping address", default=False)
     is_default_billing = models.BooleanField("Default billing address", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -177,8 +179,11 @@ class Address(models.Model):
         lines = [self.full_name, self.line1]
         if self.line2:
             lines.append(self.line2)
-        lines += [f"{self.city} {self.postal_code}", self.phone]
-        return lines
+        place = " ".join(p for p in (self.city, self.region, self.postal_code) if p)
+        lines.append(place)
+        if self.country != "SG" or self.city != "Singapore":
+            lines.append(self.country.name)
+        return lines + [self.phone]
 
 
 class WishlistItem(models.Model):

@@ -17,6 +17,7 @@ from auroramart.core.outbox import queue_email
 from auroramart.core.uploads import jpeg_bytes, open_picture
 from auroramart.staff.services import record_audit
 
+from .addresses import clean_postal_code
 from .events import CustomerErasing, CustomerRegistered, CustomerSignedIn, ProfileUpdated
 from .models import Address, CustomerProfile, Notification, User, WishlistItem
 
@@ -149,7 +150,7 @@ def remove_avatar(*, user: User) -> None:
 
 # --- addresses --------------------------------------------------------------------------
 
-ADDRESS_FIELDS = ("label", "full_name", "phone", "line1", "line2", "postal_code", "city")
+ADDRESS_FIELDS = ("label", "full_name", "phone", "line1", "line2", "postal_code", "city", "region", "country")
 
 
 @transaction.atomic
@@ -168,6 +169,10 @@ def save_address(*, user: User, address: Address | None = None, data: dict) -> A
     for field in ADDRESS_FIELDS:
         if field in data:
             setattr(address, field, data[field])
+    try:  # the postal code in its country's format, whoever writes the address
+        address.postal_code = clean_postal_code(str(address.country or "SG"), address.postal_code)
+    except ValidationError as exc:
+        raise ValidationError({"postal_code": exc.messages}) from None
     first = not any(a.pk != address.pk for a in existing)
     make_shipping = data.get("is_default_shipping", False) or first
     make_billing = data.get("is_default_billing", False) or first

@@ -143,20 +143,12 @@ def update_me(request, body: ProfileIn):
 
 
 def _address(a: Address) -> dict:
+    fields = ("id", "label", "full_name", "phone", "line1", "line2", "postal_code", "city", "region")
     return {
-        f: getattr(a, f)
-        for f in (
-            "id",
-            "label",
-            "full_name",
-            "phone",
-            "line1",
-            "line2",
-            "postal_code",
-            "city",
-            "is_default_shipping",
-            "is_default_billing",
-        )
+        **{f: getattr(a, f) for f in fields},
+        "country": str(a.country),
+        "is_default_shipping": a.is_default_shipping,
+        "is_default_billing": a.is_default_billing,
     }
 
 

@@ -145,14 +145,25 @@ class AddressIn(Schema):
     phone: str = Field(min_length=6, max_length=20)
     line1: str = Field(min_length=1, max_length=200)
     line2: str = Field("", max_length=200)
-    postal_code: str = Field(pattern=r"^\d{6}$")
+    postal_code: str = Field("", max_length=12, description="In the country's format (checked where known)")
+    city: str = Field("Singapore", max_length=80)
+    region: str = Field("", max_length=80, description="State or region, where the country has them")
+    country: str = Field("SG", pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     is_default_shipping: bool = False
     is_default_billing: bool = False
 
 
 class AddressOut(AddressIn):
     id: int
-    city: str
+
+
+class ShippingOptionOut(Schema):
+    code: str
+    name: str
+    estimate: str
+    fee: Decimal
+    free_above: Decimal | None
+    free_remaining: Decimal | None
 
 
 class CartItemIn(Schema):

@@ -3,10 +3,12 @@
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from ninja import Header, Query, Router, Status
 
+from auroramart.accounts.addresses import clean_postal_code
 from auroramart.accounts.models import Address
 from auroramart.cart import services as cart_services
 from auroramart.cart.selectors import cart_summary
@@ -28,6 +30,7 @@ from auroramart.orders.services import (
 )
 from auroramart.payments.gateway import Card
 from auroramart.recommendations.tracking import SLOTS, SOURCE_PREFIX
+from auroramart.shipping.selectors import Destination
 
 from . import idempotency
 from .auth import customer, token_auth
@@ -45,6 +48,7 @@ from .schemas import (
     QuantityIn,
     ReturnIn,
     RewardIn,
+    ShippingOptionOut,
 )
 from .serializers import cart_out, order_out, order_summary
 from .throttling import ClientRateThrottle
@@ -141,15 +145,33 @@ def remove_loyalty(request):
 def _shipping_address(user, body: CheckoutIn) -> ShippingAddress:
     if body.address is not None:
         a = body.address
-        return ShippingAddress(a.full_name, a.phone, a.line1, a.line2, a.postal_code)
+        try:
+            postal_code = clean_postal_code(a.country, a.postal_code)
+        except ValidationError as exc:
+            raise bad_request("The address is not valid.", {"address.postal_code": exc.messages}) from None
+        return ShippingAddress(
+            a.full_name, a.phone, a.line1, a.line2, postal_code, a.city, a.country, a.region
+        )
     address = Address.objects.filter(user=user, pk=body.address_id).first() if body.address_id else None
     if address is None and body.address_id is None:
         address = Address.objects.filter(user=user, is_default_shipping=True).first()
     if address is None:
         raise bad_request("Choose a delivery address.", {"address_id": ["No such address of yours."]})
-    return ShippingAddress(
-        address.full_name, address.phone, address.line1, address.line2, address.postal_code, address.city
-    )
+    return ShippingAddress.of(address)
+
+
+@router.get("/cart/shipping-options", response={200: list[ShippingOptionOut], **ERRORS})
+def shipping_options(
+    request,
+    country: str = Query("SG", pattern=r"^[A-Z]{2}$"),
+    postal_code: str = Query("", max_length=12),
+    region: str = Query("", max_length=80),
+):
+    """The delivery options that serve this address for the cart as it is, with their fees and
+    estimates; an empty list when no shipping zone serves the address."""
+    user = customer(request)
+    summary = cart_summary(DbCart(user), user=user, destination=Destination(country, region, postal_code))
+    return [q.__dict__ for q in summary.shipping_options]
 
 
 @router.post(
@@ -192,10 +214,6 @@ def checkout(
         return Status(record.status, record.body)
     card = Card(body.card.number.replace(" ", ""), body.card.exp_month, body.card.exp_year, body.card.cvc)
     try:
-        if body.shipping_method not in settings.SHIPPING_METHODS:
-            raise bad_request(
-                "Choose a delivery option.", {"shipping_method": [" or ".join(settings.SHIPPING_METHODS)]}
-            )
         placement = orders.place_order(
             user=user,
             cart=DbCart(user),

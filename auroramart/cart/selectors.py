@@ -26,7 +26,7 @@ def cart_variants(variant_ids) -> dict[int, ProductVariant]:
     of queries whatever the number of lines)."""
     variants = (
         ProductVariant.objects.filter(pk__in=list(variant_ids))
-        .select_related("product", "product__brand")
+        .select_related("product", "product__brand", "product__category")  # the category: tax class
         .prefetch_related(
             Prefetch(
                 "product__images",
@@ -46,7 +46,11 @@ def cart_product_ids(cart) -> set[int]:
     return set(ProductVariant.objects.filter(pk__in=list(items)).values_list("product_id", flat=True))
 
 
-def cart_summary(cart, *, user=None, shipping_method: str = "standard") -> CartSummary:
+def cart_summary(
+    cart, *, user=None, shipping_method: str = "standard", destination=None, email: str = ""
+) -> CartSummary:
+    """The cart priced for `destination` (a shipping.selectors.Destination; the shop's own
+    country when None, as on the cart page)."""
     items = cart.items()
     variants = cart_variants(items) if items else {}
     codes = cart.coupon_codes()
@@ -59,6 +63,8 @@ def cart_summary(cart, *, user=None, shipping_method: str = "standard") -> CartS
         variants=variants,
         coupons=coupons,
         user=user,
+        email=email,
         shipping_method=shipping_method,
+        destination=destination,
         **pricing_extras(cart, user),
     )

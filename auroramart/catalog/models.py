@@ -16,6 +16,10 @@ class Category(models.Model):
     is_active = models.BooleanField(default=True)
     # Consumables are bought again, so recommendations may show them to past buyers.
     is_consumable = models.BooleanField(default=False)
+    # The tax class of its products that name none themselves (standard when empty).
+    tax_class = models.ForeignKey(
+        "tax.TaxClass", on_delete=models.PROTECT, null=True, blank=True, related_name="categories"
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -101,6 +105,10 @@ class Product(StockAndPrice, models.Model):
     price_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     stock_quantity = models.IntegerField(default=0)
     reorder_level = models.PositiveIntegerField(default=10)
+    # Its own tax class; its category's when empty (tax/selectors.py).
+    tax_class = models.ForeignKey(
+        "tax.TaxClass", on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+    )
     size_guide_url = models.CharField(max_length=200, blank=True, default="")
     # The option values its variants are sold in ("Navy Black S M L"), for search; kept by
     # catalog/variants.py.

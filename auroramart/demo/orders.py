@@ -14,7 +14,6 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from auroramart.accounts.models import CustomerProfile, User
-from auroramart.cart.pricing import gst_included, shipping_for
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product, ProductVariant
 from auroramart.core.money import quantize
@@ -24,6 +23,8 @@ from auroramart.orders.models import Order, OrderItem, OrderStatusChange
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon, CouponRedemption
 from auroramart.promotions.services import coupon_discount
+from auroramart.shipping.selectors import Destination, quotes
+from auroramart.tax.selectors import home_rate, tax_on
 
 # Subcategories whose products complement each other: a planted pair joins a
 # product of the first with one of the second.
@@ -138,6 +139,8 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
     welcomed = set(User.objects.filter(email=DEMO_CUSTOMER_EMAIL).values_list("pk", flat=True))
     redemptions: list[tuple[Order, Coupon, Decimal]] = []
     customers = list(CustomerProfile.objects.order_by("user_id").values_list("user_id", "user__date_joined"))
+    emails = dict(User.objects.filter(profile__isnull=False).values_list("pk", "email"))
+    home, gst = Destination("SG"), home_rate()
     reach = _CampaignReach(campaign, dict(customers), coupon_rng)
     preferred = dict(
         CustomerProfile.preferred_categories.through.objects.values_list(
@@ -200,11 +203,14 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
             discount = _coupon_discount(coupon, subtotal)
             # Free delivery is judged on the merchandise after discounts, as at checkout.
             free = coupon is not None and coupon.kind == Coupon.Kind.FREE_SHIPPING
-            shipping, _label, _short = shipping_for("standard", subtotal - discount, free=free)
+            offered = quotes(home, merchandise=subtotal - discount, grams=0, free=free)
+            standard = next(q for q in offered if q.code == "standard")
+            shipping = standard.fee
             total = subtotal - discount + shipping
             order = Order(
                 number=f"AM{placed:%y%m%d}-S{i:06X}",
                 user_id=user_id,
+                email=emails.get(user_id, ""),
                 idempotency_key=f"sample-{seed}-{i}",
                 status=status,
                 ship_name="Demo Customer",
@@ -212,11 +218,13 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
                 ship_line1=f"{rng.randint(1, 999)} Orchard Road",
                 ship_postal_code=f"{rng.randint(10000, 829999):06d}",
                 shipping_method="standard",
+                shipping_name=standard.name,
+                shipping_estimate=standard.estimate,
                 subtotal=subtotal,
                 discount_total=discount,
                 shipping_fee=shipping,
                 total=total,
-                gst_included=gst_included(total),
+                gst_included=tax_on(total, gst),
                 placed_at=placed,
                 paid_at=placed + timedelta(seconds=30),
                 shipped_at=placed + timedelta(days=2)

@@ -48,7 +48,7 @@ def lock_variants(ids: Iterable[int]) -> dict[int, ProductVariant]:
     ids = sorted(set(ids))
     variants = (
         ProductVariant.objects.select_for_update(of=("self",))
-        .select_related("product")
+        .select_related("product", "product__category")  # the category: the tax class, at placement
         .filter(pk__in=ids)
         .order_by("pk")
     )

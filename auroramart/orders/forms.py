@@ -2,12 +2,14 @@ import re
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
-from auroramart.accounts.forms import PHONE, POSTAL_CODE
+from auroramart.accounts.addresses import clean_phone, clean_postal_code
 from auroramart.core.forms import StyledFormMixin
 from auroramart.payments.gateway import Card, luhn_valid
+from auroramart.shipping.selectors import Destination
 
 from .models import ReturnRequest
 from .services import ShippingAddress
@@ -38,12 +40,32 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     postal_code = forms.CharField(
-        max_length=6,
+        max_length=12,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    city = forms.CharField(
+        max_length=80,
+        required=False,
+        initial="Singapore",
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    region = forms.CharField(
+        label="State or region",
+        max_length=80,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
+    )
+    country = LazyTypedChoiceField(
+        choices=countries,
+        initial="SG",
+        required=False,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     save_address = forms.BooleanField(label="Save this address to my account", required=False, initial=True)
-    shipping_method = forms.ChoiceField(label="Delivery", widget=forms.RadioSelect)
+    # The options depend on the address: the page lists those that serve it (the order summary),
+    # and placement refuses one that does not.
+    shipping_method = forms.CharField(label="Delivery", max_length=30)
     card_name = forms.CharField(label="Name on card", max_length=100)
     card_number = forms.CharField(
         label="Card number",
@@ -83,10 +105,6 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         self.fields["address"].choices = choices
         default = next((str(a.pk) for a in addresses if a.is_default_shipping), "new")
         self.fields["address"].initial = default
-        self.fields["shipping_method"].choices = [
-            (code, f"{label} ({eta})")
-            for code, (label, _fee, _free, eta) in settings.SHIPPING_METHODS.items()
-        ]
         self.fields["shipping_method"].initial = "standard"
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
@@ -126,16 +144,23 @@ class CheckoutForm(StyledFormMixin, forms.Form):
                 ("full_name", "Full name"),
                 ("phone", "Phone"),
                 ("line1", "Address line 1"),
-                ("postal_code", "Postal code"),
             ):
                 if not (cleaned.get(name) or "").strip():
                     self.add_error(name, f"{label} is required for a new address.")
-            postal = (cleaned.get("postal_code") or "").strip()
-            if postal and not POSTAL_CODE.match(postal):
-                self.add_error("postal_code", "A Singapore postal code has 6 digits, e.g. 018956.")
+            country = cleaned.get("country") or "SG"
+            cleaned["country"] = country
+            try:
+                cleaned["postal_code"] = clean_postal_code(country, cleaned.get("postal_code") or "")
+            except forms.ValidationError as exc:
+                self.add_error("postal_code", exc)
             phone = (cleaned.get("phone") or "").strip()
-            if phone and not PHONE.match(phone):
-                self.add_error("phone", "Enter a phone number of 8 to 15 digits, e.g. +65 9123 4567.")
+            if phone:
+                try:
+                    clean_phone(phone)
+                except forms.ValidationError as exc:
+                    self.add_error("phone", exc)
+            if country != "SG" and not (cleaned.get("city") or "").strip():
+                self.add_error("city", "Enter the town or city.")
         elif choice and choice not in self.addresses:
             self.add_error("address", "Choose one of your addresses.")
         return cleaned
@@ -143,15 +168,32 @@ class CheckoutForm(StyledFormMixin, forms.Form):
     def shipping_address(self) -> ShippingAddress:
         data = self.cleaned_data
         if data["address"] != "new":
-            a = self.addresses[data["address"]]
-            return ShippingAddress(a.full_name, a.phone, a.line1, a.line2, a.postal_code, a.city)
+            return ShippingAddress.of(self.addresses[data["address"]])
+        country = data.get("country") or "SG"
         return ShippingAddress(
             data["full_name"].strip(),
             data["phone"].strip(),
             data["line1"].strip(),
             data["line2"].strip(),
-            data["postal_code"].strip(),
+            data["postal_code"],
+            (data.get("city") or "").strip() or ("Singapore" if country == "SG" else ""),
+            country,
+            (data.get("region") or "").strip(),
         )
+
+    def destination(self) -> Destination | None:
+        """Where the order would go as far as the form says yet (for the summary while the
+        customer types): a saved address, or the new one's country, region and postal code."""
+        choice = self.data.get("address") or self.fields["address"].initial
+        if choice in self.addresses:
+            return ShippingAddress.of(self.addresses[choice]).destination
+        if choice == "new" and (self.data.get("country") or self.data.get("postal_code")):
+            return Destination(
+                (self.data.get("country") or "SG")[:2],
+                self.data.get("region", "")[:80],
+                self.data.get("postal_code", "")[:12],
+            )
+        return None
 
     def card(self) -> Card:
         month, year = self.cleaned_data["card_expiry"]

@@ -36,9 +36,14 @@ class Order(models.Model):
     ship_phone = models.CharField(max_length=20)
     ship_line1 = models.CharField(max_length=200)
     ship_line2 = models.CharField(max_length=200, blank=True)
-    ship_postal_code = models.CharField(max_length=6)
+    ship_postal_code = models.CharField(max_length=12)
     ship_city = models.CharField(max_length=80, default="Singapore")
-    shipping_method = models.CharField(max_length=20)
+    ship_region = models.CharField(max_length=80, blank=True)
+    ship_country = models.CharField(max_length=2, default="SG")
+    shipping_method = models.CharField(max_length=30)
+    # The method as the customer chose it: its name and estimate then.
+    shipping_name = models.CharField(max_length=80, blank=True)
+    shipping_estimate = models.CharField(max_length=60, blank=True)
 
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -46,7 +51,13 @@ class Order(models.Model):
     points_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # The tax in the total (whatever its name: GST, VAT), and by rate: [{label, rate, taxable, tax}].
     gst_included = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_lines = models.JSONField(default=list, blank=True)
+    shipping_tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # Whether the prices were entered with the tax in them (the total then includes it) or
+    # without (the tax was added on top).
+    prices_include_tax = models.BooleanField(default=True)
     refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     # What credit notes (returns, goodwill) have promised back: the claim is made under the
     # order's row lock before the gateway is asked, so two refunds can never promise more
@@ -107,7 +118,12 @@ class Order(models.Model):
         lines = [self.ship_name, self.ship_line1]
         if self.ship_line2:
             lines.append(self.ship_line2)
-        return lines + [f"{self.ship_city} {self.ship_postal_code}", self.ship_phone]
+        lines.append(" ".join(p for p in (self.ship_city, self.ship_region, self.ship_postal_code) if p))
+        if self.ship_country != "SG" or self.ship_city != "Singapore":
+            from django_countries import countries
+
+            lines.append(dict(countries).get(self.ship_country, self.ship_country))
+        return lines + [self.ship_phone]
 
 
 # Orders that were paid for, whatever happened after (returns and refunds are
@@ -152,6 +168,11 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    # The line's tax: its class, the rate of the delivery zone, and the amount on what the line
+    # was paid after its share of the order's discounts (rounded per line).
+    tax_class = models.CharField(max_length=20, blank=True)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     # Units that came back and were refunded, and units exchanged for another size or colour.
     returned_quantity = models.PositiveIntegerField(default=0)
     exchanged_quantity = models.PositiveIntegerField(default=0)

@@ -34,6 +34,7 @@ from auroramart.payments.gateway import Card, ChargeResult, GatewayTimeout, get_
 from auroramart.payments.models import Payment
 from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, redeem_coupons, release_coupons
+from auroramart.shipping.selectors import Destination
 
 from .errors import CartAlreadyPlaced, CheckoutError, PaymentFailed, PlacementInProgress
 from .events import OrderPaid, OrderPlaced, OrderReleased
@@ -55,6 +56,26 @@ class ShippingAddress:
     line2: str
     postal_code: str
     city: str = "Singapore"
+    country: str = "SG"
+    region: str = ""
+
+    @property
+    def destination(self) -> Destination:
+        return Destination(self.country, self.region, self.postal_code)
+
+    @classmethod
+    def of(cls, address) -> "ShippingAddress":
+        """A saved address (accounts.Address), as an order keeps it."""
+        return cls(
+            address.full_name,
+            address.phone,
+            address.line1,
+            address.line2,
+            address.postal_code,
+            address.city,
+            str(address.country),
+            address.region,
+        )
 
 
 @dataclass
@@ -102,7 +123,7 @@ def place_order(
     """
     if user is None:
         email = clean_guest_email(email)
-    if shipping_method not in settings.SHIPPING_METHODS:
+    if not shipping_method or len(shipping_method) > 30:
         raise CheckoutError("Choose a delivery option.")
     if not idempotency_key or len(idempotency_key) > settings.IDEMPOTENCY_KEY_MAX_LENGTH:
         raise CheckoutError("This checkout form has expired. Please review your order and try again.")
@@ -205,6 +226,8 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             ship_line2=address.line2,
             ship_postal_code=address.postal_code,
             ship_city=address.city,
+            ship_region=address.region,
+            ship_country=address.country,
             shipping_method=shipping_method,
             subtotal=Decimal("0"),
             total=Decimal("0"),
@@ -233,6 +256,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             user=user,
             email=email,
             shipping_method=shipping_method,
+            destination=address.destination,
             **pricing_extras(cart, user),
         )
         if not summary.lines:
@@ -241,6 +265,10 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             raise CheckoutError("Please review your cart: " + "; ".join(summary.problems) + ".")
         if summary.coupon_errors:
             raise CheckoutError(summary.coupon_errors[0])
+        if summary.shipping_problem or summary.shipping_method != shipping_method:
+            raise CheckoutError(
+                summary.shipping_problem or "Choose one of the delivery options for this address."
+            )
         if expected_total is not None and summary.total != expected_total:
             raise CheckoutError(
                 f"Prices or discounts changed since you opened the checkout: the total is now "
@@ -269,6 +297,9 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     line_total=line.line_total,
+                    tax_class=line.tax.tax_class if line.tax else "",
+                    tax_rate=line.tax.rate if line.tax else Decimal("0"),
+                    tax_amount=line.tax_amount,
                 )
                 for line in summary.lines
             ]
@@ -280,6 +311,10 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
         order.shipping_fee = summary.shipping_fee
         order.total = summary.total
         order.gst_included = summary.gst_included
+        order.tax_lines = summary.tax_lines
+        order.shipping_tax = summary.shipping_tax
+        order.prices_include_tax = summary.prices_include_tax
+        order.shipping_name, order.shipping_estimate = summary.shipping_label, summary.shipping_estimate
         order.coupon_codes = [c.code for c, _ in summary.coupons]
         order.save()
         cart.mark_placing(order.number)

@@ -7,7 +7,12 @@ proportion to what each line cost, and a return refunds that share and nothing e
 1. coupons and rewards (`discount_total`) are split over the lines by line total;
 2. points (`points_discount`) are split over those lines' remainders and the delivery fee;
 3. every split is in whole cents, the cents left over going to the largest remainders (ties
-   to the earlier line), so the lines and delivery add up to the order's total exactly.
+   to the earlier line), so the lines and delivery add up to the order's total exactly;
+4. with prices entered without tax, each line's tax (stored on it at placement) is part of
+   what it was paid.
+
+Placement prices a cart by this same split (cart.pricing.spread_discounts), so the tax on
+each line was computed on exactly what a return of it refunds.
 
 Returning k of a line's n units refunds the line's paid amount times (r + k) / n, rounded,
 less what its r earlier returned units refunded, so returning every unit, in any number of
@@ -18,36 +23,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from auroramart.core.money import CENT, quantize
+from auroramart.cart.pricing import spread_discounts
+from auroramart.core.money import quantize
 
 ZERO = Decimal("0.00")
 
 
-def split(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """`amount` in whole cents, in proportion to `weights` (largest remainder, ties to the first)."""
-    cents = int(quantize(amount) / CENT)
-    total = sum(weights, Decimal("0"))
-    if not weights:
-        return []
-    if total <= 0 or cents == 0:
-        return [ZERO] * len(weights)
-    exact = [Fraction(cents) * Fraction(w) / Fraction(total) for w in weights]
-    shares = [int(e) for e in exact]
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in by_remainder[: cents - sum(shares)]:
-        shares[i] += 1
-    return [Decimal(s) * CENT for s in shares]
-
-
 @dataclass(frozen=True)
 class LineShare:
-    """One order line: its total, its share of coupons and of points, and what was paid for it."""
+    """One order line: its total, its share of coupons and of points, its tax, and what was
+    paid for it (with the tax when prices were entered without it)."""
 
     item_id: int
     quantity: int
     line_total: Decimal
     coupon_share: Decimal
     points_share: Decimal
+    tax: Decimal = ZERO
+    tax_added: bool = False
 
     @property
     def before_points(self) -> Decimal:
@@ -56,14 +49,20 @@ class LineShare:
 
     @property
     def paid(self) -> Decimal:
-        return self.line_total - self.coupon_share - self.points_share
+        return (
+            self.line_total - self.coupon_share - self.points_share + (self.tax if self.tax_added else ZERO)
+        )
 
     def paid_for_units(self, before: int, units: int) -> Decimal:
         """What `units` more units refund, after `before` units were returned already."""
-        return self._upto(before + units) - self._upto(before)
+        return self._upto(self.paid, before + units) - self._upto(self.paid, before)
 
-    def _upto(self, units: int) -> Decimal:
-        return quantize(self.paid * units / self.quantity)
+    def tax_for_units(self, before: int, units: int) -> Decimal:
+        """The tax in that refund, by the same rule."""
+        return self._upto(self.tax, before + units) - self._upto(self.tax, before)
+
+    def _upto(self, amount: Decimal, units: int) -> Decimal:
+        return quantize(amount * units / self.quantity)
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,14 @@ class Allocation:
     lines: dict[int, LineShare]
     shipping_fee: Decimal
     shipping_points_share: Decimal
+    shipping_tax: Decimal = ZERO
+    tax_added: bool = False
 
     @property
     def shipping_paid(self) -> Decimal:
-        return self.shipping_fee - self.shipping_points_share
+        return (
+            self.shipping_fee - self.shipping_points_share + (self.shipping_tax if self.tax_added else ZERO)
+        )
 
     @property
     def total(self) -> Decimal:
@@ -82,17 +85,18 @@ class Allocation:
 
 
 def allocate(order, items) -> Allocation:
-    """Spread the order's discounts over `items` (all of the order's lines) as the invoice does."""
+    """Spread the order's discounts over `items` (all of the order's lines) as placement and the
+    invoice did (cart.pricing.spread_discounts)."""
     items = sorted(items, key=lambda i: i.pk)
-    totals = [i.line_total for i in items]
-    coupons = split(order.discount_total, totals)
-    remainders = [t - c for t, c in zip(totals, coupons, strict=True)]
-    points = split(order.points_discount, remainders + [order.shipping_fee])
+    coupons, points, shipping_points = spread_discounts(
+        [i.line_total for i in items], order.discount_total, order.points_discount, order.shipping_fee
+    )
+    added = not order.prices_include_tax
     lines = {
-        item.pk: LineShare(item.pk, item.quantity, item.line_total, coupon, point)
-        for item, coupon, point in zip(items, coupons, points, strict=False)
+        item.pk: LineShare(item.pk, item.quantity, item.line_total, coupon, point, item.tax_amount, added)
+        for item, coupon, point in zip(items, coupons, points, strict=True)
     }
-    return Allocation(lines=lines, shipping_fee=order.shipping_fee, shipping_points_share=points[-1])
+    return Allocation(lines, order.shipping_fee, shipping_points, order.shipping_tax, added)
 
 
 def share_returned(

@@ -302,7 +302,7 @@ def receive_return(
         items = list(order.items.all())
         allocation = allocate(order, items)
         by_pk = {i.pk: i for i in items}
-        back, refunded_lines, merchandise = [], [], ZERO
+        back, refunded_lines, merchandise, tax = [], [], ZERO, ZERO
         for line in lines:
             line.restocked = (
                 restock_lines if isinstance(restock_lines, bool) else bool(restock_lines.get(line.pk))
@@ -312,7 +312,9 @@ def receive_return(
             if line.exchange_variant_id:
                 continue  # exchanged: a replacement was sent instead of a refund
             item = by_pk[line.item_id]
-            line.refund_amount = allocation.lines[item.pk].paid_for_units(item.returned_quantity, line.units)
+            share = allocation.lines[item.pk]
+            line.refund_amount = share.paid_for_units(item.returned_quantity, line.units)
+            tax += share.tax_for_units(item.returned_quantity, line.units)
             item.returned_quantity += line.units
             merchandise += line.refund_amount
             refunded_lines.append(line)
@@ -326,6 +328,7 @@ def receive_return(
         shipping_done = order.credit_notes.aggregate(s=Sum("shipping"))["s"] or ZERO
         ship = (all_back if refund_shipping is None else refund_shipping) and not shipping_done
         shipping = allocation.shipping_paid if ship else ZERO
+        tax += allocation.shipping_tax if ship else ZERO
         credit = None
         if refunded_lines or shipping:
             credit = _issue_credit(
@@ -348,6 +351,7 @@ def receive_return(
                 returned={i.pk: i.returned_quantity for i in items},
                 shipping_refunded=bool(shipping or shipping_done),
                 allocation=allocation,
+                tax=tax,
             )
         request.status, request.resolved_at = ReturnRequest.Status.RECEIVED, timezone.now()
         request.save()
@@ -397,11 +401,11 @@ def _issue_credit(
     returned: dict[int, int] | None = None,
     shipping_refunded: bool = False,
     allocation=None,
+    tax: Decimal | None = None,
 ) -> CreditNote:
     """Claim the amount against what was paid (the order is locked by the caller), write the
-    credit note and, for a return, take back that share of the loyalty points."""
-    from auroramart.cart.pricing import gst_included
-
+    credit note and, for a return, take back that share of the loyalty points. `tax` is the tax
+    in the amount (the returned lines' own); otherwise the order's tax in proportion."""
     amount = quantize(merchandise + shipping)
     available = order.total - max(order.credited_total, order.refunded_total)
     if amount > available and kind == CreditNote.Kind.RETURN:
@@ -426,7 +430,7 @@ def _issue_credit(
         merchandise=merchandise,
         shipping=shipping,
         amount=amount,
-        gst_included=gst_included(amount),
+        gst_included=_tax_in(order, amount, tax),
         points_returned=points_back,
         lines=lines or [],
         reason=reason[:255],
@@ -434,6 +438,14 @@ def _issue_credit(
     )
     order.credited_total += amount
     return credit
+
+
+def _tax_in(order: Order, amount: Decimal, tax: Decimal | None) -> Decimal:
+    """The tax in a credit: the lines' own when known (orders placed with per-line tax), else
+    the order's tax in proportion (orders from before, and goodwill)."""
+    if tax is not None and order.tax_lines:
+        return min(tax, amount)
+    return quantize(order.gst_included * amount / order.total) if order.total else ZERO
 
 
 def goodwill_refund(*, order: Order, amount: Decimal, reason: str, actor) -> CreditNote:

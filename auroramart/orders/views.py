@@ -22,10 +22,19 @@ from .forms import CheckoutForm, GuestAccountForm, OrderLookupForm, ReturnForm
 from .models import Order
 from .services import CartAlreadyPlaced, CheckoutError, OrderActionError
 
+# What the checkout sends to re-price as the address changes: the address, never the card.
+SUMMARY_FIELDS = ", ".join(
+    f"#checkout-form [name={name}]"
+    for name in ("address", "country", "region", "postal_code", "shipping_method")
+)
 
-def _summary_context(request, shipping_method: str):
+
+def _summary_context(request, shipping_method: str, destination=None):
     user = request.user if request.user.is_authenticated else None
-    return {"summary": cart_summary(cart_for(request), user=user, shipping_method=shipping_method)}
+    summary = cart_summary(
+        cart_for(request), user=user, shipping_method=shipping_method, destination=destination
+    )
+    return {"summary": summary, "summary_fields": SUMMARY_FIELDS}
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
@@ -37,9 +46,8 @@ def checkout(request):
     user = None if guest else request.user
     addresses = [] if guest else list(saved_addresses(request.user))
     form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest)
-    method = request.POST.get("shipping_method") if request.method == "POST" else "standard"
-    method = method if method in settings.SHIPPING_METHODS else "standard"
-    context = _summary_context(request, method)
+    method = (request.POST.get("shipping_method") or "standard")[:30]
+    context = _summary_context(request, method, form.destination())
     summary = context["summary"]
     if summary.is_empty:
         messages.info(request, "Your cart is empty.")
@@ -64,7 +72,7 @@ def checkout(request):
             return redirect(_order_page(request, exc.order_number))
         except CheckoutError as exc:
             error = str(exc)
-            context = _summary_context(request, method)  # stock or prices may have moved
+            context = _summary_context(request, method, form.destination())  # stock or prices may have moved
         else:
             order = placement.order
             if not guest and form.cleaned_data["address"] == "new" and form.cleaned_data.get("save_address"):
@@ -100,10 +108,16 @@ def _order_page(request, number: str) -> str:
 
 @shopper_allowed
 def checkout_summary(request):
-    """The order summary for another delivery option, swapped in by htmx."""
-    method = request.GET.get("shipping_method", "standard")
-    method = method if method in settings.SHIPPING_METHODS else "standard"
-    return render(request, "orders/_checkout_summary.html", _summary_context(request, method))
+    """The delivery options and the order summary for the address and option chosen so far,
+    swapped in by htmx as the customer changes them (the card fields are never sent here)."""
+    addresses = list(saved_addresses(request.user)) if request.user.is_authenticated else []
+    form = CheckoutForm(request.GET, addresses=addresses, guest=not request.user.is_authenticated)
+    method = (request.GET.get("shipping_method") or "standard")[:30]
+    return render(
+        request,
+        "orders/_checkout_summary.html",
+        {**_summary_context(request, method, form.destination()), "delivery_oob": True},
+    )
 
 
 @customer_required

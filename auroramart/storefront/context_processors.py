@@ -7,6 +7,8 @@ from auroramart.accounts.selectors import unread_notification_count
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
+from auroramart.shipping.selectors import home_options
+from auroramart.tax.selectors import home_rate
 
 
 @functools.cache
@@ -29,11 +31,16 @@ def site_urls() -> dict[str, str]:
 
 
 def shipping_methods() -> list[dict]:
-    """The delivery options as the pages describe them, from their one home (SHIPPING_METHODS)."""
+    """The delivery options at home as the pages describe them, from their one home (the
+    shipping zones, shipping/selectors.py)."""
     return [
-        {"code": code, "label": label, "fee": fee, "free_above": free_above, "eta": eta}
-        for code, (label, fee, free_above, eta) in settings.SHIPPING_METHODS.items()
+        {"code": q.code, "label": q.name, "fee": q.fee, "free_above": q.free_above, "eta": q.estimate}
+        for q in home_options()
     ]
+
+
+def gst_percent() -> str:
+    return str((home_rate().rate * 100).normalize())
 
 
 def shop(request):
@@ -56,9 +63,9 @@ def shop(request):
         "catalog_version": catalog_version(),
         "currency": settings.CURRENCY,
         # Read per request, not at import: the setting is the one home of each rule.
-        "gst_percent": str((settings.GST_RATE * 100).normalize()),
+        "gst_percent": gst_percent,
         "points_per_dollar": settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR,
-        "shipping_methods": shipping_methods(),
+        "shipping_methods": shipping_methods,
         "return_window_days": settings.RETURN_WINDOW_DAYS,
         "demo_mode": settings.DEMO_MODE,
     }
