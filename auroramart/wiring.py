@@ -19,6 +19,7 @@ def connect() -> None:
     from auroramart.cart import selectors as cart_selectors
     from auroramart.cart import services as cart
     from auroramart.cart.events import CartItemAdded
+    from auroramart.catalog import cache as catalog_cache
     from auroramart.catalog import services as catalog
     from auroramart.catalog.events import CategoryDeleted, CategoryRenamed, ProductCreated, ReviewApproved
     from auroramart.core import health
@@ -38,6 +39,7 @@ def connect() -> None:
     from auroramart.recommendations import services as recommendations
     from auroramart.recommendations import tracking as recommendation_tracking
     from auroramart.recommendations import views as recommendation_views
+    from auroramart.shipping.events import ShippingChanged
 
     # --- events ------------------------------------------------------------------------
     subscribe(
@@ -57,6 +59,7 @@ def connect() -> None:
     subscribe(ReviewApproved, keywords(loyalty.review_bonus))
     subscribe(CategoryRenamed, keywords(recommendations.relabel_category))  # labels of the category model
     subscribe(CategoryDeleted, keywords(recommendations.forget_category))
+    subscribe(ShippingChanged, keywords(catalog_cache.bump_catalog_version))  # cached pages describe delivery
     subscribe(OrderPlaced, keywords(loyalty.spend_for_order))
     subscribe(OrderReleased, keywords(loyalty.release_for_order))
     subscribe(

@@ -8,13 +8,15 @@ ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238
 VISA = Card("4242424242424242", 12, 2039, "123")
 
 
-def place(user, key: str, *, card: Card = VISA, shipping_method: str = "standard", **options):
+def place(
+    user, key: str, *, card: Card = VISA, shipping_method: str = "standard", address=ADDRESS, **options
+):
     """Place the user's cart (as it is) under `key`; returns the Placement."""
     return place_order(
         user=user,
         cart=DbCart(user),
         idempotency_key=key,
-        address=ADDRESS,
+        address=address,
         shipping_method=shipping_method,
         card=card,
         **options,

@@ -121,7 +121,9 @@ def test_addresses_keep_one_default(client, customer):
     assert office.is_default_shipping and not home.is_default_shipping
     assert home.is_default_billing and not office.is_default_billing
     bad = client.post("/profile/addresses/new/", {**form, "postal_code": "12AB", "phone": "call me"})
-    assert "not a postal code of Singapore" in bad.content.decode() and "8 to 15 digits" in bad.content.decode()
+    assert (
+        "not a postal code of Singapore" in bad.content.decode() and "8 to 15 digits" in bad.content.decode()
+    )
     client.post(f"/profile/addresses/{office.pk}/delete/")
     home.refresh_from_db()
     assert home.is_default_shipping  # the remaining address takes over as default

@@ -17,6 +17,7 @@ from auroramart.orders.models import Order
 from auroramart.orders.services import ShippingAddress, place_order
 from auroramart.payments.gateway import Card
 from auroramart.promotions.models import Coupon
+from auroramart.shipping.models import ShippingZone
 from auroramart.staff.models import AuditLog, LoginAttempt, StaffSession
 from auroramart.staff.permissions import ROLES
 from auroramart.staff.services import create_staff, setup_roles
@@ -76,6 +77,7 @@ def world(roles):
         "campaign": campaign,
         "tier": LoyaltyTier.objects.first(),
         "staff": roles["Admin"],
+        "zone": ShippingZone.objects.get(name="Singapore"),
     }
 
 
@@ -109,6 +111,9 @@ def panel_urls(world):
         "campaign": world["campaign"].pk,
         "campaign_launch": world["campaign"].pk,
         "taxonomy_change": world["product"].category_id,
+        "shipping_zone": world["zone"].pk,
+        "shipping_method": world["zone"].pk,
+        "shipping_tax": world["zone"].pk,
     }
     resolver = get_resolver().url_patterns
     panel = next(p for p in resolver if getattr(p, "namespace", None) == "admin_panel")
@@ -588,3 +593,47 @@ def test_staff_password_reset_by_email(client, roles, mailoutbox):
     response = client.post("/admin-panel/password-reset/", {"email": "admin@staff.test"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and "/reset/" in mailoutbox[0].body
+
+
+def test_staff_set_up_a_zone_its_methods_and_tax_and_the_checkout_follows(client, roles, world):
+    admin = login(client, roles["Admin"])
+    assert "Shipping &amp; tax" in admin.get("/admin-panel/").content.decode()
+    admin.post(
+        "/admin-panel/shipping/",
+        {"name": "Brunei", "countries": "Brunei", "position": "30", "is_active": "1"},
+    )
+    zone = ShippingZone.objects.get(name="Brunei")
+    assert zone.countries == ["BN"]
+    page = f"/admin-panel/shipping/{zone.pk}/"
+    admin.post(
+        f"{page}methods/",
+        {
+            "code": "air",
+            "name": "Air mail",
+            "estimate": "4–6 days",
+            "rates": "up to 100: 12.00\nabove: 6",
+            "is_active": "1",
+        },
+    )
+    admin.post(f"{page}methods/", {"code": "bad", "name": "Bad", "rates": "cheap"})  # refused, named
+    admin.post(f"{page}tax/", {"name": "GST", "rate_standard": "0", "rate_reduced": "", "rate_zero": "0"})
+    assert [m.code for m in zone.methods.all()] == ["air"]
+    assert sorted(zone.tax_rates.values_list("tax_class__code", flat=True)) == ["standard", "zero"]
+    body = admin.get(page).content.decode()
+    assert "up to 100.00: 12.00" in body and "above: 6.00" in body
+    assert (
+        AuditLog.objects.filter(
+            action__in=["save_shipping_zone", "save_shipping_method", "set_tax_rates"]
+        ).count()
+        == 3
+    )
+
+    from auroramart.shipping.selectors import Destination, quotes
+
+    assert [
+        (q.code, q.fee) for q in quotes(Destination("BN", "", "BS8811"), merchandise=Decimal("50"), grams=0)
+    ] == [("air", Decimal("12.00"))]
+    # Only staff who manage shipping may change it.
+    sales = Client()
+    sales.force_login(roles["Sales"])
+    assert sales.post(f"{page}methods/", {"code": "x", "name": "X", "rates": "1"}).status_code == 403

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import ProductVariant
+from auroramart.core.money import split
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.models import LoyaltyAccount, LoyaltyTransaction
 from auroramart.orders import services as orders
 from auroramart.orders.models import CreditNote, Order
-from auroramart.core.money import split
 from auroramart.orders.refunds import allocate
 from auroramart.orders.selectors import returnable_lines
 from auroramart.orders.services import OrderActionError

@@ -14,6 +14,7 @@ from .views import (
     recommendations,
     reviews,
     search,
+    shipping,
     variants,
 )
 
@@ -21,6 +22,11 @@ app_name = "admin_panel"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("shipping/", shipping.zones, name="shipping"),
+    path("shipping/categories/", shipping.category_tax, name="shipping_category_tax"),
+    path("shipping/<int:pk>/", shipping.zone, name="shipping_zone"),
+    path("shipping/<int:pk>/methods/", shipping.method, name="shipping_method"),
+    path("shipping/<int:pk>/tax/", shipping.tax_rates, name="shipping_tax"),
     path("login/", auth.staff_login, name="login"),
     path("login/verify/", auth.staff_login_verify, name="login_verify"),
     path("two-factor/", auth.two_factor_settings, name="two_factor"),

@@ -30,6 +30,7 @@ EDIT_FIELDS = [
     "reorder_quantity",
     "is_active",
     "is_featured",
+    "tax_class",
 ]
 PRICE_FIELDS = ["price", "compare_at_price"]
 
@@ -339,6 +340,19 @@ TAXONOMY = {"category": Category, "subcategory": Subcategory, "brand": Brand}
 
 class TaxonomyError(Exception):
     pass
+
+
+@transaction.atomic
+def set_category_tax_class(*, category: Category, tax_class, actor: Actor | None) -> Category:
+    """The tax class of the category's products that name none themselves (None: the default)."""
+    category = Category.objects.select_for_update().get(pk=category.pk)
+    before = category.tax_class.code if category.tax_class else None
+    category.tax_class = tax_class
+    category.save(update_fields=["tax_class"])
+    after = tax_class.code if tax_class else None
+    if before != after:
+        record_audit(actor, "set_tax_class", category, changes={"tax_class": [before, after]})
+    return category
 
 
 def _free_slug(model, name: str, exclude_pk=None, **scope) -> str:

@@ -17,6 +17,7 @@ PERMISSIONS = {
     "moderate_reviews": "Moderate reviews",
     "manage_promotions": "Manage coupons and campaigns",
     "manage_loyalty": "Manage loyalty tiers and rewards",
+    "manage_shipping": "Manage shipping zones, delivery methods and tax rates",
     "view_analytics": "See analytics",
     "manage_recommendations": "Retrain recommendation models, re-predict customers' categories",
     "view_audit": "See the audit log",

@@ -70,7 +70,8 @@ def class_of(product) -> str:
     """The product's tax class code: its own, else its category's, else the shop's default.
     Reads `product.category` (select it with the product)."""
     codes = config().class_codes
-    class_id = product.tax_class_id or getattr(product.category, "tax_class_id", None)
+    category = product.category if product.category_id else None
+    class_id = product.tax_class_id or getattr(category, "tax_class_id", None)
     return codes.get(class_id, settings.DEFAULT_TAX_CLASS) if class_id else settings.DEFAULT_TAX_CLASS
 
 

@@ -14,6 +14,7 @@ from auroramart.demo.catalog import ensure_taxonomy, generate_catalog
 from auroramart.demo.loyalty import generate_loyalty
 from auroramart.demo.orders import generate_orders
 from auroramart.demo.promotions import ensure_demo_coupons
+from auroramart.demo.shipping import ensure_demo_zones
 from auroramart.search.services import ensure_curated_suggestions
 
 ANALYTICS_DAYS = 366  # the demo orders span the past year
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             return tqdm(iterable, disable=opts["no_progress"], leave=False, **kwargs)
 
         ensure_taxonomy()
+        ensure_demo_zones()
         customers = generate_customers(seed=opts["seed"], count=opts["customers"])
         stats = generate_catalog(
             seed=opts["seed"],
