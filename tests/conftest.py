@@ -46,6 +46,24 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _shop_configuration(request):
+    """The delivery and tax a shop starts with (written by migrations), back after a
+    transactional test emptied every table."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from auroramart.shipping.defaults import ensure_home_zone
+    from auroramart.shipping.models import ShippingMethod, ShippingRate, ShippingZone
+    from auroramart.tax.defaults import ensure_classes_and_home_rates
+    from auroramart.tax.models import TaxClass, TaxRate
+
+    if not TaxClass.objects.exists():
+        ensure_home_zone(ShippingZone, ShippingMethod, ShippingRate)
+        ensure_classes_and_home_rates(TaxClass, TaxRate, ShippingZone)
+
+
 @pytest.fixture
 def shared_data():
     """The public AuroraMart data files, when ../shared is present (CI has it)."""

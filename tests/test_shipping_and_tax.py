@@ -294,3 +294,40 @@ def test_carts_priced_before_zones_and_tax_classes_cost_the_same(settings):
         assert drift <= D("0.005") * (len(case["lines"]) + 1), case
         changed_tax += drift > 0
     assert len(cases) == 300 and changed_tax < len(cases) / 2
+
+
+def test_the_api_offers_the_methods_for_an_address_and_checks_countries_and_postal_codes(client, demo_zones):
+    from .test_variants import api_auth
+
+    customer = CustomerFactory()
+    product = ProductFactory(name="Kettle", price=D("60.00"), stock_quantity=5)
+    DbCart(customer).set_item(variant(product).pk, 1, product.price)
+    auth = api_auth(client, customer)
+    options = client.get("/api/v1/cart/shipping-options", {"country": "MY", "postal_code": "50450"}, **auth)
+    assert [(o["code"], o["fee"], o["estimate"]) for o in options.json()] == [
+        ("standard", "14.99", "5–8 working days"),
+        ("express", "29.99", "2–4 working days"),
+    ]
+    unknown = client.get("/api/v1/cart/shipping-options", {"country": "ZZ"}, **auth)
+    assert unknown.status_code == 400 and unknown["Content-Type"].startswith("application/problem+json")
+    address = {
+        "full_name": "Ann",
+        "phone": "+60 12 345 6789",
+        "line1": "1 Jalan",
+        "city": "KL",
+        "country": "MY",
+    }
+    bad = client.post(
+        "/api/v1/me/addresses", {**address, "postal_code": "1234"}, content_type="application/json", **auth
+    )
+    assert bad.status_code == 400 and "postal_code" in bad.json()["fields"]
+    nowhere = client.post(
+        "/api/v1/me/addresses", {**address, "country": "ZZ"}, content_type="application/json", **auth
+    )
+    assert nowhere.status_code == 400 and "country" in nowhere.json()["fields"]
+    good = client.post(
+        "/api/v1/me/addresses", {**address, "postal_code": "50450"}, content_type="application/json", **auth
+    )
+    assert good.status_code == 201 and good.json()["country"] == "MY"
+    cart = client.get("/api/v1/cart", **auth).json()
+    assert cart["tax_lines"] == [{"label": "GST (9%)", "rate": "0.0900", "taxable": "55.05", "tax": "4.95"}]

@@ -11,6 +11,14 @@ from django_countries import countries
 PHONE = re.compile(r"^\+?[\d\s-]{8,15}$")
 
 
+def clean_country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 code the shop knows; ValidationError otherwise."""
+    code = (code or "").strip().upper()
+    if code not in countries:
+        raise ValidationError("Choose a country (its two-letter code, e.g. SG).", code="country")
+    return code
+
+
 def clean_postal_code(country: str, code: str) -> str:
     """The code, tidied (upper case, single spaces); ValidationError naming the country's format."""
     code = " ".join((code or "").upper().split())

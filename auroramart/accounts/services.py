@@ -17,7 +17,7 @@ from auroramart.core.outbox import queue_email
 from auroramart.core.uploads import jpeg_bytes, open_picture
 from auroramart.staff.services import record_audit
 
-from .addresses import clean_postal_code
+from .addresses import clean_country, clean_postal_code
 from .events import CustomerErasing, CustomerRegistered, CustomerSignedIn, ProfileUpdated
 from .models import Address, CustomerProfile, Notification, User, WishlistItem
 
@@ -169,8 +169,12 @@ def save_address(*, user: User, address: Address | None = None, data: dict) -> A
     for field in ADDRESS_FIELDS:
         if field in data:
             setattr(address, field, data[field])
+    try:
+        address.country = clean_country(str(address.country or "SG"))
+    except ValidationError as exc:
+        raise ValidationError({"country": exc.messages}) from None
     try:  # the postal code in its country's format, whoever writes the address
-        address.postal_code = clean_postal_code(str(address.country or "SG"), address.postal_code)
+        address.postal_code = clean_postal_code(str(address.country), address.postal_code)
     except ValidationError as exc:
         raise ValidationError({"postal_code": exc.messages}) from None
     first = not any(a.pk != address.pk for a in existing)

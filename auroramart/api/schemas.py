@@ -214,6 +214,13 @@ class CartLineOut(Schema):
     problem: str
 
 
+class TaxLineOut(Schema):
+    label: str
+    rate: Decimal
+    taxable: Decimal
+    tax: Decimal
+
+
 class CartOut(Schema):
     lines: list[CartLineOut]
     item_count: int
@@ -225,8 +232,12 @@ class CartOut(Schema):
     reward_discount: Decimal
     shipping_method: str
     shipping_fee: Decimal
+    shipping_name: str = ""
+    shipping_estimate: str = ""
     total: Decimal
     gst_included: Decimal
+    prices_include_tax: bool = True
+    tax_lines: list[TaxLineOut] = []
     message: str = ""
 
 
@@ -283,6 +294,11 @@ class OrderOut(Schema):
     shipping_fee: Decimal
     total: Decimal
     gst_included: Decimal
+    prices_include_tax: bool
+    tax_lines: list[TaxLineOut]
+    shipping_method: str
+    shipping_name: str
+    ship_country: str
     refunded_total: Decimal
     lines: list[OrderLineOut]
     credit_notes: list[CreditNoteOut]

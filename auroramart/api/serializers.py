@@ -48,8 +48,12 @@ def cart_out(summary, message: str = "") -> dict:
         "reward_discount": summary.reward_discount,
         "shipping_method": summary.shipping_method,
         "shipping_fee": summary.shipping_fee,
+        "shipping_name": summary.shipping_label,
+        "shipping_estimate": summary.shipping_estimate,
         "total": summary.total,
         "gst_included": summary.gst_included,
+        "prices_include_tax": summary.prices_include_tax,
+        "tax_lines": summary.tax_lines,
         "message": message,
     }
 
@@ -76,6 +80,11 @@ def order_out(order) -> dict:
         "shipping_fee": order.shipping_fee,
         "total": order.total,
         "gst_included": order.gst_included,
+        "prices_include_tax": order.prices_include_tax,
+        "tax_lines": order.tax_lines,
+        "shipping_method": order.shipping_method,
+        "shipping_name": order.shipping_name,
+        "ship_country": order.ship_country,
         "lines": [
             {
                 "product_id": item.product_id,

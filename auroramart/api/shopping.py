@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from ninja import Header, Query, Router, Status
 
-from auroramart.accounts.addresses import clean_postal_code
+from auroramart.accounts.addresses import clean_country, clean_postal_code
 from auroramart.accounts.models import Address
 from auroramart.cart import services as cart_services
 from auroramart.cart.selectors import cart_summary
@@ -146,7 +146,11 @@ def _shipping_address(user, body: CheckoutIn) -> ShippingAddress:
     if body.address is not None:
         a = body.address
         try:
-            postal_code = clean_postal_code(a.country, a.postal_code)
+            country = clean_country(a.country)
+        except ValidationError as exc:
+            raise bad_request("The address is not valid.", {"address.country": exc.messages}) from None
+        try:
+            postal_code = clean_postal_code(country, a.postal_code)
         except ValidationError as exc:
             raise bad_request("The address is not valid.", {"address.postal_code": exc.messages}) from None
         return ShippingAddress(
@@ -170,6 +174,10 @@ def shipping_options(
     """The delivery options that serve this address for the cart as it is, with their fees and
     estimates; an empty list when no shipping zone serves the address."""
     user = customer(request)
+    try:
+        country = clean_country(country)
+    except ValidationError as exc:
+        raise bad_request("Not a country.", {"country": exc.messages}) from None
     summary = cart_summary(DbCart(user), user=user, destination=Destination(country, region, postal_code))
     return [q.__dict__ for q in summary.shipping_options]
 

@@ -47,12 +47,16 @@ def parse_countries(text: str) -> list[str]:
     """ISO codes from "SG, MY" or names ("Malaysia"); unknown ones raise ShippingError."""
     known = dict(countries)
     by_name = {name.casefold(): code for code, name in known.items()}
-    codes, wrong = [], []
+    codes: list[str] = []
+    wrong: list[str] = []
     for part in (p.strip() for p in text.replace("\n", ",").split(",")):
         if not part:
             continue
         code = part.upper() if part.upper() in known else by_name.get(part.casefold())
-        (codes if code else wrong).append(code or part)
+        if code:
+            codes.append(code)
+        else:
+            wrong.append(part)
     if wrong:
         raise ShippingError({"countries": f"Not a country: {', '.join(wrong)}."})
     return sorted(set(codes), key=codes.index)
@@ -140,7 +144,7 @@ def save_method(
     code = (data.get("code") or "").strip().lower()[:30]
     if not code or not code.replace("-", "").replace("_", "").isalnum():
         errors["code"] = "A short code of letters, digits and dashes, e.g. express."
-    elif zone.methods.filter(code=code).exclude(pk=getattr(method, "pk", None)).exists():
+    elif zone.methods.filter(code=code).exclude(pk=method.pk if method else 0).exists():
         errors["code"] = f"This zone already has a method {code}."
     name = (data.get("name") or "").strip()[:80]
     if not name:
