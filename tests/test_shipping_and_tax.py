@@ -329,5 +329,6 @@ def test_the_api_offers_the_methods_for_an_address_and_checks_countries_and_post
         "/api/v1/me/addresses", {**address, "postal_code": "50450"}, content_type="application/json", **auth
     )
     assert good.status_code == 201 and good.json()["country"] == "MY"
-    cart = client.get("/api/v1/cart", **auth).json()
-    assert cart["tax_lines"] == [{"label": "GST (9%)", "rate": "0.0900", "taxable": "55.05", "tax": "4.95"}]
+    cart = client.get("/api/v1/cart", **auth).json()  # priced at home: 60.00 and delivery 5.99
+    # 60.00 × 9/109 = 4.95 and 5.99 × 9/109 = 0.49, per line.
+    assert cart["tax_lines"] == [{"label": "GST (9%)", "rate": "0.0900", "taxable": "60.55", "tax": "5.44"}]
