@@ -29,33 +29,30 @@ def is_customer(user) -> bool:
     return user.is_authenticated and user.is_active and not user.is_staff
 
 
-def customer_required(view):
-    """Signed-in customers only; guests go to sign in, staff to the admin panel."""
+def _shoppers_only(view, *, guests: bool):
+    """Staff are sent to the admin panel; guests to sign in unless `guests` may use the view."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         user = request.user
-        if not user.is_authenticated:
+        if not user.is_authenticated and not guests:
             return _to_login(request, settings.LOGIN_URL)
-        if user.is_staff:
+        if user.is_authenticated and user.is_staff:
             messages.info(request, "Staff accounts use the admin panel, not the shop's customer pages.")
             return redirect(settings.ADMIN_PANEL_URL)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def customer_required(view):
+    """Signed-in customers only; guests go to sign in, staff to the admin panel."""
+    return _shoppers_only(view, guests=False)
 
 
 def shopper_allowed(view):
     """Guests and signed-in customers (guest checkout, a guest's order); staff go to the panel."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_staff:
-            messages.info(request, "Staff accounts use the admin panel, not the shop's customer pages.")
-            return redirect(settings.ADMIN_PANEL_URL)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    return _shoppers_only(view, guests=True)
 
 
 def admin_required(view):

@@ -33,11 +33,19 @@ def sign_in(page):
     page.wait_for_url("**/")
 
 
-def fill_card(page, number):
-    page.get_by_label("Name on card").fill("Journey Tester")
+def fill_card(page, number="4242 4242 4242 4242", name="Journey Tester"):
+    page.get_by_label("Name on card").fill(name)
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Expiry (MM/YY)").fill("12/39")
     page.get_by_label("Security code").fill("123")
+
+
+def fill_address(page, name, line1, postal_code, phone="+65 9123 4567"):
+    """A new address at checkout (Singapore unless the country is changed)."""
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Phone").fill(phone)
+    page.get_by_label("Address line 1").fill(line1)
+    page.get_by_label("Postal code").fill(postal_code)
 
 
 @pytest.mark.parametrize(

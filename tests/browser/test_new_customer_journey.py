@@ -15,6 +15,8 @@ from auroramart.recommendations.datasets import read_baskets_csv, read_customers
 from tests.factories import BrandFactory, CategoryFactory, ProductFactory, SubcategoryFactory
 from tests.test_recommendations import baskets_csv, customers_csv, paired_baskets
 
+from .test_checkout_journey import fill_address, fill_card
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -111,14 +113,8 @@ def test_new_customer_from_registration_to_points_earned(page, shop, viewport):
     assert page.get_by_text("100 loyalty points").first.is_visible()
 
     page.get_by_role("link", name="Check out").click()
-    page.get_by_label("Full name").fill("Nia Tan")
-    page.get_by_label("Phone").fill("+65 9123 4567")
-    page.get_by_label("Address line 1").fill("1 Orchard Road")
-    page.get_by_label("Postal code").fill("238801")
-    page.get_by_label("Name on card").fill("Nia Tan")
-    page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_label("Expiry (MM/YY)").fill("12/39")
-    page.get_by_label("Security code").fill("123")
+    fill_address(page, "Nia Tan", "1 Orchard Road", "238801")
+    fill_card(page, name="Nia Tan")
     page.get_by_role("button", name="Place order and pay").click()
     page.wait_for_url("**/orders/AM*/")
 
