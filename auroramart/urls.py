@@ -30,8 +30,12 @@ if settings.SERVE_MEDIA:
     ]
 
 if settings.BENCH_BASELINE_VIEW:
-    # The benchmark's baseline: the full middleware stack and nothing else.
-    urlpatterns += [path("__bench__/bare", lambda request: HttpResponse("ok"))]
+    # The benchmark's baselines: the bare view (served without middleware, core/bench.py) and an
+    # empty view behind the full middleware stack.
+    urlpatterns += [
+        path("__bench__/bare", lambda request: HttpResponse("ok")),
+        path("__bench__/empty", lambda request: HttpResponse("ok")),
+    ]
 
 handler404 = "auroramart.pages.views.error_404"
 handler500 = "auroramart.pages.views.error_500"
