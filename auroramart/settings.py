@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_countries",
+    "corsheaders",
     "auroramart.core",
     "auroramart.shipping",
     "auroramart.tax",
@@ -86,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "auroramart.core.middleware.RequestIdMiddleware",
+    # CORS for the API, for the origins named in CORS_ALLOWED_ORIGINS only (none by default);
+    # outside the API's error middleware, so error answers carry the headers too.
+    "corsheaders.middleware.CorsMiddleware",
     # Outermost after the request id: whatever answers an /api/v1/ request with an error,
     # the API's JSON error shape comes out (api/middleware.py).
     "auroramart.api.middleware.ApiErrorMiddleware",
@@ -405,6 +409,14 @@ CATALOG_DEFAULT_PAGE_SIZE = 24
 
 # --- API -----------------------------------------------------------------------------
 API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_DAYS", 30))
+
+# --- CORS (the API only; off unless origins are named) -----------------------------------
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")  # e.g. https://app.example.com
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_CREDENTIALS = False  # the API authenticates with bearer tokens, never cookies
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match")
+CORS_EXPOSE_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Exposes /__bench__/bare for `make bench` only.
 BENCH_BASELINE_VIEW = env_bool("BENCH_BASELINE_VIEW", False)

@@ -493,3 +493,31 @@ def test_the_schema_names_its_server_and_which_operations_are_public():
     }
     created = schema["paths"]["/api/v1/checkout"]["post"]["responses"]
     assert "Location" in (created.get(201) or created["201"])["headers"]
+
+
+def test_cors_answers_only_the_named_origins_and_only_on_the_api(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.test"]
+    preflight = {
+        "HTTP_ORIGIN": "https://app.example.test",
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "POST",
+        "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": "authorization, idempotency-key, content-type",
+    }
+    allowed = client.options("/api/v1/checkout", **preflight)
+    assert allowed.status_code == 200
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.example.test"
+    assert "idempotency-key" in allowed["Access-Control-Allow-Headers"]
+    read = client.get("/api/v1/categories", HTTP_ORIGIN="https://app.example.test")
+    assert (
+        read["Access-Control-Allow-Origin"] == "https://app.example.test"
+        and "ETag" in read["Access-Control-Expose-Headers"]
+    )
+    error = client.get("/api/v1/products/no-such-thing", HTTP_ORIGIN="https://app.example.test")
+    assert error.status_code == 404 and error["Access-Control-Allow-Origin"] == "https://app.example.test"
+    stranger = client.get("/api/v1/categories", HTTP_ORIGIN="https://evil.example.test")
+    assert "Access-Control-Allow-Origin" not in stranger
+    shop_page = client.get("/", HTTP_ORIGIN="https://app.example.test")
+    assert "Access-Control-Allow-Origin" not in shop_page
+    settings.CORS_ALLOWED_ORIGINS = []  # the default: no origin at all
+    assert "Access-Control-Allow-Origin" not in client.get(
+        "/api/v1/categories", HTTP_ORIGIN="https://app.example.test"
+    )
