@@ -21,8 +21,9 @@ from auroramart.catalog.models import Product, ProductVariant
 from auroramart.core.money import quantize, split
 from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, check_coupon, coupon_discount
-from auroramart.shipping.selectors import Destination, Quote, quotes, zone_for
+from auroramart.shipping.selectors import Destination, Quote, quotes_in, zone_for
 from auroramart.tax.selectors import Rate, class_of, rate_for, tax_on
+from auroramart.tax.selectors import config as tax_config
 
 ZERO = Decimal("0.00")
 
@@ -79,6 +80,7 @@ class CartSummary:
     shipping_options: list[Quote] = field(default_factory=list)
     shipping_problem: str = ""
     shipping_tax: Decimal = ZERO
+    zone_id: int | None = None  # the shipping zone of the destination: its tax rates apply
     prices_include_tax: bool = True
     tax_lines: list[dict] = field(default_factory=list)  # by rate: label, rate, taxable, tax
     total: Decimal = ZERO
@@ -196,7 +198,11 @@ def _delivery(
     if not summary.lines:
         return ZERO  # nothing to deliver
     grams = sum((line.variant.weight_grams or 0) * line.quantity for line in summary.lines)
-    summary.shipping_options = quotes(summary.destination, merchandise=merchandise, grams=grams, free=free)
+    zone = zone_for(summary.destination)
+    summary.zone_id = zone.pk if zone else None
+    summary.shipping_options = quotes_in(
+        zone, summary.destination, merchandise=merchandise, grams=grams, free=free
+    )
     chosen = next((q for q in summary.shipping_options if q.code == summary.shipping_method), None)
     if chosen is None and destination is None and summary.shipping_options:
         chosen = summary.shipping_options[0]  # the cart page's estimate: the first method home
@@ -219,8 +225,7 @@ def _tax(summary: CartSummary, fee: Decimal) -> Decimal:
     spread_discounts makes), rounded per line; the delivery's likewise. Returns the total and
     fills the summary's lines and breakdown by rate."""
     summary.prices_include_tax = settings.PRICES_INCLUDE_TAX
-    zone = zone_for(summary.destination) if summary.destination else None
-    zone_id = zone.pk if zone else None
+    zone_id, cfg = summary.zone_id, tax_config()
     coupons, points, shipping_points = spread_discounts(
         [line.line_total for line in summary.lines],
         quantize(summary.coupon_total + summary.reward_discount),
@@ -239,10 +244,10 @@ def _tax(summary: CartSummary, fee: Decimal) -> Decimal:
         return tax
 
     for line, coupon, point in zip(summary.lines, coupons, points, strict=True):
-        line.tax = rate_for(zone_id, class_of(line.product))
+        line.tax = rate_for(zone_id, class_of(line.product, cfg), cfg)
         line.tax_amount = add(line.tax, line.line_total - coupon - point)
     summary.shipping_tax = (
-        add(rate_for(zone_id, settings.SHIPPING_TAX_CLASS), fee - shipping_points) if fee else ZERO
+        add(rate_for(zone_id, settings.SHIPPING_TAX_CLASS, cfg), fee - shipping_points) if fee else ZERO
     )
     summary.tax_lines = [
         {**row, "taxable": str(row["taxable"]), "tax": str(row["tax"])}

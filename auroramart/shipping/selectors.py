@@ -123,7 +123,13 @@ def quotes(dest: Destination, *, merchandise: Decimal, grams: int, free: bool = 
     """The methods that serve the address and take this cart, with their fees. `merchandise`
     is after discounts (what free-shipping thresholds and value bands read); `free` when a
     coupon or reward makes delivery free."""
-    zone = zone_for(dest)
+    return quotes_in(zone_for(dest), dest, merchandise=merchandise, grams=grams, free=free)
+
+
+def quotes_in(
+    zone: Zone | None, dest: Destination, *, merchandise: Decimal, grams: int, free: bool = False
+) -> list[Quote]:
+    """quotes() for a zone already found for the address (pricing finds it once, for tax too)."""
     if zone is None:
         return []
     offered = []

@@ -66,17 +66,18 @@ def forget() -> None:
     cache.delete(CACHE_KEY)
 
 
-def class_of(product) -> str:
+def class_of(product, cfg: Config | None = None) -> str:
     """The product's tax class code: its own, else its category's, else the shop's default.
-    Reads `product.category` (select it with the product)."""
-    codes = config().class_codes
+    Reads `product.category` (select it with the product). Pass `cfg` (config()) when pricing
+    many lines, so the cache is read once."""
+    codes = (cfg or config()).class_codes
     category = product.category if product.category_id else None
     class_id = product.tax_class_id or getattr(category, "tax_class_id", None)
     return codes.get(class_id, settings.DEFAULT_TAX_CLASS) if class_id else settings.DEFAULT_TAX_CLASS
 
 
-def rate_for(zone_id: int | None, tax_class: str) -> Rate:
-    cfg = config()
+def rate_for(zone_id: int | None, tax_class: str, cfg: Config | None = None) -> Rate:
+    cfg = cfg or config()
     found = cfg.rates.get((zone_id, tax_class)) if zone_id is not None else None
     if found is not None:
         return found

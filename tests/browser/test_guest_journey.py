@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from auroramart.demo.shipping import ensure_demo_zones
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.loyalty.models import LoyaltyTransaction
 from auroramart.orders.models import Order
@@ -22,6 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 )
 def test_a_guest_buys_and_then_keeps_the_order_in_a_new_account(page, viewport):
     page.set_viewport_size(viewport)
+    ensure_demo_zones()
     kettle = ProductFactory(name="Copper Kettle", price=Decimal("45.00"), stock_quantity=5)
     page.goto(kettle.get_absolute_url())
     page.get_by_role("button", name="Add to cart").click()
@@ -32,7 +34,19 @@ def test_a_guest_buys_and_then_keeps_the_order_in_a_new_account(page, viewport):
     assert too_wide(page, ["/checkout/checkout/"], viewport["width"]) == (1, [])
 
     page.get_by_label("Email").fill("kettle.buyer@example.test")
+    # The delivery options follow the address as it is typed: Malaysia's, then same-day in
+    # central Singapore, then what Tampines gets.
+    page.get_by_label("Country").select_option("MY")
+    page.get_by_label("Postal code").fill("50450")
+    delivery = page.locator("#checkout-delivery")
+    delivery.get_by_text("Standard to Malaysia").wait_for()
+    assert delivery.get_by_text("Same-day delivery").count() == 0
+    page.get_by_label("Country").select_option("SG")
+    page.get_by_label("Postal code").fill("018956")
+    delivery.get_by_text("Same-day delivery").wait_for()
     fill_address(page, "Kettle Buyer", "3 Tampines Avenue", "529653")
+    delivery.get_by_text("Same-day delivery").wait_for(state="detached")
+    assert delivery.get_by_text("Standard delivery").is_visible()
     fill_card(page, name="Kettle Buyer")
     page.get_by_role("button", name="Place order and pay").click()
     page.wait_for_url("**/orders/guest/**")
