@@ -366,7 +366,26 @@ STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
 STAFF_ABSOLUTE_TIMEOUT = env_int("STAFF_ABSOLUTE_TIMEOUT_HOURS", 10) * 3600
 
 # --- checkout ---------------------------------------------------------------------------
-PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "auroramart.payments.gateway.TestGateway")
+# "test" (the built-in test provider) or "stripe" (docs/payments.md); or a gateway's dotted path.
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "test")
+# The secret webhooks are signed with (Stripe's "whsec_..." for the endpoint; the test provider
+# signs with this too).
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "whsec_auroramart_test")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")  # the stand-in, in tests
+STRIPE_TIMEOUT_SECONDS = 20
+SELF = "'self'"
+if PAYMENT_GATEWAY == "stripe":
+    # Stripe.js must load from Stripe (PCI); its card field is a frame of theirs, and 3-D
+    # Secure is a redirect to their pages after the checkout form is posted.
+    for directive, origins in {
+        "script-src": "https://js.stripe.com",
+        "frame-src": "https://js.stripe.com https://hooks.stripe.com",
+        "connect-src": "https://api.stripe.com",
+        "form-action": "https://hooks.stripe.com",
+    }.items():
+        CONTENT_SECURITY_POLICY[directive] = f"{CONTENT_SECURITY_POLICY.get(directive, SELF)} {origins}"
 # Delivery and tax are configured per shipping zone in the admin panel (shipping/, tax/); the
 # first migration sets up Singapore as the shop has always sold there.
 SHOP_COUNTRY = env_str("SHOP_COUNTRY", "SG")  # where the shop is: the cart's estimate before an address

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("auroramart.accounts.urls")),
     path("", include("auroramart.cart.urls")),
     path("", include("auroramart.orders.urls")),
+    path("", include("auroramart.payments.urls")),
     path("", include("auroramart.loyalty.urls")),
     path("", include("auroramart.recommendations.urls")),
     path("", include("auroramart.campaigns.urls")),

@@ -35,6 +35,7 @@ def connect() -> None:
         OrderReleased,
         OrderReversed,
     )
+    from auroramart.payments.events import PaymentDisputed, PaymentFailed, PaymentSucceeded
     from auroramart.recommendations import registry as recommendation_models
     from auroramart.recommendations import services as recommendations
     from auroramart.recommendations import tracking as recommendation_tracking
@@ -69,6 +70,10 @@ def connect() -> None:
         keywords(recommendation_tracking.attribute_purchase),
     )
     subscribe(OrderReversed, keywords(loyalty.reverse_for_order))
+    # The provider's webhooks settle what the shopper's browser may never come back to say.
+    subscribe(PaymentSucceeded, keywords(orders.on_payment_succeeded))
+    subscribe(PaymentFailed, keywords(orders.on_payment_failed))
+    subscribe(PaymentDisputed, keywords(orders.on_payment_disputed))
     subscribe(
         GuestOrdersClaimed, keywords(loyalty.earn_for_claimed_orders)
     )  # points once the guest has an account

@@ -50,14 +50,8 @@ print(json.dumps({"hot_sold": sold, "hot_stock": ProductVariant.objects.get(pk=h
                   "payment_mismatches": payment_mismatches(),
                   "points_mismatches": len(balance_mismatches())}))
 """
-API_CARD = {
-    "name": "Bench Attacker",
-    "number": "4242 4242 4242 4242",
-    "exp_month": 12,
-    "exp_year": 2039,
-    "cvc": "123",
-}
-DECLINED_CARD = {**API_CARD, "number": "4000 0000 0000 0002"}
+API_CARD = "pm_card_visa"
+DECLINED_CARD = "pm_card_chargeDeclined"
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([0-9a-f]+)"')
@@ -118,10 +112,8 @@ async def customer_loop(base: str, email: str, setup: dict, deadline: float, sta
                 "expected_total": TOTAL.search(page).group(1),
                 "address": ADDRESS.search(page).group(1),
                 "shipping_method": "standard",
-                "card_name": "Bench Customer",
-                "card_number": "4242424242424242",
-                "card_expiry": "12/39",
-                "card_cvc": "123",
+                "card": "new",
+                "payment_method": "pm_card_visa",  # what the browser's tokenisation step posts
             }
             async with session.post(f"{base}/checkout/checkout/", data=form, allow_redirects=False) as r:
                 body = await r.text()
@@ -161,7 +153,7 @@ async def attacker_loop(base: str, email: str, kind: str, setup: dict, deadline:
 
             async def checkout(key=key, card=API_CARD):
                 async with session.post(
-                    f"{base}/api/v1/checkout", json={"card": card}, headers={**auth, "Idempotency-Key": key}
+                    f"{base}/api/v1/checkout", json={"payment_method": card}, headers={**auth, "Idempotency-Key": key}
                 ) as response:
                     await response.read()
                     return response.status

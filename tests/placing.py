@@ -2,14 +2,19 @@
 
 from auroramart.cart.storage import DbCart
 from auroramart.orders.services import ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 
 ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
-VISA = Card("4242424242424242", 12, 2039, "123")
+VISA = "pm_card_visa"
 
 
 def place(
-    user, key: str, *, card: Card = VISA, shipping_method: str = "standard", address=ADDRESS, **options
+    user,
+    key: str,
+    *,
+    payment_method: str = VISA,
+    shipping_method: str = "standard",
+    address=ADDRESS,
+    **options,
 ):
     """Place the user's cart (as it is) under `key`; returns the Placement."""
     return place_order(
@@ -18,7 +23,7 @@ def place(
         idempotency_key=key,
         address=address,
         shipping_method=shipping_method,
-        card=card,
+        payment_method=payment_method,
         **options,
     )
 
@@ -38,7 +43,7 @@ def guest_cart(*lines):
     return cart
 
 
-def place_as_guest(cart, key: str, email: str = "guest@example.test", *, card: Card = VISA, **options):
+def place_as_guest(cart, key: str, email: str = "guest@example.test", *, payment_method: str = VISA, **options):
     return place_order(
         user=None,
         email=email,
@@ -46,6 +51,6 @@ def place_as_guest(cart, key: str, email: str = "guest@example.test", *, card: C
         idempotency_key=key,
         address=ADDRESS,
         shipping_method=options.pop("shipping_method", "standard"),
-        card=card,
+        payment_method=payment_method,
         **options,
     )

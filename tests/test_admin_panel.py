@@ -15,7 +15,6 @@ from auroramart.loyalty.models import LoyaltyTier
 from auroramart.loyalty.services import account_for, open_account
 from auroramart.orders.models import Order
 from auroramart.orders.services import ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 from auroramart.promotions.models import Coupon
 from auroramart.shipping.models import ShippingZone
 from auroramart.staff.models import AuditLog, LoginAttempt, StaffSession
@@ -52,7 +51,7 @@ def world(roles):
         idempotency_key="w",
         address=ShippingAddress("B", "+65 9123 4567", "1 Rd", "", "123456"),
         shipping_method="standard",
-        card=Card("4242424242424242", 12, 2039, "123"),
+        payment_method="pm_card_visa",
     ).order
     review = ReviewFactory(product=product, status="pending")
     coupon = Coupon.objects.create(code="STAFF5", kind="fixed", value=Decimal("5"))

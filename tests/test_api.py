@@ -22,7 +22,7 @@ from .two_factor import code_for, enrol
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
 PASSWORD = "correct-horse-battery"
-CARD = {"name": "Mei Tan", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
+CARD = "pm_card_visa"  # the test provider's Visa, as an app gets it from the provider's SDK
 
 
 def token_for(client, email, password=PASSWORD):
@@ -216,7 +216,7 @@ def test_cart_coupon_and_points(client, buyer, shop):
 def test_checkout_is_idempotent_and_conflicts_on_another_body(client, buyer, shop):
     user, token = buyer
     call(client, "post", "/cart/items", token=token, body={"product_id": shop["dear"].pk, "quantity": 1})
-    body = {"shipping_method": "standard", "card": CARD}
+    body = {"shipping_method": "standard", "payment_method": CARD}
     missing = call(client, "post", "/checkout", token=token, body=body)
     assert missing.status_code == 400 and missing.json()["fields"]["Idempotency-Key"]
     first = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="key-00000001")
@@ -256,7 +256,7 @@ def test_checkout_is_idempotent_and_conflicts_on_another_body(client, buyer, sho
 def test_a_declined_card_is_a_402_and_replays_as_one(client, buyer, shop):
     user, token = buyer
     call(client, "post", "/cart/items", token=token, body={"product_id": shop["cheap"].pk, "quantity": 1})
-    body = {"card": {**CARD, "number": "4000 0000 0000 0002"}}
+    body = {"payment_method": "pm_card_chargeDeclined"}
     declined = call(client, "post", "/checkout", token=token, body=body, HTTP_IDEMPOTENCY_KEY="declined-1")
     assert declined.status_code == 402 and declined.json()["code"] == "payment_failed"
     assert "Idempotent-Replayed" not in declined
@@ -274,7 +274,7 @@ def test_checkout_is_rate_limited(client, buyer):
             "post",
             "/checkout",
             token=token,
-            body={"card": CARD},
+            body={"payment_method": CARD},
             HTTP_IDEMPOTENCY_KEY=f"empty-cart-{n:03d}",
         ).status_code
         for n in range(22)
@@ -351,7 +351,7 @@ def test_staff_endpoints_follow_the_role_matrix_and_are_audited(client, buyer, s
     user, token = buyer
     call(client, "post", "/cart/items", token=token, body={"product_id": product.pk, "quantity": 1})
     number = call(
-        client, "post", "/checkout", token=token, body={"card": CARD}, HTTP_IDEMPOTENCY_KEY="staff-flow-1"
+        client, "post", "/checkout", token=token, body={"payment_method": CARD}, HTTP_IDEMPOTENCY_KEY="staff-flow-1"
     ).json()["number"]
     listed = call(client, "get", "/staff/orders?status=paid", token=tokens["Service"]).json()
     assert (

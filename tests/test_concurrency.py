@@ -17,7 +17,7 @@ from auroramart.catalog.models import Product, ProductVariant
 from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.orders.models import Order
 from auroramart.orders.services import CheckoutError, ShippingAddress, place_order
-from auroramart.payments.gateway import Card, TestGateway
+from auroramart.payments.builtin import TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
 
@@ -26,7 +26,7 @@ from .factories import AddressFactory, CustomerFactory, ProductFactory, make_var
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ADDRESS = ShippingAddress("Buyer", "+65 9123 4567", "1 Orchard Road", "", "238801")
-CARD = Card("4242424242424242", 12, 2039, "123")
+CARD = "pm_card_visa"
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ def buyer(product, quantity=1, key=None, user=None):
         idempotency_key=key or f"k-{user.pk}",
         address=ADDRESS,
         shipping_method="standard",
-        card=CARD,
+        payment_method=CARD,
     )
 
 
@@ -144,7 +144,7 @@ def test_the_same_key_ten_times_at_once_is_one_order_and_one_charge(sellable):
             idempotency_key="same-key",
             address=ADDRESS,
             shipping_method="standard",
-            card=CARD,
+            payment_method=CARD,
             wait_for_twin=30,  # as the checkout page does: a double click shows the one order
         )
 
@@ -194,7 +194,7 @@ def test_two_orders_racing_for_the_same_points_cannot_both_spend_them():
             idempotency_key=key,
             address=ADDRESS,
             shipping_method="standard",
-            card=CARD,
+            payment_method=CARD,
         )
 
     results = race([spend("a"), spend("b"), spend("c"), spend("d")])
@@ -209,14 +209,8 @@ def test_two_orders_racing_for_the_same_points_cannot_both_spend_them():
 
 # --- the attacks of the hardening issue, through the API as an attacker sends them ----------------
 
-API_CARD = {
-    "name": "Mei Tan",
-    "number": "4242 4242 4242 4242",
-    "exp_month": 12,
-    "exp_year": 2039,
-    "cvc": "123",
-}
-DECLINED = {**API_CARD, "number": "4000 0000 0000 0002"}
+API_CARD = "pm_card_visa"
+DECLINED = "pm_card_chargeDeclined"
 
 
 def api_customer(product, quantity=1):
@@ -234,7 +228,7 @@ def api_customer(product, quantity=1):
 
 def api_checkout(auth, key, card=API_CARD):
     return lambda: Client().post(
-        "/api/v1/checkout", {"card": card}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **auth
+        "/api/v1/checkout", {"payment_method": card}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **auth
     )
 
 

@@ -6,7 +6,6 @@ import pytest
 
 from auroramart.cart.storage import DbCart
 from auroramart.orders.services import ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 
 from .factories import CustomerFactory, ProductFactory, variant
 
@@ -47,7 +46,7 @@ def test_pages_render_and_orders_go_through_with_redis_down(client, redis_down, 
         idempotency_key="k",
         shipping_method="standard",
         address=ShippingAddress("A", "+65 9123 4567", "1 Rd", "", "123456"),
-        card=Card("4242424242424242", 12, 2039, "123"),
+        payment_method="pm_card_visa",
     ).order
     assert order.status == "paid"
     assert "cache unavailable" in caplog.text

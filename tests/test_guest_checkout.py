@@ -32,10 +32,8 @@ CHECKOUT = {
     "line1": "9 Bukit Timah Road",
     "postal_code": "229899",
     "shipping_method": "standard",
-    "card_name": "Lee Guest",
-    "card_number": "4242 4242 4242 4242",
-    "card_expiry": "12/39",
-    "card_cvc": "123",
+    "card": "new",
+    "payment_method": "pm_card_visa",
 }
 
 

@@ -28,7 +28,7 @@ from auroramart.core.csv_export import safe_cell
 from auroramart.orders import placement, services
 from auroramart.orders.models import Order
 from auroramart.orders.services import CartAlreadyPlaced, CheckoutError
-from auroramart.payments.gateway import TestGateway
+from auroramart.payments.builtin import TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.staff.models import AuditLog
 from auroramart.staff.services import create_staff, setup_roles
@@ -39,7 +39,7 @@ from .placing import ADDRESS, place
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery"
-CARD = {"name": "Mei Tan", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
+CARD = "pm_card_visa"  # the test provider's Visa, as an app gets it from the provider's SDK
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def api_token(client, email="mei@example.test"):
 def checkout(client, token, key, body=None):
     return client.post(
         "/api/v1/checkout",
-        body if body is not None else {"card": CARD},
+        body if body is not None else {"payment_method": CARD},
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
         HTTP_IDEMPOTENCY_KEY=key,
@@ -254,7 +254,7 @@ def test_long_keys_that_differ_at_the_end_are_two_orders(client, customer, lamp)
 def test_a_twin_still_in_flight_gets_409_and_an_abandoned_one_is_taken_over(client, customer, lamp, settings):
     token = api_token(client)
     fill(customer, lamp)
-    body = {"card": CARD}
+    body = {"payment_method": CARD}
     from auroramart.api.idempotency import body_hash
     from auroramart.api.schemas import CheckoutIn
 
@@ -278,7 +278,7 @@ def test_a_request_refused_before_doing_anything_does_not_bind_its_key(client, c
     empty = checkout(client, token, "fix-and-retry")
     assert empty.status_code == 400 and "empty" in empty.json()["message"]
     fill(customer, lamp)
-    bad = checkout(client, token, "fix-and-retry", {"card": CARD, "address_id": 987654})
+    bad = checkout(client, token, "fix-and-retry", {"payment_method": CARD, "address_id": 987654})
     assert bad.status_code == 400
     assert checkout(client, token, "fix-and-retry").status_code == 201  # the corrected retry works
 
@@ -289,7 +289,7 @@ def test_keys_expire_after_24_hours(client, customer, lamp):
     assert checkout(client, token, "old-key-1").status_code == 201
     IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
     fill(customer, lamp, 2)
-    fresh = checkout(client, token, "old-key-1", {"card": CARD, "shipping_method": "express"})
+    fresh = checkout(client, token, "old-key-1", {"payment_method": CARD, "shipping_method": "express"})
     assert fresh.status_code == 201 and Order.objects.count() == 2
     assert call_command("run_job", "purge-idempotency-keys", stdout=io.StringIO()) is None
 
@@ -586,12 +586,12 @@ def test_every_kind_of_api_error_is_a_problem_document(client, customer, lamp):
         client.get("/api/v1/staff/products", **auth), 403, "forbidden", "/api/v1/staff/products"
     )
     fill(customer, lamp)
-    declined = checkout(client, token, "declined-1", {"card": {**CARD, "number": "4000 0000 0000 0002"}})
+    declined = checkout(client, token, "declined-1", {"payment_method": "pm_card_chargeDeclined"})
     assert is_problem(declined, 402, "payment_failed", "/api/v1/checkout")
     fill(customer, lamp)
     assert checkout(client, token, "same-key").status_code == 201
     fill(customer, lamp)
-    conflict = checkout(client, token, "same-key", {"card": {**CARD, "name": "Someone Else"}})
+    conflict = checkout(client, token, "same-key", {"payment_method": "pm_card_mastercard"})
     assert conflict.status_code in (409, 422) and is_problem(
         conflict, conflict.status_code, conflict.json()["code"], "/api/v1/checkout"
     )

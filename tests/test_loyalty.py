@@ -17,15 +17,14 @@ from auroramart.loyalty.models import LoyaltyAccount, LoyaltyReward, LoyaltyTier
 from auroramart.loyalty.services import LoyaltyError
 from auroramart.orders import services as orders
 from auroramart.orders.services import CheckoutError, ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 from auroramart.promotions.models import Coupon
 
 from .factories import CustomerFactory, ProductFactory, StaffFactory, variant
 
 pytestmark = pytest.mark.django_db
 ADDRESS = ShippingAddress("Mei Tan", "+65 9123 4567", "1 Orchard Road", "", "238801")
-VISA = Card("4242424242424242", 12, 2039, "123")
-DECLINED = Card("4000000000000002", 12, 2039, "123")
+VISA = "pm_card_visa"
+DECLINED = "pm_card_chargeDeclined"
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def ledger_sum(user):
     return LoyaltyTransaction.objects.filter(account__user=user).aggregate(s=Sum("points"))["s"] or 0
 
 
-def buy(user, product, quantity=1, key="k", card=VISA):
+def buy(user, product, quantity=1, key="k", payment_method=VISA):
     DbCart(user).set_item(variant(product).pk, quantity, product.price)
     return place_order(
         user=user,
@@ -57,7 +56,7 @@ def buy(user, product, quantity=1, key="k", card=VISA):
         idempotency_key=key,
         address=ADDRESS,
         shipping_method="standard",
-        card=card,
+        payment_method=payment_method,
     ).order
 
 
@@ -91,7 +90,7 @@ def test_earning_excludes_tax_shipping_and_discounts(customer, lamp):
     cart.set_item(variant(lamp).pk, 1, lamp.price)
     cart.set_coupon_codes(["TEN"])
     order = place_order(
-        user=customer, cart=cart, idempotency_key="k", address=ADDRESS, shipping_method="express", card=VISA
+        user=customer, cart=cart, idempotency_key="k", address=ADDRESS, shipping_method="express", payment_method=VISA
     ).order
     assert order.total == Decimal("50.49")  # 45.50 - 10 + 14.99 express
     earn = LoyaltyTransaction.objects.get(kind="earn")
@@ -131,7 +130,7 @@ def test_points_are_taken_only_when_the_order_is_placed(client, customer, lamp):
         idempotency_key="k",
         address=ADDRESS,
         shipping_method="standard",
-        card=VISA,
+        payment_method=VISA,
     ).order
     assert (order.points_redeemed, order.points_discount, order.total) == (
         500,
@@ -206,7 +205,7 @@ def test_rewards_endpoint_and_remove(client, customer, lamp):
         idempotency_key="r",
         address=ADDRESS,
         shipping_method="standard",
-        card=VISA,
+        payment_method=VISA,
     ).order
     assert order.discount_total == Decimal("5.00")
     assert LoyaltyTransaction.objects.get(kind="redeem").reward == five
@@ -232,7 +231,7 @@ def test_declined_payment_gives_the_points_back(customer, lamp):
             idempotency_key="d",
             address=ADDRESS,
             shipping_method="standard",
-            card=DECLINED,
+            payment_method=DECLINED,
         )
     assert balance(customer) == 500 == ledger_sum(customer)
     kinds = list(
@@ -247,7 +246,7 @@ def test_cancellation_reverses_earned_and_returns_spent_points(customer, lamp):
     cart.set_item(variant(lamp).pk, 2, lamp.price)  # 91.00
     cart.set_discount({"kind": "points", "points": 300, "reward_id": None})
     order = place_order(
-        user=customer, cart=cart, idempotency_key="c", address=ADDRESS, shipping_method="standard", card=VISA
+        user=customer, cart=cart, idempotency_key="c", address=ADDRESS, shipping_method="standard", payment_method=VISA
     ).order
     assert balance(customer) == 500 - 300 + 91
     orders.cancel_order(order=order)
@@ -356,7 +355,7 @@ def test_balance_always_equals_the_ledger_and_never_goes_negative(operations):
                         idempotency_key=f"r{i}",
                         address=ADDRESS,
                         shipping_method="standard",
-                        card=VISA,
+                        payment_method=VISA,
                     ).order
                 )
             elif op == "adjust":

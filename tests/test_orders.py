@@ -12,7 +12,6 @@ from auroramart.inventory.selectors import ledger_mismatches
 from auroramart.orders import services
 from auroramart.orders.models import Order, ReturnRequest
 from auroramart.orders.services import OrderActionError, ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 from auroramart.payments.models import Payment, TestGatewayCharge
 
 from .factories import CustomerFactory, ProductFactory, StaffFactory, variant
@@ -41,7 +40,7 @@ def buy(user, product, quantity=2, key="k1"):
         idempotency_key=key,
         address=ADDRESS,
         shipping_method="standard",
-        card=Card("4242424242424242", 12, 2039, "123"),
+        payment_method="pm_card_visa",
     ).order
 
 

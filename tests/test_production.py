@@ -27,7 +27,6 @@ from auroramart.cart.storage import DbCart
 from auroramart.core.models import OutboxEmail
 from auroramart.orders.models import Order
 from auroramart.orders.services import ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory, variant
 from .test_checkout import checkout_page
@@ -168,7 +167,7 @@ def test_broker_down_the_order_is_placed_and_its_email_sent_once_later(settings,
             idempotency_key="broker-down",
             address=ADDRESS,
             shipping_method="standard",
-            card=Card("4242424242424242", 12, 2039, "123"),
+            payment_method="pm_card_visa",
         ).order
     finally:
         app.conf.broker_url, app.conf.task_always_eager = previous
@@ -219,7 +218,7 @@ def _kill_own_connection():
 def test_database_lost_mid_checkout_gives_503_and_no_half_written_order():
     from auroramart.loyalty.services import open_account
     from auroramart.orders.services import resolve_pending_orders
-    from auroramart.payments.gateway import TestGateway
+    from auroramart.payments.builtin import TestGateway
 
     user = CustomerFactory(email="cut@example.test")
     open_account(user)
@@ -239,10 +238,8 @@ def test_database_lost_mid_checkout_gives_503_and_no_half_written_order():
     data = {
         "address": form.fields["address"].initial,
         "shipping_method": "standard",
-        "card_name": "Cut",
-        "card_number": "4242 4242 4242 4242",
-        "card_expiry": "12/39",
-        "card_cvc": "123",
+        "card": "new",
+        "payment_method": "pm_card_visa",
         "idempotency_key": form.initial["idempotency_key"],
         "expected_total": str(summary.total),
     }

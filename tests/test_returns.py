@@ -22,7 +22,7 @@ from auroramart.orders.models import CreditNote, Order
 from auroramart.orders.refunds import allocate
 from auroramart.orders.selectors import returnable_lines
 from auroramart.orders.services import OrderActionError
-from auroramart.payments.gateway import TestGateway
+from auroramart.payments.builtin import TestGateway
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
 from auroramart.staff.models import AuditLog

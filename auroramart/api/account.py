@@ -15,6 +15,7 @@ from auroramart.accounts.services import (
 )
 from auroramart.catalog.models import Product
 from auroramart.catalog.selectors import with_card_data
+from auroramart.payments import services as payment_services
 from auroramart.staff import signin, two_factor
 
 from .auth import customer, token_auth
@@ -28,6 +29,7 @@ from .schemas import (
     ProductOut,
     ProfileIn,
     ProfileOut,
+    SavedCardOut,
     TokenIn,
     TokenOut,
 )
@@ -179,6 +181,33 @@ def remove_address(request, address_id: PathId):
     with transaction.atomic():
         delete_address(user=user, address=address)
     return {"message": "Address deleted."}
+
+
+def _card(card) -> dict:
+    return {
+        "id": card.pk,
+        "brand": card.brand,
+        "last4": card.last4,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+        "expired": card.expired,
+    }
+
+
+@router.get("/me/cards", response={200: list[SavedCardOut], **ERRORS}, auth=token_auth)
+def cards(request):
+    """Cards saved at checkout (`save_card`): pay with one by its id (`saved_card_id`)."""
+    return [_card(c) for c in payment_services.saved_cards(customer(request))]
+
+
+@router.delete("/me/cards/{card_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)
+def remove_card(request, card_id: PathId):
+    """Forget a saved card; it is detached at the provider and can never be charged again."""
+    try:
+        payment_services.remove_card(user=customer(request), card_id=card_id)
+    except payment_services.CardError:
+        raise not_found("That card") from None
+    return {"message": "Card removed."}
 
 
 @router.get("/me/wishlist", response={200: list[ProductOut], **ERRORS}, auth=token_auth)

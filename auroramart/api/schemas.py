@@ -241,20 +241,36 @@ class CartOut(Schema):
     message: str = ""
 
 
-class CardIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    number: str = Field(min_length=12, max_length=23, pattern=r"^[\d ]+$")
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
-    cvc: str = Field(pattern=r"^\d{3,4}$")
-
-
 class CheckoutIn(Schema):
+    """Pay with `payment_method`, the provider's id for a card the app tokenised with the
+    provider's SDK (never a card number: a body with a `card` is refused), or `saved_card_id`."""
+
+    model_config = {"extra": "forbid"}
+
     address_id: DbId | None = None
     address: AddressIn | None = None
     shipping_method: str = "standard"
-    card: CardIn
+    payment_method: str | None = Field(None, min_length=3, max_length=100, pattern=r"^pm_[A-Za-z0-9_]+$")
+    saved_card_id: DbId | None = None
+    save_card: bool = False
     expected_total: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+
+
+class SavedCardOut(Schema):
+    id: int
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    expired: bool
+
+
+class NextActionOut(Schema):
+    """The shopper must confirm the payment with their bank: open `url` in a browser; the order
+    is confirmed when the bank answers (poll GET /orders/{number})."""
+
+    type: str = "redirect_to_url"
+    url: str
 
 
 class OrderLineOut(Schema):
@@ -303,6 +319,7 @@ class OrderOut(Schema):
     lines: list[OrderLineOut]
     credit_notes: list[CreditNoteOut]
     timeline: list[dict]
+    next_action: NextActionOut | None = None
 
 
 class OrderSummaryOut(Schema):

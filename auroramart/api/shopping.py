@@ -17,6 +17,7 @@ from auroramart.cart.storage import DbCart
 from auroramart.core.client import shopper_for
 from auroramart.loyalty import services as loyalty
 from auroramart.loyalty.services import LoyaltyError
+from auroramart.orders import links
 from auroramart.orders import selectors as order_selectors
 from auroramart.orders import services as orders
 from auroramart.orders.models import Order, ReturnRequest
@@ -28,7 +29,7 @@ from auroramart.orders.services import (
     PlacementInProgress,
     ShippingAddress,
 )
-from auroramart.payments.gateway import Card
+from auroramart.payments import services as payment_services
 from auroramart.recommendations.tracking import SLOTS, SOURCE_PREFIX
 from auroramart.shipping.selectors import Destination
 
@@ -184,7 +185,7 @@ def shipping_options(
 
 @router.post(
     "/checkout",
-    response={201: OrderOut, 402: ErrorOut, **ERRORS},
+    response={201: OrderOut, 202: OrderOut, 402: ErrorOut, **ERRORS},
     throttle=[ClientRateThrottle("20/m", per_user=True)],
 )
 def checkout(
@@ -202,7 +203,11 @@ def checkout(
     body is 409 `idempotency_conflict`; while the first request is still running, 409
     `idempotency_in_progress`. A request refused before anything was done (bad input, an empty
     cart) does not bind its key. A card that does not pay is 402 `payment_failed`, and replays
-    as such. A cart already placed by another checkout is 409 `cart_already_placed`."""
+    as such. A cart already placed by another checkout is 409 `cart_already_placed`.
+
+    A card that asks for 3-D Secure answers 202 with the order pending payment and
+    `next_action.url`: open it in a browser for the shopper to confirm; the order is confirmed
+    when the bank answers (the provider's webhook), whether or not the browser comes back."""
     user = customer(request)
     record = idempotency.claim(
         user=user, key=idempotency_key, request_hash=idempotency.body_hash(body.dict())
@@ -220,7 +225,11 @@ def checkout(
         response[idempotency.REPLAYED_HEADER] = "true"
         response["Location"] = _order_location(record.body["number"])
         return Status(record.status, record.body)
-    card = Card(body.card.number.replace(" ", ""), body.card.exp_month, body.card.exp_year, body.card.cvc)
+    try:
+        payment_method = _payment_method(user, body)
+    except ApiError:
+        idempotency.release(record)
+        raise
     try:
         placement = orders.place_order(
             user=user,
@@ -228,7 +237,9 @@ def checkout(
             idempotency_key=f"api:{record.pk}",  # the request record stands for the key, whole
             address=_shipping_address(user, body),
             shipping_method=body.shipping_method,
-            card=card,
+            payment_method=payment_method,
+            save_card=body.save_card and not body.saved_card_id,
+            return_url=lambda number: links.return_url(request, number),
             expected_total=body.expected_total,
         )
     except PaymentFailed as exc:
@@ -247,10 +258,30 @@ def checkout(
         idempotency.release(record)
         raise
     order = order_selectors.order_detail(user, placement.order.number)
-    answer = json.loads(json.dumps(order_out(order), default=str))
-    idempotency.finish(record, 201, answer)
+    status = 202 if placement.action_url else 201
+    answer = order_out(order) | (
+        {"next_action": {"type": "redirect_to_url", "url": request.build_absolute_uri(placement.action_url)}}
+        if placement.action_url
+        else {}
+    )
+    answer = json.loads(json.dumps(answer, default=str))
+    idempotency.finish(record, status, answer)
     response["Location"] = _order_location(order.number)
-    return Status(201, answer)
+    return Status(status, answer)
+
+
+def _payment_method(user, body: CheckoutIn) -> str:
+    if bool(body.payment_method) == bool(body.saved_card_id):
+        raise bad_request(
+            "Send either payment_method (from the payment provider) or saved_card_id.",
+            {"payment_method": ["Send either payment_method or saved_card_id."]},
+        )
+    if body.payment_method:
+        return body.payment_method
+    try:
+        return payment_services.saved_card(user, body.saved_card_id).payment_method
+    except payment_services.CardError as exc:
+        raise bad_request(str(exc), {"saved_card_id": [str(exc)]}) from None
 
 
 def _order_location(number: str) -> str:

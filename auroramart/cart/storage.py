@@ -115,6 +115,10 @@ class SessionCart:
         self.data["placing"] = order_number
         self._save()
 
+    def placed_as(self, order_number: str) -> bool:
+        """Whether this cart is the one last checked out as that order (and not emptied since)."""
+        return bool(order_number) and self.data.get("placing") == order_number
+
 
 class DbCart:
     placement_outlives_items = False  # one row, read under its lock: an empty cart was placed
@@ -191,6 +195,9 @@ class DbCart:
 
     def mark_placing(self, order_number: str):
         Cart.objects.filter(user=self.user).update(placing_order_number=order_number)
+
+    def placed_as(self, order_number: str) -> bool:
+        return Cart.objects.filter(user=self.user, placing_order_number=order_number).exists()
 
 
 def cart_for(request):

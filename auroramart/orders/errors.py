@@ -11,11 +11,13 @@ class PaymentFailed(CheckoutError):
 
 
 class PlacementInProgress(CheckoutError):
-    """The same checkout (same idempotency key) is being placed by another request right now."""
+    """The same checkout (same idempotency key) is being placed by another request right now,
+    or is waiting for the shopper to confirm the payment at `action_url` (3-D Secure)."""
 
-    def __init__(self, message: str, order_number: str):
+    def __init__(self, message: str, order_number: str, action_url: str = ""):
         super().__init__(message)
         self.order_number = order_number
+        self.action_url = action_url
 
 
 class CartAlreadyPlaced(CheckoutError):

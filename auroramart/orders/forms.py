@@ -1,20 +1,15 @@
-import re
 import uuid
 
 from django import forms
-from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from auroramart.accounts.addresses import clean_phone, clean_postal_code
 from auroramart.core.forms import StyledFormMixin
-from auroramart.payments.gateway import Card, luhn_valid
 from auroramart.shipping.selectors import Destination
 
 from .models import ReturnRequest
 from .services import ShippingAddress
-
-EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 
 
 class CheckoutForm(StyledFormMixin, forms.Form):
@@ -66,30 +61,24 @@ class CheckoutForm(StyledFormMixin, forms.Form):
     # The options depend on the address: the page lists those that serve it (the order summary),
     # and placement refuses one that does not.
     shipping_method = forms.CharField(label="Delivery", max_length=30)
-    card_name = forms.CharField(label="Name on card", max_length=100)
-    card_number = forms.CharField(
-        label="Card number",
-        max_length=23,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
-    )
-    card_expiry = forms.CharField(
-        label="Expiry (MM/YY)",
-        max_length=7,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "placeholder": "MM/YY"}),
-    )
-    card_cvc = forms.CharField(
-        label="Security code",
-        max_length=4,
-        widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
-    )
+    # The card itself never reaches the shop: the browser hands it to the provider and posts
+    # the payment method id it gets back (static/js/payment-*.js), or a saved card is chosen.
+    card = forms.ChoiceField(label="Pay with", widget=forms.RadioSelect, required=False)
+    payment_method = forms.CharField(widget=forms.HiddenInput, max_length=100, required=False)
+    save_card = forms.BooleanField(label="Save this card for next time", required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     expected_total = forms.DecimalField(
         widget=forms.HiddenInput, max_digits=12, decimal_places=2, required=False
     )
 
-    def __init__(self, *args, addresses=(), guest: bool = False, **kwargs):
+    def __init__(self, *args, addresses=(), guest: bool = False, cards=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.guest = guest
+        self.cards = {str(c.pk): c for c in cards}
+        self.fields["card"].choices = [
+            (str(c.pk), f"{c.brand} ending {c.last4}, expires {c.expiry}") for c in cards
+        ] + [("new", "A new card")]
+        self.fields["card"].initial = next((str(c.pk) for c in cards if not c.expired), "new")
         if guest:
             # A guest gives the email their confirmation (and signed link) goes to; no saved addresses.
             self.fields["email"] = forms.EmailField(
@@ -100,6 +89,7 @@ class CheckoutForm(StyledFormMixin, forms.Form):
             )
             self.order_fields(["email", *[f for f in self.fields if f != "email"]])
             del self.fields["save_address"]
+            del self.fields["save_card"]
         self.addresses = {str(a.pk): a for a in addresses}
         choices = [(str(a.pk), " · ".join(a.as_lines()[:3])) for a in addresses] + [("new", "A new address")]
         self.fields["address"].choices = choices
@@ -110,31 +100,6 @@ class CheckoutForm(StyledFormMixin, forms.Form):
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
         if guest:
             self.fields["address"].initial = "new"
-
-    def clean_card_number(self):
-        number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
-            raise forms.ValidationError("Enter a valid card number.")
-        return number
-
-    def clean_card_expiry(self):
-        match = EXPIRY.match(self.cleaned_data["card_expiry"])
-        if not match:
-            raise forms.ValidationError("Enter the expiry as MM/YY.")
-        month, year = int(match.group(1)), int(match.group(2))
-        year = year + 2000 if year < 100 else year
-        if not 1 <= month <= 12:
-            raise forms.ValidationError("The month must be between 01 and 12.")
-        today = timezone.localdate()
-        if (year, month) < (today.year, today.month):
-            raise forms.ValidationError("This card has expired.")
-        return month, year
-
-    def clean_card_cvc(self):
-        cvc = self.cleaned_data["card_cvc"].strip()
-        if not cvc.isdigit() or len(cvc) not in (3, 4):
-            raise forms.ValidationError("The security code is the 3 or 4 digits on the back of the card.")
-        return cvc
 
     def clean(self):
         cleaned = super().clean()
@@ -163,6 +128,17 @@ class CheckoutForm(StyledFormMixin, forms.Form):
                 self.add_error("city", "Enter the town or city.")
         elif choice and choice not in self.addresses:
             self.add_error("address", "Choose one of your addresses.")
+        card = cleaned.get("card") or "new"
+        if card == "new":
+            if not cleaned.get("payment_method"):
+                self.add_error("card", "Enter your card details.")
+        elif card not in self.cards:
+            self.add_error("card", "Choose one of your saved cards, or enter a card.")
+        elif self.cards[card].expired:
+            self.add_error("card", f"Your {self.cards[card]} has expired. Choose another card.")
+        else:
+            cleaned["payment_method"] = self.cards[card].payment_method
+            cleaned["save_card"] = False
         return cleaned
 
     def shipping_address(self) -> ShippingAddress:
@@ -194,15 +170,6 @@ class CheckoutForm(StyledFormMixin, forms.Form):
                 self.data.get("postal_code", "")[:12],
             )
         return None
-
-    def card(self) -> Card:
-        month, year = self.cleaned_data["card_expiry"]
-        return Card(
-            number=self.cleaned_data["card_number"],
-            exp_month=month,
-            exp_year=year,
-            cvc=self.cleaned_data["card_cvc"],
-        )
 
 
 class ReturnForm(StyledFormMixin, forms.Form):

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -26,11 +27,13 @@ from django.utils import timezone
 
 from auroramart.cart.pricing import price_cart
 from auroramart.cart.selectors import pricing_extras
+from auroramart.cart.storage import DbCart
 from auroramart.core.events import publish
 from auroramart.core.money import format_money, quantize
 from auroramart.inventory.models import StockMovement
 from auroramart.inventory.services import Change, OutOfStock, apply_changes, lock_variants
-from auroramart.payments.gateway import Card, ChargeResult, GatewayTimeout, get_gateway
+from auroramart.payments import services as saved_cards
+from auroramart.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
 from auroramart.payments.models import Payment
 from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, redeem_coupons, release_coupons
@@ -82,6 +85,9 @@ class ShippingAddress:
 class Placement:
     order: Order
     replayed: bool = False
+    # Set when the card needs 3-D Secure: the shopper goes there, and comes back to
+    # `settle_payment` (the order is pending payment until then).
+    action_url: str = ""
 
 
 def new_order_number() -> str:
@@ -103,12 +109,15 @@ def place_order(
     idempotency_key: str,
     address: ShippingAddress,
     shipping_method: str,
-    card: Card | None,
+    payment_method: str,
     expected_total: Decimal | None = None,
     wait_for_twin: float = 0,
     email: str = "",
+    save_card: bool = False,
+    return_url: Callable[[str], str] | None = None,
 ) -> Placement:
-    """Place the customer's cart as an order and charge the card; see the module's docstring.
+    """Place the customer's cart as an order and charge the payment method (the provider's id
+    for a card the browser tokenised, or a saved card's); see the module's docstring.
 
     The same idempotency key again returns the first order: never a second
     order or charge. While that first request is still charging, a twin raises
@@ -117,6 +126,11 @@ def place_order(
     A cart is consumed by its first placement: another checkout of the same
     cart with another key raises CartAlreadyPlaced. Raises CheckoutError with
     a message for the customer; PaymentFailed when the card did not pay.
+
+    A card that asks for 3-D Secure leaves the order pending payment and returns the
+    Placement's `action_url`; the shopper's return (to `return_url(order number)`), the provider's webhook or
+    `resolve_pending_orders` settles it, whichever comes first (`settle_payment`). With
+    `save_card`, a signed-in customer's card is kept for next time once it has paid.
 
     A guest (`user` None) places their session cart with the `email` the order's messages go to;
     every guarantee above holds the same way (orders/guests.py has the rest of a guest's order).
@@ -145,11 +159,20 @@ def place_order(
 
     gateway = get_gateway()
     result: ChargeResult | None
+    save_card = save_card and user is not None
     try:
-        if card is None:
+        if not payment_method:
             raise CheckoutError("Enter your card details.")
         result = gateway.charge(
-            amount=order.total, currency=settings.CURRENCY, card=card, idempotency_key=order.number
+            amount=order.total,
+            currency=settings.CURRENCY,
+            payment_method=payment_method,
+            idempotency_key=order.number,
+            customer=saved_cards.charge_customer(
+                user=user, payment_method=payment_method, save=save_card, gateway=gateway
+            ),
+            save=save_card,
+            return_url=return_url(order.number) if return_url else "",
         )
     except GatewayTimeout:
         result = gateway.find_charge(idempotency_key=order.number)  # did it go through after all?
@@ -166,6 +189,16 @@ def place_order(
         _undo(order, Payment.Status.FAILED, "Gateway error")
         raise PaymentFailed("We could not reach the payment service. You have not been charged.") from None
     assert result is not None  # every path without a result raised above
+    if result.requires_action:
+        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+            status=Payment.Status.REQUIRES_ACTION,
+            gateway_reference=result.reference,
+            action_url=result.action_url,
+            save_card=save_card,
+            brand=result.brand,
+            last4=result.last4,
+        )
+        return Placement(order, action_url=result.action_url)
     if not result.succeeded:
         _undo(order, Payment.Status.DECLINED, result.message, brand=result.brand, last4=result.last4)
         raise PaymentFailed(result.message or "Your card was declined.")
@@ -174,8 +207,57 @@ def place_order(
             f"Order {order.number} was cancelled while your card was being charged. "
             "The charge has been refunded in full."
         )
+    if save_card:
+        saved_cards.remember_card(user=user, payment_method=result.payment_method, gateway=gateway)
     order.refresh_from_db()  # the confirmed order, not the pending one reserved above
     return Placement(order)
+
+
+def settle_payment(*, number: str, cart=None) -> str:
+    """Ask the provider how a pending order's payment ended, and act on it: "confirmed",
+    "failed" (the order is undone, nothing is charged), "waiting" (the shopper has not yet
+    authenticated) or "settled" (nothing left to do: settled already, or a charge for an
+    order that ended, refunded). Called on the shopper's return from 3-D Secure, by the
+    provider's webhooks and by resolve_pending_orders: any of them may come first, or twice."""
+    gateway = get_gateway()
+    if cart is not None and not cart.placed_as(number):
+        cart = None  # a cart that is not this order's is never emptied by it
+    order = Order.objects.filter(number=number).first()
+    result = gateway.find_charge(idempotency_key=number)
+    if order is None or order.status != S.PENDING_PAYMENT:
+        if order is None or order.status in ENDED_WITHOUT_SALE:
+            refund_if_charged(number=number, amount=order.total if order else _attempted(number))
+        elif cart is not None:  # confirmed by the webhook before the shopper came back
+            cart.clear()
+        return "settled"
+    if result is not None and result.requires_action:
+        return "waiting"
+    if result is None or not result.succeeded:
+        message = (result.message if result else "") or "Your payment did not go through."
+        _undo(order, Payment.Status.FAILED, message)
+        return "failed"
+    if not _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4):
+        return "settled"
+    payment = Payment.objects.filter(order=order, gateway_reference=result.reference).first()
+    if payment is not None and payment.save_card and order.user_id:
+        saved_cards.remember_card(user=order.user, payment_method=result.payment_method, gateway=gateway)
+    return "confirmed"
+
+
+def _attempted(number: str) -> Decimal:
+    payment = Payment.objects.filter(order_number=number).first()
+    return payment.amount if payment else Decimal("0")
+
+
+def on_payment_succeeded(*, order_number: str, reference: str, payment_method: str) -> None:
+    """The provider's webhook: a charge succeeded, perhaps after the shopper closed the tab."""
+    if order_number:
+        settle_payment(number=order_number)
+
+
+def on_payment_failed(*, order_number: str, reference: str, message: str) -> None:
+    if order_number:
+        settle_payment(number=order_number)
 
 
 def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
@@ -185,6 +267,10 @@ def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
         order = Order.objects.filter(owned_by(user), number=busy.order_number).first()
         if order is not None and order.status != S.PENDING_PAYMENT:
             return order
+        if order is not None and (action := _awaiting_action(order)):
+            raise PlacementInProgress(  # the twin's card is waiting for 3-D Secure
+                f"Please confirm the payment for order {order.number} with your bank.", order.number, action
+            )
         if order is None:  # it failed and was undone: answer with the same failure
             attempt = Payment.objects.filter(order_number=busy.order_number).exclude(message="").first()
             raise PaymentFailed(attempt.message if attempt else "Your payment did not go through.")
@@ -335,6 +421,12 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
         return order, False
 
 
+def _awaiting_action(order: Order) -> str:
+    """Where the shopper authenticates a pending order's payment, if it is waiting for that."""
+    payment = Payment.objects.filter(order=order, status=Payment.Status.REQUIRES_ACTION).first()
+    return payment.action_url if payment else ""
+
+
 def _replay(order: Order) -> Order:
     if order.status == S.PENDING_PAYMENT:
         raise PlacementInProgress(
@@ -380,7 +472,9 @@ def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> b
 def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) -> None:
     order.status, order.paid_at = S.PAID, timezone.now()
     order.save(update_fields=["status", "paid_at", "updated_at"])
-    Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+    if cart is None and order.user_id is not None:
+        cart = _placed_cart(order)
+    Payment.objects.filter(order=order, status__in=Payment.OPEN).update(
         status=Payment.Status.SUCCEEDED, gateway_reference=reference, brand=brand, last4=last4
     )
     record_change(order, S.PENDING_PAYMENT, S.PAID, note="Payment received")
@@ -395,7 +489,11 @@ def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) ->
     email_customer(order, f"Your AuroraMart order {order.number}", confirmation_body(order))
 
 
-# A payment whose charge was not (yet) recorded as captured.
+def _placed_cart(order: Order):
+    """The customer's cart, when it is the one this order was placed from (a payment settled by
+    a webhook or the periodic job empties it as the checkout would have)."""
+    cart = DbCart(order.user)
+    return cart if cart.placed_as(order.number) else None
 
 
 def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: str = "") -> None:
@@ -405,7 +503,7 @@ def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: st
         if live is None or live.status != S.PENDING_PAYMENT:
             # Ended meanwhile (cancelled by staff, or settled by the periodic job): the attempt's
             # outcome is still recorded, so the payment does not stay pending forever.
-            Payment.objects.filter(order_number=order.number, status=Payment.Status.PENDING).update(
+            Payment.objects.filter(order_number=order.number, status__in=Payment.OPEN).update(
                 status=status, message=message[:255], brand=brand, last4=last4
             )
             return
@@ -415,7 +513,7 @@ def _undo(order: Order, status: str, message: str, *, brand: str = "", last4: st
         return_to_stock(order, StockMovement.Kind.RELEASE, None, f"Payment failed for order {order.number}")
         release_coupons(order=order)
         publish(OrderReleased(order=order))
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+        Payment.objects.filter(order=order, status__in=Payment.OPEN).update(
             status=status, message=message[:255], brand=brand, last4=last4
         )
         order.delete()
@@ -437,6 +535,11 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
     outcome = {"confirmed": 0, "released": 0, "refunded": 0, "failed": 0, "refunds_retried": 0}
     for order in Order.objects.filter(status=S.PENDING_PAYMENT, placed_at__lt=cutoff):
         result = gateway.find_charge(idempotency_key=order.number)
+        if result is not None and result.requires_action:
+            # The shopper never finished 3-D Secure: the provider is told the payment can no
+            # longer be made, then it is asked again (it may have completed meanwhile).
+            gateway.cancel(reference=result.reference)
+            result = gateway.find_charge(idempotency_key=order.number)
         if result is not None and result.succeeded:
             confirmed = _confirm(
                 order, None, reference=result.reference, brand=result.brand, last4=result.last4
@@ -445,14 +548,14 @@ def resolve_pending_orders(older_than_minutes: int | None = None) -> dict[str, i
         else:
             _undo(order, Payment.Status.FAILED, "Abandoned: no payment was made")
             outcome["released"] += 1
-    for payment in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff):
+    for payment in Payment.objects.filter(status__in=Payment.OPEN, created_at__lt=cutoff):
         found = Order.objects.filter(number=payment.order_number).only("status").first()
         if found is not None and found.status == S.PENDING_PAYMENT:
             continue  # settled by the first loop, or still young
         if refund_if_charged(number=payment.order_number, amount=payment.amount):
             outcome["refunded"] += 1
         else:
-            Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            Payment.objects.filter(pk=payment.pk, status__in=Payment.OPEN).update(
                 status=Payment.Status.FAILED, message="No charge was made"
             )
             outcome["failed"] += 1

@@ -72,9 +72,7 @@ def payment_mismatches() -> list[str]:
         for p in refunds_owed()
     ]
     stale = timezone.now() - timedelta(minutes=settings.PENDING_ORDER_TIMEOUT_MINUTES)
-    for p in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=stale).select_related(
-        "order"
-    ):
+    for p in Payment.objects.filter(status__in=Payment.OPEN, created_at__lt=stale).select_related("order"):
         if p.order is None or p.order.status != Order.Status.PENDING_PAYMENT:
             problems.append(
                 f"{p.order_number}: payment still pending, order {p.order.status if p.order else 'gone'}"
@@ -84,7 +82,9 @@ def payment_mismatches() -> list[str]:
         for p in Payment.objects.exclude(gateway_reference="").select_related("order")
         if p.status in (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED)
     }
-    for charge in TestGatewayCharge.objects.all().iterator(chunk_size=2000):
+    for charge in TestGatewayCharge.objects.filter(status=TestGatewayCharge.Status.SUCCEEDED).iterator(
+        chunk_size=2000
+    ):
         ours = captured.get(charge.reference)
         if ours is None:
             problems.append(

@@ -8,9 +8,12 @@ from .placement import (
     Placement,
     ShippingAddress,
     new_order_number,
+    on_payment_failed,
+    on_payment_succeeded,
     order_key,
     place_order,
     resolve_pending_orders,
+    settle_payment,
 )
 from .returns import (
     can_request_return,
@@ -22,7 +25,13 @@ from .returns import (
     retry_refunds,
     unpaid_credit_notes,
 )
-from .settlement import refund_if_charged, refund_payment, refunds_owed, settle_orphan_charge
+from .settlement import (
+    on_payment_disputed,
+    refund_if_charged,
+    refund_payment,
+    refunds_owed,
+    settle_orphan_charge,
+)
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, ENDED_WITHOUT_SALE, TRANSITIONS
 from .workflow import (
     add_order_note,
@@ -36,6 +45,10 @@ from .workflow import (
 )
 
 __all__ = [
+    "on_payment_disputed",
+    "on_payment_failed",
+    "on_payment_succeeded",
+    "settle_payment",
     "CANCELLABLE",
     "CUSTOMER_CANCELLABLE",
     "ENDED_WITHOUT_SALE",

@@ -18,7 +18,7 @@ from .statuses import ENDED_WITHOUT_SALE
 logger = logging.getLogger(__name__)
 
 
-UNCAPTURED = (Payment.Status.PENDING, Payment.Status.FAILED, Payment.Status.DECLINED)
+UNCAPTURED = (*Payment.OPEN, Payment.Status.FAILED, Payment.Status.DECLINED)
 
 
 def settle_orphan_charge(*, number: str, amount: Decimal, reference: str, brand: str, last4: str) -> bool:
@@ -49,6 +49,30 @@ def settle_orphan_charge(*, number: str, amount: Decimal, reference: str, brand:
             message=f"Refunded at once: order {number} had ended before the charge succeeded"
         )
     return True
+
+
+def on_payment_disputed(*, reference: str, reason: str, amount: Decimal, status: str) -> None:
+    """The provider's webhook: the card holder's bank disputes a charge. The payment is marked
+    and the order's timeline says so, for staff to answer before the provider's deadline."""
+    from django.utils import timezone
+
+    from .timeline import record_change
+
+    payment = Payment.objects.filter(gateway_reference=reference).exclude(gateway_reference="").first()
+    if payment is None:
+        logger.warning("dispute for unknown charge %s", reference)
+        return
+    Payment.objects.filter(pk=payment.pk).update(
+        disputed_at=payment.disputed_at or timezone.now(), dispute_reason=f"{reason} ({status})"[:60]
+    )
+    if payment.order is not None:
+        record_change(
+            payment.order,
+            payment.order.status,
+            payment.order.status,
+            note=f"Card payment disputed by the card holder's bank: {reason or 'no reason given'}, "
+            f"S${amount}, {status.replace('_', ' ')}.",
+        )
 
 
 def refund_if_charged(*, number: str, amount: Decimal) -> bool:

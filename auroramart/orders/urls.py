@@ -7,6 +7,7 @@ app_name = "orders"
 urlpatterns = [
     path("checkout/checkout/", views.checkout, name="checkout"),
     path("checkout/checkout/summary/", views.checkout_summary, name="checkout_summary"),
+    path("checkout/payment/<str:token>/", views.payment_return, name="payment_return"),
     path("orders/", views.order_list, name="list"),
     path("order-status/", views.order_status, name="status"),
     path("orders/guest/<str:token>/", views.guest_order, name="guest"),

@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.accounts.selectors import addresses as saved_addresses
@@ -16,11 +15,16 @@ from auroramart.cart.storage import cart_for
 from auroramart.core.access import customer_required, shopper_allowed
 from auroramart.core.client import client_ip
 from auroramart.core.ratelimit import allow
+from auroramart.payments.builtin import TestGateway, browser_cards
+from auroramart.payments.gateway import get_gateway
+from auroramart.payments.services import saved_cards
 
-from . import fragments, guests, selectors, services
+from . import fragments, guests, links, selectors, services
 from .forms import CheckoutForm, GuestAccountForm, OrderLookupForm, ReturnForm
 from .models import Order
-from .services import CartAlreadyPlaced, CheckoutError, OrderActionError
+from .services import CartAlreadyPlaced, CheckoutError, OrderActionError, PaymentFailed, PlacementInProgress
+
+STRIPE_JS = "https://js.stripe.com/v3/"
 
 # What the checkout sends to re-price as the address changes: the address, never the card.
 SUMMARY_FIELDS = ", ".join(
@@ -37,7 +41,17 @@ def _summary_context(request, shipping_method: str, destination=None):
     return {"summary": summary, "summary_fields": SUMMARY_FIELDS}
 
 
-@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+def _payment_context() -> dict:
+    """What the checkout's card step needs: the gateway's browser script and its settings."""
+    gateway = get_gateway()
+    context = {"gateway": gateway.name, "script": gateway.browser_script}
+    if isinstance(gateway, TestGateway):
+        context |= {"tokenise_url": reverse("payments:test-tokenise"), "test_cards": browser_cards()}
+    else:
+        context |= {"publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "provider_script": STRIPE_JS}
+    return context
+
+
 @shopper_allowed
 @require_http_methods(["GET", "POST"])
 def checkout(request):
@@ -45,7 +59,8 @@ def checkout(request):
     guest = not request.user.is_authenticated
     user = None if guest else request.user
     addresses = [] if guest else list(saved_addresses(request.user))
-    form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest)
+    cards = [] if guest else list(saved_cards(request.user))
+    form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest, cards=cards)
     method = (request.POST.get("shipping_method") or "standard")[:30]
     context = _summary_context(request, method, form.destination())
     summary = context["summary"]
@@ -63,18 +78,29 @@ def checkout(request):
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 address=address,
                 shipping_method=form.cleaned_data["shipping_method"],
-                card=form.card(),
+                payment_method=form.cleaned_data["payment_method"],
+                save_card=form.cleaned_data.get("save_card", False),
+                return_url=lambda number: links.return_url(request, number),
                 expected_total=form.cleaned_data.get("expected_total"),
                 wait_for_twin=settings.CHECKOUT_TWIN_WAIT_SECONDS,
             )
+        except PlacementInProgress as exc:
+            if exc.action_url:  # a double submit while the bank waits for the shopper: back there
+                return redirect(exc.action_url)
+            error = str(exc)
         except CartAlreadyPlaced as exc:
             messages.info(request, str(exc))
             return redirect(_order_page(request, exc.order_number))
         except CheckoutError as exc:
             error = str(exc)
             context = _summary_context(request, method, form.destination())  # stock or prices may have moved
+            if isinstance(exc, PaymentFailed):  # that card did not pay: the next try enters one afresh
+                form.data = form.data.copy()
+                form.data["payment_method"] = ""
         else:
             order = placement.order
+            if placement.action_url:  # the shopper's bank asks them to confirm (3-D Secure)
+                return redirect(placement.action_url)
             if not guest and form.cleaned_data["address"] == "new" and form.cleaned_data.get("save_address"):
                 save_address(user=request.user, data=address.__dict__ | {"label": "Checkout"})
             if placement.replayed:
@@ -93,9 +119,39 @@ def checkout(request):
             "title": "Checkout",
             "addresses": addresses,
             "guest": guest,
+            "payment": _payment_context(),
         },
         status=status,
     )
+
+
+@require_http_methods(["GET"])
+def payment_return(request, token):
+    """Back from 3-D Secure: the provider's answer settles the order (the webhook may have
+    already), and the shopper sees their order, or the checkout again with their cart."""
+    number = links.order_of(token)
+    if number is None:
+        raise Http404
+    outcome = services.settle_payment(number=number, cart=cart_for(request))
+    if outcome == "failed":
+        messages.error(
+            request, "Your bank did not confirm the payment. You have not been charged; please try again."
+        )
+        return redirect("orders:checkout")
+    order = Order.objects.filter(number=number).first()
+    if order is None or order.status in services.ENDED_WITHOUT_SALE:
+        messages.error(request, "This checkout has ended without a payment. Please place your order again.")
+        return redirect("cart:detail")
+    if outcome == "waiting":
+        return render(
+            request, "orders/payment_waiting.html", {"order": order, "title": "Confirm your payment"}
+        )
+    messages.success(request, f"Thank you! Your order {order.number} is confirmed.")
+    if order.user_id is None:
+        return redirect(guests.guest_link(order, emailed=False))
+    if request.user.is_authenticated and order.user_id == request.user.pk:
+        return redirect(order.get_absolute_url())
+    return render(request, "orders/payment_waiting.html", {"order": order, "title": "Payment confirmed"})
 
 
 def _order_page(request, number: str) -> str:

@@ -1,40 +1,70 @@
-"""The payment gateway interface, and a test gateway that behaves like a card processor.
+"""The payment gateway interface: what the shop asks of a card provider.
 
-A card number passes through here in memory on its way to the processor and
-is never stored or logged: what comes back, and what we keep, is the
-processor's reference, the card brand and the last four digits.
+No card number ever reaches the shop. The shopper's browser (or app) hands the card to the
+provider, which answers with a payment method id (`pm_…`); the shop charges that id and
+keeps only the provider's references, the card brand, the last four digits and the expiry.
+Two gateways implement this interface (setting PAYMENT_GATEWAY):
+
+- `test` (payments/builtin.py): built into the shop, with the usual test card numbers; the
+  demo and the suite run the same flow as a real provider, 3-D Secure and webhooks included;
+- `stripe` (payments/stripe_gateway.py): Stripe's PaymentIntents through its official library.
+
+Webhooks from either carry Stripe's event format and signature scheme (docs/payments.md).
 """
 
-import secrets
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+
+GATEWAYS = {
+    "test": "auroramart.payments.builtin.TestGateway",
+    "stripe": "auroramart.payments.stripe_gateway.StripeGateway",
+}
 
 
 @dataclass(frozen=True)
-class Card:
-    number: str
-    exp_month: int
-    exp_year: int
-    cvc: str
+class CardDetails:
+    """All the shop ever keeps of a card."""
 
-    def __repr__(self):  # never let a card number reach a log or a traceback
-        return f"Card(brand={card_brand(self.number)}, last4={self.number[-4:]})"
-
-    __str__ = __repr__
+    brand: str
+    last4: str
+    exp_month: int = 0
+    exp_year: int = 0
 
 
 @dataclass(frozen=True)
 class ChargeResult:
+    """What a charge (or a look-up of one) came to.
+
+    `succeeded` the money is captured (or authorised, with manual capture); otherwise
+    `action_url` set means the shopper must first authenticate there (3-D Secure), and
+    otherwise the card did not pay (`code`, `message` say why)."""
+
     succeeded: bool
-    reference: str = ""
+    reference: str = ""  # the provider's id for the charge (a PaymentIntent's id)
     brand: str = ""
     last4: str = ""
-    code: str = ""  # declined, insufficient_funds, ...
+    code: str = ""  # declined, insufficient_funds, authentication_failed, ...
     message: str = ""
+    action_url: str = ""
+    payment_method: str = ""  # the card charged; a saved card's id once `save` was asked
+
+    @property
+    def requires_action(self) -> bool:
+        return not self.succeeded and bool(self.action_url)
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A verified webhook event: its id (processed once), type and the object it is about."""
+
+    id: str
+    type: str
+    object: dict = field(default_factory=dict)
 
 
 class GatewayTimeout(Exception):
@@ -42,107 +72,81 @@ class GatewayTimeout(Exception):
 
 
 class GatewayError(Exception):
+    """The provider refused a request that is not a card's decline (a detached card, a bad key)."""
+
+
+class InvalidSignature(Exception):
     pass
 
 
-def card_brand(number: str) -> str:
-    if number.startswith("4"):
-        return "Visa"
-    if number[:2] in {"51", "52", "53", "54", "55"} or "2221" <= number[:4] <= "2720":
-        return "Mastercard"
-    if number[:2] in {"34", "37"}:
-        return "Amex"
-    return "Card"
+def to_minor_units(amount: Decimal) -> int:
+    """Providers count cents: S$12.34 is 1234."""
+    return int((amount * 100).to_integral_value())
 
 
-def luhn_valid(number: str) -> bool:
-    digits = [int(d) for d in number]
-    checksum = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        checksum += d
-    return checksum % 10 == 0
+def from_minor_units(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 class PaymentGateway:
     name = "base"
+    # The script that turns a card into a payment method id in the browser (static/js/payment-*.js).
+    browser_script = ""
 
-    def charge(self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str) -> ChargeResult:
+    def charge(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        customer: str = "",
+        save: bool = False,
+        return_url: str = "",
+    ) -> ChargeResult:
+        """Charge a payment method once per idempotency key (the order number). With `save`,
+        a card that pays is attached to `customer` for next time (result.payment_method)."""
         raise NotImplementedError
 
     def find_charge(self, *, idempotency_key: str) -> ChargeResult | None:
-        """The charge made with this key, if the processor has one (to resolve a crash)."""
+        """The charge made with this key, if the processor has one: settles a crash, a timeout,
+        or an authentication the shopper left."""
+        raise NotImplementedError
+
+    def cancel(self, *, reference: str) -> None:
+        """An unpaid charge (an authentication never finished) can no longer be paid."""
         raise NotImplementedError
 
     def refund(self, *, reference: str, amount: Decimal) -> bool:
+        """Refund part or all of a captured charge; never more than is left of it."""
         raise NotImplementedError
 
+    def create_customer(self, *, email: str) -> str:
+        raise NotImplementedError
 
-class TestGateway(PaymentGateway):
-    """Behaves like a card processor, with the usual test card numbers:
+    def card_details(self, *, payment_method: str) -> CardDetails | None:
+        raise NotImplementedError
 
-    4242 4242 4242 4242  succeeds          4000 0000 0000 0002  is declined
-    4000 0000 0000 9995  insufficient funds 4000 0000 0000 0119  times out
-    5555 5555 5555 4444  succeeds (Mastercard)
+    def detach(self, *, payment_method: str) -> None:
+        """Forget a saved card at the provider: it can never be charged again."""
+        raise NotImplementedError
 
-    Charges are idempotent by key: the same key twice charges once.
-    """
-
-    name = "test"
-    DECLINE = {
-        "4000000000000002": ("declined", "Your card was declined. Try another card."),
-        "4000000000009995": ("insufficient_funds", "Your card has insufficient funds."),
-    }
-    TIMEOUT = "4000000000000119"
-
-    def charge(self, *, amount, currency, card, idempotency_key):
-        from .models import TestGatewayCharge
-
-        existing = TestGatewayCharge.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return ChargeResult(True, existing.reference, existing.brand, existing.last4)
-        if card.number == self.TIMEOUT:
-            raise GatewayTimeout("The payment service did not answer in time.")
-        brand, last4 = card_brand(card.number), card.number[-4:]
-        if card.number in self.DECLINE:
-            code, message = self.DECLINE[card.number]
-            return ChargeResult(False, brand=brand, last4=last4, code=code, message=message)
-        reference = f"ch_{secrets.token_hex(12)}"
+    def parse_webhook(self, *, payload: bytes, signature: str) -> ProviderEvent:
+        """Verify a webhook's `Stripe-Signature` header (HMAC-SHA256 of the timestamp and body
+        with the endpoint's secret, five minutes' tolerance) and read the event."""
         try:
-            with transaction.atomic():
-                TestGatewayCharge.objects.create(
-                    reference=reference,
-                    idempotency_key=idempotency_key,
-                    amount=amount,
-                    brand=brand,
-                    last4=last4,
-                )
-        except IntegrityError:  # the same key raced in from another request: one charge
-            existing = TestGatewayCharge.objects.get(idempotency_key=idempotency_key)
-            return ChargeResult(True, existing.reference, existing.brand, existing.last4)
-        return ChargeResult(True, reference, brand, last4)
-
-    def find_charge(self, *, idempotency_key):
-        from .models import TestGatewayCharge
-
-        existing = TestGatewayCharge.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            return None
-        return ChargeResult(True, existing.reference, existing.brand, existing.last4)
-
-    def refund(self, *, reference, amount):
-        from django.db.models import F
-
-        from .models import TestGatewayCharge
-
-        updated = TestGatewayCharge.objects.filter(
-            reference=reference, amount__gte=F("refunded") + amount
-        ).update(refunded=F("refunded") + amount)
-        return bool(updated)
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8", "replace"), signature, settings.PAYMENT_WEBHOOK_SECRET
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidSignature(str(exc)) from None
+        try:
+            data = json.loads(payload)
+            return ProviderEvent(str(data["id"]), str(data["type"]), dict(data["data"]["object"]))
+        except (ValueError, KeyError, TypeError):
+            raise InvalidSignature("The event is not in the provider's format.") from None
 
 
 def get_gateway() -> PaymentGateway:
-    return import_string(settings.PAYMENT_GATEWAY)()
+    path = settings.PAYMENT_GATEWAY
+    return import_string(GATEWAYS.get(path, path))()

@@ -7,7 +7,6 @@ import pytest
 from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import open_account
 from auroramart.orders.services import ShippingAddress, place_order
-from auroramart.payments.gateway import Card
 from auroramart.staff.services import create_staff, setup_roles
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -33,7 +32,7 @@ def shop():
         idempotency_key="j",
         shipping_method="standard",
         address=ShippingAddress("Shopper", "+65 9123 4567", "1 Rd", "", "123456"),
-        card=Card("4242424242424242", 12, 2039, "123"),
+        payment_method="pm_card_visa",
     ).order
     return {"sales": sales, "admin": admin, "customer": customer, "product": product, "order": order}
 
