@@ -315,6 +315,11 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AuroraMart <shop@auroramart.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who renders each kind of attachment the outbox names (core/emails.py), when the email is sent.
+EMAIL_ATTACHMENTS = {
+    "invoice": "auroramart.orders.documents.invoice_attachment",
+    "credit_note": "auroramart.orders.documents.credit_note_attachment",
+}
 STAFF_EMAILS = env_list("STAFF_EMAILS", "support@auroramart.test")
 
 # --- security ------------------------------------------------------------------------
@@ -365,6 +370,13 @@ ADMIN_PANEL_URL = "/admin-panel/"
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
 STAFF_ABSOLUTE_TIMEOUT = env_int("STAFF_ABSOLUTE_TIMEOUT_HOURS", 10) * 3600
 
+# --- who the shop is (invoices, credit notes, emails) ---------------------------------------
+SHOP_NAME = env_str("SHOP_NAME", "AuroraMart")
+SHOP_LEGAL_NAME = env_str("SHOP_LEGAL_NAME", "AuroraMart Pte. Ltd.")
+SHOP_ADDRESS = env_str("SHOP_ADDRESS", "1 Aurora Way, Singapore 018956")
+SHOP_TAX_LABEL = env_str("SHOP_TAX_LABEL", "GST Reg. No.")
+SHOP_TAX_NUMBER = env_str("SHOP_TAX_NUMBER", "M9-1234567-8")
+
 # --- checkout ---------------------------------------------------------------------------
 # "test" (the built-in test provider) or "stripe" (docs/payments.md); or a gateway's dotted path.
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "test")
@@ -375,6 +387,7 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")  # the stand-in, in tests
 STRIPE_TIMEOUT_SECONDS = 20
+STRIPE_NETWORK_RETRIES = 2
 SELF = "'self'"
 if PAYMENT_GATEWAY == "stripe":
     # Stripe.js must load from Stripe (PCI); its card field is a frame of theirs, and 3-D

@@ -153,7 +153,9 @@ async def attacker_loop(base: str, email: str, kind: str, setup: dict, deadline:
 
             async def checkout(key=key, card=API_CARD):
                 async with session.post(
-                    f"{base}/api/v1/checkout", json={"payment_method": card}, headers={**auth, "Idempotency-Key": key}
+                    f"{base}/api/v1/checkout",
+                    json={"payment_method": card},
+                    headers={**auth, "Idempotency-Key": key},
                 ) as response:
                     await response.read()
                     return response.status

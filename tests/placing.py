@@ -43,7 +43,9 @@ def guest_cart(*lines):
     return cart
 
 
-def place_as_guest(cart, key: str, email: str = "guest@example.test", *, payment_method: str = VISA, **options):
+def place_as_guest(
+    cart, key: str, email: str = "guest@example.test", *, payment_method: str = VISA, **options
+):
     return place_order(
         user=None,
         email=email,

@@ -82,12 +82,19 @@ def world(roles):
 
 def panel_urls(world):
     """Every admin-panel URL, with real objects for its arguments."""
+    from auroramart.orders.models import CreditNote
+
+    order = world["order"]
+    CreditNote.objects.get_or_create(
+        number=f"CN-{order.number}-1", defaults={"order": order, "kind": "goodwill", "amount": Decimal("1")}
+    )
     args = {
         "pk": None,
         "number": world["order"].number,
         "image_id": world["image"].pk,
         "name": "revenue",
         "kind": "category",
+        "credit": f"CN-{order.number}-1",
     }
     pk_for = {
         "staff_update": world["staff"].pk,
@@ -588,8 +595,9 @@ def test_inline_coupon_toggle_and_list_sorting(client, roles, world):
     assert orders.status_code == 200 and list(orders.context["page"].object_list) == [world["order"]]
 
 
-def test_staff_password_reset_by_email(client, roles, mailoutbox):
-    response = client.post("/admin-panel/password-reset/", {"email": "admin@staff.test"})
+def test_staff_password_reset_by_email(client, roles, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # it goes through the outbox
+        response = client.post("/admin-panel/password-reset/", {"email": "admin@staff.test"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and "/reset/" in mailoutbox[0].body
 

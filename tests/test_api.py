@@ -351,7 +351,12 @@ def test_staff_endpoints_follow_the_role_matrix_and_are_audited(client, buyer, s
     user, token = buyer
     call(client, "post", "/cart/items", token=token, body={"product_id": product.pk, "quantity": 1})
     number = call(
-        client, "post", "/checkout", token=token, body={"payment_method": CARD}, HTTP_IDEMPOTENCY_KEY="staff-flow-1"
+        client,
+        "post",
+        "/checkout",
+        token=token,
+        body={"payment_method": CARD},
+        HTTP_IDEMPOTENCY_KEY="staff-flow-1",
     ).json()["number"]
     listed = call(client, "get", "/staff/orders?status=paid", token=tokens["Service"]).json()
     assert (

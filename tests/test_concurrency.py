@@ -228,7 +228,11 @@ def api_customer(product, quantity=1):
 
 def api_checkout(auth, key, card=API_CARD):
     return lambda: Client().post(
-        "/api/v1/checkout", {"payment_method": card}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **auth
+        "/api/v1/checkout",
+        {"payment_method": card},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+        **auth,
     )
 
 

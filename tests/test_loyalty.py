@@ -90,7 +90,12 @@ def test_earning_excludes_tax_shipping_and_discounts(customer, lamp):
     cart.set_item(variant(lamp).pk, 1, lamp.price)
     cart.set_coupon_codes(["TEN"])
     order = place_order(
-        user=customer, cart=cart, idempotency_key="k", address=ADDRESS, shipping_method="express", payment_method=VISA
+        user=customer,
+        cart=cart,
+        idempotency_key="k",
+        address=ADDRESS,
+        shipping_method="express",
+        payment_method=VISA,
     ).order
     assert order.total == Decimal("50.49")  # 45.50 - 10 + 14.99 express
     earn = LoyaltyTransaction.objects.get(kind="earn")
@@ -246,7 +251,12 @@ def test_cancellation_reverses_earned_and_returns_spent_points(customer, lamp):
     cart.set_item(variant(lamp).pk, 2, lamp.price)  # 91.00
     cart.set_discount({"kind": "points", "points": 300, "reward_id": None})
     order = place_order(
-        user=customer, cart=cart, idempotency_key="c", address=ADDRESS, shipping_method="standard", payment_method=VISA
+        user=customer,
+        cart=cart,
+        idempotency_key="c",
+        address=ADDRESS,
+        shipping_method="standard",
+        payment_method=VISA,
     ).order
     assert balance(customer) == 500 - 300 + 91
     orders.cancel_order(order=order)

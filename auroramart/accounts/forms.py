@@ -231,7 +231,22 @@ class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
 
 
 class StyledPasswordResetForm(StyledFormMixin, PasswordResetForm):
-    pass
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        """Through the outbox like every other message (branded HTML, sent once, retried)."""
+        from django.template import loader
+
+        from auroramart.core.outbox import queue_email
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        queue_email(to=to_email, subject=subject, body=loader.render_to_string(email_template_name, context))
 
 
 class StyledSetPasswordForm(StyledFormMixin, SetPasswordForm):

@@ -60,7 +60,22 @@ def register_customer(
         raise EmailTaken("An account with this email address already exists.", code="email_taken") from None
     CustomerProfile.objects.create(user=user, marketing_opt_in=marketing_opt_in, **demographics.__dict__)
     publish(CustomerRegistered(user=user))
+    _welcome(user)
     return user
+
+
+def _welcome(user: User) -> None:
+    """The welcome email, through the outbox with the account it greets."""
+    hello = f"Hello {user.first_name}," if user.first_name else "Hello,"
+    queue_email(
+        to=user.email,
+        subject=f"Welcome to {settings.SHOP_NAME}",
+        body=(
+            f"{hello}\n\nYour {settings.SHOP_NAME} account is ready. Every order earns loyalty points, "
+            "and your recommendations get better the more you browse.\n\n"
+            f"Start shopping:\n{settings.SITE_URL}/"
+        ),
+    )
 
 
 def register_with_password(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
@@ -85,6 +100,7 @@ def register_with_password(*, email: str, password: str, first_name: str = "", l
             "An account with this email address already exists: sign in instead.", code="email_taken"
         ) from None
     publish(CustomerRegistered(user=user))
+    _welcome(user)
     return user
 
 

@@ -67,6 +67,12 @@ urlpatterns = [
     path("orders/export/", orders.order_export, name="orders_export"),
     path("orders/<str:number>/", orders.order_detail, name="order"),
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),
+    path("orders/<str:number>/invoice.pdf", orders.order_invoice_pdf, name="order_invoice_pdf"),
+    path(
+        "orders/<str:number>/credit-notes/<str:credit>.pdf",
+        orders.order_credit_note_pdf,
+        name="order_credit_note_pdf",
+    ),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
     path("orders/<str:number>/refund/", orders.order_refund_retry, name="order_refund_retry"),
     path("orders/<str:number>/goodwill/", orders.order_goodwill, name="order_goodwill"),

@@ -408,6 +408,10 @@ class StockIn(Schema):
 class StatusIn(Schema):
     status: str
     note: str = Field("", max_length=500)
+    # When shipping: where the parcel can be followed (the customer's email links to it).
+    carrier: str = Field("", max_length=60)
+    tracking_number: str = Field("", max_length=60)
+    tracking_url: str = Field("", max_length=300)
 
 
 class StaffOrderOut(OrderSummaryOut):

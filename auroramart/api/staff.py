@@ -131,7 +131,11 @@ def change_status(request, number: str, body: StatusIn):
         raise not_found("That order")
     try:
         order = orders.change_status(
-            order=order, to_status=body.status, actor=actor_for(request), note=body.note
+            order=order,
+            to_status=body.status,
+            actor=actor_for(request),
+            note=body.note,
+            tracking=orders.Tracking.from_data(body.dict()),
         )
     except OrderActionError as exc:
         raise ApiError(409, "not_allowed", str(exc)) from None

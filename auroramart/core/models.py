@@ -8,7 +8,11 @@ class OutboxEmail(models.Model):
 
     to = models.EmailField()
     subject = models.CharField(max_length=200)
-    body = models.TextField()
+    body = models.TextField()  # the plain-text part
+    html = models.TextField(blank=True)  # the HTML alternative (core/emails.py)
+    headers = models.JSONField(default=dict, blank=True)  # List-Unsubscribe, ...
+    # What to attach, rendered when sent (a PDF invoice is made from the order, not stored twice).
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)

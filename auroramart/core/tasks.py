@@ -2,11 +2,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .emails import render_attachment
 from .models import OutboxEmail
 
 
@@ -22,7 +23,18 @@ def send_outbox_email(email_id: int) -> bool:
         if email is None:
             return False
         try:
-            send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+            message = EmailMultiAlternatives(
+                email.subject,
+                email.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [email.to],
+                headers=email.headers or None,
+            )
+            if email.html:
+                message.attach_alternative(email.html, "text/html")
+            for attachment in email.attachments:
+                message.attach(*render_attachment(attachment))
+            message.send()
         except Exception as exc:
             OutboxEmail.objects.filter(pk=email.pk).update(
                 attempts=F("attempts") + 1, last_error=str(exc)[:255]

@@ -19,6 +19,7 @@ from auroramart.catalog.models import Product, ProductVariant
 from auroramart.core.money import quantize
 from auroramart.demo.accounts import DEMO_CUSTOMER_EMAIL
 from auroramart.inventory.models import StockMovement
+from auroramart.orders.documents import number_all
 from auroramart.orders.models import Order, OrderItem, OrderStatusChange
 from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon, CouponRedemption
@@ -313,6 +314,7 @@ def generate_orders(*, seed: int, count: int, progress=None, batch: int = 2000, 
         totals["lines"] += len(items)
     _book_sales(sold, now)
     _book_redemptions(redemptions)
+    number_all()  # the history's invoices, numbered in the order they were paid
     return totals
 
 

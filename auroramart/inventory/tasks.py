@@ -34,6 +34,7 @@ def notify_back_in_stock(variant_ids: list[int]) -> int:
     """Tell customers who wishlisted a product that it (one of its variants) is back in stock."""
     from auroramart.accounts.models import Notification, WishlistItem
     from auroramart.accounts.services import notify
+    from auroramart.core.outbox import queue_email
 
     variants = {
         v.product_id: v
@@ -48,6 +49,11 @@ def notify_back_in_stock(variant_ids: list[int]) -> int:
         name = item.product.name + (f" ({variant.name})" if variant.name else "")
         url = item.product.get_absolute_url() + (f"?variant={variant.pk}" if variant.name else "")
         notify(user=item.user, kind=Notification.Kind.STOCK, title=f"{name} is back in stock", url=url)
+        queue_email(
+            to=item.user.email,
+            subject=f"{name} is back in stock",
+            body=f"{name}, on your wishlist, is back in stock.\n\nSee it:\n{settings.SITE_URL}{url}",
+        )
         sent += 1
     return sent
 

@@ -24,6 +24,7 @@ from auroramart.accounts.models import Notification, User
 from auroramart.accounts.services import notify
 from auroramart.core.client import Actor, as_actor
 from auroramart.core.money import format_money
+from auroramart.core.outbox import queue_email
 from auroramart.staff.services import actor_user, diff, record_audit, snapshot
 
 from .defaults import ensure_tiers
@@ -422,13 +423,25 @@ def expire_points(now=None) -> dict[str, int]:
     for account in warn:
         assert account.last_activity_at is not None  # filtered on it above
         expires = account.last_activity_at + timedelta(days=settings.LOYALTY_EXPIRY_DAYS)
+        title = f"Your {account.balance} points expire on {timezone.localtime(expires):%d %b %Y}"
         notify(
             user=account.user,
             kind=Notification.Kind.LOYALTY,
-            title=f"Your {account.balance} points expire on {timezone.localtime(expires):%d %b %Y}",
+            title=title,
             body="Earn or use points before then to keep them.",
             url="/loyalty/",
         )
+        if account.user.is_active:
+            queue_email(
+                to=account.user.email,
+                subject=title,
+                body=(
+                    f"Your {account.balance} {settings.SHOP_NAME} points expire on "
+                    f"{timezone.localtime(expires):%d %b %Y}. Earn or use points before then to keep them: "
+                    f"they are worth {format_money(points_value(account.balance))} "
+                    f"off your next order.\n\nSee your points:\n{settings.SITE_URL}/loyalty/"
+                ),
+            )
         LoyaltyAccount.objects.filter(pk=account.pk).update(expiry_warned_at=now)
         outcome["warned"] += 1
     return outcome

@@ -102,7 +102,7 @@ def create_account(*, access: GuestAccess, password: str):
                 subject="Confirm your email to bring your earlier AuroraMart orders",
                 body=(
                     "You have other orders placed as a guest with this email. Open this link to add "
-                    f"them (and their loyalty points) to your account:\n{settings.SITE_URL}{claim_link(user)}"
+                    f"them (and their loyalty points) to your account:\n\n{settings.SITE_URL}{claim_link(user)}"
                 ),
             )
     return user, claimed

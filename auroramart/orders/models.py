@@ -71,6 +71,12 @@ class Order(models.Model):
 
     placed_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The tax invoice's number, given when the order is paid (orders/documents.py).
+    invoice_number = models.CharField(max_length=20, blank=True, default="")
+    # Where the parcel can be followed, given by staff when the order ships.
+    carrier = models.CharField(max_length=60, blank=True, default="")
+    tracking_number = models.CharField(max_length=60, blank=True, default="")
+    tracking_url = models.URLField(max_length=300, blank=True, default="")
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +98,11 @@ class Order(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(refunded_total__lte=models.F("total")), name="order_refunded_lte_total"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice_number"],
+                condition=~models.Q(invoice_number=""),
+                name="order_invoice_number_once",
             ),
         ]
         indexes = [
@@ -300,6 +311,22 @@ class ReturnLine(models.Model):
         return self.quantity if self.approved_quantity is None else self.approved_quantity
 
 
+class DocumentSequence(models.Model):
+    """The last number given to a kind of document in a year: invoices and credit notes are
+    numbered without gaps per year (INV-2026-000001), the row locked while a number is taken
+    in the transaction that makes the document, so a rollback gives the number back."""
+
+    kind = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="document_sequence_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.year}: {self.last}"
+
+
 class CreditNote(models.Model):
     """Money promised back on an order, with what it is for (append-only): a received return,
     the rest of a refunded order, or a goodwill gesture. Each is refunded to the card it paid."""
@@ -310,6 +337,8 @@ class CreditNote(models.Model):
         GOODWILL = "goodwill", "Goodwill"
 
     number = models.CharField(max_length=40, unique=True)
+    # The credit note's number in the year's gapless sequence (orders/documents.py).
+    document_number = models.CharField(max_length=20, blank=True, default="")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="credit_notes")
     return_request = models.ForeignKey(
         ReturnRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="credit_notes"
@@ -331,6 +360,11 @@ class CreditNote(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="credit_note_amount_gte_0"),
+            models.UniqueConstraint(
+                fields=["document_number"],
+                condition=~models.Q(document_number=""),
+                name="credit_note_document_number_once",
+            ),
         ]
 
     def __str__(self):

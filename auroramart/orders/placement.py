@@ -39,6 +39,7 @@ from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import CouponError, redeem_coupons, release_coupons
 from auroramart.shipping.selectors import Destination
 
+from .documents import number_invoice
 from .errors import CartAlreadyPlaced, CheckoutError, PaymentFailed, PlacementInProgress
 from .events import OrderPaid, OrderPlaced, OrderReleased
 from .guests import clean_guest_email
@@ -486,7 +487,15 @@ def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) ->
         title=f"Order {order.number} confirmed",
         body=f"We have your payment of {format_money(order.total)}.",
     )
-    email_customer(order, f"Your AuroraMart order {order.number}", confirmation_body(order))
+    number_invoice(order)  # last: the year's invoice sequence stays locked until the commit
+    email_customer(
+        order,
+        f"Your AuroraMart order {order.number}",
+        confirmation_body(order),
+        template="emails/order_confirmation.html",
+        context={"order": order, "items": list(order.items.all())},
+        attachments=[{"kind": "invoice", "order": order.number}],
+    )
 
 
 def _placed_cart(order: Order):

@@ -29,6 +29,7 @@ from auroramart.inventory.services import Change, OutOfStock, apply_changes, loc
 from auroramart.payments.models import Payment
 from auroramart.staff.services import actor_user, record_audit
 
+from .documents import number_credit_note
 from .errors import OrderActionError
 from .events import OrderReversed
 from .models import PAID_STATUSES, CreditNote, Order, OrderItem, ReturnLine, ReturnRequest
@@ -38,7 +39,7 @@ from .settlement import refund_payment
 from .settlement import retry_refunds as settlement_retry
 from .statuses import ENDED_WITHOUT_SALE, S
 from .stock import restock
-from .timeline import notify_customer, record_change, tell_customer
+from .timeline import email_customer, notify_customer, record_change, tell_customer
 
 logger = logging.getLogger(__name__)
 
@@ -436,6 +437,7 @@ def _issue_credit(
         reason=reason[:255],
         actor=actor_user(actor),
     )
+    number_credit_note(credit)
     order.credited_total += amount
     return credit
 
@@ -521,8 +523,18 @@ def pay_credit_note(credit: CreditNote, *, actor: Actor | None = None) -> bool:
             payment=payment, amount=min(credit.amount, left), order=credit.order, actor=actor
         )
     if done:
-        CreditNote.objects.filter(pk=credit.pk, refunded_at=None).update(refunded_at=timezone.now())
+        claimed = CreditNote.objects.filter(pk=credit.pk, refunded_at=None).update(refunded_at=timezone.now())
         credit.refunded_at = timezone.now()
+        if claimed and credit.amount > 0:
+            order = credit.order
+            email_customer(
+                order,
+                f"Your refund of {format_money(credit.amount)} for order {order.number}",
+                f"We have refunded {format_money(credit.amount)} to the card you paid order {order.number} "
+                f"with; it reaches your account in 5-10 working days. The credit note "
+                f"{credit.document_number or credit.number} is attached.",
+                attachments=[{"kind": "credit_note", "credit_note": credit.number}],
+            )
     else:
         logger.error("refund of credit note %s failed at the gateway; retried later", credit.number)
     return done

@@ -34,6 +34,7 @@ from .settlement import (
 )
 from .statuses import CANCELLABLE, CUSTOMER_CANCELLABLE, ENDED_WITHOUT_SALE, TRANSITIONS
 from .workflow import (
+    Tracking,
     add_order_note,
     allowed_transitions,
     anonymise_orders,
@@ -45,6 +46,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "Tracking",
     "on_payment_disputed",
     "on_payment_failed",
     "on_payment_succeeded",

@@ -34,7 +34,12 @@ def tell_customer(order: Order) -> None:
         return
     title = f"Order {order.number}: {order.get_status_display().lower()}"
     notify_customer(order, title=title, body=message)
-    email_customer(order, f"AuroraMart order {order.number}: {order.get_status_display().lower()}", message)
+    body = message
+    if order.status == S.SHIPPED and (order.tracking_number or order.tracking_url):
+        body += f"\n\n{order.carrier or 'Tracking'}: {order.tracking_number}".rstrip(": ")
+        if order.tracking_url:
+            body += f"\nTrack your parcel:\n{order.tracking_url}"
+    email_customer(order, f"AuroraMart order {order.number}: {order.get_status_display().lower()}", body)
 
 
 def notify_customer(order: Order, *, title: str, body: str = "") -> None:
@@ -49,8 +54,17 @@ def notify_customer(order: Order, *, title: str, body: str = "") -> None:
         )
 
 
-def email_customer(order: Order, subject: str, body: str) -> None:
-    """An email to the order's address; a guest's carries the signed link to their order."""
+def email_customer(
+    order: Order,
+    subject: str,
+    body: str,
+    *,
+    template: str = "",
+    context: dict | None = None,
+    attachments: list[dict] | None = None,
+) -> None:
+    """An email to the order's address; a guest's carries the signed link to their order.
+    The HTML part is `template` with `context`, or the text laid out (core/emails.py)."""
     if order.user_id is not None and not order.user.is_active:
         return
     to = order.email or (order.user.email if order.user_id else "")
@@ -59,8 +73,18 @@ def email_customer(order: Order, subject: str, body: str) -> None:
     if order.user_id is None:
         from .guests import guest_link
 
-        body += f"\n\nSee your order: {settings.SITE_URL}{guest_link(order, emailed=True)}"
-    queue_email(to=to, subject=subject, body=body)
+        link = f"{settings.SITE_URL}{guest_link(order, emailed=True)}"
+    else:
+        link = f"{settings.SITE_URL}{order.get_absolute_url()}"
+    body += f"\n\nSee your order:\n{link}"
+    queue_email(
+        to=to,
+        subject=subject,
+        body=body,
+        template=template,
+        context={"order_link": link, **(context or {})},
+        attachments=attachments,
+    )
 
 
 def confirmation_body(order: Order) -> str:

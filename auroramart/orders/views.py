@@ -14,12 +14,13 @@ from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import cart_for
 from auroramart.core.access import customer_required, shopper_allowed
 from auroramart.core.client import client_ip
+from auroramart.core.downloads import pdf_response
 from auroramart.core.ratelimit import allow
 from auroramart.payments.builtin import TestGateway, browser_cards
 from auroramart.payments.gateway import get_gateway
 from auroramart.payments.services import saved_cards
 
-from . import fragments, guests, links, selectors, services
+from . import documents, fragments, guests, links, selectors, services
 from .forms import CheckoutForm, GuestAccountForm, OrderLookupForm, ReturnForm
 from .models import Order
 from .services import CartAlreadyPlaced, CheckoutError, OrderActionError, PaymentFailed, PlacementInProgress
@@ -133,14 +134,16 @@ def payment_return(request, token):
     if number is None:
         raise Http404
     outcome = services.settle_payment(number=number, cart=cart_for(request))
-    if outcome == "failed":
+    order = Order.objects.filter(number=number).first()
+    if outcome == "failed" or order is None:  # failed here, or already undone by the webhook
         messages.error(
             request, "Your bank did not confirm the payment. You have not been charged; please try again."
         )
         return redirect("orders:checkout")
-    order = Order.objects.filter(number=number).first()
-    if order is None or order.status in services.ENDED_WITHOUT_SALE:
-        messages.error(request, "This checkout has ended without a payment. Please place your order again.")
+    if order.status in services.ENDED_WITHOUT_SALE:
+        messages.error(
+            request, f"Order {order.number} was cancelled; any payment for it is refunded in full."
+        )
         return redirect("cart:detail")
     if outcome == "waiting":
         return render(
@@ -212,8 +215,36 @@ def invoice(request, number):
     return render(
         request,
         "orders/invoice.html",
-        {"order": order, "title": f"Invoice {order.number}", "shares": selectors.invoice_lines(order)},
+        {
+            "order": order,
+            "title": f"Invoice {order.number}",
+            "shares": selectors.invoice_lines(order),
+            "pdf_url": reverse("orders:invoice_pdf", kwargs={"number": order.number}),
+        },
     )
+
+
+@customer_required
+def invoice_pdf(request, number):
+    order = selectors.order_detail(request.user, number)
+    return pdf_response(f"{order.invoice_number or order.number}.pdf", documents.invoice_pdf(order))
+
+
+@customer_required
+def credit_note_pdf(request, number, credit):
+    order = selectors.order_detail(request.user, number)
+    note = get_object_or_404(order.credit_notes.all(), number=credit)
+    return pdf_response(f"{note.document_number or note.number}.pdf", documents.credit_note_pdf(note))
+
+
+@shopper_allowed
+def guest_invoice_pdf(request, token):
+    """A guest's invoice, by the signed link to their order."""
+    access = guests.order_from_link(token)
+    if access is None or not access.order.is_guest:
+        raise Http404("This link is not valid.")
+    order = access.order
+    return pdf_response(f"{order.invoice_number or order.number}.pdf", documents.invoice_pdf(order))
 
 
 @customer_required

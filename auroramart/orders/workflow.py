@@ -1,7 +1,10 @@
 """The order workflow after placement: status changes, cancellation, returns and refunds."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,9 +29,36 @@ def allowed_transitions(order: Order) -> list[str]:
     return [s for s in S.values if s in TRANSITIONS.get(order.status, set())]
 
 
-def change_status(*, order: Order, to_status: str, actor=None, note: str = "") -> Order:
+@dataclass(frozen=True)
+class Tracking:
+    """Where a shipped parcel can be followed (the shipped email's button)."""
+
+    carrier: str = ""
+    number: str = ""
+    url: str = ""
+
+    @classmethod
+    def from_data(cls, data) -> "Tracking | None":
+        """From a form or an API body (`carrier`, `tracking_number`, `tracking_url`); None if empty."""
+        carrier, number, url = (
+            str(data.get(k) or "").strip() for k in ("carrier", "tracking_number", "tracking_url")
+        )
+        if not (carrier or number or url):
+            return None
+        if url:
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                raise OrderActionError("The tracking link must be a web address (https://…).") from None
+        return cls(carrier[:60], number[:60], url[:300])
+
+
+def change_status(
+    *, order: Order, to_status: str, actor=None, note: str = "", tracking: Tracking | None = None
+) -> Order:
     """Move an order along the workflow; anything the workflow does not allow is refused.
-    `actor` is an Actor (staff: audited with the change) or a user; None for a job."""
+    `actor` is an Actor (staff: audited with the change) or a user; None for a job. Shipping
+    may name the carrier and tracking number (and link), which the customer's email carries."""
     actor = as_actor(actor)
     if to_status == S.CANCELLED:
         return cancel_order(order=order, actor=actor, reason=note or "Cancelled")
@@ -47,6 +77,9 @@ def change_status(*, order: Order, to_status: str, actor=None, note: str = "") -
         now = timezone.now()
         if to_status == S.SHIPPED:
             order.shipped_at = now
+            if tracking is not None:
+                order.carrier, order.tracking_number = tracking.carrier[:60], tracking.number[:60]
+                order.tracking_url = tracking.url[:300]
         elif to_status == S.DELIVERED and previous == S.SHIPPED:
             order.delivered_at = now
         order.save()

@@ -79,6 +79,9 @@ class InvalidSignature(Exception):
     pass
 
 
+WEBHOOK_TOLERANCE_SECONDS = 300  # an older signature is a replayed recording, refused
+
+
 def to_minor_units(amount: Decimal) -> int:
     """Providers count cents: S$12.34 is 1234."""
     return int((amount * 100).to_integral_value())
@@ -136,7 +139,10 @@ class PaymentGateway:
         with the endpoint's secret, five minutes' tolerance) and read the event."""
         try:
             stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8", "replace"), signature, settings.PAYMENT_WEBHOOK_SECRET
+                payload.decode("utf-8", "replace"),
+                signature,
+                settings.PAYMENT_WEBHOOK_SECRET,
+                tolerance=WEBHOOK_TOLERANCE_SECONDS,
             )
         except stripe.SignatureVerificationError as exc:
             raise InvalidSignature(str(exc)) from None

@@ -29,6 +29,7 @@ MESSAGES = {
     "expired_card": "Your card has expired.",
     "incorrect_cvc": "The card's security code is incorrect.",
     "authentication_failed": "Your bank could not confirm this payment. You have not been charged.",
+    "payment_intent_authentication_failure": "Your bank could not confirm this payment. You have not been charged.",
 }
 
 
@@ -42,7 +43,8 @@ class StripeGateway(PaymentGateway):
         self.client = stripe.StripeClient(
             settings.STRIPE_SECRET_KEY,
             base_addresses={"api": settings.STRIPE_API_BASE},
-            max_network_retries=2,  # retried with the same idempotency key: never a second charge
+            # Retried with the same idempotency key: never a second charge.
+            max_network_retries=settings.STRIPE_NETWORK_RETRIES,
             http_client=stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS),
         )
 
@@ -69,15 +71,13 @@ class StripeGateway(PaymentGateway):
                 options={"idempotency_key": f"charge-{idempotency_key}"},
             )
         except stripe.CardError as exc:
-            code = exc.code or "card_declined"
-            error = exc.error
-            card = (getattr(error, "payment_method", None) or {}).get("card") or {}
+            code = _field(exc.error, "decline_code") or exc.code or "card_declined"
             return ChargeResult(
                 False,
-                brand=_brand(card.get("brand", "")),
-                last4=card.get("last4", ""),
-                code=getattr(error, "decline_code", None) or code,
-                message=MESSAGES.get(getattr(error, "decline_code", None) or code, exc.user_message or ""),
+                brand=_brand(_field(exc.error, "payment_method", "card", "brand")),
+                last4=_field(exc.error, "payment_method", "card", "last4"),
+                code=code,
+                message=MESSAGES.get(code, exc.user_message or ""),
             )
         except stripe.APIConnectionError as exc:
             raise GatewayTimeout(str(exc)) from None
@@ -96,12 +96,13 @@ class StripeGateway(PaymentGateway):
         if intent.status in PAID:
             return ChargeResult(True, **common)
         if intent.status == "requires_action":
-            action = intent.next_action or {}
-            url = ((action.get("redirect_to_url") or {}).get("url")) or ""
+            url = _field(intent, "next_action", "redirect_to_url", "url")
             return ChargeResult(False, action_url=url, **common)
-        error = intent.last_payment_error or {}
-        code = error.get("decline_code") or error.get("code") or "authentication_failed"
-        return ChargeResult(False, code=code, message=MESSAGES.get(code, error.get("message", "")), **common)
+        error = _field(intent, "last_payment_error", "decline_code") or _field(
+            intent, "last_payment_error", "code"
+        )
+        code = error if error in MESSAGES else "authentication_failed"
+        return ChargeResult(False, code=code, message=MESSAGES[code], **common)
 
     def find_charge(self, *, idempotency_key):
         found = self.client.v1.payment_intents.search(
@@ -146,6 +147,13 @@ class StripeGateway(PaymentGateway):
             self.client.v1.payment_methods.detach(payment_method)
         except stripe.InvalidRequestError as exc:
             raise GatewayError(str(exc)) from None
+
+
+def _field(obj, *path: str) -> str:
+    """A nested field of a Stripe object, or "" where any step is missing."""
+    for name in path:
+        obj = getattr(obj, name, None) if obj is not None else None
+    return str(obj) if obj is not None else ""
 
 
 def _brand(brand: str) -> str:

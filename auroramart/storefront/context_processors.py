@@ -68,4 +68,16 @@ def shop(request):
         "shipping_methods": shipping_methods,
         "return_window_days": settings.RETURN_WINDOW_DAYS,
         "demo_mode": settings.DEMO_MODE,
+        "shop_identity": shop_identity(),
+    }
+
+
+def shop_identity() -> dict:
+    """Who the shop is, on invoices, credit notes and emails (settings: one home)."""
+    return {
+        "name": settings.SHOP_NAME,
+        "legal_name": settings.SHOP_LEGAL_NAME,
+        "address": settings.SHOP_ADDRESS,
+        "tax_label": settings.SHOP_TAX_LABEL,
+        "tax_number": settings.SHOP_TAX_NUMBER,
     }

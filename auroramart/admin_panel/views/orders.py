@@ -6,10 +6,11 @@ from django.views.decorators.http import require_POST
 
 from auroramart.core.client import actor_for
 from auroramart.core.csv_export import csv_stream
+from auroramart.core.downloads import pdf_response
 from auroramart.core.money import format_money, parse_money
-from auroramart.orders import services
-from auroramart.orders.models import PAID_STATUSES, Order, ReturnRequest
-from auroramart.orders.services import OrderActionError
+from auroramart.orders import documents, services
+from auroramart.orders.models import PAID_STATUSES, CreditNote, Order, ReturnRequest
+from auroramart.orders.services import OrderActionError, Tracking
 from auroramart.staff.services import record_audit
 
 from ..decorators import panel_permission
@@ -130,12 +131,25 @@ def order_status(request, number):
             to_status=to_status,
             actor=actor_for(request),
             note=request.POST.get("note", "")[:255],
+            tracking=Tracking.from_data(request.POST),
         )
     except OrderActionError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Order {order.number} is now {order.get_status_display().lower()}.")
     return redirect("admin_panel:order", number=number)
+
+
+@panel_permission("view_orders")
+def order_invoice_pdf(request, number):
+    order = get_object_or_404(Order.objects.prefetch_related("items"), number=number)
+    return pdf_response(f"{order.invoice_number or order.number}.pdf", documents.invoice_pdf(order))
+
+
+@panel_permission("view_orders")
+def order_credit_note_pdf(request, number, credit):
+    note = get_object_or_404(CreditNote.objects.select_related("order"), order__number=number, number=credit)
+    return pdf_response(f"{note.document_number or note.number}.pdf", documents.credit_note_pdf(note))
 
 
 @panel_permission("manage_orders")

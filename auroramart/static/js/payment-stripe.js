@@ -21,9 +21,9 @@
     return checked ? checked.value : "new";
   }
   form.querySelectorAll("input[name=card]").forEach(function (radio) {
-    radio.addEventListener("change", function () { newCard.hidden = choice() !== "new"; });
+    radio.addEventListener("change", function () { newCard.style.display = choice() === "new" ? "" : "none"; });
   });
-  newCard.hidden = choice() !== "new";
+  newCard.style.display = choice() === "new" ? "" : "none";
   var busy = false;
   form.addEventListener("submit", function (event) {
     if (choice() !== "new" || hidden.value) return;

@@ -22,7 +22,7 @@
     return checked ? checked.value : "new";
   }
   function showNewCard() {
-    newCard.hidden = choice() !== "new";
+    newCard.style.display = choice() === "new" ? "" : "none";
   }
   form.querySelectorAll("input[name=card]").forEach(function (radio) {
     radio.addEventListener("change", showNewCard);
