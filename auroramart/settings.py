@@ -204,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
     },
     "retry-unsent-emails": {"task": "auroramart.core.tasks.retry_unsent_emails", "schedule": 120},
+    "cart-reminders": {"task": "auroramart.campaigns.tasks.send_cart_reminders_task", "schedule": 900},
     "purge-idempotency-keys": {"task": "auroramart.api.tasks.purge_idempotency_keys_task", "schedule": 3600},
     "rollup-analytics": {"task": "auroramart.analytics.tasks.rollup_recent_task", "schedule": 3600},
     # Nightly, in the shop's time zone, one after another while the shop is quiet.
@@ -369,6 +370,12 @@ REVIEWS_AUTO_APPROVE = env_bool("REVIEWS_AUTO_APPROVE", True)
 ADMIN_PANEL_URL = "/admin-panel/"
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
 STAFF_ABSOLUTE_TIMEOUT = env_int("STAFF_ABSOLUTE_TIMEOUT_HOURS", 10) * 3600
+
+# --- abandoned carts (campaigns/abandoned_carts.py): customers who accept marketing ----------
+ABANDONED_CART_HOURS = env_int("ABANDONED_CART_HOURS", 4)  # idle this long: the first reminder
+ABANDONED_CART_SECOND_HOURS = env_int("ABANDONED_CART_SECOND_HOURS", 24)  # after the first; 0: none
+ABANDONED_CART_COUPON_PERCENT = env_int("ABANDONED_CART_COUPON_PERCENT", 10)  # in the second; 0: none
+ABANDONED_CART_WINDOW_DAYS = 7  # older carts are left alone; an order this soon after is "recovered"
 
 # --- who the shop is (invoices, credit notes, emails) ---------------------------------------
 SHOP_NAME = env_str("SHOP_NAME", "AuroraMart")

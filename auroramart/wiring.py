@@ -14,6 +14,7 @@ def connect() -> None:
     )
     from auroramart.analytics import rollups
     from auroramart.analytics import tracking as analytics_tracking
+    from auroramart.campaigns import abandoned_carts
     from auroramart.campaigns import services as campaigns
     from auroramart.cart import fragments as cart_fragments
     from auroramart.cart import selectors as cart_selectors
@@ -67,6 +68,7 @@ def connect() -> None:
         OrderPaid,
         keywords(loyalty.earn_for_order),
         keywords(campaigns.bonus_points_for_order),  # after the base points it multiplies
+        keywords(abandoned_carts.credit_order),  # a reminder that brought the customer back
         keywords(recommendation_tracking.attribute_purchase),
     )
     subscribe(OrderReversed, keywords(loyalty.reverse_for_order))
@@ -81,7 +83,7 @@ def connect() -> None:
     # --- extension points (questions one app asks, others answer) ----------------------
     catalog.purchase_checks.provide(orders.bought)
     cart_selectors.pricing_choices.provide(loyalty.pricing_choice)
-    rollups.marketing_sources.provide(campaigns.marketing_rows)
+    rollups.marketing_sources.provide(campaigns.marketing_rows, abandoned_carts.marketing_rows)
     health.readiness_checks.provide(recommendation_models.check_models)  # "models" in /readyz
 
     # --- page fragments other apps add to a page ---------------------------------------

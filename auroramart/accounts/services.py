@@ -64,6 +64,44 @@ def register_customer(
     return user
 
 
+UNSUBSCRIBE_SALT = "accounts.unsubscribe"
+
+
+def unsubscribe_url(user: User) -> str:
+    """A signed link that stops marketing email for this customer in one click (no sign-in)."""
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
+    return f"{settings.SITE_URL}{reverse('accounts:unsubscribe', kwargs={'token': token})}"
+
+
+def marketing_headers(user: User) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe, which mail clients show as an "Unsubscribe" button."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(user)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def unsubscribe(*, token: str) -> User | None:
+    """Turn marketing off for the customer a link names; None when the link is forged."""
+    from django.core import signing
+
+    try:
+        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=pk).first()
+    if user is not None:
+        CustomerProfile.objects.filter(user=user).update(marketing_opt_in=False)
+    return user
+
+
+def wants_marketing(user: User) -> bool:
+    return CustomerProfile.objects.filter(user=user, marketing_opt_in=True).exists()
+
+
 def _welcome(user: User) -> None:
     """The welcome email, through the outbox with the account it greets."""
     hello = f"Hello {user.first_name}," if user.first_name else "Hello,"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("profile/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("profile/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profile/delete/", views.delete_account, name="delete_account"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("wishlist/", views.wishlist, name="wishlist"),
     path("wishlist/add/<int:product_id>/", views.wishlist_add, name="wishlist_add"),
     path("wishlist/remove/<int:product_id>/", views.wishlist_remove, name="wishlist_remove"),

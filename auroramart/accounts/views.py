@@ -3,9 +3,10 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.catalog.models import Product
@@ -299,3 +300,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
     extra_context = {"title": "Choose a new password"}
+
+
+@csrf_exempt  # the signed link is the authority; mail clients post to it in one click (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET asks to confirm (a link scanner must not unsubscribe anyone); POST unsubscribes."""
+    if request.method == "POST":
+        user = services.unsubscribe(token=token)
+        if user is None:
+            raise Http404("This link is not valid.")
+        return render(request, "accounts/unsubscribed.html", {"title": "You are unsubscribed", "done": True})
+    return render(request, "accounts/unsubscribed.html", {"title": "Stop marketing emails", "done": False})

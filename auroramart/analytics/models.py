@@ -108,6 +108,7 @@ class MarketingAnalytics(models.Model):
     kind = models.CharField(max_length=20, default="coupon")
     key = models.CharField(max_length=60, help_text="coupon code or campaign id")
     name = models.CharField(max_length=200, blank=True)
+    reach = models.PositiveIntegerField(default=0, help_text="messages sent (reminders, campaign emails)")
     uses = models.PositiveIntegerField(default=0)
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     discount_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)

@@ -154,8 +154,9 @@ def marketing_day(day: date, start, end) -> list[MarketingAnalytics]:
         CouponRedemption.objects.filter(
             order__placed_at__gte=start, order__placed_at__lt=end, order__status__in=PAID
         )
-        # A campaign's own coupon is counted in the campaign's row (marketing_sources), not twice.
-        .filter(coupon__campaign__isnull=True)
+        # A campaign's own coupon, and a cart reminder's, are counted in their own rows
+        # (marketing_sources), not twice.
+        .filter(coupon__campaign__isnull=True, coupon__cart_reminder__isnull=True)
         .order_by()
         .values_list("coupon__code", "coupon__description")
         .annotate(uses=Count("id"), revenue=Sum("order__total"), cost=Sum("amount"))

@@ -210,7 +210,9 @@ def _build(period: DateRange) -> dict:
     marketing = list(
         MarketingAnalytics.objects.filter(date__gte=period.start, date__lte=period.end)
         .values("kind", "key", "name")
-        .annotate(uses=Sum("uses"), revenue=Sum("revenue"), discount_cost=Sum("discount_cost"))
+        .annotate(
+            reach=Sum("reach"), uses=Sum("uses"), revenue=Sum("revenue"), discount_cost=Sum("discount_cost")
+        )
         .order_by("-revenue", "key")[:15]
     )
     # Stock is kept per variant: the variants at or below their reorder level, named with

@@ -170,11 +170,25 @@ def tables(data: dict) -> list[dict]:
     marketing = data["marketing"]
     add(
         "marketing",
-        "Coupons and campaigns",
+        "Coupons, campaigns and cart reminders",
         "bar",
-        ["Kind", "Coupon or campaign", "Uses", "Revenue (S$)", "Discount cost (S$)"],
         [
-            [m["kind"], _marketing_label(m), m["uses"], Money(m["revenue"]), Money(m["discount_cost"])]
+            "Kind",
+            "Coupon or campaign",
+            "Messages sent",
+            "Uses (carts recovered)",
+            "Revenue (S$)",
+            "Discount cost (S$)",
+        ],
+        [
+            [
+                m["kind"],
+                _marketing_label(m),
+                m["reach"],
+                m["uses"],
+                Money(m["revenue"]),
+                Money(m["discount_cost"]),
+            ]
             for m in marketing
         ],
         [_marketing_label(m) for m in marketing],
@@ -201,4 +215,4 @@ def tables(data: dict) -> list[dict]:
 
 def _marketing_label(row: dict) -> str:
     """A coupon by its code; a campaign by its name (its key is only an id)."""
-    return row["name"] if row["kind"] == "campaign" and row["name"] else row["key"]
+    return row["name"] if row["kind"] != "coupon" and row["name"] else row["key"]

@@ -85,3 +85,37 @@ class CampaignMember(models.Model):
 
     def __str__(self):
         return f"{self.user_id} in {self.campaign_id} ({self.group})"
+
+
+class CartReminder(models.Model):
+    """An email reminding a customer of the cart they left (campaigns/abandoned_carts.py): the
+    first after ABANDONED_CART_HOURS idle, an optional second with a one-use coupon. Each is
+    sent once per spell of idleness (the cart's last change), and credited with the order that
+    followed it, for the analytics."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_reminders"
+    )
+    step = models.PositiveSmallIntegerField()  # 1: the reminder; 2: the second, with a coupon
+    cart_changed_at = models.DateTimeField()  # the idleness it is about
+    lines = models.JSONField(default=list)  # [[variant id, quantity], ...] as the cart was
+    value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    coupon = models.OneToOneField(
+        "promotions.Coupon", on_delete=models.SET_NULL, null=True, blank=True, related_name="cart_reminder"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    recovered_order = models.ForeignKey(
+        "orders.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="cart_reminders"
+    )
+    recovered_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    recovered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cart_changed_at", "step"], name="cart_reminder_once"),
+        ]
+
+    def __str__(self):
+        return f"Reminder {self.step} to {self.user_id} ({self.sent_at:%Y-%m-%d})"

@@ -11,7 +11,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from auroramart.accounts.models import Notification
-from auroramart.accounts.services import notify
+from auroramart.accounts.services import marketing_headers, notify, unsubscribe_url
 from auroramart.analytics.models import MarketingAnalytics
 from auroramart.core.client import Actor, as_actor
 from auroramart.core.outbox import queue_email
@@ -139,7 +139,9 @@ def send_batch(campaign_id: int, member_ids: list[int]) -> int:
                 queue_email(
                     to=member.user.email,
                     subject=campaign.headline,
-                    body=f"{campaign.message}{code}\n\n{settings.SITE_URL}{link}",
+                    body=f"{campaign.message}{code}\n\nSee the offer:\n{settings.SITE_URL}{link}",
+                    context={"unsubscribe_url": unsubscribe_url(member.user)},
+                    headers=marketing_headers(member.user),
                 )
                 member.emailed_at = now
                 sent += 1

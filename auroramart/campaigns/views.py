@@ -1,10 +1,12 @@
+from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
+from auroramart.cart.storage import cart_for
 from auroramart.core.access import is_customer
 
-from . import services
+from . import abandoned_carts, services
 from .models import Campaign
 
 
@@ -23,3 +25,18 @@ def go(request, pk):
         services.record_click(campaign, request.user)
     target = campaign.link if url_has_allowed_host_and_scheme(campaign.link, allowed_hosts=None) else "/"
     return redirect(target)
+
+
+@require_GET
+def restore_cart(request, token):
+    """A cart reminder's link: the cart comes back on this device, with the reminder's coupon."""
+    reminder = abandoned_carts.reminder_of(token)
+    if reminder is None:
+        messages.info(request, "This link has expired. Your cart is as you left it.")
+        return redirect("cart:detail")
+    restored = abandoned_carts.restore(reminder=reminder, cart=cart_for(request))
+    if restored:
+        messages.success(request, "Your cart is back, as you left it.")
+    else:
+        messages.info(request, "Those items are no longer sold, sorry.")
+    return redirect("cart:detail")

@@ -1,0 +1,133 @@
+"""Abandoned-cart recovery: one reminder, then one with a coupon; the link restores the cart on
+any device; it stops at a purchase, a change to the cart or an unsubscribe; and the analytics
+count reminders sent, carts recovered and revenue recovered."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from auroramart.accounts.models import CustomerProfile
+from auroramart.analytics.rollups import rollup_day
+from auroramart.analytics.selectors import DateRange, dashboard
+from auroramart.campaigns.abandoned_carts import send_reminders
+from auroramart.campaigns.models import CartReminder
+from auroramart.cart.models import Cart, CartItem
+from auroramart.cart.storage import DbCart
+
+from .factories import CustomerFactory, ProductFactory, variant
+from .placing import place
+
+pytestmark = pytest.mark.django_db
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def shopper():
+    user = CustomerFactory(email="ana@example.test")
+    CustomerProfile.objects.filter(user=user).update(marketing_opt_in=True)
+    return user
+
+
+@pytest.fixture
+def kettle():
+    return ProductFactory(name="Glass Kettle", price=Decimal("40.00"), stock_quantity=10)
+
+
+def leave_cart(user, product, quantity=2, hours_ago=5):
+    DbCart(user).set_item(variant(product).pk, quantity, product.price)
+    Cart.objects.filter(user=user).update(updated_at=timezone.now() - hours_ago * HOUR)
+
+
+def run_job(mailoutbox, capture, now=None):
+    with capture(execute=True):
+        outcome = send_reminders(now=now)
+    return outcome
+
+
+def test_one_reminder_then_one_with_a_coupon_and_never_more(
+    shopper, kettle, mailoutbox, django_capture_on_commit_callbacks
+):
+    leave_cart(shopper, kettle)
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 1, "second": 0}
+    first = mailoutbox[-1]
+    assert first.subject == "You left something in your cart" and "2 × Glass Kettle" in first.body
+    assert first.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}  # not twice
+    CartReminder.objects.update(sent_at=timezone.now() - 25 * HOUR)
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 1}
+    second = mailoutbox[-1]
+    code = re.search(r"code (BACK-[0-9A-F]+)", second.body).group(1)
+    assert "10% off" in second.body
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}
+    assert len(mailoutbox) == 2 and CartReminder.objects.get(step=2).coupon.code == code
+
+
+def test_not_before_the_idle_time_nor_without_consent_nor_for_staff(
+    shopper, kettle, mailoutbox, django_capture_on_commit_callbacks
+):
+    leave_cart(shopper, kettle, hours_ago=1)  # still shopping
+    quiet = CustomerFactory()
+    CustomerProfile.objects.filter(user=quiet).update(marketing_opt_in=False)
+    leave_cart(quiet, kettle)
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}
+    assert mailoutbox == []
+
+
+def test_the_link_restores_the_cart_on_another_device_with_the_coupon(
+    client, shopper, kettle, mailoutbox, django_capture_on_commit_callbacks
+):
+    leave_cart(shopper, kettle, quantity=3)
+    run_job(mailoutbox, django_capture_on_commit_callbacks)
+    CartReminder.objects.update(sent_at=timezone.now() - 25 * HOUR)
+    run_job(mailoutbox, django_capture_on_commit_callbacks)
+    link = re.search(r"http://[^/]+(/cart/restore/\S+/)", mailoutbox[-1].body).group(1)
+    page = client.get(link, follow=True)  # another device: not signed in
+    assert "Your cart is back" in page.content.decode()
+    assert client.session["cart"]["items"][str(variant(kettle).pk)]["q"] == 3
+    code = CartReminder.objects.get(step=2).coupon.code
+    assert code in page.content.decode()  # the coupon is applied
+    assert CartReminder.objects.get(step=2).clicked_at is not None
+    assert (
+        client.get("/cart/restore/forged-token/", follow=True).status_code == 200
+    )  # an expired link, told so
+
+
+def test_a_purchase_stops_the_reminders_and_is_counted_as_recovered(
+    shopper, kettle, mailoutbox, django_capture_on_commit_callbacks
+):
+    leave_cart(shopper, kettle)
+    run_job(mailoutbox, django_capture_on_commit_callbacks)
+    order = place(shopper, "back-1").order  # the reminder worked
+    reminder = CartReminder.objects.get()
+    assert reminder.recovered_order == order and reminder.recovered_total == order.total
+    today = timezone.localdate()
+    rollup_day(today)
+    rows = [r for r in dashboard(DateRange(today, today))["marketing"] if r["key"] == "abandoned-cart"]
+    assert rows[0]["reach"] == 1 and rows[0]["uses"] == 1 and rows[0]["revenue"] == order.total
+    leave_cart(shopper, kettle)  # a new cart, later: a new spell of idleness
+    Cart.objects.filter(user=shopper).update(updated_at=timezone.now() - 5 * HOUR)
+    CartReminder.objects.update(sent_at=timezone.now() - 25 * HOUR)
+    outcome = run_job(mailoutbox, django_capture_on_commit_callbacks)
+    assert outcome["second"] == 0  # the first cart's second reminder never goes
+
+
+def test_unsubscribing_in_one_click_stops_them(
+    client, shopper, kettle, mailoutbox, django_capture_on_commit_callbacks
+):
+    leave_cart(shopper, kettle)
+    run_job(mailoutbox, django_capture_on_commit_callbacks)
+    url = mailoutbox[-1].extra_headers["List-Unsubscribe"].strip("<>")
+    path = re.sub(r"^https?://[^/]+", "", url)
+    assert "Unsubscribe" in client.get(path).content.decode()  # a link scanner's GET changes nothing
+    assert CustomerProfile.objects.get(user=shopper).marketing_opt_in
+    # What a mail client sends for the one-click button (RFC 8058): a POST, no session, no CSRF token.
+    answer = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert answer.status_code == 200 and not CustomerProfile.objects.get(user=shopper).marketing_opt_in
+    CartReminder.objects.update(sent_at=timezone.now() - 25 * HOUR)
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}
+    assert client.post("/unsubscribe/not-a-token/").status_code == 404
+    assert CartItem.objects.filter(cart__user=shopper).exists()  # the cart itself is untouched
