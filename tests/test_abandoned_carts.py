@@ -131,3 +131,28 @@ def test_unsubscribing_in_one_click_stops_them(
     assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}
     assert client.post("/unsubscribe/not-a-token/").status_code == 404
     assert CartItem.objects.filter(cart__user=shopper).exists()  # the cart itself is untouched
+
+
+def test_a_guest_who_agreed_at_checkout_is_reminded_and_can_unsubscribe(
+    client, kettle, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.post("/checkout/cart/add/", {"product_id": kettle.pk, "quantity": 1})
+    assert "Email me offers" in client.get("/checkout/checkout/").content.decode()
+    # Typing the email with the box ticked is enough (the page re-prices as it is filled in).
+    client.get("/checkout/checkout/summary/", {"email": "Guest@Example.test", "address": "new"})
+    assert not Cart.objects.filter(email="guest@example.test").exists()  # no consent, nothing kept
+    client.get(
+        "/checkout/checkout/summary/",
+        {"email": "Guest@Example.test", "marketing_opt_in": "on", "address": "new"},
+    )
+    session = client.session
+    session["cart"]["t"] = (timezone.now() - 5 * HOUR).isoformat()  # ...and leaves
+    session.save()
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks)["first"] == 1
+    reminder = mailoutbox[-1]
+    assert reminder.to == ["guest@example.test"] and "1 × Glass Kettle" in reminder.body
+    url = reminder.extra_headers["List-Unsubscribe"].strip("<>")
+    assert client.post(re.sub(r"^https?://[^/]+", "", url)).status_code == 200
+    assert not Cart.objects.get(email="guest@example.test").marketing_opt_in
+    CartReminder.objects.update(sent_at=timezone.now() - 25 * HOUR)
+    assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}

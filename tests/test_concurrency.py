@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Sum
 from django.test import Client
+from django.utils import timezone
 
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product, ProductVariant
@@ -458,3 +459,17 @@ def test_one_guest_cart_sent_from_two_tabs_with_two_keys_is_placed_once():
     assert Order.objects.count() == 1, results
     assert TestGatewayCharge.objects.count() == 1
     assert sum(isinstance(r, CheckoutError) for r in results) == 1
+
+
+def test_invoices_paid_at_once_are_numbered_without_gaps_or_twins():
+    """Eight orders confirmed at the same moment take eight consecutive invoice numbers: the
+    year's sequence row is locked in each confirming transaction."""
+    from auroramart.orders.models import DocumentSequence
+
+    product = ProductFactory(name="Popular", price=Decimal("10.00"), stock_quantity=50)
+    results = race([buyer(product) for _ in range(8)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    numbers = sorted(Order.objects.values_list("invoice_number", flat=True))
+    year = timezone.localdate().year
+    assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, 9)]
+    assert DocumentSequence.objects.get(kind="invoice", year=year).last == 8

@@ -76,26 +76,41 @@ def unsubscribe_url(user: User) -> str:
     return f"{settings.SITE_URL}{reverse('accounts:unsubscribe', kwargs={'token': token})}"
 
 
-def marketing_headers(user: User) -> dict[str, str]:
+def unsubscribe_url_for_email(email: str) -> str:
+    """The same for a guest, who is known by the email they gave at checkout."""
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps({"e": email.lower()}, salt=UNSUBSCRIBE_SALT)
+    return f"{settings.SITE_URL}{reverse('accounts:unsubscribe', kwargs={'token': token})}"
+
+
+def one_click_headers(url: str) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe, which mail clients show as an "Unsubscribe" button."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(user)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def unsubscribe(*, token: str) -> User | None:
-    """Turn marketing off for the customer a link names; None when the link is forged."""
+def marketing_headers(user: User) -> dict[str, str]:
+    return one_click_headers(unsubscribe_url(user))
+
+
+def unsubscribe(*, token: str) -> bool:
+    """Turn marketing off for the customer (or guest email) a link names; False when forged."""
     from django.core import signing
 
+    from auroramart.cart.models import Cart
+
     try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        who = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
-        return None
-    user = User.objects.filter(pk=pk).first()
-    if user is not None:
-        CustomerProfile.objects.filter(user=user).update(marketing_opt_in=False)
-    return user
+        return False
+    if isinstance(who, dict):
+        email = str(who.get("e", ""))
+        Cart.objects.filter(email__iexact=email).update(marketing_opt_in=False)
+        CustomerProfile.objects.filter(user__email__iexact=email).update(marketing_opt_in=False)
+        return bool(email)
+    CustomerProfile.objects.filter(user_id=who).update(marketing_opt_in=False)
+    return True
 
 
 def wants_marketing(user: User) -> bool:

@@ -307,8 +307,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def unsubscribe(request, token):
     """GET asks to confirm (a link scanner must not unsubscribe anyone); POST unsubscribes."""
     if request.method == "POST":
-        user = services.unsubscribe(token=token)
-        if user is None:
+        if not services.unsubscribe(token=token):
             raise Http404("This link is not valid.")
         return render(request, "accounts/unsubscribed.html", {"title": "You are unsubscribed", "done": True})
     return render(request, "accounts/unsubscribed.html", {"title": "Stop marketing emails", "done": False})

@@ -6,12 +6,17 @@ unsubscribe (one click, RFC 8058 headers). An order within ABANDONED_CART_WINDOW
 reminder is credited to it: reminders sent, carts recovered and revenue recovered are in the
 analytics' marketing rows.
 
-Guests are not reminded: a guest's cart lives in their session, with no address to write to.
+A guest is reminded when they gave an email at checkout and ticked "Email me offers, and a
+reminder if I leave my cart": their cart is read from their session.
 """
 
 import secrets
-from datetime import timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -21,9 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from auroramart.accounts.models import CustomerProfile
-from auroramart.accounts.services import marketing_headers, unsubscribe_url
+from auroramart.accounts.services import one_click_headers, unsubscribe_url, unsubscribe_url_for_email
 from auroramart.analytics.models import MarketingAnalytics
-from auroramart.cart.models import Cart, CartItem
+from auroramart.cart.models import Cart
+from auroramart.cart.storage import SESSION_KEY
 from auroramart.catalog.models import ProductVariant
 from auroramart.core.money import format_money
 from auroramart.core.outbox import queue_email
@@ -35,72 +41,116 @@ from .models import CartReminder
 SALT = "campaigns.cart-reminder"
 
 
+@dataclass(frozen=True)
+class LeftCart:
+    """A cart left idle, whoever's: a customer's (in the database) or a guest's (in their
+    session, with the email they gave at checkout)."""
+
+    user: Any
+    email: str
+    session_key: str
+    changed_at: datetime
+    lines: list[tuple[int, int]]
+
+    def reminders(self):
+        if self.user is not None:
+            return CartReminder.objects.filter(user=self.user, cart_changed_at=self.changed_at)
+        return CartReminder.objects.filter(
+            user=None, session_key=self.session_key, cart_changed_at=self.changed_at
+        )
+
+    def bought_since(self) -> bool:
+        orders = Order.objects.filter(placed_at__gte=self.changed_at)
+        if self.user is not None:
+            return orders.filter(user=self.user).exists()
+        return orders.filter(email__iexact=self.email).exists()
+
+
 def send_reminders(now=None) -> dict[str, int]:
     """The periodic job: the first and second reminders that are due, each once."""
     now = now or timezone.now()
     sent = {"first": 0, "second": 0}
     oldest = now - timedelta(days=settings.ABANDONED_CART_WINDOW_DAYS)
     idle = now - timedelta(hours=settings.ABANDONED_CART_HOURS)
-    carts = (
-        Cart.objects.filter(
-            user__isnull=False,
-            user__is_active=True,
-            user__is_staff=False,
-            updated_at__lte=idle,
-            updated_at__gte=oldest,
-        )
-        .filter(Exists(CartItem.objects.filter(cart=OuterRef("pk"))))
-        .filter(Exists(CustomerProfile.objects.filter(user=OuterRef("user"), marketing_opt_in=True)))
-        .select_related("user")
-    )
-    for cart in carts:
-        if Order.objects.filter(user=cart.user, placed_at__gte=cart.updated_at).exists():
+    for left in [*_customer_carts(oldest, idle), *_guest_carts(oldest, idle)]:
+        if not left.lines or left.bought_since():
             continue  # bought since (a placed cart is emptied; this one was filled again after)
-        first = CartReminder.objects.filter(user=cart.user, cart_changed_at=cart.updated_at, step=1).first()
+        first = left.reminders().filter(step=1).first()
         if first is None:
-            sent["first"] += _send(cart, step=1)
+            sent["first"] += _send(left, step=1)
         elif (
             settings.ABANDONED_CART_SECOND_HOURS
             and first.sent_at <= now - timedelta(hours=settings.ABANDONED_CART_SECOND_HOURS)
             and first.recovered_order_id is None
         ):
-            sent["second"] += _send(cart, step=2)
+            sent["second"] += _send(left, step=2)
     return sent
 
 
-def _send(cart: Cart, *, step: int) -> int:
-    items = list(
-        CartItem.objects.filter(cart=cart, variant__is_active=True, variant__product__is_active=True)
-        .select_related("variant__product")
-        .order_by("added_at", "pk")
+def _customer_carts(oldest, idle) -> Iterator[LeftCart]:
+    carts = (
+        Cart.objects.filter(
+            user__isnull=False, user__is_active=True, user__is_staff=False, updated_at__range=(oldest, idle)
+        )
+        .filter(Exists(CustomerProfile.objects.filter(user=OuterRef("user"), marketing_opt_in=True)))
+        .select_related("user")
+        .prefetch_related("items")
     )
+    for cart in carts:
+        lines = [(i.variant_id, i.quantity) for i in cart.items.all()]
+        yield LeftCart(cart.user, cart.user.email, "", cart.updated_at, lines)
+
+
+def _guest_carts(oldest, idle) -> Iterator[LeftCart]:
+    """Guests who gave an email at checkout and agreed to marketing; their cart is read from
+    their session (whatever the session engine), as it was last changed."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for row in Cart.objects.filter(user=None, marketing_opt_in=True).exclude(email=""):
+        data = store(session_key=row.session_key).load().get(SESSION_KEY) or {}
+        try:
+            changed = datetime.fromisoformat(data["t"])
+            lines = [(int(variant), int(line["q"])) for variant, line in data["items"].items()]
+        except (KeyError, TypeError, ValueError):
+            continue  # an old or emptied session
+        if oldest <= changed <= idle and not data.get("placing"):
+            yield LeftCart(None, row.email, row.session_key, changed, lines)
+
+
+def _send(left: LeftCart, *, step: int) -> int:
+    variants = (
+        ProductVariant.objects.filter(
+            pk__in=[v for v, _ in left.lines], is_active=True, product__is_active=True
+        )
+        .select_related("product")
+        .in_bulk()
+    )
+    items = [(variants[v], q) for v, q in left.lines if v in variants]
     if not items:
         return 0
-    value = sum((i.variant.price * i.quantity for i in items), Decimal("0"))
-    user = cart.user
+    value = sum((variant.price * quantity for variant, quantity in items), Decimal("0"))
+    unsubscribe = unsubscribe_url(left.user) if left.user else unsubscribe_url_for_email(left.email)
     try:
         with transaction.atomic():
             reminder = CartReminder.objects.create(
-                user=user,
+                user=left.user,
+                email="" if left.user else left.email,
+                session_key=left.session_key,
                 step=step,
-                cart_changed_at=cart.updated_at,
-                lines=[[i.variant_id, i.quantity] for i in items],
+                cart_changed_at=left.changed_at,
+                lines=[[v.pk, q] for v, q in items],
                 value=value,
             )
             coupon = _coupon(reminder) if step == 2 and settings.ABANDONED_CART_COUPON_PERCENT else None
-            lines = [
-                f"{i.quantity} × {_name(i.variant)}  {format_money(i.variant.price * i.quantity)}"
-                for i in items
-            ]
+            lines = [f"{q} × {_name(v)}  {format_money(v.price * q)}" for v, q in items]
             offer = (
-                f"\n\nAs a thank-you for coming back: {settings.ABANDONED_CART_COUPON_PERCENT}% off with the code {coupon.code} "
-                f"(once, until {timezone.localtime(coupon.ends_at):%d %b})."
+                f"\n\nAs a thank-you for coming back: {settings.ABANDONED_CART_COUPON_PERCENT}% off with the "
+                f"code {coupon.code} (once, until {timezone.localtime(coupon.ends_at):%d %b})."
                 if coupon
                 else ""
             )
             link = f"{settings.SITE_URL}{reverse('campaigns:restore_cart', kwargs={'token': restore_token(reminder)})}"
             queue_email(
-                to=user.email,
+                to=left.email,
                 subject="You left something in your cart" if step == 1 else "Still thinking it over?",
                 body="Your cart is waiting for you:\n"
                 + "\n".join(lines)
@@ -108,12 +158,12 @@ def _send(cart: Cart, *, step: int) -> int:
                 + f"\n\nBack to your cart:\n{link}",
                 template="emails/abandoned_cart.html",
                 context={
-                    "items": [(i, _name(i.variant), i.variant.price * i.quantity) for i in items],
+                    "items": [(q, _name(v), v.price * q) for v, q in items],
                     "coupon": coupon,
                     "link": link,
-                    "unsubscribe_url": unsubscribe_url(user),
+                    "unsubscribe_url": unsubscribe,
                 },
-                headers=marketing_headers(user),
+                headers=one_click_headers(unsubscribe),
             )
     except IntegrityError:  # sent by a concurrent run of the job
         return 0
@@ -173,24 +223,25 @@ def restore(*, reminder: CartReminder, cart) -> int:
 
 
 def credit_order(*, order) -> None:
-    """OrderPaid: the latest reminder this customer had in the window before the order is
-    credited with it (once)."""
-    if order.user_id is None:
-        return
+    """OrderPaid: the latest reminder this customer (or this guest's email) had in the window
+    before the order is credited with it, once."""
     since = order.placed_at - timedelta(days=settings.ABANDONED_CART_WINDOW_DAYS)
+    whose = (
+        CartReminder.objects.filter(user_id=order.user_id)
+        if order.user_id is not None
+        else CartReminder.objects.filter(user=None, email__iexact=order.email)
+    )
     reminder = (
-        CartReminder.objects.filter(
-            user_id=order.user_id, sent_at__gte=since, sent_at__lte=order.placed_at, recovered_order=None
-        )
+        whose.filter(sent_at__gte=since, sent_at__lte=order.placed_at, recovered_order=None)
         .order_by("-sent_at")
         .first()
     )
     if reminder is None:
         return
     # Both reminders of one cart are credited with the order; the figures count it once.
-    CartReminder.objects.filter(
-        user_id=order.user_id, cart_changed_at=reminder.cart_changed_at, recovered_order=None
-    ).update(recovered_order=order, recovered_total=order.total, recovered_at=order.placed_at)
+    whose.filter(cart_changed_at=reminder.cart_changed_at, recovered_order=None).update(
+        recovered_order=order, recovered_total=order.total, recovered_at=order.placed_at
+    )
 
 
 def marketing_rows(day, start, end) -> list[MarketingAnalytics]:

@@ -94,8 +94,15 @@ class CartReminder(models.Model):
     followed it, for the analytics."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_reminders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cart_reminders",
+        null=True,
+        blank=True,
     )
+    # A guest's reminder: the email they gave at checkout, and their session's cart.
+    email = models.EmailField(blank=True, default="")
+    session_key = models.CharField(max_length=40, blank=True, default="")
     step = models.PositiveSmallIntegerField()  # 1: the reminder; 2: the second, with a coupon
     cart_changed_at = models.DateTimeField()  # the idleness it is about
     lines = models.JSONField(default=list)  # [[variant id, quantity], ...] as the cart was
@@ -115,6 +122,11 @@ class CartReminder(models.Model):
         ordering = ["-sent_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "cart_changed_at", "step"], name="cart_reminder_once"),
+            models.UniqueConstraint(
+                fields=["session_key", "cart_changed_at", "step"],
+                condition=models.Q(user__isnull=True),
+                name="cart_reminder_once_guest",
+            ),
         ]
 
     def __str__(self):

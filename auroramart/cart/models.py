@@ -14,6 +14,10 @@ class Cart(models.Model):
     # The order this cart was last placed as: a cart is consumed by its first placement,
     # so a second checkout of it (a double tap with a new key) is told so, not charged again.
     placing_order_number = models.CharField(max_length=32, blank=True, default="")
+    # A guest who gave an email at checkout and agreed to marketing: whom a reminder of this
+    # cart may go to (campaigns/abandoned_carts.py). Customers' consent is on their profile.
+    email = models.EmailField(blank=True, default="")
+    marketing_opt_in = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from .models import Cart, CartDiscount, CartItem
 
@@ -44,6 +45,7 @@ class SessionCart:
 
     def _save(self):
         self.data["v"] = SESSION_VERSION
+        self.data["t"] = timezone.now().isoformat()  # the last change: how long it has been left
         self.session[SESSION_KEY] = self.data
         self.session.modified = True
 
@@ -114,6 +116,15 @@ class SessionCart:
         self._checkout_row().update(placing_order_number=order_number)
         self.data["placing"] = order_number
         self._save()
+
+    def remember_contact(self, email: str) -> None:
+        """A guest gave this email at checkout and agreed to hear from the shop: a reminder of
+        this cart may go there if it is left (campaigns/abandoned_carts.py)."""
+        if not self.session.session_key:
+            self.session.save()
+        Cart.objects.update_or_create(
+            session_key=self.session.session_key, defaults={"email": email, "marketing_opt_in": True}
+        )
 
     def placed_as(self, order_number: str) -> bool:
         """Whether this cart is the one last checked out as that order (and not emptied since)."""

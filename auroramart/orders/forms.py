@@ -87,7 +87,16 @@ class CheckoutForm(StyledFormMixin, forms.Form):
                 help_text="Your confirmation and a link to follow your order go here.",
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
             )
-            self.order_fields(["email", *[f for f in self.fields if f != "email"]])
+            self.fields["marketing_opt_in"] = forms.BooleanField(
+                label="Email me offers, and a reminder if I leave my cart", required=False
+            )
+            self.order_fields(
+                [
+                    "email",
+                    "marketing_opt_in",
+                    *[f for f in self.fields if f not in ("email", "marketing_opt_in")],
+                ]
+            )
             del self.fields["save_address"]
             del self.fields["save_card"]
         self.addresses = {str(a.pk): a for a in addresses}
@@ -156,6 +165,16 @@ class CheckoutForm(StyledFormMixin, forms.Form):
             country,
             (data.get("region") or "").strip(),
         )
+
+    def guest_contact(self) -> str:
+        """The email of a guest who agreed to marketing, as far as the form says yet ("" if not)."""
+        if not self.guest or self.data.get("marketing_opt_in") not in ("on", "true", "1"):
+            return ""
+        email = forms.EmailField(max_length=254)
+        try:
+            return email.clean(self.data.get("email", "")).lower()
+        except forms.ValidationError:
+            return ""
 
     def destination(self) -> Destination | None:
         """Where the order would go as far as the form says yet (for the summary while the

@@ -27,10 +27,19 @@ from .services import CartAlreadyPlaced, CheckoutError, OrderActionError, Paymen
 
 STRIPE_JS = "https://js.stripe.com/v3/"
 
-# What the checkout sends to re-price as the address changes: the address, never the card.
+# What the checkout sends to re-price as the address changes: the address (and a guest's email
+# and consent to reminders), never the card.
 SUMMARY_FIELDS = ", ".join(
     f"#checkout-form [name={name}]"
-    for name in ("address", "country", "region", "postal_code", "shipping_method")
+    for name in (
+        "address",
+        "country",
+        "region",
+        "postal_code",
+        "shipping_method",
+        "email",
+        "marketing_opt_in",
+    )
 )
 
 
@@ -69,6 +78,8 @@ def checkout(request):
         messages.info(request, "Your cart is empty.")
         return redirect("cart:detail")
     error = ""
+    if request.method == "POST" and (contact := form.guest_contact()):
+        cart_for(request).remember_contact(contact)  # for a reminder, should they leave it
     if request.method == "POST" and form.is_valid():
         address = form.shipping_address()
         try:
@@ -171,6 +182,8 @@ def checkout_summary(request):
     swapped in by htmx as the customer changes them (the card fields are never sent here)."""
     addresses = list(saved_addresses(request.user)) if request.user.is_authenticated else []
     form = CheckoutForm(request.GET, addresses=addresses, guest=not request.user.is_authenticated)
+    if contact := form.guest_contact():  # a guest who agreed to reminders, as they fill the form in
+        cart_for(request).remember_contact(contact)
     method = (request.GET.get("shipping_method") or "standard")[:30]
     return render(
         request,
