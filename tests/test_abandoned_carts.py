@@ -19,6 +19,7 @@ from auroramart.cart.storage import DbCart
 
 from .factories import CustomerFactory, ProductFactory, variant
 from .placing import place
+from .test_messages import assert_branded
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def test_one_reminder_then_one_with_a_coupon_and_never_more(
     assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 1, "second": 0}
     first = mailoutbox[-1]
     assert first.subject == "You left something in your cart" and "2 × Glass Kettle" in first.body
+    assert_branded(first)
     assert first.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert run_job(mailoutbox, django_capture_on_commit_callbacks) == {"first": 0, "second": 0}  # not twice
     CartReminder.objects.update(sent_at=timezone.now() - 25 * HOUR)

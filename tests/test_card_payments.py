@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 
 from auroramart.cart.models import CartItem
+from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product
 from auroramart.loyalty.models import LoyaltyTransaction
 from auroramart.orders.models import Order, OrderStatusChange
@@ -178,6 +179,12 @@ def test_a_dispute_marks_the_payment_and_the_orders_timeline(client, provider, s
     assert payment.disputed_at is not None and "fraudulent" in payment.dispute_reason
     note = OrderStatusChange.objects.filter(order=order, note__contains="disputed").get()
     assert "S$80.00" in note.note
+    from auroramart.staff.services import create_staff, setup_roles
+
+    setup_roles()
+    client.force_login(create_staff(email="svc@staff.test", password="x-long-password-1", role="Service"))
+    page = client.get(f"/admin-panel/orders/{order.number}/").content.decode()
+    assert 'id="payment-disputed"' in page and "fraudulent" in page
 
 
 @pytest.mark.parametrize("how", ["unsigned", "forged"])
@@ -297,3 +304,47 @@ def test_a_guest_returns_from_their_bank_to_their_signed_order_page(client, prov
     landed = client.get(return_path(provider.authenticate(response["Location"], approve=True)))
     assert landed["Location"].startswith("/orders/guest/")
     assert Order.objects.get().status == "paid" and Product.objects.get(pk=lamp.pk).stock_quantity == 3
+
+
+def test_the_money_path_guarantees_hold_with_either_provider(client, provider, shopper, lamp):
+    """One key, one order, one charge; a cancellation refunds what was captured, no more; a
+    charge the shop never heard back about is confirmed by resolve_pending_orders."""
+    from auroramart.orders.services import cancel_order, place_order
+
+    from .placing import ADDRESS
+
+    fill_cart(shopper, (lamp, 1))
+    form, summary = checkout_page(client)
+    data = {
+        "address": form.fields["address"].initial,
+        "shipping_method": "standard",
+        "card": "new",
+        "payment_method": "pm_card_visa",
+        "idempotency_key": form.initial["idempotency_key"],
+        "expected_total": str(summary.total),
+    }
+    client.post("/checkout/checkout/", data)
+    client.post("/checkout/checkout/", data)  # a double submit
+    order = Order.objects.get()
+    charge = provider.gateway.find_charge(idempotency_key=order.number)
+    assert charge is not None and charge.succeeded and Payment.objects.count() == 1
+    cancel_order(order=order, actor=shopper, by_customer=True)
+    payment = Payment.objects.get()
+    assert payment.refunded_amount == payment.amount == order.total
+    assert not provider.gateway.refund(reference=payment.gateway_reference, amount=Decimal("0.01"))
+    # A crash after the provider charged and before the shop recorded it: the job settles it.
+    fill_cart(shopper, (lamp, 1))
+    crash = mock.patch("auroramart.orders.placement._confirm", side_effect=RuntimeError("crash"))
+    with crash, pytest.raises(RuntimeError):
+        place_order(
+            user=shopper,
+            cart=DbCart(shopper),
+            idempotency_key="crash-1",
+            address=ADDRESS,
+            shipping_method="standard",
+            payment_method="pm_card_visa",
+        )
+    pending = Order.objects.get(status="pending_payment")
+    assert resolve_pending_orders(older_than_minutes=0)["confirmed"] == 1
+    pending.refresh_from_db()
+    assert pending.status == "paid" and pending.invoice_number
