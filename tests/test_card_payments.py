@@ -19,7 +19,7 @@ from auroramart.payments.models import Payment, SavedCard, WebhookEvent
 from .factories import AddressFactory, CustomerFactory, ProductFactory
 from .providers import provider, return_path, signed, stripe_standin  # noqa: F401  (fixtures)
 from .test_api import call, token_for
-from .test_checkout import checkout_page, fill_cart, stock
+from .test_checkout import checkout_data, checkout_page, fill_cart, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +40,7 @@ def lamp():
 
 
 def pay(client, payment_method="pm_card_visa", **extra):
-    form, summary = checkout_page(client)
-    data = {
-        "address": form.fields["address"].initial,
-        "shipping_method": "standard",
-        "card": "new",
-        "payment_method": payment_method,
-        "idempotency_key": form.initial["idempotency_key"],
-        "expected_total": str(summary.total),
-        **extra,
-    }
-    return client.post("/checkout/checkout/", data)
+    return client.post("/checkout/checkout/", checkout_data(client, payment_method, **extra))
 
 
 def webhook(client, kind: str, obj: dict, event_id: str = "evt_1"):
@@ -314,15 +304,7 @@ def test_the_money_path_guarantees_hold_with_either_provider(client, provider, s
     from .placing import ADDRESS
 
     fill_cart(shopper, (lamp, 1))
-    form, summary = checkout_page(client)
-    data = {
-        "address": form.fields["address"].initial,
-        "shipping_method": "standard",
-        "card": "new",
-        "payment_method": "pm_card_visa",
-        "idempotency_key": form.initial["idempotency_key"],
-        "expected_total": str(summary.total),
-    }
+    data = checkout_data(client)
     client.post("/checkout/checkout/", data)
     client.post("/checkout/checkout/", data)  # a double submit
     order = Order.objects.get()

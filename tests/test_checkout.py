@@ -54,9 +54,10 @@ def checkout_page(client):
     return form, response.context["summary"]
 
 
-def post_checkout(client, payment_method=GOOD_CARD, **overrides):
+def checkout_data(client, payment_method=GOOD_CARD, **overrides) -> dict:
+    """What the checkout form posts, for the cart as the page shows it (a fresh key each time)."""
     form, summary = checkout_page(client)
-    data = {
+    return {
         "address": form.fields["address"].initial,
         "shipping_method": "standard",
         "card": "new",
@@ -65,7 +66,10 @@ def post_checkout(client, payment_method=GOOD_CARD, **overrides):
         "expected_total": str(summary.total),
         **overrides,
     }
-    return client.post("/checkout/checkout/", data, follow=True)
+
+
+def post_checkout(client, payment_method=GOOD_CARD, **overrides):
+    return client.post("/checkout/checkout/", checkout_data(client, payment_method, **overrides), follow=True)
 
 
 def stock(product):
