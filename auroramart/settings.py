@@ -431,6 +431,9 @@ CHECKOUT_TWIN_WAIT_SECONDS = 20
 # Idempotency-Key (API): up to 255 characters, kept this long (as Stripe does); a request
 # still without an answer after IDEMPOTENCY_IN_FLIGHT_SECONDS is taken as abandoned.
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# Requests per client (or signed-in account) across the whole API; sign-in and checkout have
+# tighter limits of their own. Every answer carries RateLimit-* headers (api/throttling.py).
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_IN_FLIGHT_SECONDS = 120
 
@@ -454,7 +457,15 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")  # e.g. https://app.
 CORS_URLS_REGEX = r"^/api/v1/.*$"
 CORS_ALLOW_CREDENTIALS = False  # the API authenticates with bearer tokens, never cookies
 CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match")
-CORS_EXPOSE_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "Retry-After")
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Exposes /__bench__/bare for `make bench` only.

@@ -526,3 +526,16 @@ def test_cors_answers_only_the_named_origins_and_only_on_the_api(client, setting
     assert "Access-Control-Allow-Origin" not in client.get(
         "/api/v1/categories", HTTP_ORIGIN="https://app.example.test"
     )
+
+
+def test_every_answer_says_where_the_client_stands_against_the_rate_limit(client, settings, shop):
+    settings.API_RATE_LIMIT = "3/m"
+    answers = [client.get("/api/v1/products") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert all(a["RateLimit-Limit"] == "3" and 0 < int(a["RateLimit-Reset"]) <= 60 for a in answers)
+    refused = answers[-1]
+    assert refused["Content-Type"] == "application/problem+json" and int(refused["Retry-After"]) >= 1
+    schema = client.get("/api/v1/openapi.json").json()
+    listed = schema["paths"]["/api/v1/products"]["get"]["responses"]
+    assert "RateLimit-Remaining" in listed["200"]["headers"] and "429" in listed

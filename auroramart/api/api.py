@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from . import account, catalog, loyalty, shopping, staff
 from .caching import CACHED_READS
 from .errors import PROBLEM_CONTENT_TYPE, ApiError, problem
+from .throttling import ClientRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ class ShopApi(NinjaAPI):
 
     EDGE_RESPONSES = {
         "400": "The request is not valid: a field (named in `fields`), or input no field can hold.",
+        "429": "Too many requests: wait `Retry-After` seconds (the `RateLimit-*` headers say where you stand).",
         "503": "The shop is briefly unavailable (the database); retry after `Retry-After` seconds.",
     }
 
@@ -47,12 +49,28 @@ class ShopApi(NinjaAPI):
                         "description": self.CREATED_LOCATIONS[path],
                         "schema": {"type": "string"},
                     }
+                # Every answer says where the client stands against the rate limit.
+                for response in responses.values():
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
                 # Every error is a problem (RFC 9457), served as application/problem+json.
                 for status, response in responses.items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
         return schema
+
+
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "description": "Requests allowed in the window (IETF RateLimit header fields).",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Remaining": {"description": "Requests left in the window.", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {
+        "description": "Seconds until the window frees a request.",
+        "schema": {"type": "integer"},
+    },
+}
 
 
 def _declare_caching(operation: dict, policy: str) -> None:
@@ -95,6 +113,7 @@ api = ShopApi(
     servers=[{"url": "/", "description": "The shop serving this schema"}],
     docs_url="/docs",
     openapi_url="/openapi.json",
+    throttle=[ClientRateThrottle(per_user=True, scope="api")],
 )
 
 

@@ -23,7 +23,14 @@ CODES = {
     500: ("server_error", "Something went wrong on our side; it has been logged."),
     503: ("unavailable", "The shop is briefly unavailable; try again in a moment."),
 }
-KEPT_HEADERS = ("Allow", "Retry-After", "X-Request-ID")
+KEPT_HEADERS = (
+    "Allow",
+    "Retry-After",
+    "X-Request-ID",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 
 
 def error_response(
@@ -41,13 +48,23 @@ class ApiErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @staticmethod
+    def _with_rate_limit(request, response):
+        """Where the client stands against the tightest rate limit this request met."""
+        standing = getattr(request, "rate_limit", None)
+        if standing is not None:
+            response["RateLimit-Limit"] = str(standing.limit)
+            response["RateLimit-Remaining"] = str(standing.remaining)
+            response["RateLimit-Reset"] = str(standing.reset)
+        return response
+
     def __call__(self, request):
         if not request.path_info.startswith(PREFIX):
             return self.get_response(request)
         refused = self._refuse_body(request)
         if refused is not None:
             return refused
-        response = self.get_response(request)
+        response = self._with_rate_limit(request, self.get_response(request))
         if response.status_code < 400 or response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
             return response
         where = getattr(response, "invalid_input", "")
