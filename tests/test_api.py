@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from auroramart.accounts.models import User
+from auroramart.cart.storage import DbCart
 from auroramart.loyalty.services import adjust, open_account
 from auroramart.orders.models import Order
 from auroramart.payments.models import TestGatewayCharge
@@ -539,3 +540,59 @@ def test_every_answer_says_where_the_client_stands_against_the_rate_limit(client
     schema = client.get("/api/v1/openapi.json").json()
     listed = schema["paths"]["/api/v1/products"]["get"]["responses"]
     assert "RateLimit-Remaining" in listed["200"]["headers"] and "429" in listed
+
+
+def _delivered_order(user, product):
+    from auroramart.orders import services as order_services
+
+    from .placing import place
+
+    DbCart(user).set_item(variant(product).pk, 1, product.price)
+    order = place(user, "delivered-1").order
+    for status in ("processing", "shipped", "delivered"):
+        order_services.change_status(order=order, to_status=status)
+    return order
+
+
+@pytest.mark.parametrize("what", ["cart line", "address", "return"])
+def test_every_create_endpoint_takes_an_idempotency_key(client, buyer, shop, what):
+    """A retry with the same key creates once and replays the first answer; another body with
+    that key is a conflict; a request refused as invalid does not bind its key."""
+    from auroramart.accounts.models import Address
+    from auroramart.orders.models import ReturnRequest
+
+    user, token = buyer
+    if what == "cart line":
+        path, good, bad = "/cart/items", {"product_id": shop["cheap"].pk, "quantity": 1}, {"quantity": 1}
+        other = {"product_id": shop["other"].pk, "quantity": 1}
+
+        def count():
+            return sum(q for q, _ in DbCart(user).items().values())
+    elif what == "address":
+        good = {"full_name": "Mei Tan", "phone": "+65 9123 4567", "line1": "2 Jalan", "postal_code": "238801"}
+        path, bad, other = "/me/addresses", {**good, "postal_code": "12"}, {**good, "line1": "3 Jalan"}
+
+        def count():
+            return Address.objects.filter(user=user).count()
+    else:
+        order = _delivered_order(user, shop["cheap"])
+        path = f"/orders/{order.number}/return"
+        good, bad, other = {"reason": "damaged"}, {"reason": "bored"}, {"reason": "wrong_item"}
+
+        def count():
+            return ReturnRequest.objects.filter(order__user=user).count()
+
+    before = count()
+    refused = call(client, "post", path, token=token, body=bad, HTTP_IDEMPOTENCY_KEY=f"{what}-key-1")
+    assert refused.status_code == 400 and count() == before  # ...and the key stays free
+    first = call(client, "post", path, token=token, body=good, HTTP_IDEMPOTENCY_KEY=f"{what}-key-1")
+    again = call(client, "post", path, token=token, body=good, HTTP_IDEMPOTENCY_KEY=f"{what}-key-1")
+    assert first.status_code in (200, 201) and again.status_code == first.status_code
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert count() == before + 1  # once, however often it is sent
+    conflict = call(client, "post", path, token=token, body=other, HTTP_IDEMPOTENCY_KEY=f"{what}-key-1")
+    assert conflict.status_code == 409 and conflict.json()["code"] == "idempotency_conflict"
+    schema = client.get(f"{API}/openapi.json").json()
+    template = path.replace(order.number, "{number}") if what == "return" else path
+    operation = schema["paths"][f"/api/v1{template}"]["post"]
+    assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])

@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponse
 from ninja import Router, Status
 
 from auroramart.accounts import services as account_services
@@ -18,6 +19,7 @@ from auroramart.catalog.selectors import with_card_data
 from auroramart.payments import services as payment_services
 from auroramart.staff import signin, two_factor
 
+from . import idempotency
 from .auth import customer, token_auth
 from .errors import ERRORS, ApiError, bad_request, not_found
 from .models import ApiToken
@@ -160,16 +162,25 @@ def addresses(request):
 
 
 @router.post("/me/addresses", response={201: AddressOut, **ERRORS}, auth=token_auth)
-def add_address(request, body: AddressIn):
+def add_address(
+    request, response: HttpResponse, body: AddressIn, idempotency_key: str | None = idempotency.key_header()
+):
+    """Save an address; with an Idempotency-Key, a retry saves it once."""
     user = customer(request)
-    try:
-        with transaction.atomic():
-            address = save_address(user=user, data=body.dict())
-    except ValidationError as exc:
-        raise bad_request(
-            "The address is not valid.", exc.message_dict if hasattr(exc, "message_dict") else {}
-        ) from None
-    return Status(201, _address(address))
+
+    def action():
+        try:
+            with transaction.atomic():
+                address = save_address(user=user, data=body.dict())
+        except ValidationError as exc:
+            raise bad_request(
+                "The address is not valid.", exc.message_dict if hasattr(exc, "message_dict") else {}
+            ) from None
+        return Status(201, _address(address))
+
+    return idempotency.once(
+        request, response, user=user, key=idempotency_key, payload=body.dict(), action=action
+    )
 
 
 @router.delete("/me/addresses/{address_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)

@@ -9,6 +9,9 @@
   IDEMPOTENCY_IN_FLIGHT_SECONDS is taken as abandoned and may be taken over.
 - A request refused before doing anything (bad input, empty cart) does not bind its key:
   `release` forgets it, so a corrected retry with the same key works.
+
+Checkout keeps its own handling (a declined card binds the key, as Stripe's does); every other
+operation that creates something (a cart line, an address, a return) goes through `once`.
 """
 
 import hashlib
@@ -19,6 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from ninja import Header, Status
 
 from .errors import ApiError
 from .models import IdempotentRequest
@@ -75,3 +79,36 @@ def release(record: IdempotentRequest) -> None:
 def purge_expired() -> int:
     cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
     return IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+def key_header():
+    """The optional `Idempotency-Key` header of an operation that creates something."""
+    return Header(
+        None,
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=settings.IDEMPOTENCY_KEY_MAX_LENGTH,
+        description="Send the same key to retry safely: the first answer is replayed (24 hours).",
+    )
+
+
+def once(request, response, *, user, key: str | None, payload, action):
+    """Run `action` (returning a body, or a ninja Status) once per key: the same key and body
+    again replays the first answer with `Idempotent-Replayed: true`; another body is 409; an
+    action refused with an ApiError (nothing done) does not bind the key. No key: just run it."""
+    if not key:
+        return action()
+    fingerprint = body_hash({"method": request.method, "path": request.path, "body": payload})
+    record = claim(user=user, key=key, request_hash=fingerprint)
+    if isinstance(record, Replay):
+        response[REPLAYED_HEADER] = "true"
+        return Status(record.status, record.body)
+    try:
+        result = action()
+    except BaseException:
+        release(record)
+        raise
+    status, body = (result.status_code, result.value) if isinstance(result, Status) else (200, result)
+    body = json.loads(json.dumps(body, default=str))
+    finish(record, status, body)
+    return Status(status, body)

@@ -77,7 +77,11 @@ def get_cart(request):
 
 
 @router.post("/cart/items", response={200: CartOut, **ERRORS})
-def add_item(request, body: CartItemIn):
+def add_item(
+    request, response: HttpResponse, body: CartItemIn, idempotency_key: str | None = idempotency.key_header()
+):
+    """Add a product (its default variant) or a variant; with an Idempotency-Key, a retry adds
+    it once."""
     if body.source and body.source.removeprefix(SOURCE_PREFIX) not in SLOTS:
         raise bad_request(
             "Unknown recommendation slot.", {"source": [f"One of: rec:{', rec:'.join(SLOTS)}."]}
@@ -94,7 +98,14 @@ def add_item(request, body: CartItemIn):
         )
         return f"{variant.display_name} is in your cart."
 
-    return _cart_action(request, action)
+    return idempotency.once(
+        request,
+        response,
+        user=customer(request),
+        key=idempotency_key,
+        payload=body.dict(),
+        action=lambda: _cart_action(request, action),
+    )
 
 
 @router.patch("/cart/items/{variant_id}", response={200: CartOut, **ERRORS})
@@ -319,7 +330,24 @@ def cancel(request, number: str):
 
 
 @router.post("/orders/{number}/return", response={200: OrderOut, **ERRORS})
-def request_return(request, number: str, body: ReturnIn):
+def request_return(
+    request,
+    response: HttpResponse,
+    number: str,
+    body: ReturnIn,
+    idempotency_key: str | None = idempotency.key_header(),
+):
+    return idempotency.once(
+        request,
+        response,
+        user=customer(request),
+        key=idempotency_key,
+        payload=body.dict(),
+        action=lambda: _request_return(request, number, body),
+    )
+
+
+def _request_return(request, number: str, body: ReturnIn):
     order = _own(request, number)
     if body.reason not in ReturnRequest.Reason.values:
         raise bad_request(
