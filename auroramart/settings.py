@@ -456,9 +456,17 @@ API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_DAYS", 30))
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")  # e.g. https://app.example.com
 CORS_URLS_REGEX = r"^/api/v1/.*$"
 CORS_ALLOW_CREDENTIALS = False  # the API authenticates with bearer tokens, never cookies
-CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match")
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-none-match",
+    "if-modified-since",
+)
 CORS_EXPOSE_HEADERS = (
     "ETag",
+    "Last-Modified",
     "Location",
     "Idempotent-Replayed",
     "Retry-After",

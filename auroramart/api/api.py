@@ -84,11 +84,24 @@ def _declare_caching(operation: dict, policy: str) -> None:
             "description": "The `ETag` of a copy you hold: 304 with no body while it is current.",
         }
     )
+    operation["parameters"].append(
+        {
+            "name": "If-Modified-Since",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "The `Last-Modified` of a copy you hold (used when no `If-None-Match` is sent).",
+        }
+    )
     ok = operation["responses"].get(200) or operation["responses"].get("200")
     if ok is not None:
         ok.setdefault("headers", {}).update(
             {
                 "ETag": {"description": "The version of this body.", "schema": {"type": "string"}},
+                "Last-Modified": {
+                    "description": "When this body was first served (an HTTP date).",
+                    "schema": {"type": "string"},
+                },
                 "Cache-Control": {"description": f"`{policy}`", "schema": {"type": "string"}},
             }
         )
