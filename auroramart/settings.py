@@ -450,7 +450,9 @@ CATALOG_PAGE_SIZES = (12, 24, 48)
 CATALOG_DEFAULT_PAGE_SIZE = 24
 
 # --- API -----------------------------------------------------------------------------
-API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_DAYS", 30))
+# An access token is short-lived; the refresh token (rotated on each use) keeps an app signed in.
+API_TOKEN_LIFETIME = timedelta(minutes=env_int("API_TOKEN_MINUTES", 60))
+API_REFRESH_TOKEN_LIFETIME = timedelta(days=env_int("API_REFRESH_TOKEN_DAYS", 30))
 
 # --- CORS (the API only; off unless origins are named) -----------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")  # e.g. https://app.example.com

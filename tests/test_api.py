@@ -127,7 +127,11 @@ def test_sign_in_errors_and_rate_limit(client, buyer):
     wrong = call(client, "post", "/auth/token", body={"email": "api@example.test", "password": "nope"})
     assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
     assert call(client, "get", "/me").status_code == 401
-    assert call(client, "get", "/me", token="made-up").json()["code"] == "unauthenticated"
+    assert call(client, "get", "/me").json()["code"] == "unauthenticated"  # no token at all
+    made_up = call(client, "get", "/me", token="made-up")
+    assert (
+        made_up.json()["code"] == "invalid_token" and 'error="invalid_token"' in made_up["WWW-Authenticate"]
+    )
     codes = [
         call(client, "post", "/auth/token", body={"email": "x@example.test", "password": "y"}).status_code
         for _ in range(12)
@@ -504,6 +508,7 @@ def test_the_schema_names_its_server_and_which_operations_are_public():
         ("get", "/api/v1/products/{slug}/bought-together"),
         ("get", "/api/v1/search/suggest"),
         ("post", "/api/v1/auth/token"),
+        ("post", "/api/v1/auth/refresh"),
     }
     created = schema["paths"]["/api/v1/checkout"]["post"]["responses"]
     assert "Location" in (created.get(201) or created["201"])["headers"]
@@ -604,3 +609,43 @@ def test_every_create_endpoint_takes_an_idempotency_key(client, buyer, shop, wha
     template = path.replace(order.number, "{number}") if what == "return" else path
     operation = schema["paths"][f"/api/v1{template}"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
+
+
+def test_short_lived_tokens_refresh_with_rotation_and_reuse_revokes_the_sign_in(client, buyer, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from auroramart.api.models import ApiToken
+
+    user, _ = buyer
+    signed = call(client, "post", "/auth/token", body={"email": user.email, "password": PASSWORD}).json()
+    assert signed["refresh_token"] and signed["expires_at"] < signed["refresh_expires_at"]
+    ApiToken.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = call(client, "get", "/me", token=signed["token"])
+    assert expired.status_code == 401 and expired.json()["code"] == "token_expired"
+    fresh = call(client, "post", "/auth/refresh", body={"refresh_token": signed["refresh_token"]})
+    assert fresh.status_code == 201 and fresh.json()["refresh_token"] != signed["refresh_token"]
+    assert call(client, "get", "/me", token=fresh.json()["token"]).status_code == 200
+    # The spent refresh token again (stolen, or replayed): the whole sign-in ends.
+    replayed = call(client, "post", "/auth/refresh", body={"refresh_token": signed["refresh_token"]})
+    assert replayed.status_code == 401 and replayed.json()["code"] == "refresh_token_reused"
+    assert call(client, "get", "/me", token=fresh.json()["token"]).json()["code"] == "invalid_token"
+    again = call(client, "post", "/auth/refresh", body={"refresh_token": fresh.json()["refresh_token"]})
+    assert again.status_code == 401
+
+
+@pytest.mark.parametrize("how", ["password change", "password reset", "account deletion"])
+def test_a_new_password_or_an_erased_account_ends_every_token(client, buyer, how):
+    from auroramart.accounts.services import delete_customer_account
+
+    user, _ = buyer
+    signed = call(client, "post", "/auth/token", body={"email": user.email, "password": PASSWORD}).json()
+    if how == "account deletion":
+        delete_customer_account(user=user)
+    else:
+        user.set_password("a-whole-new-password-42")
+        user.save()
+    assert call(client, "get", "/me", token=signed["token"]).status_code == 401
+    refused = call(client, "post", "/auth/refresh", body={"refresh_token": signed["refresh_token"]})
+    assert refused.status_code == 401

@@ -579,7 +579,7 @@ def test_every_kind_of_api_error_is_a_problem_document(client, customer, lamp):
     assert is_problem(garbage, 400, "invalid_json", "/api/v1/me")
     assert is_problem(client.get("/api/v1/me"), 401, "unauthenticated", "/api/v1/me")
     assert is_problem(
-        client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer forged"), 401, "unauthenticated", "/api/v1/me"
+        client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer forged"), 401, "invalid_token", "/api/v1/me"
     )
     setup_roles()
     assert is_problem(

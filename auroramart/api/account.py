@@ -19,10 +19,9 @@ from auroramart.catalog.selectors import with_card_data
 from auroramart.payments import services as payment_services
 from auroramart.staff import signin, two_factor
 
-from . import idempotency
+from . import idempotency, tokens
 from .auth import customer, token_auth
 from .errors import ERRORS, ApiError, bad_request, not_found
-from .models import ApiToken
 from .schemas import (
     AddressIn,
     AddressOut,
@@ -31,6 +30,7 @@ from .schemas import (
     ProductOut,
     ProfileIn,
     ProfileOut,
+    RefreshIn,
     SavedCardOut,
     TokenIn,
     TokenOut,
@@ -87,8 +87,30 @@ def sign_in(request, body: TokenIn):
     signin.record(request, email, user, success=True, area="api")
     if not user.is_staff:
         account_services.signed_in(user=user)
-    token, raw = ApiToken.issue(user, body.name)
-    return Status(201, {"token": raw, "expires_at": token.expires_at, "staff": user.is_staff})
+    return Status(201, _tokens(tokens.sign_in(user, body.name)))
+
+
+def _tokens(pair: tokens.Pair) -> dict:
+    return {
+        "token": pair.access,
+        "expires_at": pair.access_expires_at,
+        "refresh_token": pair.refresh,
+        "refresh_expires_at": pair.refresh_expires_at,
+        "staff": pair.staff,
+    }
+
+
+@router.post(
+    "/auth/refresh",
+    response={201: TokenOut, **ERRORS},
+    throttle=[ClientRateThrottle("30/m", scope="refresh")],
+    auth=None,
+)
+def refresh(request, body: RefreshIn):
+    """Trade a refresh token for a new access token and a new refresh token; the old one is
+    spent. A spent one sent again revokes every token of that sign-in (401
+    `refresh_token_reused`); an expired one is 401 `refresh_token_expired`."""
+    return Status(201, _tokens(tokens.refresh(body.refresh_token)))
 
 
 @router.delete("/auth/token", response={200: MessageOut, **ERRORS}, auth=token_auth)

@@ -4,20 +4,22 @@ from ninja.security import HttpBearer
 from auroramart.staff.permissions import user_permissions
 
 from .errors import ApiError
-from .models import ApiToken, hash_token
+from .models import ApiToken, hash_token, password_fingerprint
+from .tokens import invalid
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer <token>`; the token's user becomes request.user."""
+    """`Authorization: Bearer <token>`; the token's user becomes request.user. A token that is
+    not valid is a 401 that says why: `token_expired` (refresh it) or `invalid_token`."""
 
     def authenticate(self, request, token):
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(token), expires_at__gt=timezone.now(), user__is_active=True)
-            .first()
-        )
-        if found is None:
-            return None
+        found = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+        if found is None or not found.user.is_active:
+            raise invalid("invalid_token", "This token is not valid: sign in again.")
+        if found.expires_at <= timezone.now():
+            raise invalid("token_expired", "This token expired: get a new one with POST /auth/refresh.")
+        if found.fingerprint and found.fingerprint != password_fingerprint(found.user):
+            raise invalid("invalid_token", "The password changed since this token was issued: sign in again.")
         if found.last_used_at is None or (timezone.now() - found.last_used_at).total_seconds() > 300:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
         request.user = found.user

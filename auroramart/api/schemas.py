@@ -102,9 +102,18 @@ class TokenIn(Schema):
 
 
 class TokenOut(Schema):
+    """`token` goes in `Authorization: Bearer`; when it expires (401 `token_expired`), trade
+    `refresh_token` for a new pair at POST /auth/refresh."""
+
     token: str
     expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
     staff: bool
+
+
+class RefreshIn(Schema):
+    refresh_token: str = Field(min_length=1, max_length=200)
 
 
 class ProfileOut(Schema):
