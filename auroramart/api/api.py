@@ -31,6 +31,12 @@ class ShopApi(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for scheme in schema.get("components", {}).get("securitySchemes", {}).values():
+            scheme["description"] = (
+                "An access token from POST /auth/token, valid 60 minutes (`expires_at`). When a "
+                "call answers 401 `token_expired`, trade the refresh token at POST /auth/refresh "
+                "for a new pair (rotation: each refresh token works once)."
+            )
         error = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         for path, item in schema["paths"].items():
             for method, operation in item.items():
