@@ -507,6 +507,7 @@ def test_the_schema_names_its_server_and_which_operations_are_public():
         ("get", "/api/v1/products/{slug}"),
         ("get", "/api/v1/products/{slug}/bought-together"),
         ("get", "/api/v1/search/suggest"),
+        ("get", "/api/v1/products/{slug}/reviews"),
         ("post", "/api/v1/auth/token"),
         ("post", "/api/v1/auth/refresh"),
     }
@@ -649,3 +650,52 @@ def test_a_new_password_or_an_erased_account_ends_every_token(client, buyer, how
     assert call(client, "get", "/me", token=signed["token"]).status_code == 401
     refused = call(client, "post", "/auth/refresh", body={"refresh_token": signed["refresh_token"]})
     assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("sort", ["price_asc", "newest", "featured", "rating"])
+def test_cursors_walk_the_catalogue_once_each_way(client, sort):
+    products = [ProductFactory(name=f"Item {n}", price=Decimal(10 + n % 4)) for n in range(7)]
+    seen, url, pages = [], f"/products?page_size=3&sort={sort}", []
+    while url:
+        answer = call(client, "get", url).json()
+        pages.append(answer)
+        seen += [p["id"] for p in answer["items"]]
+        url = answer["next"] and answer["next"].split("/api/v1", 1)[1]
+    assert sorted(seen) == sorted(p.pk for p in products) and len(seen) == len(set(seen)) == 7
+    assert [len(p["items"]) for p in pages] == [3, 3, 1] and pages[-1]["next_cursor"] is None
+    back = call(
+        client, "get", f"/products?page_size=3&sort={sort}&cursor={pages[-1]['previous_cursor']}"
+    ).json()
+    assert [p["id"] for p in back["items"]] == [p["id"] for p in pages[1]["items"]]
+
+
+def test_an_order_placed_meanwhile_does_not_shift_the_next_page(client, buyer, shop):
+    from .placing import place
+
+    user, token = buyer
+    for n in range(4):
+        DbCart(user).set_item(variant(shop["cheap"]).pk, 1, shop["cheap"].price)
+        place(user, f"paged-{n}")
+    first = call(client, "get", "/orders?page_size=2", token=token).json()
+    DbCart(user).set_item(variant(shop["cheap"]).pk, 1, shop["cheap"].price)
+    place(user, "paged-new")  # newest first: by page number, page 2 would now repeat a row
+    by_cursor = call(client, "get", f"/orders?page_size=2&cursor={first['next_cursor']}", token=token).json()
+    by_number = call(client, "get", "/orders?page_size=2&page=2", token=token).json()
+    shown = {o["number"] for o in first["items"]}
+    assert not shown & {o["number"] for o in by_cursor["items"]} and len(by_cursor["items"]) == 2
+    assert shown & {o["number"] for o in by_number["items"]}  # what the cursor is for
+    bad = call(client, "get", "/orders?cursor=not-a-cursor", token=token)
+    assert bad.status_code == 400 and bad.json()["fields"]["cursor"]
+
+
+def test_a_products_reviews_page_by_cursor(client, shop):
+    from .factories import ReviewFactory
+
+    for n in range(5):
+        ReviewFactory(product=shop["cheap"], status="approved", title=f"Review {n}")
+    page = call(client, "get", f"/products/{shop['cheap'].slug}/reviews?page_size=3").json()
+    rest = call(
+        client, "get", f"/products/{shop['cheap'].slug}/reviews?page_size=3&cursor={page['next_cursor']}"
+    ).json()
+    titles = [r["title"] for r in page["items"] + rest["items"]]
+    assert sorted(titles) == [f"Review {n}" for n in range(5)] and rest["next"] is None

@@ -68,9 +68,8 @@ def test_the_gst_rate_is_read_by_the_cart_the_invoice_and_placement(client, shop
 def test_every_email_goes_through_the_outbox():
     """Only the outbox's sender talks to the mail backend: every other email is queued in its
     caller's transaction (core/outbox.py), so it survives a broker outage and goes once."""
-    from pathlib import Path
-
     import re
+    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "auroramart"
     # A call, not a definition: the password-reset form overrides send_mail to queue instead.

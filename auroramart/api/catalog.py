@@ -10,8 +10,8 @@ from auroramart.search.backends import search_products
 from auroramart.search.selectors import suggestions
 
 from .errors import ERRORS, bad_request, form_fields, not_found
-from .pagination import MAX_PAGE_SIZE, page_of
-from .schemas import CategoryOut, ProductDetailOut, ProductOut, ProductPage, SuggestionsOut
+from .pagination import CURSOR_MAX_LENGTH, MAX_PAGE_SIZE, cursor_query, page_of
+from .schemas import CategoryOut, ProductDetailOut, ProductOut, ProductPage, ReviewPage, SuggestionsOut
 from .serializers import product_out, variants_out
 
 router = Router(tags=["catalog"])
@@ -31,6 +31,9 @@ class ProductQuery(Schema):
     )
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(24, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = Field(
+        None, max_length=CURSOR_MAX_LENGTH, description="A page's `next_cursor` or `previous_cursor`."
+    )
 
 
 @router.get("/categories", response=list[CategoryOut])
@@ -63,7 +66,9 @@ def products(request, params: Query[ProductQuery]):
         raise bad_request("Some filters are not valid.", form_fields(form))
     base = search_products(params.q.strip()) if params.q.strip() else None
     queryset = selectors.filter_products(form.to_filters(), base=base)
-    return page_of(queryset, params.page, params.page_size, product_out)
+    return page_of(
+        queryset, params.page, params.page_size, product_out, cursor=params.cursor, request=request
+    )
 
 
 @router.get("/products/{slug}", response={200: ProductDetailOut, **ERRORS})
@@ -81,10 +86,34 @@ def product(request, slug: str):
         **variants_out(selectors.variant_matrix(p.pk)),
         "images": [i.image.url for i in images],
         "specifications": {s.name: s.value for s in p.specifications.all()},
-        "reviews": [
-            {"rating": r.rating, "title": r.title, "body": r.body, "verified": r.is_verified_purchase}
-            for r in selectors.approved_reviews(p)
-        ],
+        "reviews": [review_out(r) for r in selectors.approved_reviews(p)],
+    }
+
+
+@router.get("/products/{slug}/reviews", response={200: ReviewPage, **ERRORS})
+def reviews(
+    request,
+    slug: str,
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+    cursor: str | None = cursor_query(),
+):
+    """A product's published reviews, newest first."""
+    p = selectors.product_detail(slug)
+    if p is None:
+        raise not_found("That product")
+    return page_of(
+        selectors.approved_reviews_query(p), page, page_size, review_out, cursor=cursor, request=request
+    )
+
+
+def review_out(r) -> dict:
+    return {
+        "rating": r.rating,
+        "title": r.title,
+        "body": r.body,
+        "verified": r.is_verified_purchase,
+        "created_at": r.created_at,
     }
 
 

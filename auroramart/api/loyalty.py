@@ -6,7 +6,7 @@ from auroramart.recommendations import services as recommendations
 
 from .auth import customer, token_auth
 from .errors import ERRORS
-from .pagination import MAX_PAGE_SIZE, page_of
+from .pagination import MAX_PAGE_SIZE, cursor_query, page_of
 from .schemas import LoyaltyOut, LoyaltyPage, ProductOut, RewardOut
 from .serializers import product_out
 
@@ -30,7 +30,10 @@ def balance(request):
 
 @router.get("/loyalty/transactions", response={200: LoyaltyPage, **ERRORS})
 def transactions(
-    request, page: int = Query(1, ge=1, le=10_000), page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE)
+    request,
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+    cursor: str | None = cursor_query(),
 ):
     account = services.account_for(customer(request))
     rows = account.transactions.order_by("-created_at", "-pk")
@@ -46,6 +49,8 @@ def transactions(
             "reason": t.reason,
             "created_at": t.created_at,
         },
+        cursor=cursor,
+        request=request,
     )
 
 

@@ -12,10 +12,17 @@ PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 class Page(Schema):
+    """A page of a list. Follow `next`/`previous` (or send `cursor=<next_cursor>`): cursors are
+    stable while rows are added; `page` numbers are there too."""
+
     page: int
     page_size: int
     total: int
     pages: int
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    next: str | None = None
+    previous: str | None = None
 
 
 class CategoryOut(Schema):
@@ -45,6 +52,18 @@ class ProductOut(Schema):
 
 class ProductPage(Page):
     items: list[ProductOut]
+
+
+class ReviewOut(Schema):
+    rating: int
+    title: str
+    body: str
+    verified: bool
+    created_at: datetime
+
+
+class ReviewPage(Page):
+    items: list[ReviewOut]
 
 
 class OptionValueOut(Schema):
@@ -79,7 +98,7 @@ class ProductDetailOut(ProductOut):
     variants: list[VariantOut]
     images: list[str]
     specifications: dict[str, str]
-    reviews: list[dict]
+    reviews: list[ReviewOut]
 
 
 class SuggestionsOut(Schema):

@@ -36,7 +36,7 @@ from auroramart.shipping.selectors import Destination
 from . import idempotency
 from .auth import customer, token_auth
 from .errors import ERRORS, ApiError, ErrorOut, bad_request, not_found
-from .pagination import MAX_PAGE_SIZE, page_of
+from .pagination import MAX_PAGE_SIZE, cursor_query, page_of
 from .schemas import (
     CartItemIn,
     CartOut,
@@ -302,9 +302,19 @@ def _order_location(number: str) -> str:
 
 @router.get("/orders", response={200: OrderPage, **ERRORS})
 def order_list(
-    request, page: int = Query(1, ge=1, le=10_000), page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE)
+    request,
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+    cursor: str | None = cursor_query(),
 ):
-    return page_of(order_selectors.orders_for(customer(request)), page, page_size, order_summary)
+    return page_of(
+        order_selectors.orders_for(customer(request)),
+        page,
+        page_size,
+        order_summary,
+        cursor=cursor,
+        request=request,
+    )
 
 
 def _own(request, number: str) -> Order:

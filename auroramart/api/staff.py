@@ -16,7 +16,7 @@ from auroramart.orders.services import OrderActionError
 
 from .auth import require_permission, token_auth
 from .errors import ERRORS, ApiError, bad_request, form_fields, not_found
-from .pagination import MAX_PAGE_SIZE, page_of
+from .pagination import MAX_PAGE_SIZE, cursor_query, page_of
 from .schemas import (
     PathId,
     PriceIn,
@@ -53,6 +53,7 @@ def products(
     low_stock: bool = False,
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+    cursor: str | None = cursor_query(),
 ):
     require_permission(request, "view_products")
     rows = Product.objects.order_by("name", "pk")
@@ -60,7 +61,7 @@ def products(
         rows = rows.filter(name__icontains=q.strip()) | rows.filter(sku__istartswith=q.strip())
     if low_stock:
         rows = rows.filter(stock_quantity__lte=F("reorder_level"))
-    return page_of(rows, page, page_size, _product)
+    return page_of(rows, page, page_size, _product, cursor=cursor, request=request)
 
 
 def _get_product(product_id: int) -> Product:
@@ -111,6 +112,7 @@ def order_list(
     status: str = Query("", max_length=20),
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+    cursor: str | None = cursor_query(),
 ):
     require_permission(request, "view_orders")
     if status and status not in Order.Status.values:
@@ -120,7 +122,7 @@ def order_list(
     )
     if status:
         rows = rows.filter(status=status)
-    return page_of(rows, page, page_size, _staff_order)
+    return page_of(rows, page, page_size, _staff_order, cursor=cursor, request=request)
 
 
 @router.post("/staff/orders/{number}/status", response={200: StaffOrderOut, **ERRORS})

@@ -219,12 +219,17 @@ def product_detail(slug: str) -> Product | None:
     )
 
 
-def approved_reviews(product: Product, limit: int = 10) -> list[ProductReview]:
-    return list(
+def approved_reviews_query(product: Product) -> QuerySet:
+    """A product's published reviews, newest first (the API pages through them)."""
+    return (
         product.reviews.filter(status=ProductReview.Status.APPROVED)
         .select_related("user")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at", "-pk")
     )
+
+
+def approved_reviews(product: Product, limit: int = 10) -> list[ProductReview]:
+    return list(approved_reviews_query(product)[:limit])
 
 
 def rating_distribution(product: Product) -> dict:
