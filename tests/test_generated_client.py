@@ -68,7 +68,7 @@ def test_a_generated_client_buys_end_to_end(shop_client, live_server):
     from shop_client.api.cart_and_orders import auroramart_api_shopping_order_list as order_list
     from shop_client.api.catalog import auroramart_api_catalog_products as products
     from shop_client.api.loyalty_and_recommendations import auroramart_api_loyalty_balance as balance
-    from shop_client.models import CartItemIn, CheckoutIn, RefreshIn, TokenIn
+    from shop_client.models import CartItemIn, CheckoutIn, OrderStatus, ProductSort, RefreshIn, TokenIn
 
     user = CustomerFactory(email="app@example.test")
     open_account(user)
@@ -77,9 +77,9 @@ def test_a_generated_client_buys_end_to_end(shop_client, live_server):
         ProductFactory(name=f"Lamp {n}", price=Decimal(20 + n), stock_quantity=5)
 
     guest = Client(base_url=live_server.url)
-    first = products.sync(client=guest, page_size=2, sort="price_asc")
+    first = products.sync(client=guest, page_size=2, sort=ProductSort.PRICE_ASC)
     assert [p.name for p in first.items] == ["Lamp 0", "Lamp 1"] and first.next_cursor
-    second = products.sync(client=guest, page_size=2, sort="price_asc", cursor=first.next_cursor)
+    second = products.sync(client=guest, page_size=2, sort=ProductSort.PRICE_ASC, cursor=first.next_cursor)
     assert [p.name for p in second.items] == ["Lamp 2", "Lamp 3"]
 
     tokens = sign_in.sync(client=guest, body=TokenIn(email=user.email, password="correct-horse-battery"))
@@ -90,7 +90,8 @@ def test_a_generated_client_buys_end_to_end(shop_client, live_server):
 
     order_in = CheckoutIn(payment_method="pm_card_visa", expected_total=cart.total)
     placed = checkout.sync_detailed(client=me, body=order_in, idempotency_key="app-purchase-0001")
-    assert placed.status_code == 201 and placed.parsed.status == "paid"
+    assert placed.status_code == 201 and placed.parsed.status == OrderStatus.PAID
+    assert placed.parsed.currency == "SGD" and placed.parsed.total == cart.total
     replay = checkout.sync_detailed(client=me, body=order_in, idempotency_key="app-purchase-0001")
     assert replay.headers["Idempotent-Replayed"] == "true" and replay.parsed.number == placed.parsed.number
     conflict = checkout.sync_detailed(

@@ -40,6 +40,8 @@ class ShopApi(NinjaAPI):
         error = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         for path, item in schema["paths"].items():
             for method, operation in item.items():
+                for parameter in operation.get("parameters", []):
+                    _flatten(parameter, schema.get("components", {}).get("schemas", {}))
                 responses = operation.setdefault("responses", {})
                 declared = {str(status) for status in responses}
                 for status, description in self.EDGE_RESPONSES.items():
@@ -64,6 +66,19 @@ class ShopApi(NinjaAPI):
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
         return schema
+
+
+def _flatten(parameter: dict, components: dict) -> None:
+    """A parameter typed by one enum comes out of ninja as `allOf: [enum]` beside its default,
+    which generated clients read as an object: name the enum (its component, when there is
+    one) instead."""
+    schema = parameter.get("schema", {})
+    if len(schema.get("allOf", [])) == 1:
+        inner = schema.pop("allOf")[0]
+        title = inner.get("title")
+        if title in components and components[title].get("enum") == inner.get("enum"):
+            inner = {"$ref": f"#/components/schemas/{title}"}
+        parameter["schema"] = {**inner, **schema}
 
 
 RATE_LIMIT_HEADERS = {

@@ -11,7 +11,15 @@ from auroramart.search.selectors import suggestions
 
 from .errors import ERRORS, bad_request, form_fields, not_found
 from .pagination import CURSOR_MAX_LENGTH, MAX_PAGE_SIZE, cursor_query, page_of
-from .schemas import CategoryOut, ProductDetailOut, ProductOut, ProductPage, ReviewPage, SuggestionsOut
+from .schemas import (
+    CategoryOut,
+    ProductDetailOut,
+    ProductOut,
+    ProductPage,
+    ProductSort,
+    ReviewPage,
+    SuggestionsOut,
+)
 from .serializers import product_out, variants_out
 
 router = Router(tags=["catalog"])
@@ -26,8 +34,8 @@ class ProductQuery(Schema):
     max_price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     min_rating: int | None = Field(None, ge=1, le=4)
     in_stock: bool = False
-    sort: str = Field(
-        "", description="featured, price_asc, price_desc, rating, newest, best_selling, relevance"
+    sort: ProductSort = Field(
+        "", description="The order of the list; empty: featured, or relevance with `q`."
     )
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(24, ge=1, le=MAX_PAGE_SIZE)

@@ -1,8 +1,32 @@
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Literal
 
+from django.conf import settings
 from ninja import Field, Path, Schema
+
+from auroramart.accounts.models import CustomerProfile
+from auroramart.catalog.selectors import SORTS
+from auroramart.orders.models import Order, ReturnRequest
+
+# Closed sets, as named enums in the schema (an app can switch over them), from their one home.
+
+
+def _enum(name: str, values) -> type[StrEnum]:
+    members = {re.sub(r"\W+", "_", v or "default").strip("_").upper(): v for v in values}
+    return StrEnum(name, members)  # type: ignore[return-value]
+
+
+OrderStatus = _enum("OrderStatus", Order.Status.values)
+ReturnReason = _enum("ReturnReason", ReturnRequest.Reason.values)
+ProductSort = _enum("ProductSort", ("", *SORTS))
+Gender = _enum("Gender", CustomerProfile.Gender.values)
+Employment = _enum("Employment", CustomerProfile.Employment.values)
+Occupation = _enum("Occupation", CustomerProfile.Occupation.values)
+Education = _enum("Education", CustomerProfile.Education.values)
+Currency = Literal[(settings.CURRENCY,)]  # type: ignore[valid-type]
 
 # Every integer the API takes is bounded: a database id fits a signed 64-bit column, so
 # anything larger is refused with a 400 before it reaches a query.
@@ -25,13 +49,19 @@ class Page(Schema):
     previous: str | None = None
 
 
+class SubcategoryOut(Schema):
+    slug: str
+    name: str
+
+
 class CategoryOut(Schema):
     slug: str
     name: str
-    subcategories: list[dict]
+    subcategories: list[SubcategoryOut]
 
 
 class ProductOut(Schema):
+    currency: Currency = Field(settings.CURRENCY, description="The currency of every amount here (ISO 4217).")
     id: int
     sku: str
     slug: str
@@ -101,11 +131,27 @@ class ProductDetailOut(ProductOut):
     reviews: list[ReviewOut]
 
 
+class SuggestedProductOut(Schema):
+    name: str
+    slug: str
+    sku: str
+
+
+class SuggestedLinkOut(Schema):
+    name: str
+    url: str
+
+
+class SuggestedBrandOut(Schema):
+    name: str
+    slug: str
+
+
 class SuggestionsOut(Schema):
     query: str
-    products: list[dict]
-    categories: list[dict]
-    brands: list[dict]
+    products: list[SuggestedProductOut]
+    categories: list[SuggestedLinkOut]
+    brands: list[SuggestedBrandOut]
     searches: list[str]
 
 
@@ -135,6 +181,11 @@ class RefreshIn(Schema):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
+class PredictedCategoryOut(Schema):
+    category: str
+    probability: float
+
+
 class ProfileOut(Schema):
     """The demographic fields are null for an account made from a guest order until filled in."""
 
@@ -150,17 +201,17 @@ class ProfileOut(Schema):
     has_children: bool | None
     monthly_income_sgd: Decimal | None
     marketing_opt_in: bool
-    predicted_categories: list[dict]
+    predicted_categories: list[PredictedCategoryOut]
 
 
 class ProfileIn(Schema):
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
     age: int | None = Field(None, ge=18, le=100)
-    gender: str | None = None
-    employment_status: str | None = None
-    occupation: str | None = None
-    education: str | None = None
+    gender: Gender | None = None
+    employment_status: Employment | None = None
+    occupation: Occupation | None = None
+    education: Education | None = None
     household_size: int | None = Field(None, ge=1, le=10)
     has_children: bool | None = None
     monthly_income_sgd: Decimal | None = Field(None, ge=0, le=1_000_000, max_digits=12, decimal_places=2)
@@ -249,11 +300,17 @@ class TaxLineOut(Schema):
     tax: Decimal
 
 
+class CartCouponOut(Schema):
+    code: str
+    discount: Decimal
+
+
 class CartOut(Schema):
+    currency: Currency = Field(settings.CURRENCY, description="The currency of every amount here (ISO 4217).")
     lines: list[CartLineOut]
     item_count: int
     subtotal: Decimal
-    coupons: list[dict]
+    coupons: list[CartCouponOut]
     coupon_errors: list[str]
     points: int
     points_discount: Decimal
@@ -327,9 +384,16 @@ class CreditNoteOut(Schema):
     created_at: datetime
 
 
+class TimelineOut(Schema):
+    status: OrderStatus
+    at: datetime
+    note: str
+
+
 class OrderOut(Schema):
+    currency: Currency = Field(settings.CURRENCY, description="The currency of every amount here (ISO 4217).")
     number: str
-    status: str
+    status: OrderStatus
     placed_at: datetime
     subtotal: Decimal
     discount_total: Decimal
@@ -346,13 +410,14 @@ class OrderOut(Schema):
     refunded_total: Decimal
     lines: list[OrderLineOut]
     credit_notes: list[CreditNoteOut]
-    timeline: list[dict]
+    timeline: list[TimelineOut]
     next_action: NextActionOut | None = None
 
 
 class OrderSummaryOut(Schema):
+    currency: Currency = Field(settings.CURRENCY, description="The currency of every amount here (ISO 4217).")
     number: str
-    status: str
+    status: OrderStatus
     placed_at: datetime
     total: Decimal
     items: int
@@ -369,7 +434,7 @@ class ReturnLineIn(Schema):
 
 
 class ReturnIn(Schema):
-    reason: str
+    reason: ReturnReason
     details: str = Field("", max_length=2000)
     # The units to send back, per order line; every unit still returnable when left out.
     lines: list[ReturnLineIn] | None = Field(None, max_length=100)
@@ -434,7 +499,7 @@ class StockIn(Schema):
 
 
 class StatusIn(Schema):
-    status: str
+    status: OrderStatus
     note: str = Field("", max_length=500)
     # When shipping: where the parcel can be followed (the customer's email links to it).
     carrier: str = Field("", max_length=60)
