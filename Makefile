@@ -10,7 +10,7 @@ SYSTEM_PYTHON := $(shell for p in python3 python3.13 python3.12 python3.11; do \
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=$${DEBUG:-true} AURORAMART_DEMO=$${AURORAMART_DEMO:-true}
 
-.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api css lock clean
+.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api lint-api css lock clean
 
 help:
 	@echo "make run    set up everything and serve the shop on http://127.0.0.1:$(PORT)"
@@ -77,6 +77,10 @@ bench-search: install
 
 fuzz-api: install
 	.ci/api-fuzz
+
+# The API schema against Redocly's recommended ruleset (needs npm; .ci/run does it too).
+lint-api: install
+	.ci/api-lint
 
 bench-analytics: install
 	$(PYTHON) bench/analytics.py $(BENCH_ARGS)

@@ -699,3 +699,14 @@ def test_a_products_reviews_page_by_cursor(client, shop):
     ).json()
     titles = [r["title"] for r in page["items"] + rest["items"]]
     assert sorted(titles) == [f"Review {n}" for n in range(5)] and rest["next"] is None
+
+
+def test_the_schema_lists_no_unused_component_and_names_its_license(client):
+    import json
+
+    schema = client.get(f"{API}/openapi.json").json()
+    text = json.dumps(schema)
+    unused = [n for n in schema["components"]["schemas"] if f'"#/components/schemas/{n}"' not in text]
+    assert unused == [] and schema["info"]["license"]["name"]
+    sort = next(p for p in schema["paths"]["/api/v1/products"]["get"]["parameters"] if p["name"] == "sort")
+    assert sort["schema"]["$ref"] == "#/components/schemas/ProductSort"  # an enum, named
