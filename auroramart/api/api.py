@@ -27,6 +27,29 @@ class ShopApi(NinjaAPI):
         "503": "The shop is briefly unavailable (the database); retry after `Retry-After` seconds.",
     }
 
+    # What a client (and schemathesis's stateful tests) can do next with what an answer names:
+    # (method, path, status) -> {link name: (method, path, {parameter: runtime expression})}.
+    LINKS = {
+        ("post", "/api/v1/checkout", 201): {
+            "GetOrder": ("get", "/api/v1/orders/{number}", {"number": "$response.body#/number"}),
+            "CancelOrder": ("post", "/api/v1/orders/{number}/cancel", {"number": "$response.body#/number"}),
+        },
+        ("post", "/api/v1/me/addresses", 201): {
+            "RemoveAddress": (
+                "delete",
+                "/api/v1/me/addresses/{address_id}",
+                {"address_id": "$response.body#/id"},
+            ),
+        },
+        ("post", "/api/v1/cart/items", 200): {
+            "ChangeLine": (
+                "patch",
+                "/api/v1/cart/items/{variant_id}",
+                {"variant_id": "$response.body#/lines/0/variant_id"},
+            ),
+        },
+    }
+
     # Operations whose 201 names the new resource in `Location`.
     CREATED_LOCATIONS = {"/api/v1/checkout": "The new order: `GET /api/v1/orders/{number}`."}
 
@@ -70,8 +93,20 @@ class ShopApi(NinjaAPI):
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        self._link(schema)
         _drop_unused_components(schema)
         return schema
+
+    def _link(self, schema: dict) -> None:
+        paths = schema["paths"]
+        for (method, path, status), links in self.LINKS.items():
+            response = (
+                paths[path][method]["responses"].get(status) or paths[path][method]["responses"][str(status)]
+            )
+            response["links"] = {
+                name: {"operationId": paths[target][verb]["operationId"], "parameters": parameters}
+                for name, (verb, target, parameters) in links.items()
+            }
 
 
 def _drop_unused_components(schema: dict) -> None:
