@@ -568,7 +568,7 @@ def _delivered_order(user, product):
     return order
 
 
-@pytest.mark.parametrize("what", ["cart line", "address", "return"])
+@pytest.mark.parametrize("what", ["cart line", "address", "return", "review"])
 def test_every_create_endpoint_takes_an_idempotency_key(client, buyer, shop, what):
     """A retry with the same key creates once and replays the first answer; another body with
     that key is a conflict; a request refused as invalid does not bind its key."""
@@ -588,6 +588,15 @@ def test_every_create_endpoint_takes_an_idempotency_key(client, buyer, shop, wha
 
         def count():
             return Address.objects.filter(user=user).count()
+    elif what == "review":
+        from auroramart.catalog.models import ProductReview
+
+        path = f"/products/{shop['cheap'].slug}/reviews"
+        good = {"rating": 5, "title": "Loud and clear", "body": "Good earbuds for the price."}
+        bad, other = {**good, "rating": 9}, {**good, "rating": 4}
+
+        def count():
+            return ProductReview.objects.filter(user=user).count()
     else:
         order = _delivered_order(user, shop["cheap"])
         path = f"/orders/{order.number}/return"
@@ -607,7 +616,11 @@ def test_every_create_endpoint_takes_an_idempotency_key(client, buyer, shop, wha
     conflict = call(client, "post", path, token=token, body=other, HTTP_IDEMPOTENCY_KEY=f"{what}-key-1")
     assert conflict.status_code == 409 and conflict.json()["code"] == "idempotency_conflict"
     schema = client.get(f"{API}/openapi.json").json()
-    template = path.replace(order.number, "{number}") if what == "return" else path
+    template = (
+        path.replace(order.number, "{number}")
+        if what == "return"
+        else path.replace(shop["cheap"].slug, "{slug}")
+    )
     operation = schema["paths"][f"/api/v1{template}"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
 
@@ -710,3 +723,12 @@ def test_the_schema_lists_no_unused_component_and_names_its_license(client):
     assert unused == [] and schema["info"]["license"]["name"]
     sort = next(p for p in schema["paths"]["/api/v1/products"]["get"]["parameters"] if p["name"] == "sort")
     assert sort["schema"]["$ref"] == "#/components/schemas/ProductSort"  # an enum, named
+
+
+def test_a_new_address_is_named_in_location(client, buyer):
+    user, token = buyer
+    body = {"full_name": "Mei Tan", "phone": "+65 9123 4567", "line1": "9 Jalan", "postal_code": "238801"}
+    created = call(client, "post", "/me/addresses", token=token, body=body)
+    assert created.status_code == 201
+    assert call(client, "get", created["Location"].removeprefix(API), token=token).json() == created.json()
+    assert client.get(created["Location"]).status_code == 401  # only its owner reads it

@@ -2,6 +2,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import reverse
 from ninja import Router, Status
 
 from auroramart.accounts import services as account_services
@@ -198,11 +199,22 @@ def add_address(
             raise bad_request(
                 "The address is not valid.", exc.message_dict if hasattr(exc, "message_dict") else {}
             ) from None
+        response["Location"] = reverse("api-v1:address", kwargs={"address_id": address.pk})
         return Status(201, _address(address))
 
     return idempotency.once(
         request, response, user=user, key=idempotency_key, payload=body.dict(), action=action
     )
+
+
+@router.get(
+    "/me/addresses/{address_id}", response={200: AddressOut, **ERRORS}, auth=token_auth, url_name="address"
+)
+def address(request, address_id: PathId):
+    found = Address.objects.filter(user=customer(request), pk=address_id).first()
+    if found is None:
+        raise not_found("That address")
+    return _address(found)
 
 
 @router.delete("/me/addresses/{address_id}", response={200: MessageOut, **ERRORS}, auth=token_auth)

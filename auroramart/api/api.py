@@ -51,7 +51,10 @@ class ShopApi(NinjaAPI):
     }
 
     # Operations whose 201 names the new resource in `Location`.
-    CREATED_LOCATIONS = {"/api/v1/checkout": "The new order: `GET /api/v1/orders/{number}`."}
+    CREATED_LOCATIONS = {
+        "/api/v1/checkout": "The new order: `GET /api/v1/orders/{number}`.",
+        "/api/v1/me/addresses": "The new address: `GET /api/v1/me/addresses/{address_id}`.",
+    }
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)

@@ -1,22 +1,27 @@
 from decimal import Decimal
 
-from django.http import QueryDict
-from ninja import Field, Query, Router, Schema
+from django.http import HttpResponse, QueryDict
+from ninja import Field, Query, Router, Schema, Status
 
 from auroramart.catalog import selectors
+from auroramart.catalog import services as catalog_services
 from auroramart.catalog.forms import ProductFilterForm
 from auroramart.recommendations import services as recommendations
 from auroramart.search.backends import search_products
 from auroramart.search.selectors import suggestions
 
+from . import idempotency
+from .auth import customer, token_auth
 from .errors import ERRORS, bad_request, form_fields, not_found
 from .pagination import CURSOR_MAX_LENGTH, MAX_PAGE_SIZE, cursor_query, page_of
 from .schemas import (
     CategoryOut,
+    MyReviewOut,
     ProductDetailOut,
     ProductOut,
     ProductPage,
     ProductSort,
+    ReviewIn,
     ReviewPage,
     SuggestionsOut,
 )
@@ -112,6 +117,32 @@ def reviews(
         raise not_found("That product")
     return page_of(
         selectors.approved_reviews_query(p), page, page_size, review_out, cursor=cursor, request=request
+    )
+
+
+@router.post("/products/{slug}/reviews", response={201: MyReviewOut, **ERRORS}, auth=token_auth)
+def write_review(
+    request,
+    response: HttpResponse,
+    slug: str,
+    body: ReviewIn,
+    idempotency_key: str | None = idempotency.key_header(),
+):
+    """Review a product (one review per customer and product: sending again replaces it).
+    It is published at once, or after moderation when the shop holds reviews (`status`)."""
+    p = selectors.product_detail(slug)
+    if p is None:
+        raise not_found("That product")
+    user = customer(request)
+
+    def action():
+        review = catalog_services.submit_review(
+            user=user, product=p, rating=body.rating, title=body.title.strip(), body=body.body.strip()
+        )
+        return Status(201, {**review_out(review), "status": review.status})
+
+    return idempotency.once(
+        request, response, user=user, key=idempotency_key, payload=body.dict(), action=action
     )
 
 

@@ -96,6 +96,16 @@ class ReviewPage(Page):
     items: list[ReviewOut]
 
 
+class ReviewIn(Schema):
+    rating: int = Field(ge=1, le=5)
+    title: str = Field(min_length=1, max_length=150)
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class MyReviewOut(ReviewOut):
+    status: str = Field(description="approved (published) or pending (waiting for moderation)")
+
+
 class OptionValueOut(Schema):
     id: int
     value: str
