@@ -551,6 +551,12 @@ def test_every_answer_says_where_the_client_stands_against_the_rate_limit(client
     assert all(a["RateLimit-Limit"] == "3" and 0 < int(a["RateLimit-Reset"]) <= 60 for a in answers)
     refused = answers[-1]
     assert refused["Content-Type"] == "application/problem+json" and int(refused["Retry-After"]) >= 1
+    # Answers no operation gave say where the client stands too.
+    for other in (
+        client.get("/api/v1/nowhere"),
+        client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer forged"),
+    ):
+        assert other["RateLimit-Limit"] == "3" and other["RateLimit-Remaining"] == "0"
     schema = client.get("/api/v1/openapi.json").json()
     listed = schema["paths"]["/api/v1/products"]["get"]["responses"]
     assert "RateLimit-Remaining" in listed["200"]["headers"] and "429" in listed

@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from . import account, catalog, loyalty, shopping, staff
 from .caching import CACHED_READS
 from .errors import PROBLEM_CONTENT_TYPE, ApiError, problem
-from .throttling import ClientRateThrottle
+from .throttling import API_LIMIT
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ api = ShopApi(
     servers=[{"url": "/", "description": "The shop serving this schema"}],
     docs_url="/docs",
     openapi_url="/openapi.json",
-    throttle=[ClientRateThrottle(per_user=True, scope="api")],
+    throttle=[API_LIMIT],
 )
 
 

@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from auroramart.core.middleware import NOT_JSON, json_body
 
 from .errors import PROBLEM_CONTENT_TYPE, problem
+from .throttling import API_LIMIT
 
 PREFIX = "/api/v1/"
 CODES = {
@@ -51,11 +52,10 @@ class ApiErrorMiddleware:
     @staticmethod
     def _with_rate_limit(request, response):
         """Where the client stands against the tightest rate limit this request met."""
-        standing = getattr(request, "rate_limit", None)
-        if standing is not None:
-            response["RateLimit-Limit"] = str(standing.limit)
-            response["RateLimit-Remaining"] = str(standing.remaining)
-            response["RateLimit-Reset"] = str(standing.reset)
+        standing = getattr(request, "rate_limit", None) or API_LIMIT.peek(request)
+        response["RateLimit-Limit"] = str(standing.limit)
+        response["RateLimit-Remaining"] = str(standing.remaining)
+        response["RateLimit-Reset"] = str(standing.reset)
         return response
 
     def __call__(self, request):

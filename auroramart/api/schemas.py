@@ -203,10 +203,10 @@ class ProfileOut(Schema):
     first_name: str
     last_name: str
     age: int | None
-    gender: str | None
-    employment_status: str | None
-    occupation: str | None
-    education: str | None
+    gender: Gender | None
+    employment_status: Employment | None
+    occupation: Occupation | None
+    education: Education | None
     household_size: int | None
     has_children: bool | None
     monthly_income_sgd: Decimal | None

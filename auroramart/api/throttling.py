@@ -5,7 +5,8 @@ signed-in account.
 Every answer says where the client stands (api/middleware.py adds the headers):
 `RateLimit-Limit` (requests per window), `RateLimit-Remaining` and `RateLimit-Reset` (seconds
 until the window frees a request), as the IETF's RateLimit header fields draft has them;
-a 429 adds `Retry-After`. The whole API shares API_RATE_LIMIT per client; a few operations
+a 429 adds `Retry-After`. An answer no operation gave (an unknown path, a refused token) says where the client
+stands against the API-wide limit. The whole API shares API_RATE_LIMIT per client; a few operations
 (sign-in, checkout) have tighter limits of their own."""
 
 import math
@@ -66,5 +67,18 @@ class ClientRateThrottle(SimpleRateThrottle):
         self._local.wait = None if allowed else reset
         return allowed
 
+    def peek(self, request) -> Standing:
+        """Where the client stands, without counting this request (for answers no operation
+        gave: an unknown path, a token refused before the operation's limits ran)."""
+        limit, duration = self.parse_rate(self.fixed_rate or settings.API_RATE_LIMIT)
+        assert limit is not None and duration is not None
+        now = self.timer()
+        history = [t for t in self.cache.get(self.get_cache_key(request), []) if t > now - duration]
+        reset = max(1, math.ceil(history[-1] + duration - now)) if history else duration
+        return Standing(limit, max(0, limit - len(history)), reset)
+
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)
+
+
+API_LIMIT = ClientRateThrottle(per_user=True, scope="api")  # the whole API's (api/api.py)
