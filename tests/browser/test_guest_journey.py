@@ -33,7 +33,7 @@ def test_a_guest_buys_and_then_keeps_the_order_in_a_new_account(page, viewport):
     page.wait_for_url("**/checkout/checkout/")
     assert too_wide(page, ["/checkout/checkout/"], viewport["width"]) == (1, [])
 
-    page.get_by_label("Email").fill("kettle.buyer@example.test")
+    page.get_by_role("textbox", name="Email", exact=True).fill("kettle.buyer@example.test")
     # The delivery options follow the address as it is typed: Malaysia's, then same-day in
     # central Singapore, then what Tampines gets.
     page.get_by_label("Country").select_option("MY")
