@@ -87,9 +87,8 @@ class TestGateway(PaymentGateway):
         """(behaviour, details, owning customer) of a payment method id, or None."""
         from .models import TestGatewayPaymentMethod
 
-        for _, (fixed, brand, behaviour) in CARDS.items():
+        for number, (fixed, brand, behaviour) in CARDS.items():
             if payment_method == fixed:
-                number = next(n for n, v in CARDS.items() if v[0] == fixed)
                 return behaviour, CardDetails(brand, number[-4:], *FIXED_EXPIRY), ""
         row = TestGatewayPaymentMethod.objects.filter(reference=payment_method).first()
         if row is None:
