@@ -472,6 +472,10 @@ def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> b
 
 def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) -> None:
     order.status, order.paid_at = S.PAID, timezone.now()
+    # First, before any row confirmations share (the loyalty tier's): every confirmation takes
+    # the year's invoice sequence before anything else, so they queue in one order and never
+    # deadlock; the lock is held until the commit, which keeps the numbers gapless.
+    number_invoice(order)
     order.save(update_fields=["status", "paid_at", "updated_at"])
     if cart is None and order.user_id is not None:
         cart = _placed_cart(order)
@@ -487,7 +491,6 @@ def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) ->
         title=f"Order {order.number} confirmed",
         body=f"We have your payment of {format_money(order.total)}.",
     )
-    number_invoice(order)  # last: the year's invoice sequence stays locked until the commit
     email_customer(
         order,
         f"Your AuroraMart order {order.number}",
