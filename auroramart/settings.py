@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "auroramart.core.middleware.RequestIdMiddleware",
+    # Read replicas, when configured: which reads a replica may serve, and read-your-writes.
+    "auroramart.core.db_routing.ReplicaRoutingMiddleware",
     # CORS for the API, for the origins named in CORS_ALLOWED_ORIGINS only (none by default);
     # outside the API's error middleware, so error answers carry the headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -133,22 +135,42 @@ TEMPLATES = [
 ]
 
 # --- database -----------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+# One primary (DATABASE_URL) takes every write; DATABASE_REPLICA_URLS names read replicas
+# that the router (core/db_routing.py) sends catalogue, search and analytics reads to.
+# How connections are pooled (docs/scale-out.md): DB_POOL=true is psycopg's pool in each
+# process; PGBOUNCER=true means DATABASE_URL points at PgBouncer in transaction mode.
+PGBOUNCER = env_bool("PGBOUNCER", False)
+
+
+def _database(url: str) -> dict:
+    settings = dj_database_url.parse(
+        url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", False):
-    # psycopg's connection pool inside each process: connections are reused
-    # across requests and threads without a round trip to open them.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DB_POOL_MIN", 2),
-        "max_size": env_int("DB_POOL_MAX", 10),
-        "timeout": 10,
-    }
+    if settings["ENGINE"] != "django.db.backends.postgresql":
+        return settings
+    if PGBOUNCER:
+        # A transaction-mode pooler hands each transaction any server connection: a cursor
+        # that outlives its transaction (server-side cursors) would vanish under it.
+        settings["DISABLE_SERVER_SIDE_CURSORS"] = True
+    elif env_bool("DB_POOL", False):
+        # psycopg's connection pool inside each process: connections are reused
+        # across requests and threads without a round trip to open them.
+        settings["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
+        settings.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2),
+            "max_size": env_int("DB_POOL_MAX", 10),
+            "timeout": 10,
+        }
+    return settings
+
+
+DATABASES = {"default": _database(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", ""), start=1):
+    DATABASES[f"replica{_number}"] = _database(_url)
+READ_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["auroramart.core.db_routing.ReplicaRouter"] if READ_REPLICAS else []
+# How long a client that wrote reads from the primary until the replica has replayed its write.
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", 600)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while a writer commits; the busy timeout turns
     # brief lock contention into a wait instead of "database is locked".
@@ -233,6 +255,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
     },
 }
+# BEAT_INTERVALS=name=seconds,... runs a job more often (the cluster smoke test watches one).
+for _name, _, _seconds in (item.partition("=") for item in env_list("BEAT_INTERVALS", "")):
+    CELERY_BEAT_SCHEDULE[_name]["schedule"] = int(_seconds)
+# One scheduler for the whole cluster: every node may run beat, but RedBeat's lock in Redis lets
+# only one of them send jobs; another takes over within the lock's timeout when it dies.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "auroramart") + ":beat:"
+    CELERY_REDBEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_TIMEOUT", 60)
+    CELERY_BEAT_MAX_LOOP_INTERVAL = min(5, CELERY_REDBEAT_LOCK_TIMEOUT // 4)
 
 # --- auth ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -290,19 +323,59 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Trained recommendation models (joblib files; their metadata is in the database).
 RECOMMENDATION_MODEL_DIR = Path(env_str("RECOMMENDATION_MODEL_DIR", str(BASE_DIR / "var" / "models")))
-# Serving media from Django is for the demo and single-box installs; a real
-# deployment points MEDIA_URL at object storage or a web server.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", not DEBUG)
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
-    },
-}
+# Where uploads (product pictures, avatars) and trained model files live: the local disk by
+# default; S3_BUCKET puts both in an S3-compatible object store (AWS S3, MinIO, R2, ...), media
+# under media/ (public) and models under models/ (private), so every node sees the same files.
+S3_BUCKET = env_str("S3_BUCKET", "")
+STATIC_BACKEND = (
+    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    if env_bool("STATIC_MANIFEST", not DEBUG)
+    else "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+if S3_BUCKET:
+    _s3 = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+        "region_name": env_str("S3_REGION") or None,
+        "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+        "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+        "file_overwrite": False,
+    }
+    # Media URLs: S3_MEDIA_DOMAIN (a CDN, or a proxy path such as shop.example/media) or the
+    # bucket's own address; pictures are public, so the URLs carry no signature.
+    MEDIA_DOMAIN = env_str("S3_MEDIA_DOMAIN")
+    MEDIA_ORIGIN = (
+        f"{env_str('S3_URL_PROTOCOL', 'https:')}//{MEDIA_DOMAIN.split('/')[0]}"
+        if MEDIA_DOMAIN
+        else env_str("S3_ENDPOINT_URL", f"https://{S3_BUCKET}.s3.amazonaws.com")
+    )
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **_s3,
+                "location": "media",
+                "querystring_auth": False,
+                "custom_domain": MEDIA_DOMAIN or None,
+                "url_protocol": env_str("S3_URL_PROTOCOL", "https:"),
+            },
+        },
+        "models": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_s3, "location": "models"}},
+        "staticfiles": {"BACKEND": STATIC_BACKEND},
+    }
+    SERVE_MEDIA = False
+else:
+    # Serving media from Django is for the demo and single-box installs.
+    SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": RECOMMENDATION_MODEL_DIR},
+        },
+        "staticfiles": {"BACKEND": STATIC_BACKEND},
+    }
 WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 # Until collectstatic has run, static files come from the finders; that is not worth a warning.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
@@ -359,6 +432,8 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+if S3_BUCKET:  # product pictures come from the object store's (or its CDN's) address
+    CONTENT_SECURITY_POLICY["img-src"] += f" {MEDIA_ORIGIN}"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(self)"
 
 # --- accounts -----------------------------------------------------------------------

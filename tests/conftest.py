@@ -22,7 +22,13 @@ def _isolated_models(settings, tmp_path):
     """Trained recommendation models go to a temporary folder and are not shared between tests."""
     from auroramart.recommendations import registry
 
-    settings.RECOMMENDATION_MODEL_DIR = tmp_path / "models"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "models"},
+        },
+    }
     registry.forget()
     yield
     registry.forget()

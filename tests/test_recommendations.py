@@ -9,6 +9,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -147,7 +148,7 @@ def test_category_model_is_chosen_by_cross_validation_and_never_worse_than_the_r
     # The rule in the file is learnable: well above the majority class.
     assert m["chosen_scores"]["accuracy"] > m["majority_baseline"]["accuracy"] + 0.3
     assert record.library_versions["scikit-learn"] and record.data_size["customers"] == 80
-    assert (registry.model_dir() / record.file_name).exists()
+    assert registry.storage().exists(record.file_name)
     assert (
         AIPerformanceMetrics.objects.get(model_version=record.version, slot="").offline["chosen"]
         == m["chosen"]
@@ -178,7 +179,8 @@ def test_registration_stores_the_top_three_categories_from_the_served_model(tmp_
 def test_a_missing_or_corrupt_model_file_falls_back_to_popularity_with_a_warning(tmp_path, caplog, client):
     CategoryFactory(name="Electronics")
     record = services.train_category_model(read_customers_csv(customers_csv(tmp_path)))
-    (registry.model_dir() / record.file_name).write_bytes(b"not a model at all")
+    registry.storage().delete(record.file_name)
+    registry.storage().save(record.file_name, ContentFile(b"not a model at all"))
     registry.forget()
     caplog.set_level(logging.WARNING, logger="auroramart.recommendations.registry")
     predicted, version = services.predict_categories(
@@ -195,7 +197,7 @@ def test_a_missing_or_corrupt_model_file_falls_back_to_popularity_with_a_warning
     )
     assert version == "popularity" and predicted
     assert "cannot be loaded" in caplog.text
-    (registry.model_dir() / record.file_name).unlink()
+    registry.storage().delete(record.file_name)
     registry.forget()
     user = CustomerFactory()
     client.force_login(user)
@@ -442,8 +444,8 @@ def test_train_models_if_missing_retrains_when_the_file_is_gone(tmp_path):
     call_command("train_models", "--if-missing", "--only", "category", "--customers-csv", path, verbosity=0)
     call_command("train_models", "--if-missing", "--only", "category", "--customers-csv", path, verbosity=0)
     assert ModelVersion.objects.count() == 1  # loadable: nothing to do the second time
-    for file in registry.model_dir().iterdir():
-        file.unlink()
+    for name in registry.storage().listdir("")[1]:
+        registry.storage().delete(name)
     registry.forget()
     call_command("train_models", "--if-missing", "--only", "category", "--customers-csv", path, verbosity=0)
     assert ModelVersion.objects.count() == 2

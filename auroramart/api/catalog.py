@@ -6,6 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 from auroramart.catalog import selectors
 from auroramart.catalog import services as catalog_services
 from auroramart.catalog.forms import ProductFilterForm
+from auroramart.core.db_routing import reads_from_replica
 from auroramart.recommendations import services as recommendations
 from auroramart.search.backends import search_products
 from auroramart.search.selectors import suggestions
@@ -28,6 +29,8 @@ from .schemas import (
 from .serializers import product_out, variants_out
 
 router = Router(tags=["catalog"])
+# Every operation here only reads the catalogue: a read replica may answer (core/db_routing.py).
+router.add_decorator(reads_from_replica, mode="operation")
 
 
 class ProductQuery(Schema):

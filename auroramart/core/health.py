@@ -1,12 +1,14 @@
 """Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the
-database, the cache, the task broker and the recommendation models)."""
+database, its read replicas, the cache, the task broker, the file storage and the
+recommendation models)."""
 
 import logging
 import uuid
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db import connection
+from django.core.files.storage import default_storage
+from django.db import connection, connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -54,6 +56,36 @@ def _check_broker() -> dict:
         return {"ok": False, "mode": "broker", "error": exc.__class__.__name__}
 
 
+def _check_replicas() -> dict:
+    """Each replica answers, and how far its replay is behind (seconds since the last replayed
+    transaction; an idle primary makes this grow too, so it is shown, not judged)."""
+    state: dict = {"ok": True}
+    for alias in settings.READ_REPLICAS:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_is_in_recovery(), extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
+                )
+                recovering, lag = cursor.fetchone()
+            state[alias] = {"ok": True, "standby": recovering, "lag_seconds": round(float(lag or 0), 1)}
+        except Exception as exc:
+            logger.warning("readyz: replica %s failed: %s", alias, exc)
+            state[alias] = {"ok": False, "error": exc.__class__.__name__}
+            state["ok"] = False
+    return state
+
+
+def _check_storage() -> dict:
+    """The media storage answers (on object storage: the bucket is reachable with our keys)."""
+    backend = default_storage.__class__.__name__
+    try:
+        default_storage.exists("readyz-probe")
+        return {"ok": True, "backend": backend}
+    except Exception as exc:
+        logger.warning("readyz: storage check failed: %s", exc)
+        return {"ok": False, "backend": backend, "error": exc.__class__.__name__}
+
+
 # Checks the domain apps add to readiness, each () -> {"ok": bool, ...}; a failing one makes
 # the shop "degraded", never "down" (the recommendation models: wired in auroramart/wiring.py).
 readiness_checks = ExtensionPoint("core.readiness", "name -> () -> dict with 'ok'")
@@ -84,6 +116,9 @@ def readyz(request):
     checks = {"database": database, "cache": _check_cache()}
     if database["ok"]:
         checks["broker"] = _check_broker()
+        checks["storage"] = _check_storage()
+        if settings.READ_REPLICAS:
+            checks["replicas"] = _check_replicas()
         for check in readiness_checks:
             checks[check.__name__.removeprefix("check_")] = _guarded(check)
     healthy = database["ok"]

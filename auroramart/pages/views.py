@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from auroramart.catalog.cache import anonymous_page, cached_page_part
 from auroramart.catalog.selectors import home_sections
+from auroramart.core.db_routing import reads_from_replica
 
 from .forms import ContactForm
 from .services import submit_contact_message
@@ -25,6 +26,7 @@ STATIC_PAGES = {
 }
 
 
+@reads_from_replica
 def home(request):
     def build():
         context = {"sections": home_sections()}

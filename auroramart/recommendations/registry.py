@@ -1,20 +1,22 @@
-"""Model files on disk plus a ModelVersion row each. The newest version whose
+"""Model files in the "models" storage (the local disk, or object storage shared by every
+node: settings.STORAGES) plus a ModelVersion row each. The newest version whose
 file loads and matches its checksum is served; a process keeps loaded models
 in memory and notices a newer version through the cache (no restart). When no
 model can be loaded the caller falls back to popularity, and we log why."""
 
 import hashlib
+import io
 import logging
 import platform
 import threading
-from pathlib import Path
 
 import joblib
 import numpy
 import scipy
 import sklearn
-from django.conf import settings
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.utils import timezone
 
 from .models import ModelVersion
@@ -27,10 +29,8 @@ _failed: dict[str, int] = {}  # kind -> pk whose file would not load (warned onc
 _lock = threading.Lock()
 
 
-def model_dir() -> Path:
-    path = Path(settings.RECOMMENDATION_MODEL_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def storage() -> Storage:
+    return storages["models"]
 
 
 def library_versions() -> dict:
@@ -46,13 +46,15 @@ def library_versions() -> dict:
 def save(kind: str, model, *, source: str, data_size: dict, parameters: dict, metrics: dict, seconds: float):
     now = timezone.now()
     version = f"{kind}-{now:%Y%m%d-%H%M%S-%f}"
-    path = model_dir() / f"{version}.joblib"
-    joblib.dump(model, path, compress=3)
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    data = buffer.getvalue()
+    file_name = storage().save(f"{version}.joblib", ContentFile(data))
     record = ModelVersion.objects.create(
         kind=kind,
         version=version,
-        file_name=path.name,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        file_name=file_name,
+        sha256=hashlib.sha256(data).hexdigest(),
         trained_at=now,
         source=source,
         data_size=data_size,
@@ -66,11 +68,11 @@ def save(kind: str, model, *, source: str, data_size: dict, parameters: dict, me
 
 
 def _load_file(record: ModelVersion):
-    path = model_dir() / record.file_name
-    data = path.read_bytes()  # FileNotFoundError when missing
+    with storage().open(record.file_name, "rb") as file:  # FileNotFoundError (or the store's) when missing
+        data = file.read()
     if hashlib.sha256(data).hexdigest() != record.sha256:
         raise ValueError("checksum does not match the metadata")
-    return joblib.load(path)
+    return joblib.load(io.BytesIO(data))
 
 
 def current(kind: str):

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from auroramart.analytics import selectors
 from auroramart.analytics.tables import tables
 from auroramart.core.csv_export import csv_response
+from auroramart.core.db_routing import reads_from_replica
 
 from ..decorators import panel_permission
 
@@ -15,6 +16,7 @@ def _kpi_rows(data):
     ]
 
 
+@reads_from_replica
 @panel_permission("view_analytics")
 def dashboard(request):
     period, errors = selectors.parse_range(request.GET)
@@ -39,6 +41,7 @@ def dashboard(request):
     )
 
 
+@reads_from_replica
 @panel_permission("view_analytics")
 def export(request, name):
     period, _ = selectors.parse_range(request.GET)

@@ -15,6 +15,7 @@ from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
 from auroramart.core.access import customer_required, is_customer
+from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.pagination import paginate
 from auroramart.search.services import record_view
 
@@ -98,10 +99,12 @@ def render_product_list(
     return page({})
 
 
+@reads_from_replica
 def product_list(request):
     return render_product_list(request, title="All products", breadcrumbs=[("Products", None)])
 
 
+@reads_from_replica
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug, is_active=True)
     return render_product_list(
@@ -112,6 +115,7 @@ def category_detail(request, slug):
     )
 
 
+@reads_from_replica
 def subcategory_detail(request, slug, sub):
     subcategory = get_object_or_404(
         Subcategory.objects.select_related("category"),
@@ -133,6 +137,7 @@ def subcategory_detail(request, slug, sub):
     )
 
 
+@reads_from_replica
 def product_detail(request, slug):
     def build():
         product = selectors.product_detail(slug)

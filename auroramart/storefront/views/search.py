@@ -2,6 +2,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from auroramart.catalog.selectors import home_sections
+from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.forms import safe_next
 from auroramart.search import services
 from auroramart.search.backends import did_you_mean, normalise_query, query_terms, search_products
@@ -9,6 +10,7 @@ from auroramart.search.selectors import popular_searches, suggestions
 from auroramart.storefront.views.catalog import render_product_list
 
 
+@reads_from_replica
 def results(request):
     query = normalise_query(request.GET.get("q"))
     has_terms = bool(query_terms(query))
@@ -40,6 +42,7 @@ def results(request):
     )
 
 
+@reads_from_replica
 def suggest(request):
     """The dropdown under the search box, as you type (htmx, debounced)."""
     query = normalise_query(request.GET.get("q"))
