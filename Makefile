@@ -10,7 +10,7 @@ SYSTEM_PYTHON := $(shell for p in python3 python3.13 python3.12 python3.11; do \
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=$${DEBUG:-true} AURORAMART_DEMO=$${AURORAMART_DEMO:-true}
 
-.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api lint-api css lock clean
+.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api lint-api css lock clean cluster cluster-smoke capacity
 
 help:
 	@echo "make run    set up everything and serve the shop on http://127.0.0.1:$(PORT)"
@@ -74,6 +74,17 @@ bench: install
 
 bench-search: install
 	$(PYTHON) bench/search_scale.py $(BENCH_ARGS)
+
+# Several nodes on this machine, without containers (deploy/cluster.py; needs PostgreSQL's
+# server programs, nginx, redis-server and, optionally, pgbouncer; README: Scaling out).
+cluster: install
+	$(PYTHON) deploy/cluster.py --serve
+
+cluster-smoke: install
+	$(PYTHON) deploy/cluster.py --smoke
+
+capacity: install
+	$(PYTHON) deploy/cluster.py --measure
 
 fuzz-api: install
 	.ci/api-fuzz

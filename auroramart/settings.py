@@ -503,14 +503,20 @@ PENDING_ORDER_TIMEOUT_MINUTES = 15
 PAYMENT_RECHECK_HOURS = 24
 # A double-submitted checkout form waits this long for its twin's outcome, then shows it.
 CHECKOUT_TWIN_WAIT_SECONDS = 20
-# Idempotency-Key (API): up to 255 characters, kept this long (as Stripe does); a request
-# still without an answer after IDEMPOTENCY_IN_FLIGHT_SECONDS is taken as abandoned.
+# Idempotency-Key (API): up to 255 characters, kept this long (as Stripe does). A request (an
+# API call, or a checkout's placement) still without an answer after IDEMPOTENCY_IN_FLIGHT_SECONDS
+# is taken as abandoned (its node died): a retry takes it over and asks the payment provider how
+# it ended. Longer than any charge may take.
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Requests per client (or signed-in account) across the whole API; sign-in and checkout have
 # tighter limits of their own. Every answer carries RateLimit-* headers (api/throttling.py).
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
+# Token sign-ins per client address (on top of the sign-in throttle's per-account delays).
+API_SIGN_IN_RATE = env_str("API_SIGN_IN_RATE", "10/m")
+# Checkouts per customer: a person places a few orders a minute; a script that loops, more.
+API_CHECKOUT_RATE = env_str("API_CHECKOUT_RATE", "20/m")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
-IDEMPOTENCY_IN_FLIGHT_SECONDS = 120
+IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 120)
 
 # --- loyalty ----------------------------------------------------------------------------
 LOYALTY_POINTS_PER_DOLLAR = 1  # earned per S$1 of merchandise after discounts

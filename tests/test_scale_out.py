@@ -312,3 +312,148 @@ def test_with_redis_one_beat_sends_the_jobs_for_the_whole_cluster(settings):
         else:
             os.environ["REDIS_URL"] = previous
         importlib.reload(shop_settings)
+
+
+# --- a node that dies in the middle of a checkout --------------------------------------------
+
+
+class NodeDies(BaseException):
+    """The process ends here: no except clause of the shop's runs (as under SIGKILL)."""
+
+
+@pytest.fixture
+def dying_gateway(monkeypatch):
+    """The first charge dies with its node, after the provider charged (`after=True`) or before."""
+    from auroramart.orders import placement
+
+    real = placement.get_gateway
+    state = {"after": True, "died": False}
+
+    class Gateway:
+        def __init__(self):
+            self.inner = real()
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def charge(self, **kwargs):
+            if state["died"]:
+                return self.inner.charge(**kwargs)
+            state["died"] = True
+            if state["after"]:
+                self.inner.charge(**kwargs)
+            raise NodeDies
+
+    monkeypatch.setattr(placement, "get_gateway", Gateway)
+    return state
+
+
+def place(user, key):
+    from auroramart.cart.storage import DbCart
+    from auroramart.orders.placement import place_order
+
+    from .test_orders import ADDRESS
+
+    return place_order(
+        user=user,
+        cart=DbCart(user),
+        idempotency_key=key,
+        address=ADDRESS,
+        shipping_method="standard",
+        payment_method="pm_card_visa",
+    )
+
+
+def crash_then_retry(settings, dying_gateway, *, after: bool):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from auroramart.cart.storage import DbCart
+    from auroramart.orders.errors import PlacementInProgress
+
+    from .factories import CustomerFactory, variant
+
+    dying_gateway["after"] = after
+    user = CustomerFactory()
+    lamp = ProductFactory(stock_quantity=5)
+    DbCart(user).set_item(variant(lamp).pk, 2, lamp.price)
+    with pytest.raises(NodeDies):
+        place(user, "crash-key")
+    order = Order.objects.get(user=user)
+    assert order.status == "pending_payment"
+    with pytest.raises(PlacementInProgress):  # too soon: the first request may still be charging
+        place(user, "crash-key")
+    Order.objects.filter(pk=order.pk).update(
+        placed_at=timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_SECONDS + 1)
+    )
+    return user, lamp, order
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_node_died_once_charged_confirms_the_order_at_once(settings, dying_gateway):
+    from auroramart.cart.storage import DbCart
+    from auroramart.payments.models import TestGatewayCharge
+
+    user, lamp, order = crash_then_retry(settings, dying_gateway, after=True)
+    placement = place(user, "crash-key")
+    assert placement.replayed and placement.order.number == order.number
+    assert placement.order.status == "paid"
+    assert TestGatewayCharge.objects.filter(idempotency_key=order.number).count() == 1
+    assert not DbCart(user).items()  # the cart it was placed from is empty
+    assert place(user, "crash-key").order.status == "paid"  # and again: the same order, no charge
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_node_died_before_charging_says_nothing_was_charged(settings, dying_gateway):
+    from auroramart.catalog.models import ProductVariant
+    from auroramart.orders.errors import PaymentFailed
+    from auroramart.payments.models import TestGatewayCharge
+
+    from .factories import variant
+
+    user, lamp, order = crash_then_retry(settings, dying_gateway, after=False)
+    with pytest.raises(PaymentFailed):
+        place(user, "crash-key")
+    assert not Order.objects.filter(pk=order.pk, status="paid").exists()
+    assert ProductVariant.objects.get(pk=variant(lamp).pk).stock_quantity == 5  # given back
+    assert not TestGatewayCharge.objects.filter(idempotency_key=order.number).exists()
+
+
+# --- the deployment files ---------------------------------------------------------------------
+
+
+def test_the_compose_file_runs_the_cluster_topology_with_settings_the_shop_reads():
+    """deploy/compose.yaml cannot run here (no container engine): check that it names the
+    topology deploy/cluster.py proves, and that every variable it gives the shop is one the
+    settings read (a misspelt name would silently fall back to a default)."""
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    compose = yaml.safe_load((root / "deploy" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {
+        "db",
+        "replica",
+        "pgbouncer",
+        "redis",
+        "minio",
+        "setup",
+        "app1",
+        "app2",
+        "worker",
+        "beat",
+        "balancer",
+    } <= set(services)
+    settings_source = (root / "auroramart" / "settings.py").read_text()
+    for name in ("app1", "app2", "worker", "beat", "setup"):
+        for variable in services[name]["environment"]:
+            assert f'"{variable}"' in settings_source, f"{name}: {variable} is not a setting"
+    assert "gunicorn" in services["app1"]["command"] and "beat" in services["beat"]["command"]
+    template = (root / "deploy" / "nginx" / "shop.conf.template").read_text()
+    for variable in services["balancer"]["environment"]["NGINX_ENVSUBST_FILTER"].strip("^()$").split("|"):
+        assert f"${{{variable}}}" in template
+    dockerfile = (root / "deploy" / "Dockerfile").read_text()
+    assert "requirements.txt" in dockerfile and "collectstatic" in dockerfile and "USER shop" in dockerfile

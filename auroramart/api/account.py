@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -51,7 +52,7 @@ CHOICES = {
 @router.post(
     "/auth/token",
     response={201: TokenOut, **ERRORS},
-    throttle=[ClientRateThrottle("10/m", scope="sign-in")],
+    throttle=[ClientRateThrottle(settings.API_SIGN_IN_RATE, scope="sign-in")],
     auth=None,
 )
 def sign_in(request, body: TokenIn):

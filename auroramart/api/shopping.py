@@ -197,7 +197,7 @@ def shipping_options(
 @router.post(
     "/checkout",
     response={201: OrderOut, 202: OrderOut, 402: ErrorOut, **ERRORS},
-    throttle=[ClientRateThrottle("20/m", per_user=True)],
+    throttle=[ClientRateThrottle(settings.API_CHECKOUT_RATE, per_user=True)],
 )
 def checkout(
     request,

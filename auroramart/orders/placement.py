@@ -148,6 +148,9 @@ def place_order(
             user, cart, idempotency_key, address, shipping_method, expected_total, email
         )
     except PlacementInProgress as busy:
+        settled = _settle_abandoned(user, busy, cart)
+        if settled is not None:
+            return Placement(settled, replayed=True)
         if wait_for_twin <= 0:
             raise
         return Placement(_await_twin(user, busy, wait_for_twin), replayed=True)
@@ -259,6 +262,23 @@ def on_payment_succeeded(*, order_number: str, reference: str, payment_method: s
 def on_payment_failed(*, order_number: str, reference: str, message: str) -> None:
     if order_number:
         settle_payment(number=order_number)
+
+
+def _settle_abandoned(user, busy: PlacementInProgress, cart) -> Order | None:
+    """A retry of a placement whose request died (its node was killed, say) after reserving the
+    order: once nobody can still be charging for it (IDEMPOTENCY_IN_FLIGHT_SECONDS, longer than a
+    charge may take), ask the provider how it ended instead of making the shopper wait for
+    resolve_pending_orders. The paid order, or PaymentFailed; None while it may still be running."""
+    abandoned = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_SECONDS)
+    order = Order.objects.filter(
+        owned_by(user), number=busy.order_number, status=S.PENDING_PAYMENT, placed_at__lt=abandoned
+    ).first()
+    if order is None or busy.action_url or _awaiting_action(order):
+        return None  # still young, or waiting for the shopper's bank: not abandoned
+    if settle_payment(number=order.number, cart=cart) == "failed":
+        attempt = Payment.objects.filter(order_number=order.number).exclude(message="").first()
+        raise PaymentFailed(attempt.message if attempt else "Your payment did not go through.")
+    return Order.objects.get(pk=order.pk)
 
 
 def _await_twin(user, busy: PlacementInProgress, seconds: float) -> Order:
