@@ -32,8 +32,8 @@ def lamp():
     return ProductFactory(name="Lamp", price=Decimal("40.00"), stock_quantity=10)
 
 
-def buy(user, product, quantity=2, key="k1"):
-    DbCart(user).set_item(variant(product).pk, quantity, product.price)
+def place_cart(user, key="k1"):
+    """The customer's cart placed with the test card, to ADDRESS, by standard delivery."""
     return place_order(
         user=user,
         cart=DbCart(user),
@@ -41,7 +41,12 @@ def buy(user, product, quantity=2, key="k1"):
         address=ADDRESS,
         shipping_method="standard",
         payment_method="pm_card_visa",
-    ).order
+    )
+
+
+def buy(user, product, quantity=2, key="k1"):
+    DbCart(user).set_item(variant(product).pk, quantity, product.price)
+    return place_cart(user, key).order
 
 
 def test_order_list_detail_and_invoice_are_scoped_to_the_owner(client, customer, lamp):

@@ -349,19 +349,9 @@ def dying_gateway(monkeypatch):
 
 
 def place(user, key):
-    from auroramart.cart.storage import DbCart
-    from auroramart.orders.placement import place_order
+    from .test_orders import place_cart
 
-    from .test_orders import ADDRESS
-
-    return place_order(
-        user=user,
-        cart=DbCart(user),
-        idempotency_key=key,
-        address=ADDRESS,
-        shipping_method="standard",
-        payment_method="pm_card_visa",
-    )
+    return place_cart(user, key)
 
 
 def crash_then_retry(settings, dying_gateway, *, after: bool):
