@@ -83,10 +83,12 @@ def test_change_quantity_and_remove_in_place(client, products):
         f"/checkout/cart/update/{variant(products['lamp']).pk}/", {"quantity": "3"}, HTTP_HX_REQUEST="true"
     )
     assert "Only 2 of Lamp left in stock." in too_many.content.decode()
-    client.post(f"/checkout/cart/remove/{variant(products['lamp']).pk}/", HTTP_HX_REQUEST="true")
+    removed = client.post(f"/checkout/cart/remove/{variant(products['lamp']).pk}/", HTTP_HX_REQUEST="true")
+    assert "Lamp was removed from your cart." in removed.content.decode()
     assert [line.product.name for line in cart(client).lines] == ["Mug"]
-    client.post(f"/checkout/cart/update/{variant(products['mug']).pk}/", {"quantity": "0"})
+    zero = client.post(f"/checkout/cart/update/{variant(products['mug']).pk}/", {"quantity": "0"}, follow=True)
     assert cart(client).is_empty
+    assert "Mug was removed from your cart." in zero.content.decode()  # said, not silent
 
 
 def test_a_changed_price_is_shown_as_changed(client, products):

@@ -122,7 +122,7 @@ def remove_item(request, variant_id: PathId):
     def action(cart, user):
         if variant_id not in cart.items():
             raise CartError("That product is not in your cart.")
-        cart_services.remove_item(cart, variant_id=variant_id)
+        return cart_services.remove_item(cart, variant_id=variant_id)
 
     return _cart_action(request, action)
 

@@ -120,22 +120,29 @@ def add_item(
     return variant
 
 
-def set_quantity(cart, *, variant_id, quantity) -> None:
+def set_quantity(cart, *, variant_id, quantity) -> str:
+    """A new quantity for a line; 0 removes it. What the shopper is told ("" when nothing
+    needs saying: the line shows its new quantity)."""
     quantity = _quantity(quantity)
     items = cart.items()
     pk = _id(variant_id, "That product is not in your cart.")
     if pk not in items:
         raise CartError("That product is not in your cart.")
     if quantity == 0:
-        cart.remove(pk)
-        return
+        return remove_item(cart, variant_id=pk)
     variant = _variant(variant_id=pk)
     _check_stock(variant, quantity)
     cart.set_item(pk, quantity)
+    return ""
 
 
-def remove_item(cart, *, variant_id) -> None:
-    cart.remove(_id(variant_id, "That product is not in your cart."))
+def remove_item(cart, *, variant_id) -> str:
+    """Take a line out of the cart; says which, so a line never disappears without a word."""
+    pk = _id(variant_id, "That product is not in your cart.")
+    cart.remove(pk)
+    variant = ProductVariant.objects.select_related("product").filter(pk=pk).first()
+    name = variant.display_name if variant else "The item"
+    return f"{name} was removed from your cart."
 
 
 def apply_coupon(cart, *, code: str, user) -> str:

@@ -16,13 +16,14 @@ def _is_htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def _cart_page(request, *, error: str = "", status: int = 200, fragment: bool = False):
+def _cart_page(request, *, error: str = "", notice: str = "", status: int = 200, fragment: bool = False):
     cart = cart_for(request)
     user = request.user if request.user.is_authenticated else None
     summary = cart_summary(cart, user=user)
     context = {
         "summary": summary,
         "error": error,
+        "notice": notice,
         "title": "Your cart",
         "cart_count": summary.item_count,
         "summary_extras": [fragment(request, summary) for fragment in fragments.summary],
@@ -44,12 +45,14 @@ def detail(request):
     return _cart_page(request)
 
 
-def _after_change(request, error: str = ""):
+def _after_change(request, error: str = "", notice: str = ""):
     if _is_htmx(request):
         # htmx swaps the cart in place; errors travel with it as a 200 so they are shown.
-        return _cart_page(request, error=error)
+        return _cart_page(request, error=error, notice=notice)
     if error:
         messages.error(request, error)
+    if notice:
+        messages.success(request, notice)
     return redirect("cart:detail")
 
 
@@ -86,20 +89,22 @@ def add(request):
 @require_POST
 def update(request, variant_id):
     try:
-        services.set_quantity(cart_for(request), variant_id=variant_id, quantity=request.POST.get("quantity"))
+        notice = services.set_quantity(
+            cart_for(request), variant_id=variant_id, quantity=request.POST.get("quantity")
+        )
     except CartError as exc:
         return _after_change(request, str(exc))
-    return _after_change(request)
+    return _after_change(request, notice=notice)
 
 
 @shopper_only
 @require_POST
 def remove(request, variant_id):
     try:
-        services.remove_item(cart_for(request), variant_id=variant_id)
+        notice = services.remove_item(cart_for(request), variant_id=variant_id)
     except CartError as exc:
         return _after_change(request, str(exc))
-    return _after_change(request)
+    return _after_change(request, notice=notice)
 
 
 @shopper_only

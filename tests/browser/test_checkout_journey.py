@@ -4,6 +4,7 @@ without a reload, check out with the test card; and a declined card."""
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from auroramart.loyalty.services import open_account
 from auroramart.orders.models import Order
@@ -91,3 +92,49 @@ def test_declined_card_keeps_the_cart_and_places_no_order(page, shopper, kettle,
     assert Order.objects.count() == 0
     page.goto("/checkout/cart/")
     assert page.get_by_label("Quantity of Glass Kettle").input_value() == "1"
+
+
+def test_switching_delivery_twice_keeps_the_total_you_saw_for_the_check(page, shopper, kettle):
+    """#24: the hidden expected_total went missing after the first switch (the second logged
+    htmx:oobErrorNoTarget), so the "total you saw" check was silently skipped."""
+    sign_in(page)
+    page.goto(kettle.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    page.goto("/checkout/checkout/")
+    seen = page.locator("#id_expected_total")
+    standard = seen.get_attribute("value")
+    for label in ("Express delivery", "Standard delivery"):
+        before = page.locator("#order-total").inner_text()
+        page.get_by_label(label, exact=False).check()
+        expect(page.locator("#order-total")).not_to_have_text(before)  # the new summary is in
+        total = page.locator("#order-total").inner_text().replace("S$", "").replace(",", "").strip()
+        expect(seen).to_have_count(1)
+        expect(seen).to_have_attribute("value", str(Decimal(total)))
+    assert seen.get_attribute("value") == standard
+    fill_card(page)
+    page.get_by_role("button", name="Place order and pay").click()
+    page.wait_for_url("**/orders/AM*/")
+    assert Order.objects.get().shipping_method == "standard"
+    assert not [m for m in page.console_messages if m.startswith(("error", "pageerror")) or "oobError" in m]
+
+
+def test_a_quantity_out_of_range_is_refused_with_a_message_and_zero_says_it_removed(page, shopper, kettle):
+    """#24: 150 was silently ignored (the field showed 150, the totals stayed at 1) and 0 took
+    the line away without a word."""
+    sign_in(page)
+    page.goto(kettle.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    page.goto("/checkout/cart/")
+    quantity = page.get_by_label("Quantity of Glass Kettle")
+    quantity.fill("150")
+    quantity.dispatch_event("change")
+    expect(page.get_by_role("alert")).to_contain_text("at most 99")
+    expect(page.get_by_label("Quantity of Glass Kettle")).to_have_value("1")  # what the cart holds
+    expect(page.locator("#cart-count")).to_have_text("1")
+    page.get_by_label("Quantity of Glass Kettle").fill("0")
+    page.get_by_label("Quantity of Glass Kettle").dispatch_event("change")
+    expect(page.locator("#cart-notice")).to_have_text("Glass Kettle was removed from your cart.")
+    expect(page.get_by_label("Quantity of Glass Kettle")).to_have_count(0)
+    expect(page.locator("#cart-count")).to_have_text("0")
