@@ -3,6 +3,7 @@ dashboard (reads rollups only), its permissions and its CSV exports."""
 
 import csv
 import io
+import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -232,6 +233,29 @@ def test_csv_exports_hold_the_tables(shop, staff, client):
     )
     assert ["Orders", "2", "0", ""] in kpis
     assert client.get(reverse("admin_panel:analytics_export", args=["nope"]), params).status_code == 404
+
+
+def test_no_analytics_csv_carries_a_float_tail(shop, staff, client):
+    """#24: the KPI CSV had 0.023456789-style cells. Every export (the KPIs and each chart's
+    table) holds numbers as the dashboard rounds them: amounts to the cent, ratios to four places."""
+    from auroramart.analytics import selectors
+    from auroramart.analytics.tables import tables
+
+    day = shop["day"]
+    rollup(day, day)
+    client.force_login(staff["Admin"])
+    params = {"from": str(day), "to": str(day)}
+    period, _ = selectors.parse_range(params)
+    names = ["kpis"] + [t["name"] for t in tables(selectors.dashboard(period))]
+    decimals = 0
+    for name in names:
+        body = client.get(reverse("admin_panel:analytics_export", args=[name]), params).content.decode()
+        for row in list(csv.reader(io.StringIO(body)))[1:]:
+            for cell in row:
+                if re.fullmatch(r"-?\d+\.\d+", cell):
+                    decimals += 1
+                    assert re.fullmatch(r"-?\d+\.\d\d|-?\d\.\d{4}", cell), (name, row)
+    assert decimals > 5  # the exports did hold amounts and ratios to check
 
 
 def test_bad_dates_show_a_message_not_an_error(staff, client):

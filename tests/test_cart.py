@@ -86,7 +86,9 @@ def test_change_quantity_and_remove_in_place(client, products):
     removed = client.post(f"/checkout/cart/remove/{variant(products['lamp']).pk}/", HTTP_HX_REQUEST="true")
     assert "Lamp was removed from your cart." in removed.content.decode()
     assert [line.product.name for line in cart(client).lines] == ["Mug"]
-    zero = client.post(f"/checkout/cart/update/{variant(products['mug']).pk}/", {"quantity": "0"}, follow=True)
+    zero = client.post(
+        f"/checkout/cart/update/{variant(products['mug']).pk}/", {"quantity": "0"}, follow=True
+    )
     assert cart(client).is_empty
     assert "Mug was removed from your cart." in zero.content.decode()  # said, not silent
 

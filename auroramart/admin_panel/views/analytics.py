@@ -2,7 +2,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from auroramart.analytics import selectors
-from auroramart.analytics.tables import tables
+from auroramart.analytics.tables import Share, tables
 from auroramart.core.csv_export import csv_response
 from auroramart.core.db_routing import reads_from_replica
 
@@ -10,8 +10,19 @@ from ..decorators import panel_permission
 
 
 def _kpi_rows(data):
+    """The KPIs as the chart tables write them (analytics/tables.py): money to the cent, counts
+    whole, rates and changes as ratios to four places (the dashboard's rounding, not a float's)."""
+
+    def cell(value, fmt):
+        return Share(value).raw() if fmt == "percent" else value
+
     return [
-        [k["label"], k["value"], k["previous"], "" if k["change"] is None else f"{k['change']:.4f}"]
+        [
+            k["label"],
+            cell(k["value"], k["format"]),
+            cell(k["previous"], k["format"]),
+            "" if k["change"] is None else Share(k["change"]).raw(),
+        ]
         for k in data["kpis"]
     ]
 
