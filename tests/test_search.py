@@ -138,6 +138,24 @@ def test_a_misspelling_gets_a_did_you_mean(client, shop):
     assert "Voltix Smartphone" in body  # and the search found it anyway
 
 
+@pytest.mark.parametrize(
+    "query, suggestion",
+    [
+        ("wireles hedphones", "wireless headphones"),  # #24: the part-typed word stayed "wireles"
+        ("hedphones wirel", "headphones wireless"),
+        ("sonara hedphones", "sonara headphones"),
+        ("wireless headphones", None),  # nothing misspelt: nothing to suggest
+        ("wirel", None),  # typed in part only: the search finds it, no "did you mean"
+    ],
+)
+def test_did_you_mean_writes_out_every_word(client, shop, query, suggestion):
+    body = client.get("/search/", {"q": query}).content.decode()
+    if suggestion is None:
+        assert "Did you mean" not in body
+    else:
+        assert f">{suggestion}</a>" in body.split("Did you mean", 1)[1][:300]
+
+
 def test_search_history_for_guests_and_customers_and_clearing(client, shop):
     client.get("/search/", {"q": "leash"})
     client.get("/search/", {"q": "headphones"})

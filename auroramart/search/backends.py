@@ -76,11 +76,24 @@ def correct(term: str, words: set[str]) -> str | None:
     return matches[0] if matches else None
 
 
+def complete(term: str, words: set[str]) -> str:
+    """A word typed in part ("wireles") as the catalog word it most likely starts ("wireless")."""
+    if term in words:
+        return term
+    completions = [w for w in words if w.startswith(term)]
+    return difflib.get_close_matches(term, completions, n=1, cutoff=0)[0] if completions else term
+
+
 def did_you_mean(query: str) -> str | None:
+    """The query with each misspelt word corrected, when one was; the words typed in part are
+    then written out too, so the suggestion never keeps half a word ("wireles hedphones" →
+    "wireless headphones", not "wireles headphones")."""
     words = vocabulary()
     terms = query_terms(query)
     fixed = [correct(t, words) or t for t in terms]
-    return " ".join(fixed) if fixed != terms else None
+    if fixed == terms:
+        return None
+    return " ".join(complete(t, words) for t in fixed)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------
