@@ -8,7 +8,10 @@ PYTHON := $(BIN)/python
 SYSTEM_PYTHON := $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 STAMP := $(VENV)/.installed
-DEMO_ENV := DEBUG=$${DEBUG:-true} AURORAMART_DEMO=$${AURORAMART_DEMO:-true}
+# The demo runs with DEBUG off, as a shop would (its own 404 and 500 pages), static files from the
+# sources, readable logs, and the periodic jobs in the server's process (analytics every 2 minutes).
+DEMO_ENV := DEBUG=$${DEBUG:-false} AURORAMART_DEMO=$${AURORAMART_DEMO:-true} STATIC_MANIFEST=$${STATIC_MANIFEST:-false} \
+	LOG_FORMAT=$${LOG_FORMAT:-text} DEMO_SCHEDULER=$${DEMO_SCHEDULER:-true} BEAT_INTERVALS=$${BEAT_INTERVALS:-rollup-analytics=120}
 
 .PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api lint-api css lock clean cluster cluster-smoke capacity
 
@@ -21,6 +24,7 @@ help:
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -n "$(SYSTEM_PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
+	@echo "Installing the dependencies into $(VENV): a few minutes the first time, then never again."
 	@test -x $(PYTHON) || $(SYSTEM_PYTHON) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
@@ -36,9 +40,9 @@ demo-data: migrate
 	@$(DEMO_ENV) $(PYTHON) manage.py create_sample_data --if-empty
 	@$(DEMO_ENV) $(PYTHON) manage.py train_models --if-missing
 
-run: demo-data
-	@$(DEMO_ENV) $(PYTHON) manage.py demo_banner --port $(PORT)
-	@$(DEMO_ENV) $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
+# One process prepares (migrate, staff, sample data, models), prints the banner and serves.
+run: install
+	@$(DEMO_ENV) $(PYTHON) manage.py serve_demo --port $(PORT)
 
 # The production stack on one machine: gunicorn, a Celery worker and beat under
 # honcho (Procfile). Settings come from the environment only (README: Production).

@@ -255,6 +255,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
     },
 }
+# `make run` has no worker or beat: its server runs the periodic jobs in-process (demo/scheduler.py).
+DEMO_SCHEDULER = env_bool("DEMO_SCHEDULER", False)
 # BEAT_INTERVALS=name=seconds,... runs a job more often (the cluster smoke test watches one).
 for _name, _, _seconds in (item.partition("=") for item in env_list("BEAT_INTERVALS", "")):
     CELERY_BEAT_SCHEDULE[_name]["schedule"] = int(_seconds)
@@ -376,7 +378,8 @@ else:
         },
         "staticfiles": {"BACKEND": STATIC_BACKEND},
     }
-WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
+# Static files straight from the sources (no collectstatic) in development and the demo.
+WHITENOISE_USE_FINDERS = DEBUG or DEMO_MODE or not STATIC_ROOT.exists()
 # Until collectstatic has run, static files come from the finders; that is not worth a warning.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 

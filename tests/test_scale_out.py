@@ -447,3 +447,44 @@ def test_the_compose_file_runs_the_cluster_topology_with_settings_the_shop_reads
         assert f"${{{variable}}}" in template
     dockerfile = (root / "deploy" / "Dockerfile").read_text()
     assert "requirements.txt" in dockerfile and "collectstatic" in dockerfile and "USER shop" in dockerfile
+
+
+# --- `make run`: the periodic jobs in the demo server's process --------------------------------
+
+
+@pytest.mark.django_db
+def test_the_demo_scheduler_runs_each_job_when_its_time_comes_and_once(settings):
+    """#24: under `make run` no scheduled job ran, so analytics never moved during a demo."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from celery.schedules import crontab
+
+    from auroramart.demo.scheduler import DemoScheduler
+
+    start = datetime(2026, 12, 4, 0, 0, tzinfo=ZoneInfo(settings.CELERY_TIMEZONE))
+    scheduler = DemoScheduler(
+        {
+            "rollup-analytics": {"task": "auroramart.analytics.tasks.rollup_recent_task", "schedule": 120},
+            "clear-stale-carts": {
+                "task": "auroramart.cart.tasks.clear_stale_carts_task",
+                "schedule": crontab(hour=1, minute=30),
+            },
+        },
+        started=start,
+    )
+    assert scheduler.tick(start + timedelta(seconds=60)) == []  # nothing at start-up
+    assert scheduler.tick(start + timedelta(seconds=121)) == ["rollup-analytics"]
+    assert scheduler.tick(start + timedelta(seconds=125)) == []  # once per interval
+    assert scheduler.tick(start + timedelta(hours=1, minutes=31)) == ["rollup-analytics", "clear-stale-carts"]
+    assert scheduler.tick(start + timedelta(hours=1, minutes=32)) == []
+
+
+def test_make_run_serves_with_the_shops_error_pages_and_its_jobs():
+    """#24: `make run` showed Django's debug page for a bad URL and ran no periodic job."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    demo_env = makefile.split("DEMO_ENV :=", 1)[1].split("\n\n", 1)[0]
+    assert "DEBUG=$${DEBUG:-false}" in demo_env and "DEMO_SCHEDULER=$${DEMO_SCHEDULER:-true}" in demo_env
+    assert "manage.py serve_demo" in makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
