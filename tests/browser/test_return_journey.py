@@ -74,6 +74,9 @@ def test_return_one_line_of_three(page, delivered, viewport):
     staff.get_by_text("Return updated.").wait_for()
     credit = CreditNote.objects.get(order=delivered)
     assert staff.locator("#credit-notes").get_by_text(credit.number).is_visible()
+    # #24: a received return offered a "Note" field with no button to send it.
+    assert staff.locator("#return-request").get_by_label("Note").count() == 0
+    assert staff.locator("#return-request").get_by_role("button").count() == 0
 
     page.reload()
     assert page.locator("#order-status").inner_text() == "Partially returned"
