@@ -1,16 +1,34 @@
 from django.conf import settings
+from django.contrib.sitemaps import views as sitemap_views
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_page
 from django.views.static import serve
 
 from auroramart.core.health import healthz, readyz
+from auroramart.pages.views import robots_txt
+from auroramart.storefront.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.svg"))),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    # An index of sections, each paginated (?p=2): catalogues of any size (storefront/sitemaps.py).
+    path(
+        "sitemap.xml",
+        cache_page(3600)(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_page(3600)(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
     path("admin-panel/", include("auroramart.admin_panel.urls")),
     path("", include("auroramart.api.urls")),
     path("", include("auroramart.storefront.urls.catalog")),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from auroramart.catalog.cache import anonymous_page, cached_page_part
 from auroramart.catalog.selectors import home_sections
 from auroramart.core.db_routing import reads_from_replica
+from auroramart.core.structured_data import organization
 
 from .forms import ContactForm
 from .services import submit_contact_message
@@ -34,9 +35,35 @@ def home(request):
 
     def page(extra_context):
         part = cached_page_part(request, "home", build)
-        return render(request, "pages/home.html", {"body": mark_safe(part["body"]), **extra_context})  # noqa: S308
+        return render(
+            request,
+            "pages/home.html",
+            {"body": mark_safe(part["body"]), "organization": organization(request), **extra_context},  # noqa: S308
+        )
 
     return anonymous_page(request, "home-page", page) or page({})
+
+
+# Shoppers' own pages, the panel, the API and the money path are no use in a search index.
+ROBOTS_DISALLOW = [
+    "/admin-panel/",
+    "/api/",
+    "/checkout/",
+    "/orders/",
+    "/profile/",
+    "/login/",
+    "/register/",
+    "/search/",
+    "/cart/",
+    "/payments/",
+    "/unsubscribe/",
+]
+
+
+def robots_txt(request):
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), ""]
+    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def static_page(request, page):

@@ -1,6 +1,7 @@
 import functools
 
 from django.conf import settings
+from django.templatetags.static import static
 from django.urls import reverse
 
 from auroramart.accounts.selectors import unread_notification_count
@@ -69,7 +70,17 @@ def shop(request):
         "return_window_days": settings.RETURN_WINDOW_DAYS,
         "demo_mode": settings.DEMO_MODE,
         "shop_identity": shop_identity(),
+        "canonical_url": canonical_url(request),
+        "default_og_image": request.build_absolute_uri(static("img/og-default.png")),
     }
+
+
+def canonical_url(request) -> str:
+    """This page's address without sorting, filters or tracking: the one search engines should
+    index (a page number stays: page 2 is another page)."""
+    url = request.build_absolute_uri(request.path)
+    page = request.GET.get("page", "")
+    return f"{url}?page={page}" if page.isdigit() and page != "1" else url
 
 
 def shop_identity() -> dict:

@@ -17,6 +17,7 @@ from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
 from auroramart.core.access import customer_required, is_customer
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.pagination import paginate
+from auroramart.core.structured_data import absolute, product_blocks, product_data
 from auroramart.search.services import record_view
 
 BUY_BOX_MARKER = "<!--buy-box-->"
@@ -176,6 +177,14 @@ def product_detail(request, slug):
             "url": product.get_absolute_url(),
             "size_guide_url": product.size_guide_url,
             "main_image": {"url": main.image.url, "alt": main.alt_text} if main else None,
+            # Link previews (Open Graph) and search engines (JSON-LD; the offer is added live).
+            "og_image": absolute(request, main.image.url) if main else "",
+            "structured": product_data(
+                request,
+                product,
+                images,
+                [*context["breadcrumbs"][:-1], (product.name, product.get_absolute_url())],
+            ),
         }
 
     def live_parts(pk, *, fragment: bool = False) -> tuple[str, str]:
@@ -210,6 +219,9 @@ def product_detail(request, slug):
                 "csrf_token": get_token(request),
                 "customer": is_customer(user),
                 "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
+                "structured_data": ""
+                if fragment
+                else product_blocks(part["structured"], chosen, request.build_absolute_uri(part["url"])),
             },
         )
         main_image = render_to_string("catalog/_main_image.html", {"image": image, "name": part["name"]})
