@@ -44,6 +44,7 @@ urlpatterns = [
     path("customers/<int:pk>/message/", customers.message_customer, name="customer_message"),
     path("customers/<int:pk>/note/", customers.add_note, name="customer_note"),
     path("products/", products.product_list, name="products"),
+    path("inventory/", products.inventory, name="inventory"),
     path("products/new/", products.product_create, name="product_create"),
     path("products/taxonomy/", products.taxonomy, name="taxonomy"),
     path("products/taxonomy/<str:kind>/<int:pk>/", products.taxonomy_change, name="taxonomy_change"),

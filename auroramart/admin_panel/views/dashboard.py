@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from auroramart.accounts.models import User
+from auroramart.analytics.selectors import shop_overview
 from auroramart.catalog.models import ProductReview
 from auroramart.inventory.selectors import low_stock_variants
 from auroramart.orders.models import UNREFUNDED_STATUSES, Order, ReturnRequest
@@ -33,5 +34,6 @@ def dashboard(request):
         "pending_reviews": ProductReview.objects.filter(status="pending").count(),
         "week_orders": Order.objects.filter(placed_at__gte=today - timedelta(days=7)).count(),
         "recent": AuditLog.objects.all()[:10] if "view_audit" in perms else [],
+        "overview": shop_overview(30),
     }
     return render(request, "admin_panel/dashboard.html", context)

@@ -3,13 +3,14 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.catalog import services as catalog
-from auroramart.catalog.models import Brand, Category, Product
+from auroramart.catalog.models import Brand, Category, Product, ProductImage
 from auroramart.catalog.product_forms import (
     NewProductForm,
     PriceForm,
@@ -44,7 +45,16 @@ PRODUCT_SORTS = {
 @panel_permission("view_products")
 def product_list(request):
     order = PRODUCT_SORTS.get(request.GET.get("sort"), "name")
-    products = Product.objects.select_related("category", "brand").order_by(order, "pk")
+    products = (
+        Product.objects.select_related("category", "brand")
+        # The list's thumbnails: one query for the page, whatever its length.
+        .prefetch_related(
+            Prefetch(
+                "images", queryset=ProductImage.objects.filter(is_primary=True), to_attr="primary_images"
+            )
+        )
+        .order_by(order, "pk")
+    )
     if request.GET.get("q"):
         q = request.GET["q"]
         products = products.filter(Q(name__icontains=q) | Q(sku__istartswith=q))
@@ -316,3 +326,11 @@ def product_export(request):
 
     record_audit(actor_for(request), "export", object_type="catalog.Product", object_repr="CSV export")
     return csv_stream("products.csv", header, export_rows())
+
+
+@panel_permission("view_products")
+def inventory(request):
+    """/admin-panel/inventory/, the address the original specification gave the stock screen:
+    the products screen, where stock is managed (filters kept)."""
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("admin_panel:products") + (f"?{query}" if query else ""))
