@@ -446,6 +446,7 @@ IMAGE_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_UPLOAD_MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded
 AVATAR_SIZE = 512
 REVIEWS_AUTO_APPROVE = env_bool("REVIEWS_AUTO_APPROVE", True)
+NEW_PRODUCT_DAYS = 30  # a product added this recently wears the "New" badge
 ADMIN_PANEL_URL = "/admin-panel/"
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
 STAFF_ABSOLUTE_TIMEOUT = env_int("STAFF_ABSOLUTE_TIMEOUT_HOURS", 10) * 3600

@@ -35,7 +35,7 @@ LIST_WARM = 0
 # live price/stock, the variant matrix (options, variants, their values, their pictures)
 DETAIL_COLD = MENU + 13
 DETAIL_WARM = 0  # live price, stock and variants come from their own cache entries
-HOME_COLD = MENU + 9  # three sections, each with its primary images and colour options
+HOME_COLD = MENU + 10  # three sections, each with its primary images and colour options; the tiles
 HOME_WARM = 0
 
 

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -84,6 +85,13 @@ class StockAndPrice:
     def on_sale(self) -> bool:
         return bool(self.compare_at_price and self.compare_at_price > self.price)
 
+    @property
+    def discount_percent(self) -> int:
+        """How much is off the compare-at price, in whole percent (the sale badge)."""
+        if not self.on_sale:
+            return 0
+        return int((1 - self.price / self.compare_at_price) * 100)  # type: ignore[operator]
+
 
 class Product(StockAndPrice, models.Model):
     sku = models.CharField("SKU", max_length=40, unique=True)
@@ -159,6 +167,16 @@ class Product(StockAndPrice, models.Model):
     @property
     def has_price_range(self) -> bool:
         return bool(self.price_max and self.price_max > self.price)
+
+    @property
+    def is_new(self) -> bool:
+        """Added in the last NEW_PRODUCT_DAYS (the card's "New" badge)."""
+        return self.created_at >= timezone.now() - timedelta(days=settings.NEW_PRODUCT_DAYS)
+
+    @property
+    def sold_in_options(self) -> bool:
+        """Sold in sizes, colours or the like: a card cannot add it without the shopper's choice."""
+        return bool(self.variant_terms)
 
     @property
     def primary_image(self):

@@ -7,7 +7,7 @@ from typing import cast
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Field, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Field, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .cache import catalog_version
 from .models import (
@@ -198,6 +198,25 @@ def brands_for(filters: ProductFilters) -> QuerySet:
     elif filters.category is not None:
         products = products.filter(category=filters.category)
     return Brand.objects.filter(pk__in=products.values("brand_id")).order_by("name")
+
+
+def category_tiles() -> list[dict]:
+    """The home page's category tiles: each category with a picture, the thumbnail of its best
+    selling product that has one (one query; the home page around it is cached)."""
+    picture = (
+        ProductImage.objects.filter(
+            product__category=OuterRef("pk"), product__is_active=True, is_primary=True
+        )
+        .order_by("-product__sold_count", "product_id")
+        .values("thumbnail")[:1]
+    )
+    storage = ProductImage._meta.get_field("thumbnail").storage
+    return [
+        {"name": c.name, "url": c.get_absolute_url(), "picture": storage.url(c.picture) if c.picture else ""}
+        for c in Category.objects.filter(is_active=True)
+        .annotate(picture=Subquery(picture))
+        .order_by("position", "name")
+    ]
 
 
 def home_sections(limit: int = 8) -> dict[str, list[Product]]:

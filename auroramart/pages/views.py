@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from auroramart.catalog.cache import anonymous_page, cached_page_part
-from auroramart.catalog.selectors import home_sections
+from auroramart.catalog.selectors import category_tiles, home_sections
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.structured_data import organization
 
@@ -30,15 +30,25 @@ STATIC_PAGES = {
 @reads_from_replica
 def home(request):
     def build():
-        context = {"sections": home_sections()}
-        return {"body": render_to_string("pages/_home_body.html", context, request=request)}
+        context = {"sections": home_sections(), "category_tiles": category_tiles()}
+        # The hero and the category tiles come first, before anything personal (#24); the
+        # shopper's own slots go between them and the product sections.
+        top, _, sections = render_to_string("pages/_home_body.html", context, request=request).partition(
+            "<!-- sections -->"
+        )
+        return {"top": top, "body": sections}
 
     def page(extra_context):
         part = cached_page_part(request, "home", build)
         return render(
             request,
             "pages/home.html",
-            {"body": mark_safe(part["body"]), "organization": organization(request), **extra_context},  # noqa: S308
+            {
+                "top": mark_safe(part["top"]),  # noqa: S308 -- our own rendered template
+                "body": mark_safe(part["body"]),  # noqa: S308
+                "organization": organization(request),
+                **extra_context,
+            },
         )
 
     return anonymous_page(request, "home-page", page) or page({})

@@ -65,3 +65,28 @@ def test_phone_viewport_menu_and_search(page, catalog):
     page.keyboard.press("Enter")
     page.wait_for_url("**/search/?q=studio")
     assert page.locator("#product-grid h3").all_inner_texts() == ["Studio Headphones"]
+
+
+def test_a_guest_adds_from_a_card_and_sees_the_hero_and_tiles_first(page, catalog):
+    """#24: the home page opened on a product grid, the hero third; cards had no quick add."""
+    from tests.factories import make_variants
+
+    hoodie = ProductFactory(name="Zip Hoodie", subcategory=catalog[0].subcategory, price=Decimal("59.00"))
+    make_variants(hoodie, {"Size": ["S", "M"]})
+    page.goto("/")
+    order = page.evaluate(
+        """() => ['.hero', '#cat-heading', '#home-recommendations', '#featured-heading']
+              .map(s => document.querySelector(s))
+              .map(e => e ? e.getBoundingClientRect().top + window.scrollY : null)"""
+    )
+    assert order[0] < order[1] < order[2], order  # hero, then category tiles, then the personal slots
+    assert page.locator("#cat-heading + ul img").count() >= 1  # the tiles have pictures
+
+    page.goto("/item/")
+    page.get_by_role("button", name="Add Budget Earbuds to cart").click()
+    page.get_by_text("Budget Earbuds is in your cart.").wait_for()
+    assert page.locator("#cart-count").inner_text() == "1"
+    assert page.url.endswith("/item/")  # added in place, no page change
+    page.get_by_role("link", name="Choose options for Zip Hoodie").click()
+    page.wait_for_url("**/item/zip-hoodie-*/")
+    assert not [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
