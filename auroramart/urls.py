@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("auroramart.api.urls")),
     path("", include("auroramart.storefront.urls.catalog")),
     path("", include("auroramart.storefront.urls.search")),
+    path("", include("auroramart.storefront.urls.account")),
     path("", include("auroramart.accounts.urls")),
     path("", include("auroramart.cart.urls")),
     path("", include("auroramart.orders.urls")),

@@ -215,3 +215,30 @@ def test_deletion_tells_every_subscriber_first(customer, monkeypatch):
     monkeypatch.setitem(events._subscribers, CustomerErasing, [lambda event: seen.append(event.user.email)])
     delete_customer_account(user=customer)
     assert seen == ["ravi@example.test"]  # steps see the data they must anonymise
+
+
+def test_the_account_overview_shows_orders_points_wishlist_and_addresses_at_a_glance(client):
+    """#24: the account area had no overview."""
+    from decimal import Decimal
+
+    from auroramart.accounts.models import WishlistItem
+    from auroramart.loyalty.services import open_account
+
+    from .factories import AddressFactory, CustomerFactory, ProductFactory
+    from .test_orders import buy
+
+    user = CustomerFactory(first_name="Mei")
+    open_account(user)
+    AddressFactory(user=user, is_default_shipping=True, line1="1 Orchard Road")
+    lamp = ProductFactory(name="Reading Lamp", price=Decimal("40.00"), stock_quantity=5)
+    WishlistItem.objects.create(user=user, product=ProductFactory(name="Glass Kettle"))
+    order = buy(user, lamp, quantity=1)
+    client.force_login(user)
+    page = client.get("/account/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "Hello, Mei" in html
+    assert order.number in html and "Glass Kettle" in html and "1 Orchard Road" in html
+    assert f">{page.context['points'].balance}</span> points" in html and "Bronze" in html
+    assert 'href="/account/" class="active" aria-current="page"' in html
+    client.logout()
+    assert client.get("/account/")["Location"].startswith("/login/")
