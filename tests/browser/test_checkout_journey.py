@@ -138,3 +138,23 @@ def test_a_quantity_out_of_range_is_refused_with_a_message_and_zero_says_it_remo
     expect(page.locator("#cart-notice")).to_have_text("Glass Kettle was removed from your cart.")
     expect(page.get_by_label("Quantity of Glass Kettle")).to_have_count(0)
     expect(page.locator("#cart-count")).to_have_text("0")
+
+
+def test_checkout_shows_its_steps_and_the_new_address_fields_only_when_wanted(page, shopper, kettle):
+    """#24: the checkout showed every new-address field while a saved address was chosen."""
+    sign_in(page)
+    page.goto(kettle.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    page.goto("/checkout/checkout/")
+    steps = page.get_by_role("list", name="Checkout steps")
+    expect(steps).to_contain_text("Cart")
+    expect(steps).to_contain_text("Confirmation")
+    expect(page.locator("#new-address")).to_be_hidden()  # the saved address is chosen
+    page.locator("input[name=address][value=new]").check()
+    expect(page.get_by_label("Address line 1")).to_be_visible()
+    page.locator("input[name=address]:not([value=new])").first.check()
+    expect(page.locator("#new-address")).to_be_hidden()
+    fill_card(page)
+    page.get_by_role("button", name="Place order and pay").click()
+    page.wait_for_url("**/orders/AM*/")
