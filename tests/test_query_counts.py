@@ -27,9 +27,9 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 MENU = 2  # categories, subcategories (cached with the catalog)
-# category (form), brand list, option facets, count, page of products, primary images, colour
-# options (their values only when there are any)
-LIST_COLD = MENU + 7
+# category (form), brand list and the brands' counts, option facets, count, page of products,
+# primary images, colour options (their values only when there are any)
+LIST_COLD = MENU + 8
 LIST_WARM = 0
 # product, images, specs, reviews, rating distribution, related + images + colour options,
 # live price/stock, the variant matrix (options, variants, their values, their pictures)

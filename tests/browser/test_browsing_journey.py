@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import BrandFactory, ProductFactory, ProductImageFactory, SubcategoryFactory
 
@@ -38,15 +39,16 @@ def test_browse_filter_sort_and_open_a_product(page, catalog):
     assert page.get_by_role("heading", level=1).inner_text() == "Electronics"
     assert page.locator("#product-grid > li").count() == 3
 
-    page.get_by_label("Voltix").uncheck()
+    # Instant filters (#24): no Apply, no Go; each value shows how many products it leaves.
+    expect(page.get_by_role("button", name="Apply")).to_have_count(0)
+    expect(page.get_by_label("Sonara")).to_have_accessible_name("Sonara (2)")
     page.get_by_label("Sonara").check()
-    page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**brand=sonara**")
+    expect(page.locator("#product-grid > li")).to_have_count(2)
     page.get_by_label("Sort by").select_option("price_asc")
-    page.get_by_role("button", name="Go").click()
     page.wait_for_url("**sort=price_asc**")
-    names = page.locator("#product-grid h3").all_inner_texts()
-    assert names == ["Budget Earbuds", "ANC Headphones"]  # filtered to the brand, cheapest first
+    # filtered to the brand, cheapest first
+    expect(page.locator("#product-grid h3")).to_have_text(["Budget Earbuds", "ANC Headphones"])
 
     page.get_by_role("link", name="ANC Headphones").click()
     assert page.get_by_role("heading", level=1).inner_text() == "ANC Headphones"
@@ -90,3 +92,16 @@ def test_a_guest_adds_from_a_card_and_sees_the_hero_and_tiles_first(page, catalo
     page.get_by_role("link", name="Choose options for Zip Hoodie").click()
     page.wait_for_url("**/item/zip-hoodie-*/")
     assert not [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
+
+
+def test_on_a_phone_the_filters_are_a_closed_drawer_that_filters_at_once(page, catalog):
+    """#24: on a phone the open filter panel filled the first screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/category/electronics/")
+    expect(page.get_by_label("Sonara")).to_be_hidden()
+    expect(page.locator("#product-grid > li").first).to_be_in_viewport()
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_label("Sonara").check()
+    page.wait_for_url("**brand=sonara**")
+    expect(page.locator("#product-grid > li")).to_have_count(2)
+    expect(page.locator("#filter-heading")).to_have_text("Filters (1)")

@@ -61,6 +61,13 @@ def render_product_list(
             "page": page,
             "products": page.object_list,
             "brands": selectors.brands_for(filters),
+            # Shown on the phone's closed filter drawer: "Filters (3)".
+            "active_filter_count": len(filters.brands)
+            + sum(len(values) for _, values in filters.options)
+            + (filters.min_price is not None)
+            + (filters.max_price is not None)
+            + bool(filters.min_rating)
+            + filters.in_stock,
             "option_facets": selectors.option_facets(filters, base=base),
             "sort_labels": {**SEARCH_SORT_LABELS, **SORT_LABELS} if base is not None else SORT_LABELS,
             "category": category,
