@@ -298,3 +298,22 @@ def test_the_demo_campaign_shows_redemptions_and_a_lift(client):
     client.force_login(create_staff(email="crm@staff.test", password="staff-password-123", role="CRM"))
     page = client.get(f"/admin-panel/promotions/campaigns/{campaign.pk}/")
     assert page.status_code == 200 and "THANKS15" in page.content.decode()
+
+
+def test_every_subcategory_has_an_illustration_and_products_get_their_own_colourway():
+    """#24: every demo picture was a gradient with shapes and a label; now each subcategory has
+    a recognisable illustration (Tabler Icons, rendered at build time) on the product's colours."""
+    from auroramart.catalog.images import ICONS_DIR, _icon_for, draw_product_picture
+    from auroramart.catalog.taxonomy import TAXONOMY
+
+    missing = [f"{c}/{s}" for c, subs in TAXONOMY.items() for s in subs if _icon_for(c, s) is None]
+    assert missing == [] and (ICONS_DIR / "icons.json").exists()
+    one = draw_product_picture(category="Electronics", subcategory="Headphones", seed="EL-0001")
+    other = draw_product_picture(category="Electronics", subcategory="Headphones", seed="EL-0007")
+    close_up = draw_product_picture(category="Electronics", subcategory="Headphones", seed="EL-0001", view=1)
+    assert one.size == other.size == close_up.size == (600, 600)  # one aspect ratio everywhere
+    corners = {img.getpixel((5, 5)) for img in (one, other, close_up)}
+    assert len(corners) == 3  # another product, another colourway; the close-up another view
+    # The illustration is drawn: white strokes on the packshot, a good share of the picture.
+    white = sum(1 for pixel in one.get_flattened_data() if min(pixel) > 235)
+    assert 0.02 < white / (600 * 600) < 0.3

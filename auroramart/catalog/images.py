@@ -1,9 +1,13 @@
-"""Product pictures: re-encoding uploads, making thumbnails, and drawing the
-demo shop's images (distinct per product) with Pillow."""
+"""Product pictures: re-encoding uploads, making thumbnails, and drawing the demo shop's
+images with Pillow: each subcategory's illustration (Tabler Icons, MIT, rendered at build time
+into demo/icons/) on each product's own colourway, in two views."""
 
+import functools
 import hashlib
 import io
+import json
 import random
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -39,8 +43,59 @@ def _palette(seed: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return first, second  # type: ignore[return-value]
 
 
+# Colourways: deep, saturated backgrounds the white illustration stands out on (contrast ≥ 4.5).
+COLOURWAYS = [
+    (30, 64, 175),
+    (13, 148, 136),
+    (190, 24, 93),
+    (109, 40, 217),
+    (180, 83, 9),
+    (21, 128, 61),
+    (185, 28, 28),
+    (3, 105, 161),
+    (71, 85, 105),
+    (134, 25, 143),
+    (15, 118, 110),
+    (154, 52, 18),
+]
+ICONS_DIR = Path(__file__).resolve().parent.parent / "demo" / "icons"
+
+
+@functools.cache
+def _icon_for(category: str, subcategory: str) -> Image.Image | None:
+    """The subcategory's illustration (demo/icons, rendered from Tabler Icons at build time)."""
+    names = json.loads((ICONS_DIR / "icons.json").read_text())
+    name = names.get(f"{category}/{subcategory}")
+    path = ICONS_DIR / f"{name}.png"
+    return Image.open(path).convert("RGBA") if name and path.exists() else None
+
+
+def draw_product_picture(*, category: str, subcategory: str, seed: str, view: int = 0) -> Image.Image:
+    """A product's picture: its subcategory's illustration on the product's own colourway.
+    View 0 is the packshot (the illustration on a plate); view 1 a close-up on a lighter tint."""
+    colour = COLOURWAYS[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(COLOURWAYS)]
+    width, height = IMAGE_SIZE
+    light = tuple(int(c + (255 - c) * 0.82) for c in colour)
+    image = Image.new("RGB", IMAGE_SIZE, light if view else colour)
+    draw = ImageDraw.Draw(image)
+    icon = _icon_for(category, subcategory)
+    if view == 0:
+        # A soft plate behind the illustration, a little lighter than the colourway.
+        plate = tuple(min(255, int(c * 1.18) + 12) for c in colour)
+        draw.ellipse([90, 90, width - 90, height - 90], fill=plate)
+        size, tint = 300, (255, 255, 255)
+    else:
+        size, tint = 420, colour
+    if icon is not None:
+        glyph = icon.resize((size, size), Image.Resampling.LANCZOS)
+        solid = Image.new("RGBA", glyph.size, (*tint, 255))
+        image.paste(solid, ((width - size) // 2, (height - size) // 2), glyph)
+    return image
+
+
 def draw_demo_image(*, title: str, subtitle: str, seed: str, variant: int = 0) -> Image.Image:
-    """A deterministic, distinct picture for one product: its own colours, shapes and label."""
+    """A deterministic, distinct picture for one product: its own colours, shapes and label
+    (for products whose subcategory has no illustration)."""
     rng = random.Random(f"{seed}:{variant}")
     top, bottom = _palette(f"{seed}:{variant}")
     image = Image.new("RGB", IMAGE_SIZE, top)
@@ -72,6 +127,11 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font, max_width: int) -> str:
     return text
 
 
-def demo_image_files(*, title: str, subtitle: str, seed: str, variant: int = 0):
-    image = draw_demo_image(title=title, subtitle=subtitle, seed=seed, variant=variant)
+def demo_image_files(*, title: str, subtitle: str, seed: str, variant: int = 0, category: str = ""):
+    """The demo's picture files (main, thumbnail): the subcategory's illustration on the
+    product's colourway when there is one (`subtitle` is the subcategory), else a drawn card."""
+    if _icon_for(category, subtitle) is not None:
+        image = draw_product_picture(category=category, subcategory=subtitle, seed=seed, view=variant)
+    else:
+        image = draw_demo_image(title=title, subtitle=subtitle, seed=seed, variant=variant)
     return ContentFile(_jpeg_bytes(image)), ContentFile(make_thumbnail(image))

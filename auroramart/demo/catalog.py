@@ -375,12 +375,13 @@ def _generate_reviews(rng, products, quality, reviewers, now, progress) -> int:
 
 def _generate_images(products, cat_names, progress) -> int:
     images = []
-    for index, product in enumerate(progress(products, desc="images", unit="product")):
-        variants = 2 if index % 5 == 0 else 1
-        for variant in range(variants):
+    sub_names = dict(Subcategory.objects.values_list("pk", "name"))
+    for product in progress(products, desc="images", unit="product"):
+        for variant in range(2):  # the packshot and a close-up: two pictures per product
             main, thumb = demo_image_files(
                 title=product.name.split(" — ")[0],
-                subtitle=cat_names[product.category_id],
+                subtitle=sub_names[product.subcategory_id],
+                category=cat_names[product.category_id],
                 seed=product.sku,
                 variant=variant,
             )
