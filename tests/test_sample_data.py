@@ -317,3 +317,44 @@ def test_every_subcategory_has_an_illustration_and_products_get_their_own_colour
     # The illustration is drawn: white strokes on the packshot, a good share of the picture.
     white = sum(1 for pixel in one.get_flattened_data() if min(pixel) > 235)
     assert 0.02 < white / (600 * 600) < 0.3
+
+
+def test_demo_prices_fit_their_subcategory_and_no_two_products_share_a_name(tmp_path):
+    """#24: a 27-inch monitor cost S$29.95 and sports earphones S$977.95; nine names appeared twice."""
+    from django.core.management import call_command
+
+    from auroramart.catalog.models import Product
+    from auroramart.demo.price_ranges import price_range
+
+    call_command(
+        "create_sample_data",
+        "--products",
+        "300",
+        "--customers",
+        "5",
+        "--orders",
+        "0",
+        "--images",
+        "0",
+        "--analytics-days",
+        "0",
+        "--no-progress",
+        stdout=io.StringIO(),
+    )
+    names = list(Product.objects.values_list("name", flat=True))
+    assert len(names) == len(set(names)) == 300
+    for product in Product.objects.select_related("category", "subcategory"):
+        low, high = price_range(product.category.name, product.subcategory.name)
+        cheapest = product.variants.order_by("price").values_list("price", flat=True).first() or product.price
+        assert low - 1 <= cheapest <= high + 1, (product.name, cheapest, low, high)
+
+
+def test_the_committed_price_table_is_what_the_product_file_gives():
+    from auroramart.demo.price_ranges import PRICE_RANGES, derive
+
+    from .conftest import SHARED_DATA
+
+    path = SHARED_DATA / "b2c_products_500.csv"
+    if not path.exists():
+        pytest.skip("the AuroraMart product file is not here (../shared/data/auroramart)")
+    assert derive(path) == PRICE_RANGES

@@ -227,22 +227,6 @@ SPECIFICATIONS: dict[str, list[tuple[str, list[str]]]] = {
     ],
 }
 
-# Typical price band per category, in SGD.
-PRICE_BANDS: dict[str, tuple[int, int]] = {
-    "Electronics": (29, 1899),
-    "Fashion - Women": (15, 320),
-    "Fashion - Men": (15, 320),
-    "Beauty & Personal Care": (9, 180),
-    "Home & Kitchen": (12, 650),
-    "Sports & Outdoors": (9, 480),
-    "Books": (8, 95),
-    "Toys & Games": (9, 260),
-    "Groceries & Gourmet": (3, 60),
-    "Health": (6, 190),
-    "Pet Supplies": (5, 220),
-    "Automotive": (8, 350),
-}
-
 REVIEW_PHRASES = {
     5: ("Excellent", "Exactly what I hoped for — great quality and fast delivery."),
     4: ("Very good", "Does the job well. A small niggle or two but I would buy again."),

@@ -32,7 +32,6 @@ from auroramart.catalog.taxonomy import (
     CLOTHING_SIZES,
     COLOURS,
     CONSUMABLE_CATEGORIES,
-    PRICE_BANDS,
     REVIEW_PHRASES,
     SHOE_SIZES,
     SPECIFICATIONS,
@@ -43,6 +42,7 @@ from auroramart.catalog.taxonomy import (
     VARIANTS,
 )
 from auroramart.catalog.variants import create_default_variants, label_of, sync_products
+from auroramart.demo.price_ranges import price_range
 from auroramart.inventory.services import record_opening_stock
 
 BATCH = 2000
@@ -92,11 +92,27 @@ def ensure_taxonomy() -> tuple[dict[str, Category], dict[tuple[str, str], Subcat
     return categories, subcategories, brands
 
 
-def _price(rng: random.Random, category: str) -> Decimal:
-    low, high = PRICE_BANDS[category]
+def _price(rng: random.Random, category: str, subcategory: str) -> Decimal:
+    """A price within what the subcategory costs in the AuroraMart product file (price_ranges.py):
+    a monitor in the hundreds, a snack in single dollars."""
+    low, high = (float(v) for v in price_range(category, subcategory))
     raw = math.exp(rng.uniform(math.log(low), math.log(high)))
     ending = rng.choice([Decimal("0.90"), Decimal("0.95"), Decimal("0.99"), Decimal("0.00")])
     return Decimal(int(raw)) + ending if raw >= 1 else Decimal("0.99")
+
+
+def _unique_name(rng: random.Random, brand: str, noun: str, taken: set[str]) -> str:
+    """ "<Brand> <Noun> <Edition>", never a name another product has: the editions in a random
+    order, then a model generation ("… 3")."""
+    editions = VARIANTS[:]
+    rng.shuffle(editions)
+    candidates = [" ".join(p for p in (brand, noun, e) if p) for e in editions]
+    candidates += [f"{brand} {noun} {e} {g}".replace("  ", " ") for g in range(2, 100) for e in editions]
+    for name in candidates:
+        if name not in taken:
+            taken.add(name)
+            return name
+    raise ValueError(f"no unique name left for {brand} {noun}")
 
 
 def _sku(rng: random.Random, category: str, subcategory: str, taken: set[str]) -> str:
@@ -230,6 +246,7 @@ def generate_catalog(
     pairs = [(c, s) for c, subs in TAXONOMY.items() for s in subs]
     now = timezone.now().replace(microsecond=0)
     taken_skus = set(Product.objects.values_list("sku", flat=True))
+    taken_names = set(Product.objects.values_list("name", flat=True))
 
     rows: list[Product] = []
     quality: dict[str, float] = {}
@@ -237,8 +254,7 @@ def generate_catalog(
         cat_name, sub_name = pairs[i % len(pairs)] if i < len(pairs) else rng.choice(pairs)
         noun = rng.choice(TAXONOMY[cat_name][sub_name])
         brand_name = rng.choice(BRANDS[cat_name])
-        variant = rng.choice(VARIANTS)
-        name = " ".join(part for part in (brand_name, noun, variant) if part)
+        name = _unique_name(rng, brand_name, noun, taken_names)
         if (
             cat_name.startswith("Fashion")
             and (cat_name, sub_name) not in VARIANT_MATRICES
@@ -246,7 +262,7 @@ def generate_catalog(
         ):
             name += f" — {rng.choice(COLOURS)}"
         sku = _sku(rng, cat_name, sub_name, taken_skus)
-        price = _price(rng, cat_name)
+        price = _price(rng, cat_name, sub_name)
         roll = rng.random()
         reorder = rng.choice([10, 15, 20, 25, 30])
         stock = (
