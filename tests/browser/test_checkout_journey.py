@@ -94,13 +94,18 @@ def test_declined_card_keeps_the_cart_and_places_no_order(page, shopper, kettle,
     assert page.get_by_label("Quantity of Glass Kettle").input_value() == "1"
 
 
-def test_switching_delivery_twice_keeps_the_total_you_saw_for_the_check(page, shopper, kettle):
-    """#24: the hidden expected_total went missing after the first switch (the second logged
-    htmx:oobErrorNoTarget), so the "total you saw" check was silently skipped."""
+def signed_in_with_a_kettle(page, kettle):
+    """The shopper signed in, with the kettle in the cart (added on its page)."""
     sign_in(page)
     page.goto(kettle.get_absolute_url())
     page.get_by_role("button", name="Add to cart").click()
     page.get_by_text("Glass Kettle is in your cart.").wait_for()
+
+
+def test_switching_delivery_twice_keeps_the_total_you_saw_for_the_check(page, shopper, kettle):
+    """#24: the hidden expected_total went missing after the first switch (the second logged
+    htmx:oobErrorNoTarget), so the "total you saw" check was silently skipped."""
+    signed_in_with_a_kettle(page, kettle)
     page.goto("/checkout/checkout/")
     seen = page.locator("#id_expected_total")
     standard = seen.get_attribute("value")
@@ -122,10 +127,7 @@ def test_switching_delivery_twice_keeps_the_total_you_saw_for_the_check(page, sh
 def test_a_quantity_out_of_range_is_refused_with_a_message_and_zero_says_it_removed(page, shopper, kettle):
     """#24: 150 was silently ignored (the field showed 150, the totals stayed at 1) and 0 took
     the line away without a word."""
-    sign_in(page)
-    page.goto(kettle.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
-    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    signed_in_with_a_kettle(page, kettle)
     page.goto("/checkout/cart/")
     quantity = page.get_by_label("Quantity of Glass Kettle")
     quantity.fill("150")
@@ -142,10 +144,7 @@ def test_a_quantity_out_of_range_is_refused_with_a_message_and_zero_says_it_remo
 
 def test_checkout_shows_its_steps_and_the_new_address_fields_only_when_wanted(page, shopper, kettle):
     """#24: the checkout showed every new-address field while a saved address was chosen."""
-    sign_in(page)
-    page.goto(kettle.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
-    page.get_by_text("Glass Kettle is in your cart.").wait_for()
+    signed_in_with_a_kettle(page, kettle)
     page.goto("/checkout/checkout/")
     steps = page.get_by_role("list", name="Checkout steps")
     expect(steps).to_contain_text("Cart")
