@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=$${DEBUG:-false} AURORAMART_DEMO=$${AURORAMART_DEMO:-true} STATIC_MANIFEST=$${STATIC_MANIFEST:-false} \
 	LOG_FORMAT=$${LOG_FORMAT:-text} DEMO_SCHEDULER=$${DEMO_SCHEDULER:-true} BEAT_INTERVALS=$${BEAT_INTERVALS:-rollup-analytics=120}
 
-.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api lint-api css lock clean cluster cluster-smoke capacity screenshots
+.PHONY: help install run prod migrate demo-data test lint format bench bench-search bench-analytics fuzz-api lint-api css lock clean cluster cluster-smoke capacity screenshots lighthouse
 
 help:
 	@echo "make run    set up everything and serve the shop on http://127.0.0.1:$(PORT)"
@@ -93,6 +93,11 @@ capacity: install
 # The README's pictures (docs/screenshots/), from a fresh demo shop in the system Chromium.
 screenshots: install
 	$(PYTHON) docs/screenshots/take_screenshots.py
+
+# Lighthouse (frontend/'s pinned npm package) on the system Chromium, phone profile: every
+# category of home, listing, product, cart and checkout at least 95 (bench/lighthouse.py).
+lighthouse: install
+	$(PYTHON) bench/lighthouse.py
 
 fuzz-api: install
 	.ci/api-fuzz

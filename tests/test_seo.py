@@ -57,7 +57,7 @@ def test_robots_keeps_crawlers_out_of_private_pages_and_names_the_sitemap(client
     response = client.get("/robots.txt")
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
-    for path in ("/admin-panel/", "/checkout/", "/api/", "/orders/", "/profile/"):
+    for path in ("/admin-panel/", "/checkout/payment/", "/api/", "/orders/", "/profile/"):
         assert f"Disallow: {path}\n" in body
     assert "Disallow: /item/" not in body and "Sitemap: http://testserver/sitemap.xml" in body
 

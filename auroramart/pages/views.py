@@ -58,7 +58,7 @@ def home(request):
 ROBOTS_DISALLOW = [
     "/admin-panel/",
     "/api/",
-    "/checkout/",
+    "/checkout/payment/",  # the signed return from 3-D Secure; the cart and checkout pages stay crawlable
     "/orders/",
     "/profile/",
     "/login/",

@@ -3,86 +3,21 @@ Debian's Chromium (Playwright, the system browser; nothing is downloaded) at des
 (1366 × 900) and phone (390 × 844) sizes: home, listing, product, cart, checkout, account
 overview, and the admin dashboard and analytics. Written beside this script."""
 
-import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from demo_shop import chromium, demo_shop  # noqa: E402  (bench/demo_shop.py)
+
 OUT = Path(__file__).resolve().parent
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "auroramart-demo"  # noqa: S105 -- the documented demo password
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        raise SystemExit("Chromium is needed (Debian: apt-get install chromium)")
-    work = Path(tempfile.mkdtemp(prefix="auroramart-shots-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{work / 'shop.sqlite3'}",
-        "DEBUG": "false",
-        "AURORAMART_DEMO": "true",
-        "STATIC_MANIFEST": "false",
-        "MEDIA_ROOT": str(work / "media"),
-        "RECOMMENDATION_MODEL_DIR": str(work / "models"),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-
-    def manage(*args):
-        subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
-        )
-
-    print("== a demo shop (a minute)", flush=True)
-    manage("migrate", "--no-input")
-    manage("setup_admin")
-    manage(
-        "create_sample_data",
-        "--products",
-        "160",
-        "--customers",
-        "40",
-        "--orders",
-        "400",
-        "--analytics-days",
-        "40",
-    )
-    manage("train_models", "--if-missing")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 -- our own local server
-                break
-            except OSError:
-                time.sleep(0.2)
-        shoot(chromium, base)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(work, ignore_errors=True)
+    with demo_shop() as base:
+        shoot(chromium(), base)
 
 
 def shoot(chromium: str, base: str) -> None:
