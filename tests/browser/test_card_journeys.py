@@ -56,7 +56,7 @@ def no_card_number_anywhere(bodies, records):
 
 def add_to_cart_and_check_out(page, product):
     page.goto(product.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text(f"{product.name} is in your cart.").wait_for()
     page.goto("/checkout/checkout/")
 

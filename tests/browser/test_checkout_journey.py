@@ -56,7 +56,7 @@ def test_buy_with_the_test_card(page, shopper, kettle, viewport):
     page.set_viewport_size(viewport)
     sign_in(page)
     page.goto(kettle.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text("Glass Kettle is in your cart.").wait_for()
     assert page.locator("#cart-count").inner_text() == "1"  # the header count updated in place
     page.goto("/checkout/cart/")
@@ -83,7 +83,7 @@ def test_declined_card_keeps_the_cart_and_places_no_order(page, shopper, kettle,
     page.set_viewport_size(viewport)
     sign_in(page)
     page.goto(kettle.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text("Glass Kettle is in your cart.").wait_for()
     page.goto("/checkout/checkout/")
     fill_card(page, "4000 0000 0000 0002")
@@ -98,7 +98,7 @@ def signed_in_with_a_kettle(page, kettle):
     """The shopper signed in, with the kettle in the cart (added on its page)."""
     sign_in(page)
     page.goto(kettle.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text("Glass Kettle is in your cart.").wait_for()
 
 

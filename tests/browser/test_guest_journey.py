@@ -26,7 +26,7 @@ def test_a_guest_buys_and_then_keeps_the_order_in_a_new_account(page, viewport):
     ensure_demo_zones()
     kettle = ProductFactory(name="Copper Kettle", price=Decimal("45.00"), stock_quantity=5)
     page.goto(kettle.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text("Copper Kettle is in your cart.").wait_for()
     page.goto("/checkout/cart/")
     page.get_by_role("link", name="Check out as a guest").click()

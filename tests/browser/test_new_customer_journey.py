@@ -93,7 +93,7 @@ def test_new_customer_from_registration_to_points_earned(page, shop, viewport):
     expect(page.locator("#product-grid h3")).to_have_text(["Studio Headphones"])
 
     page.get_by_role("link", name="Studio Headphones").click()
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text("Studio Headphones is in your cart.").wait_for()
     together = page.locator("[data-slot=pdp-fbt]")
     together.get_by_text("Already in your cart").wait_for()  # the slot refreshed after the add

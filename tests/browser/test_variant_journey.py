@@ -59,7 +59,7 @@ def test_pick_m_navy_buy_it_and_return_it(page, hoodie, viewport):
     navy_m = ProductVariant.objects.get(sku="HOOD-1-NAVY-M")
     assert page.url.endswith(f"?variant={navy_m.pk}")  # the choice is in the URL, to share
     assert page.locator("#variant-price").inner_text() == "S$62.00"
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.get_by_text("Harbour Hoodie (Navy · Size M) is in your cart.").wait_for()
 
     page.goto("/checkout/cart/")
