@@ -358,3 +358,81 @@ def test_the_committed_price_table_is_what_the_product_file_gives():
     if not path.exists():
         pytest.skip("the AuroraMart product file is not here (../shared/data/auroramart)")
     assert derive(path) == PRICE_RANGES
+
+
+def test_names_specifications_and_descriptions_fit_the_item():
+    """#24: a monitor listed a battery life and every name was "<Brand> <Noun> Air/Lite/Max":
+    now what the name states, the table states too, and each item has its own kind of facts."""
+    from auroramart.catalog.taxonomy import TAXONOMY
+    from auroramart.demo.item_profiles import NOUN_FACTS, NOUN_VALUES, PROFILES
+
+    assert {(c, s) for c, subs in TAXONOMY.items() for s in subs} == set(PROFILES)
+    build_demo("--products", "240", "--customers", "5", "--orders", "0", "--images", "0")
+    editions = {"Air", "Lite", "Max", "Plus", "Mini", "Ultra", "Pro"}
+    products = Product.objects.select_related("category", "subcategory", "brand").prefetch_related(
+        "specifications"
+    )
+    for product in products:
+        profile = PROFILES[(product.category.name, product.subcategory.name)]
+        specs = {s.name: s.value for s in product.specifications.all()}
+        allowed = {axis.name for axis in profile.axes} | {"Genre"}
+        assert set(specs) <= allowed, (product.name, set(specs) - allowed)
+        assert not editions & set(product.name.split()), product.name
+        for axis in profile.axes:
+            if axis.in_name:  # "27-inch QHD Monitor": the table says 27-inch and QHD as well
+                drawn = [*axis.values, *(v for own in NOUN_VALUES.values() for v in own.get(axis.name, ()))]
+                short = next(v.split("|")[0] for v in drawn if specs[axis.name] == v.split("|")[-1])
+                assert short in product.name, (product.name, axis.name, specs[axis.name])
+        for word, (spec, value) in NOUN_FACTS.items():
+            if word in product.name and spec in specs:  # no linen blouse made of polyester
+                assert specs[spec] == value, (product.name, specs)
+        assert product.description.startswith(profile.blurb)
+        assert list(specs.values())[0] in product.description
+        if product.category.name == "Books":
+            assert product.brand.name not in product.name and ":" in product.name  # a title
+        else:
+            assert product.name.startswith(product.brand.name + " ")
+    monitors = Product.objects.filter(subcategory__name="Monitors")
+    assert not ProductSpecification.objects.filter(product__in=monitors, name="Battery life").exists()
+
+
+def test_stock_looks_like_a_shop_s():
+    """#24: some lines sold out or low, most stocked, and cheap items stocked deeper than dear ones."""
+    from statistics import median
+
+    build_demo("--products", "400", "--customers", "5", "--orders", "0", "--images", "0")
+    rows = list(Product.objects.values_list("price", "stock_quantity", "reorder_level"))
+    sold_out = sum(1 for _, stock, _ in rows if stock == 0)
+    low = sum(1 for _, stock, reorder in rows if 0 < stock <= reorder)
+    assert 0 < sold_out < len(rows) * 0.15 and 0 < low < len(rows) * 0.3
+    stocked = sorted((price, stock) for price, stock, reorder in rows if stock > reorder)
+    cheap, dear = stocked[: len(stocked) // 4], stocked[-len(stocked) // 4 :]
+    assert median(s for _, s in cheap) > 2 * median(s for _, s in dear)
+
+
+def test_a_product_sold_in_colours_shows_each_colour_s_picture(client):
+    """#24: colourways per variant: choosing Navy shows a navy picture, for every navy size."""
+    from PIL import Image
+
+    from auroramart.catalog.images import hex_colour
+    from auroramart.catalog.models import ProductOptionValue
+    from auroramart.catalog.selectors import variant_matrix
+
+    build_demo("--products", "90", "--customers", "5", "--orders", "0", "--images", "90")
+    colour_values = ProductOptionValue.objects.filter(option__name="Colour").select_related("option__product")
+    product = next(v.option.product for v in colour_values if v.option.product.images.exists())
+    colours = list(ProductOptionValue.objects.filter(option__product=product, option__name="Colour"))
+    pictures = product.images.filter(variant__isnull=False)
+    assert pictures.count() == len(colours) >= 2
+    matrix = variant_matrix(product.pk)
+    for colour in colours:
+        in_colour = [v for v in matrix["variants"] if colour.pk in v["values"]]
+        assert len({v["image"]["url"] for v in in_colour}) == 1  # every size shows the same picture
+        url = in_colour[0]["image"]["url"]
+        picture = pictures.get(image=url.removeprefix("/media/"))
+        assert colour.value in picture.alt_text
+        with Image.open(picture.image) as drawn:
+            corner = drawn.convert("RGB").getpixel((4, 4))
+        assert max(abs(a - b) for a, b in zip(corner, hex_colour(colour.swatch), strict=True)) < 12
+    page = client.get(product.get_absolute_url())
+    assert page.status_code == 200 and pictures.first().image.url in page.content.decode()

@@ -70,22 +70,36 @@ def _icon_for(category: str, subcategory: str) -> Image.Image | None:
     return Image.open(path).convert("RGBA") if name and path.exists() else None
 
 
-def draw_product_picture(*, category: str, subcategory: str, seed: str, view: int = 0) -> Image.Image:
-    """A product's picture: its subcategory's illustration on the product's own colourway.
-    View 0 is the packshot (the illustration on a plate); view 1 a close-up on a lighter tint."""
-    colour = COLOURWAYS[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(COLOURWAYS)]
+def hex_colour(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+
+
+def _is_light(colour) -> bool:
+    red, green, blue = colour
+    return 0.299 * red + 0.587 * green + 0.114 * blue > 150
+
+
+def draw_product_picture(
+    *, category: str, subcategory: str, seed: str, view: int = 0, colour: tuple[int, int, int] | None = None
+) -> Image.Image:
+    """A product's picture: its subcategory's illustration on the product's own colourway (or
+    on `colour`, a variant's: the navy one is navy). View 0 is the packshot (the illustration
+    on a plate); view 1 a close-up on a lighter tint."""
+    colour = colour or COLOURWAYS[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(COLOURWAYS)]
     width, height = IMAGE_SIZE
     light = tuple(int(c + (255 - c) * 0.82) for c in colour)
     image = Image.new("RGB", IMAGE_SIZE, light if view else colour)
     draw = ImageDraw.Draw(image)
     icon = _icon_for(category, subcategory)
     if view == 0:
-        # A soft plate behind the illustration, a little lighter than the colourway.
+        # A soft plate behind the illustration, a little lighter than the colourway; on a pale
+        # colourway (white, ivory, silver) the illustration is drawn dark to stay visible.
         plate = tuple(min(255, int(c * 1.18) + 12) for c in colour)
         draw.ellipse([90, 90, width - 90, height - 90], fill=plate)
-        size, tint = 300, (255, 255, 255)
+        size, tint = 300, (40, 44, 52) if _is_light(colour) else (255, 255, 255)
     else:
-        size, tint = 420, colour
+        size, tint = 420, (40, 44, 52) if _is_light(colour) else colour
     if icon is not None:
         glyph = icon.resize((size, size), Image.Resampling.LANCZOS)
         solid = Image.new("RGBA", glyph.size, (*tint, 255))
@@ -127,11 +141,16 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font, max_width: int) -> str:
     return text
 
 
-def demo_image_files(*, title: str, subtitle: str, seed: str, variant: int = 0, category: str = ""):
+def demo_image_files(
+    *, title: str, subtitle: str, seed: str, variant: int = 0, category: str = "", colour=None
+):
     """The demo's picture files (main, thumbnail): the subcategory's illustration on the
-    product's colourway when there is one (`subtitle` is the subcategory), else a drawn card."""
+    product's colourway (or `colour`) when there is one (`subtitle` is the subcategory), else a
+    drawn card."""
     if _icon_for(category, subtitle) is not None:
-        image = draw_product_picture(category=category, subcategory=subtitle, seed=seed, view=variant)
+        image = draw_product_picture(
+            category=category, subcategory=subtitle, seed=seed, view=variant, colour=colour
+        )
     else:
         image = draw_demo_image(title=title, subtitle=subtitle, seed=seed, variant=variant)
     return ContentFile(_jpeg_bytes(image)), ContentFile(make_thumbnail(image))

@@ -389,7 +389,23 @@ def _read_matrix(product_id: int) -> dict:
                 "image": {"url": image.image.url, "alt": image.alt_text} if image else None,
             }
         )
+    _share_colour_pictures(options, variants)
     return {"options": options, "variants": variants}
+
+
+def _share_colour_pictures(options: list[dict], variants: list[dict]) -> None:
+    """A picture of the navy one shows for every navy size: a variant without its own picture
+    takes one of a variant in the same colour."""
+    colour_ids = {v["id"] for o in options if o["is_colour"] for v in o["values"]}
+    by_colour: dict[int, dict] = {}
+    for variant in variants:
+        for value_id in colour_ids.intersection(variant["values"]):
+            if variant["image"]:
+                by_colour.setdefault(value_id, variant["image"])
+    for variant in variants:
+        if not variant["image"]:
+            shared = [by_colour[i] for i in colour_ids.intersection(variant["values"]) if i in by_colour]
+            variant["image"] = shared[0] if shared else None
 
 
 def choose_variant(matrix: dict, variant_id=None) -> tuple[dict | None, list[dict]]:

@@ -13,7 +13,7 @@ TAXONOMY: dict[str, dict[str, list[str]]] = {
         "Headphones": ["Wireless Headphones", "Noise-Cancelling Headphones", "Earbuds", "Sports Earphones"],
         "Smartwatches": ["Smartwatch", "Fitness Tracker", "GPS Watch"],
         "Cameras": ["Mirrorless Camera", "Action Camera", "Instant Camera"],
-        "Monitors": ["27-inch Monitor", "4K Monitor", "Portable Monitor"],
+        "Monitors": ["Monitor", "Gaming Monitor", "Office Monitor"],
         "Printers": ["Inkjet Printer", "Laser Printer", "Photo Printer"],
         "Smart Home": ["Smart Speaker", "Smart Plug", "Video Doorbell", "Smart Bulb"],
     },
@@ -113,21 +113,6 @@ BRANDS: dict[str, list[str]] = {
     "Automotive": ["TorquePro", "AutoZen", "CleanRide", "DriveMax", "RoadGuard"],
 }
 
-VARIANTS = [
-    "",
-    "Pro",
-    "Lite",
-    "Plus",
-    "Max",
-    "Mini",
-    "Classic",
-    "Essential",
-    "Ultra",
-    "Signature",
-    "2",
-    "Air",
-]
-
 COLOURS = ["Black", "White", "Navy", "Grey", "Sage", "Rose", "Sand", "Teal", "Charcoal", "Ivory"]
 # The swatch each demo colour shows.
 SWATCHES = {
@@ -161,70 +146,6 @@ VARIANT_MATRICES: dict[tuple[str, str], str] = {
     ("Fashion - Men", "Footwear"): "shoes",
     ("Electronics", "Smartphones"): "storage",
     ("Electronics", "Tablets"): "storage",
-}
-
-# category -> [(specification name, [values])]
-SPECIFICATIONS: dict[str, list[tuple[str, list[str]]]] = {
-    "Electronics": [
-        ("Connectivity", ["Bluetooth 5.3", "Wi-Fi 6", "USB-C", "Wi-Fi 6E + Bluetooth"]),
-        ("Battery life", ["8 hours", "12 hours", "24 hours", "40 hours"]),
-        ("Warranty", ["1 year", "2 years"]),
-    ],
-    "Fashion - Women": [
-        ("Material", ["100% cotton", "Linen blend", "Recycled polyester", "Viscose"]),
-        ("Fit", ["Regular fit", "Slim fit", "Relaxed fit"]),
-        ("Care", ["Machine washable", "Hand wash", "Dry clean recommended"]),
-    ],
-    "Fashion - Men": [
-        ("Material", ["100% cotton", "Wool blend", "Stretch denim", "Leather"]),
-        ("Fit", ["Regular fit", "Slim fit", "Tapered fit"]),
-        ("Care", ["Machine washable", "Dry clean only"]),
-    ],
-    "Beauty & Personal Care": [
-        ("Skin type", ["All skin types", "Dry skin", "Oily skin", "Sensitive skin"]),
-        ("Volume", ["30 ml", "50 ml", "100 ml", "250 ml"]),
-        ("Formulation", ["Fragrance-free", "Vegan", "Dermatologist tested"]),
-    ],
-    "Home & Kitchen": [
-        ("Material", ["Stainless steel", "Ceramic", "Bamboo", "BPA-free plastic"]),
-        ("Power", ["800 W", "1200 W", "1500 W", "Not applicable"]),
-        ("Warranty", ["1 year", "2 years", "5 years"]),
-    ],
-    "Sports & Outdoors": [
-        ("Material", ["Nylon", "Natural rubber", "Aluminium", "EVA foam"]),
-        ("Weight", ["250 g", "600 g", "1.2 kg", "2.5 kg"]),
-        ("Suitable for", ["Beginners", "All levels", "Advanced"]),
-    ],
-    "Books": [
-        ("Format", ["Paperback", "Hardcover"]),
-        ("Pages", ["192", "288", "352", "544"]),
-        ("Language", ["English"]),
-    ],
-    "Toys & Games": [
-        ("Age", ["Ages 3–6", "Ages 6+", "Ages 8+", "Ages 12+"]),
-        ("Players", ["1", "2–4", "2–6"]),
-        ("Batteries", ["Not required", "Included"]),
-    ],
-    "Groceries & Gourmet": [
-        ("Weight", ["200 g", "500 g", "1 kg"]),
-        ("Dietary", ["Vegan", "Gluten-free", "Organic", "Halal"]),
-        ("Origin", ["Singapore", "Japan", "Italy", "Australia"]),
-    ],
-    "Health": [
-        ("Count", ["30 tablets", "60 capsules", "90 softgels", "1 unit"]),
-        ("Certification", ["HSA registered", "Clinically tested"]),
-        ("Usage", ["Once daily", "As needed"]),
-    ],
-    "Pet Supplies": [
-        ("Suitable for", ["All breeds", "Small breeds", "Adult", "Kitten"]),
-        ("Material", ["Natural ingredients", "Durable rubber", "Stainless steel"]),
-        ("Size", ["S", "M", "L"]),
-    ],
-    "Automotive": [
-        ("Compatibility", ["Universal fit", "Most sedans", "SUVs and MPVs"]),
-        ("Material", ["Heavy-duty steel", "Microfibre", "Synthetic blend"]),
-        ("Warranty", ["6 months", "1 year", "2 years"]),
-    ],
 }
 
 REVIEW_PHRASES = {

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from auroramart.catalog.cache import bump_catalog_version
-from auroramart.catalog.images import demo_image_files
+from auroramart.catalog.images import demo_image_files, hex_colour
 from auroramart.catalog.models import (
     Brand,
     Category,
@@ -34,14 +34,13 @@ from auroramart.catalog.taxonomy import (
     CONSUMABLE_CATEGORIES,
     REVIEW_PHRASES,
     SHOE_SIZES,
-    SPECIFICATIONS,
     STORAGE,
     SWATCHES,
     TAXONOMY,
     VARIANT_MATRICES,
-    VARIANTS,
 )
 from auroramart.catalog.variants import create_default_variants, label_of, sync_products
+from auroramart.demo.item_profiles import Item, draw_item
 from auroramart.demo.price_ranges import price_range
 from auroramart.inventory.services import record_opening_stock
 
@@ -101,18 +100,34 @@ def _price(rng: random.Random, category: str, subcategory: str) -> Decimal:
     return Decimal(int(raw)) + ending if raw >= 1 else Decimal("0.99")
 
 
-def _unique_name(rng: random.Random, brand: str, noun: str, taken: set[str]) -> str:
-    """ "<Brand> <Noun> <Edition>", never a name another product has: the editions in a random
-    order, then a model generation ("… 3")."""
-    editions = VARIANTS[:]
-    rng.shuffle(editions)
-    candidates = [" ".join(p for p in (brand, noun, e) if p) for e in editions]
-    candidates += [f"{brand} {noun} {e} {g}".replace("  ", " ") for g in range(2, 100) for e in editions]
-    for name in candidates:
+def _unique_name(rng: random.Random, brand: str, draw, taken: set[str]) -> tuple[str, Item]:
+    """A name no other product has: the item drawn again a few times (another size, another
+    flavour), then a model number, as shops tell two near-identical items apart."""
+    for _ in range(8):
+        item = draw()
+        name = f"{brand} {item.name}" if item.branded else item.name
         if name not in taken:
             taken.add(name)
-            return name
-    raise ValueError(f"no unique name left for {brand} {noun}")
+            return name, item
+    code = "".join(word[0] for word in brand.split()).upper()
+    for number in itertools.count(2):
+        candidate = f"{name} ({code}-{number * 100 + rng.randint(0, 99)})"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate, item
+    raise AssertionError("unreachable")
+
+
+def _stock(rng: random.Random, price: Decimal, reorder: int) -> int:
+    """How many are on the shelf: most lines comfortably stocked, a few low or sold out, and a
+    laptop stocked in tens where a snack is stocked in hundreds."""
+    roll = rng.random()
+    if roll < 0.04:
+        return 0
+    if roll < 0.12:
+        return rng.randint(1, reorder)
+    typical = max(reorder * 2, min(400, int(900 / math.sqrt(float(price)))))
+    return max(reorder + 1, min(600, int(rng.lognormvariate(math.log(typical), 0.45))))
 
 
 def _sku(rng: random.Random, category: str, subcategory: str, taken: set[str]) -> str:
@@ -249,25 +264,22 @@ def generate_catalog(
     taken_names = set(Product.objects.values_list("name", flat=True))
 
     rows: list[Product] = []
+    items: dict[str, Item] = {}
     quality: dict[str, float] = {}
     for i in progress(range(products), desc="products", unit="product"):
         cat_name, sub_name = pairs[i % len(pairs)] if i < len(pairs) else rng.choice(pairs)
-        noun = rng.choice(TAXONOMY[cat_name][sub_name])
         brand_name = rng.choice(BRANDS[cat_name])
-        name = _unique_name(rng, brand_name, noun, taken_names)
-        if (
-            cat_name.startswith("Fashion")
-            and (cat_name, sub_name) not in VARIANT_MATRICES
-            and rng.random() < 0.5
-        ):
-            name += f" — {rng.choice(COLOURS)}"
-        sku = _sku(rng, cat_name, sub_name, taken_skus)
-        price = _price(rng, cat_name, sub_name)
-        roll = rng.random()
-        reorder = rng.choice([10, 15, 20, 25, 30])
-        stock = (
-            0 if roll < 0.04 else rng.randint(1, reorder) if roll < 0.12 else rng.randint(reorder + 1, 500)
+        name, item = _unique_name(
+            rng,
+            brand_name,
+            lambda c=cat_name, s=sub_name: draw_item(rng, c, s, rng.choice(TAXONOMY[c][s])),
+            taken_names,
         )
+        sku = _sku(rng, cat_name, sub_name, taken_skus)
+        items[sku] = item
+        price = _price(rng, cat_name, sub_name)
+        reorder = rng.choice([10, 15, 20, 25, 30])
+        stock = _stock(rng, price, reorder)
         popularity = rng.paretovariate(1.3)
         quality[sku] = rng.uniform(2.6, 4.9)
         rows.append(
@@ -275,11 +287,7 @@ def generate_catalog(
                 sku=sku,
                 name=name,
                 slug=product_slug(name, sku),
-                description=(
-                    f"{name} from {brand_name}. "
-                    f"Part of our {sub_name} collection in {cat_name}, chosen for everyday use "
-                    f"and backed by AuroraMart's 30-day returns."
-                ),
+                description=f"{item.description} From {brand_name}, with AuroraMart's 30-day returns.",
                 category=categories[cat_name],
                 subcategory=subcategories[(cat_name, sub_name)],
                 brand=brands[brand_name],
@@ -326,15 +334,11 @@ def generate_catalog(
     record_opening_stock(variants)
     cat_names = {c.pk: name for name, c in categories.items()}
 
-    specs = []
-    for product in ordered:
-        cat_name = cat_names[product.category_id]
-        for position, (spec_name, values) in enumerate(SPECIFICATIONS[cat_name]):
-            specs.append(
-                ProductSpecification(
-                    product_id=product.pk, name=spec_name, value=rng.choice(values), position=position
-                )
-            )
+    specs = [
+        ProductSpecification(product_id=product.pk, name=spec_name, value=value, position=position)
+        for product in ordered
+        for position, (spec_name, value) in enumerate(items[product.sku].specifications)
+    ]
     with transaction.atomic():
         for start in range(0, len(specs), BATCH * 3):
             ProductSpecification.objects.bulk_create(specs[start : start + BATCH * 3])
@@ -390,27 +394,55 @@ def _generate_reviews(rng, products, quality, reviewers, now, progress) -> int:
 
 
 def _generate_images(products, cat_names, progress) -> int:
+    """Two pictures per product (a packshot and a close-up), and one per colour for a product
+    sold in colours, on that colour: choosing Navy shows the navy one."""
     images = []
     sub_names = dict(Subcategory.objects.values_list("pk", "name"))
+    colours = _colours_of([p.pk for p in products])
     for product in progress(products, desc="images", unit="product"):
-        for variant in range(2):  # the packshot and a close-up: two pictures per product
+        own = colours.get(product.pk, [])
+        first = hex_colour(own[0][1]) if own else None
+        shots = [(view, None, first, product.name) for view in range(2)]
+        shots += [
+            (0, variant_id, hex_colour(swatch), f"{product.name}, {value}")
+            for value, swatch, variant_id in own
+        ]
+        for position, (view, variant_id, colour, alt) in enumerate(shots):
             main, thumb = demo_image_files(
-                title=product.name.split(" — ")[0],
+                title=product.name,
                 subtitle=sub_names[product.subcategory_id],
                 category=cat_names[product.category_id],
                 seed=product.sku,
-                variant=variant,
+                variant=view,
+                colour=colour,
             )
             image = ProductImage(
                 product_id=product.pk,
-                alt_text=product.name if variant == 0 else f"{product.name}, another view",
-                position=variant,
-                is_primary=variant == 0,
+                variant_id=variant_id,
+                alt_text=alt if position != 1 else f"{product.name}, another view",
+                position=position,
+                is_primary=position == 0,
             )
-            stem = product.sku.lower()
-            image.image.save(f"{stem}-{variant}.jpg", main, save=False)
-            image.thumbnail.save(f"{stem}-{variant}-thumb.jpg", thumb, save=False)
+            stem = f"{product.sku.lower()}-{position}"
+            image.image.save(f"{stem}.jpg", main, save=False)
+            image.thumbnail.save(f"{stem}-thumb.jpg", thumb, save=False)
             images.append(image)
     with transaction.atomic():
         ProductImage.objects.bulk_create(images, batch_size=BATCH)
     return len(images)
+
+
+def _colours_of(product_ids) -> dict[int, list[tuple[str, str, int]]]:
+    """product id -> [(colour, swatch, the first variant in that colour)] for products sold in
+    colours whose swatch is known."""
+    found: dict[int, dict[str, tuple[str, str, int]]] = {}
+    rows = (
+        ProductOptionValue.objects.filter(option__product_id__in=product_ids, option__name="Colour")
+        .exclude(swatch="")
+        .values_list("option__product_id", "value", "swatch", "variants__pk")
+        .order_by("option__product_id", "position", "variants__position")
+    )
+    for product_id, value, swatch, variant_id in rows:
+        if variant_id is not None:
+            found.setdefault(product_id, {}).setdefault(value, (value, swatch, variant_id))
+    return {product_id: list(by_value.values()) for product_id, by_value in found.items()}
