@@ -163,3 +163,71 @@ def test_a_new_release_never_serves_pages_cached_by_the_previous_one(client, mon
     assert "Renamed Behind The Cache" in client.get("/item/").content.decode()
     monkeypatch.delenv("RELEASE")
     current_release.cache_clear()
+
+
+# Signed in, a warm catalogue page reads the shopper (1), their cart's count (1) and their unread
+# notifications (1), and the session where it is not cached (without Redis): the page itself
+# comes from the cache with their own parts filled in (#23).
+SIGNED_IN_WARM = 3
+
+
+def _token(html: str) -> str:
+    import re
+
+    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("page", ["/", "/item/", "PRODUCT"])
+def test_signed_in_pages_are_shared_but_their_own_parts_are_not(page, settings):
+    """#23: a signed-in shopper's catalogue page is the shared one from the cache; their name,
+    cart count, messages and CSRF token are theirs, never another shopper's."""
+    from django.test import Client
+
+    from .factories import CustomerFactory
+
+    product = build_catalog(2)[0]
+    url = product.get_absolute_url() if page == "PRODUCT" else page
+    shoppers = {}
+    for name, quantity in (("Zelda", 1), ("Yusuf", 3)):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(CustomerFactory(first_name=name))
+        token = _token(client.get("/checkout/cart/").content.decode())
+        client.post(
+            "/checkout/cart/add/", {"product_id": product.pk, "quantity": quantity}, HTTP_X_CSRFTOKEN=token
+        )
+        client.get("/checkout/cart/")  # the "is in your cart" message is shown, and gone
+        shoppers[name] = (client, quantity)
+    zones()
+    bump_catalog_version()
+    for name, (client, quantity) in shoppers.items():
+        other = "Yusuf" if name == "Zelda" else "Zelda"
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(url).content.decode()
+        if name == "Yusuf":  # the second shopper is served the page Zelda's request cached
+            session_read = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+            saved = 1 if page == "PRODUCT" else 0  # the buy box's "saved to your wishlist"
+            assert len(ctx.captured_queries) == SIGNED_IN_WARM + session_read + saved, ctx.captured_queries
+        assert f'id="cart-count" class="badge badge-secondary badge-sm">{quantity}<' in html
+        assert f">{name}</span>" in html and f">{other}</span>" not in html
+        assert "<!--personal:" not in html and "__AURORAMART_CSRF__" not in html
+        assert "is in your cart" not in html
+        # The token in the shared page is this shopper's own and works; the message the next
+        # page shows is theirs, on the cached page, once.
+        answer = client.post(
+            "/checkout/cart/add/",
+            {"product_id": product.pk, "quantity": "lots", "next": url},
+            HTTP_X_CSRFTOKEN=_token(html),
+        )
+        assert answer.status_code == 302 and answer.url == url
+        shown = client.get(url).content.decode()
+        assert shown.count("Enter the quantity as a whole number.") == 1
+        assert "Enter the quantity" not in client.get(url).content.decode()
+        assert "Enter the quantity" not in shoppers[other][0].get(url).content.decode()
+    # The count is live: a change shows on the next cached page.
+    zelda = shoppers["Zelda"][0]
+    zelda.post(
+        "/checkout/cart/add/",
+        {"product_id": product.pk},
+        HTTP_X_CSRFTOKEN=_token(zelda.get(url).content.decode()),
+    )
+    assert 'id="cart-count" class="badge badge-secondary badge-sm">2<' in zelda.get(url).content.decode()

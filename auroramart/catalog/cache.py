@@ -9,7 +9,9 @@ and what must be exact (a product's price and stock on its own page) is
 rendered on every request.
 """
 
+import functools
 import hashlib
+import re
 import time
 from collections.abc import Callable
 
@@ -83,6 +85,11 @@ def shares_the_anonymous_page(request) -> bool:
     )
 
 
+def _page_key(request, kind: str, prefix: str) -> str:
+    digest = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
+    return f"{kind}:{prefix}:{catalog_version()}:{digest}"
+
+
 def anonymous_page(request, prefix: str, render_page, finish=None):
     """The whole rendered page, cached per URL and catalog version for anonymous visitors.
 
@@ -95,8 +102,7 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
 
     if not shares_the_anonymous_page(request):
         return None
-    digest = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    key = f"fullpage:{prefix}:{catalog_version()}:{digest}"
+    key = _page_key(request, "fullpage", prefix)
     html = cache.get(key)
     if html is None:
         response = render_page({"csrf_token": CSRF_PLACEHOLDER})
@@ -107,3 +113,65 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
     if finish is not None:
         html = finish(html)
     return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+# --- the same pages for shoppers, with their own parts filled in ----------------------------
+
+# Set in the context of a page rendered to be shared: {% personal "name" %} then leaves a marker.
+PERSONAL_DEFERRED = "personal_deferred"
+PERSONAL_MARKER = re.compile(r"<!--personal:([\w/.-]+)-->")
+_SEPARATOR = "\x00personal\x00"
+
+
+def personal_marker(name: str) -> str:
+    return f"<!--personal:{name}-->"
+
+
+@functools.cache
+def _personal_template(names: tuple[str, ...]):
+    from django.template import engines
+
+    return engines["django"].from_string(_SEPARATOR.join(f'{{% include "{name}" %}}' for name in names))
+
+
+def fill_personal(request, html: str) -> str:
+    """Each {% personal %} marker replaced with that part rendered for this shopper: one render
+    of the parts together, with the context processors run once."""
+    names = tuple(dict.fromkeys(PERSONAL_MARKER.findall(html)))
+    if not names:
+        return html
+    parts = _personal_template(names).render(request=request).split(_SEPARATOR)
+    for name, part in zip(names, parts, strict=True):
+        html = html.replace(personal_marker(name), part)
+    return html
+
+
+def shared_page(request, prefix: str, render_page, finish=None):
+    """A catalogue page from the cache for everyone who asks for it with a GET.
+
+    Anonymous visitors without a session get `anonymous_page`. A signed-in shopper, or a guest
+    with a cart, gets the same page rendered once per URL and catalog version with markers
+    where their own parts go (their corner of the header, their messages; base.html marks
+    them with {% personal %}), filled in per request: the page costs little more than a
+    guest's. Nothing else in these pages may depend on who asks; `finish(html)` fills in what
+    must be live (the product page's buy box). None for other methods: render as usual.
+    """
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    if request.method != "GET":
+        return None
+    if shares_the_anonymous_page(request):
+        return anonymous_page(request, prefix, render_page, finish)
+    key = _page_key(request, "personalpage", prefix)
+    html = cache.get(key)
+    if html is None:
+        response = render_page({"csrf_token": CSRF_PLACEHOLDER, PERSONAL_DEFERRED: True})
+        if response.status_code != 200:
+            return response
+        html = response.content.decode()
+        cache.set(key, html, PAGE_SECONDS)
+    if finish is not None:
+        html = finish(html)
+    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return HttpResponse(fill_personal(request, html))

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from auroramart.catalog.cache import anonymous_page, cached_page_part
+from auroramart.catalog.cache import cached_page_part, shared_page
 from auroramart.catalog.selectors import category_tiles, home_sections
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.structured_data import organization
@@ -51,7 +51,7 @@ def home(request):
             },
         )
 
-    return anonymous_page(request, "home-page", page) or page({})
+    return shared_page(request, "home-page", page) or page({})
 
 
 # Shoppers' own pages, the panel, the API and the money path are no use in a search index.

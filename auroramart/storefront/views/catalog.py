@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.catalog import selectors, services
-from auroramart.catalog.cache import anonymous_page, cached_page_part
+from auroramart.catalog.cache import cached_page_part, shared_page
 from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
@@ -101,7 +101,7 @@ def render_product_list(
         )
 
     if after is None:  # pages with side effects (search logging) are always rendered
-        shared = anonymous_page(request, cache_prefix, page)
+        shared = shared_page(request, cache_prefix, page)
         if shared is not None:
             return shared
     return page({})
@@ -252,7 +252,7 @@ def product_detail(request, slug):
             {"part": part, "body": mark_safe(part["body"]), **extra_context},  # noqa: S308 -- our own templates
         )
 
-    shared = anonymous_page(
+    shared = shared_page(
         request,
         "pdp-page",
         page,
