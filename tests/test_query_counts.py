@@ -231,3 +231,23 @@ def test_signed_in_pages_are_shared_but_their_own_parts_are_not(page, settings):
         HTTP_X_CSRFTOKEN=_token(zelda.get(url).content.decode()),
     )
     assert 'id="cart-count" class="badge badge-secondary badge-sm">2<' in zelda.get(url).content.decode()
+
+
+def test_a_page_reads_the_catalog_version_once_and_sees_its_own_change(client, monkeypatch):
+    from auroramart.catalog import cache as catalog_cache
+    from auroramart.core.request_context import request_memo
+
+    build_catalog(2)
+    reads = []
+    original = catalog_cache._read_version
+    monkeypatch.setattr(catalog_cache, "_read_version", lambda: reads.append(1) or original())
+    for url in ("/item/?sort=price", "/item/?sort=price", "/"):  # rendered, then cached, then home
+        reads.clear()
+        assert client.get(url).status_code == 200 and len(reads) == 1
+    token = request_memo.set({})  # as during a request: a change made in it is seen by it
+    try:
+        before = catalog_cache.catalog_version()
+        bump_catalog_version()
+        assert catalog_cache.catalog_version() != before
+    finally:
+        request_memo.reset(token)

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from auroramart.core.release import current_release
+from auroramart.core.request_context import request_memo
 
 PAGE_SECONDS = 600
 
@@ -29,6 +30,17 @@ def version_key() -> str:
 
 
 def catalog_version() -> int:
+    """The catalog's version, read from the cache once per request (a page asks several times)."""
+    memo = request_memo.get()
+    if memo is not None and "catalog_version" in memo:
+        return memo["catalog_version"]
+    version = _read_version()
+    if memo is not None:
+        memo["catalog_version"] = version
+    return version
+
+
+def _read_version() -> int:
     key = version_key()
     version = cache.get(key)
     if version is None:
@@ -50,6 +62,9 @@ def bump_catalog_version() -> None:
 
 
 def _bump() -> None:
+    memo = request_memo.get()
+    if memo is not None:
+        memo.pop("catalog_version", None)  # this request's later pages see the new version
     key = version_key()
     try:
         cache.incr(key)

@@ -314,12 +314,27 @@ def live_product(pk: int) -> Product | None:
 LIVE_SECONDS = 60
 
 
+def live_product_with_matrix(pk: int) -> tuple[Product | None, dict]:
+    """live_product and variant_matrix together: the product page's live parts in one round
+    trip to the cache when both are there."""
+    keys = {"live": live_product_key(pk), "matrix": matrix_key(pk)}
+    found = cache.get_many(list(keys.values()))
+    values = found.get(keys["live"])
+    product = live_product(pk) if values is None else (Product(pk=pk, **values) if values else None)
+    matrix = found.get(keys["matrix"])
+    return product, matrix if matrix is not None else variant_matrix(pk)
+
+
 def live_product_key(pk: int) -> str:
     return f"catalog:live:{pk}"
 
 
+def matrix_key(pk: int) -> str:
+    return f"catalog:matrix:{pk}"
+
+
 def forget_live_product(*pks: int) -> None:
-    cache.delete_many([key for pk in pks for key in (live_product_key(pk), f"catalog:matrix:{pk}")])
+    cache.delete_many([key for pk in pks for key in (live_product_key(pk), matrix_key(pk))])
 
 
 def _read_live_product(pk: int) -> dict | None:
@@ -346,7 +361,7 @@ def variant_matrix(product_id: int) -> dict:
     """A product's options and active variants as plain, cacheable data: what the product
     page's pickers and the API show. Three queries whatever the number of variants; cached
     per product with its live price and stock (dropped by forget_live_product)."""
-    key = f"catalog:matrix:{product_id}"
+    key = matrix_key(product_id)
     matrix = cache.get(key)
     if matrix is None:
         matrix = _read_matrix(product_id)

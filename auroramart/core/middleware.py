@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 
-from .request_context import request_id_var
+from .request_context import request_id_var, request_memo
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -28,7 +28,11 @@ class RequestIdMiddleware:
         # chain returns, and those lines must carry the id too. The next request
         # on this thread sets its own.
         request_id_var.set(request.id)
-        response = self.get_response(request)
+        memo = request_memo.set({})
+        try:
+            response = self.get_response(request)
+        finally:
+            request_memo.reset(memo)
         response["X-Request-ID"] = request.id
         return response
 

@@ -196,11 +196,11 @@ def product_detail(request, slug):
 
     def live_parts(pk, *, fragment: bool = False) -> tuple[str, str]:
         # Price and stock are read live: they must be exact where the shopper decides to buy.
-        product = selectors.live_product(pk)
+        product, matrix = selectors.live_product_with_matrix(pk)
         if product is None:
             raise Http404("No such product.")
         product.slug, product.name = slug, part["name"]
-        chosen, pickers = selectors.choose_variant(selectors.variant_matrix(pk), request.GET.get("variant"))
+        chosen, pickers = selectors.choose_variant(matrix, request.GET.get("variant"))
         if chosen is None:
             raise Http404("No such product.")
         if not fragment:
