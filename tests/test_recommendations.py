@@ -295,6 +295,11 @@ def test_complete_the_set_appears_in_the_cart_without_what_is_already_there(tmp_
     DbCart(user).set_item(variant(b).pk, 1, b.price)
     assert "Complete the set" not in client.get(reverse("cart:detail")).content.decode()
     assert RecommendationEvent.objects.filter(kind="impression", slot="cart-complete").count() == 1
+    # The ranking for a cart is kept (#23), but stock is not: B sold out leaves the slot at once.
+    DbCart(user).remove(variant(b).pk)
+    assert "Thing B" in client.get(reverse("cart:detail")).content.decode()
+    Product.objects.filter(pk=b.pk).update(stock_quantity=0)
+    assert "Thing B" not in client.get(reverse("cart:detail")).content.decode()
 
 
 # --- personal ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from auroramart.accounts.addresses import clean_phone, clean_postal_code
-from auroramart.core.forms import StyledFormMixin
+from auroramart.core.forms import QuickSelect, StyledFormMixin
 from auroramart.shipping.selectors import Destination
 
 from .models import ReturnRequest
@@ -55,7 +55,7 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         choices=countries,
         initial="SG",
         required=False,
-        widget=forms.Select(attrs={"autocomplete": "country"}),
+        widget=QuickSelect(attrs={"autocomplete": "country"}),
     )
     save_address = forms.BooleanField(label="Save this address to my account", required=False, initial=True)
     # The options depend on the address: the page lists those that serve it (the order summary),

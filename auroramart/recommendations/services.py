@@ -1,6 +1,7 @@
 """Training and serving recommendations. Views, commands, tasks and the API call
 these; every serving function degrades to popularity when no model loads."""
 
+import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
@@ -236,9 +237,17 @@ def complete_the_set(product_ids, *, limit: int = 4) -> tuple[list[Product], str
     record, model = _association_model()
     if model is None:
         return [], POPULARITY
-    scores = _rule_scores(model, product_ids)
-    ids = _sku_ids(scores)
-    ranked = [ids[sku] for sku, _ in scores.most_common() if sku in ids]
+    # The ranking depends only on the model and the cart's products: kept, so a cart page
+    # (shown again after every change of a quantity) does not score the rules each time.
+    # Stock and availability are still checked on every request (_ordered).
+    basket = ",".join(map(str, sorted(product_ids))).encode()
+    key = f"recs:complete:{record.version}:{hashlib.sha1(basket, usedforsecurity=False).hexdigest()}"
+    ranked = cache.get(key)
+    if ranked is None:
+        scores = _rule_scores(model, product_ids)
+        ids = _sku_ids(scores)
+        ranked = [ids[sku] for sku, _ in scores.most_common() if sku in ids][: limit * 6]
+        cache.set(key, ranked, CACHE_SECONDS)
     return _ordered(ranked, product_ids, limit), record.version
 
 
