@@ -105,6 +105,20 @@ def _page_key(request, kind: str, prefix: str) -> str:
     return f"{kind}:{prefix}:{catalog_version()}:{digest}"
 
 
+def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
+    """The page's HTML, rendered once per URL and catalog version with the CSRF token as a
+    placeholder (and `extra` in its context); or the response when it is not a 200."""
+    key = _page_key(request, kind, prefix)
+    html = cache.get(key)
+    if html is None:
+        response = render_page({"csrf_token": CSRF_PLACEHOLDER, **extra})
+        if response.status_code != 200:
+            return response
+        html = response.content.decode()
+        cache.set(key, html, PAGE_SECONDS)
+    return html
+
+
 def anonymous_page(request, prefix: str, render_page, finish=None):
     """The whole rendered page, cached per URL and catalog version for anonymous visitors.
 
@@ -117,14 +131,9 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
 
     if not shares_the_anonymous_page(request):
         return None
-    key = _page_key(request, "fullpage", prefix)
-    html = cache.get(key)
-    if html is None:
-        response = render_page({"csrf_token": CSRF_PLACEHOLDER})
-        if response.status_code != 200:
-            return response
-        html = response.content.decode()
-        cache.set(key, html, PAGE_SECONDS)
+    html = _rendered_once(request, "fullpage", prefix, render_page, {})
+    if not isinstance(html, str):
+        return html  # not a 200: not cached
     if finish is not None:
         html = finish(html)
     return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
@@ -178,14 +187,9 @@ def shared_page(request, prefix: str, render_page, finish=None):
         return None
     if shares_the_anonymous_page(request):
         return anonymous_page(request, prefix, render_page, finish)
-    key = _page_key(request, "personalpage", prefix)
-    html = cache.get(key)
-    if html is None:
-        response = render_page({"csrf_token": CSRF_PLACEHOLDER, PERSONAL_DEFERRED: True})
-        if response.status_code != 200:
-            return response
-        html = response.content.decode()
-        cache.set(key, html, PAGE_SECONDS)
+    html = _rendered_once(request, "personalpage", prefix, render_page, {PERSONAL_DEFERRED: True})
+    if not isinstance(html, str):
+        return html
     if finish is not None:
         html = finish(html)
     html = html.replace(CSRF_PLACEHOLDER, get_token(request))
