@@ -407,7 +407,7 @@ PROFILES: dict[tuple[str, str], Profile] = {
     ("Groceries & Gourmet", "Pantry Staples"): Profile(
         "The everyday essential, in a quality you can taste.",
         (
-            _axis("Weight", "500 ml; 1 kg; 5 kg; 250 ml", "after"),
+            _axis("Size", "500 ml; 1 kg; 5 kg; 250 ml", "after"),
             _axis("Dietary", "Halal; Organic; Non-GMO"),
             _axis("Origin", "Thailand; Italy; Japan; Spain"),
         ),
@@ -607,9 +607,9 @@ NOUN_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
         "Green Tea": {"Pack": "20 tea bags; 50 tea bags; 100 g loose leaf", "Origin": "Japan; Sri Lanka"},
         "Cold Brew Coffee": {"Pack": "250 ml × 12; 1 L", "Origin": "Colombia; Brazil"},
         "Sparkling Water": {"Pack": "330 ml × 24; 1 L × 6", "Origin": "Singapore; Italy"},
-        "Jasmine Rice": {"Weight": "5 kg; 10 kg", "Origin": "Thailand"},
-        "Extra Virgin Olive Oil": {"Weight": "500 ml; 1 L", "Origin": "Italy; Spain; Greece"},
-        "Soy Sauce": {"Weight": "250 ml; 500 ml", "Origin": "Japan; Singapore"},
+        "Jasmine Rice": {"Size": "5 kg; 10 kg", "Origin": "Thailand"},
+        "Extra Virgin Olive Oil": {"Size": "500 ml; 1 L", "Origin": "Italy; Spain; Greece"},
+        "Soy Sauce": {"Size": "250 ml; 500 ml", "Origin": "Japan; Singapore"},
         "Trail Mix": {"Flavour": "Honey Roasted; Original; Tropical"},
         "Dark Chocolate": {"Flavour": "70% Cocoa; Sea Salt; Orange", "Weight": "100 g"},
         "Protein Bar": {"Pack": "12 × 60 g; 6 × 60 g"},
