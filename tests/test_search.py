@@ -129,6 +129,21 @@ def test_zero_results_offer_popular_products_and_are_logged_for_staff(client, sh
     assert (log.query, log.results) == ("xylophone quartz", 0)
 
 
+def test_a_repeated_search_comes_from_the_cache_and_is_still_logged_and_remembered(client, shop):
+    """#23: the results page is shared like the catalogue's; what a search does per shopper
+    (the log staff read, the shopper's history) still happens on every request."""
+    from django.test import Client
+
+    first = client.get("/search/", {"q": "wireless headphones"}).content.decode()
+    other = Client()
+    with CaptureQueriesContext(connection) as ctx:
+        second = other.get("/search/", {"q": "wireless headphones"}).content.decode()
+    assert "Sonara Wireless Headphones" in first and "Sonara Wireless Headphones" in second
+    assert not [q for q in ctx.captured_queries if "catalog_product" in q["sql"]]  # served from cache
+    assert list(SearchQueryLog.objects.values_list("query", "results")) == [("wireless headphones", 2)] * 2
+    assert "wireless headphones" in other.get("/search/suggest/", {"q": ""}).content.decode()
+
+
 def test_a_misspelling_gets_a_did_you_mean(client, shop):
     body = client.get("/search/", {"q": "voltix smartphonez"}).content.decode()
     assert (

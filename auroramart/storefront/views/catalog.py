@@ -38,20 +38,23 @@ def render_product_list(
     build_extra=None,
     after=None,
 ):
-    """The catalog list page; search reuses it with its own `base` queryset.
+    """The catalog list page; search reuses it with its own `base` queryset (or a function
+    that makes it: only a page not in the cache needs it).
 
-    The filtered, sorted page of products is rendered once per URL and catalog
-    version; see catalog/cache.py.
+    The filtered, sorted page of products is rendered once per URL and catalog version, and
+    so is the whole page (catalog/cache.py, shared_page); `after(part)` runs on every request
+    (search logs its query there).
     """
 
     def build():
+        queryset = base() if callable(base) else base
         form = ProductFilterForm(
             request.GET, fixed_category=category, fixed_subcategory=subcategory, default_sort=default_sort
         )
         form.is_valid()  # errors are shown beside the fields; valid filters still apply
         filters = form.to_filters()
         page = paginate(
-            selectors.filter_products(filters, base=base), request.GET.get("page"), form.page_size
+            selectors.filter_products(filters, base=queryset), request.GET.get("page"), form.page_size
         )
         context = {
             **(extra or {}),
@@ -68,7 +71,7 @@ def render_product_list(
             + (filters.max_price is not None)
             + bool(filters.min_rating)
             + filters.in_stock,
-            "option_facets": selectors.option_facets(filters, base=base),
+            "option_facets": selectors.option_facets(filters, base=queryset),
             "sort_labels": {**SEARCH_SORT_LABELS, **SORT_LABELS} if base is not None else SORT_LABELS,
             "category": category,
             "subcategory": subcategory,
@@ -82,10 +85,11 @@ def render_product_list(
             "page_number": page.number,
         }
 
+    if after is not None:
+        after(cached_page_part(request, cache_prefix, build))
+
     def page(extra_context):
         part = cached_page_part(request, cache_prefix, build)
-        if after is not None:
-            after(part)
         return render(
             request,
             "catalog/product_list.html",
@@ -100,11 +104,7 @@ def render_product_list(
             },
         )
 
-    if after is None:  # pages with side effects (search logging) are always rendered
-        shared = shared_page(request, cache_prefix, page)
-        if shared is not None:
-            return shared
-    return page({})
+    return shared_page(request, cache_prefix, page) or page({})
 
 
 @reads_from_replica

@@ -32,7 +32,7 @@ def results(request):
     return render_product_list(
         request,
         title=f"Results for “{query}”" if has_terms else "Search",
-        base=search_products(query),
+        base=lambda: search_products(query),
         breadcrumbs=[("Search", None)],
         extra={"query": query},
         cache_prefix="search",
