@@ -251,3 +251,19 @@ def test_a_page_reads_the_catalog_version_once_and_sees_its_own_change(client, m
         assert catalog_cache.catalog_version() != before
     finally:
         request_memo.reset(token)
+
+
+def test_a_marker_in_content_includes_nothing():
+    """Only the shop's own personal parts are filled in: a marker that arrived in content (a
+    pasted description) naming another template is left as the inert comment it is."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    from auroramart.catalog.cache import fill_personal
+
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    html = "<p><!--personal:admin_panel/base.html--></p><!--personal:includes/messages.html-->"
+    filled = fill_personal(request, html)
+    assert filled.startswith("<p><!--personal:admin_panel/base.html--></p>")
+    assert "<!--personal:includes/messages.html-->" not in filled

@@ -144,6 +144,9 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
 # Set in the context of a page rendered to be shared: {% personal "name" %} then leaves a marker.
 PERSONAL_DEFERRED = "personal_deferred"
 PERSONAL_MARKER = re.compile(r"<!--personal:([\w/.-]+)-->")
+# The only templates a marker may name: a marker that came in with content (a description
+# staff pasted) must not include anything else with the shopper's context.
+PERSONAL_PARTS = frozenset({"includes/account_nav.html", "includes/messages.html"})
 _SEPARATOR = "\x00personal\x00"
 
 
@@ -161,7 +164,7 @@ def _personal_template(names: tuple[str, ...]):
 def fill_personal(request, html: str) -> str:
     """Each {% personal %} marker replaced with that part rendered for this shopper: one render
     of the parts together, with the context processors run once."""
-    names = tuple(dict.fromkeys(PERSONAL_MARKER.findall(html)))
+    names = tuple(name for name in dict.fromkeys(PERSONAL_MARKER.findall(html)) if name in PERSONAL_PARTS)
     if not names:
         return html
     parts = _personal_template(names).render(request=request).split(_SEPARATOR)

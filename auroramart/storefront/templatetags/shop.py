@@ -5,7 +5,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from auroramart.catalog.cache import PERSONAL_DEFERRED, personal_marker
+from auroramart.catalog.cache import PERSONAL_DEFERRED, PERSONAL_PARTS, personal_marker
 from auroramart.core.money import format_money
 from auroramart.search.backends import query_terms
 
@@ -40,6 +40,8 @@ def personal(context, name):
     """A part of the page that is the shopper's own (their corner of the header, their
     messages): included as usual, or, on a page rendered to be shared by every shopper
     (catalog/cache.py, shared_page), a marker their own part replaces on each request."""
+    if name not in PERSONAL_PARTS:
+        raise template.TemplateSyntaxError(f"{name} is not one of catalog.cache.PERSONAL_PARTS")
     if context.get(PERSONAL_DEFERRED):
         return mark_safe(personal_marker(name))  # noqa: S308 -- a fixed comment
     return mark_safe(context.template.engine.get_template(name).render(context))  # noqa: S308 -- our own template
