@@ -231,3 +231,15 @@ def test_csrf_is_enforced_on_every_form(customer, url, data):
         client.force_login(customer)
     response = client.post(url, data)
     assert response.status_code == 403, url
+
+
+@pytest.mark.parametrize(
+    "seconds,words",
+    [(1, "1 second"), (30, "30 seconds"), (60, "1 minute"), (61, "2 minutes"), (900, "15 minutes")],
+)
+def test_every_lockout_page_says_the_wait_in_words(seconds, words):
+    """#24: a lockout said "locked for 0:15:00"; the shop's and the panel's lockout pages and the
+    Retry-After both come from seconds, said in words by one function."""
+    from auroramart.staff.signin import describe_wait
+
+    assert describe_wait(seconds) == words

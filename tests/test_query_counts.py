@@ -5,6 +5,7 @@ the number of products on the page or in the catalog.
 is every request after it until the next change.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -53,6 +54,10 @@ def cold_and_warm(client, url, **params):
     zones()
     bump_catalog_version()
     return count_queries(client, url, **params), count_queries(client, url, **params)
+
+
+def _token(html: str) -> str:
+    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
 
 
 def build_catalog(n):
@@ -124,8 +129,6 @@ def test_live_stock_on_the_product_page_even_without_a_catalog_change(client):
 
 
 def test_anonymous_page_cache_never_leaks_and_keeps_csrf_working(client):
-    import re
-
     from django.test import Client
 
     from .factories import CustomerFactory
@@ -134,7 +137,7 @@ def test_anonymous_page_cache_never_leaks_and_keeps_csrf_working(client):
     guest = Client(enforce_csrf_checks=True)
     first = guest.get(product.get_absolute_url()).content.decode()
     second = guest.get(product.get_absolute_url()).content.decode()
-    tokens = [re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1) for page in (first, second)]
+    tokens = [_token(page) for page in (first, second)]
     assert "__AURORAMART_CSRF__" not in second and tokens[0] and tokens[1]
     # the token served from the cached page works
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', second).group(1)
@@ -169,12 +172,6 @@ def test_a_new_release_never_serves_pages_cached_by_the_previous_one(client, mon
 # notifications (1), and the session where it is not cached (without Redis): the page itself
 # comes from the cache with their own parts filled in (#23).
 SIGNED_IN_WARM = 3
-
-
-def _token(html: str) -> str:
-    import re
-
-    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
 
 
 @pytest.mark.parametrize("page", ["/", "/item/", "PRODUCT"])

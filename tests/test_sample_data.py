@@ -321,26 +321,9 @@ def test_every_subcategory_has_an_illustration_and_products_get_their_own_colour
 
 def test_demo_prices_fit_their_subcategory_and_no_two_products_share_a_name(tmp_path):
     """#24: a 27-inch monitor cost S$29.95 and sports earphones S$977.95; nine names appeared twice."""
-    from django.core.management import call_command
-
-    from auroramart.catalog.models import Product
     from auroramart.demo.price_ranges import price_range
 
-    call_command(
-        "create_sample_data",
-        "--products",
-        "300",
-        "--customers",
-        "5",
-        "--orders",
-        "0",
-        "--images",
-        "0",
-        "--analytics-days",
-        "0",
-        "--no-progress",
-        stdout=io.StringIO(),
-    )
+    build_demo("--products", "300", "--customers", "5", "--orders", "0", "--images", "0")
     names = list(Product.objects.values_list("name", flat=True))
     assert len(names) == len(set(names)) == 300
     for product in Product.objects.select_related("category", "subcategory"):

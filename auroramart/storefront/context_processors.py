@@ -61,9 +61,9 @@ def shop(request):
         "cart_count": (lambda: cart_for(request).count())
         if not (user.is_authenticated and user.is_staff)
         else 0,
-        # Read once, and only by a page that renders a cached fragment (not by a cached page's
-        # personal parts): a round trip to the cache saved on most requests.
-        "catalog_version": functools.cache(catalog_version),
+        # Called by the template only where a cached fragment needs it (never by a cached page's
+        # personal parts); read from the cache once per request (catalog/cache.py).
+        "catalog_version": catalog_version,
         "currency": settings.CURRENCY,
         # Read per request, not at import: the setting is the one home of each rule.
         "gst_percent": gst_percent,
