@@ -224,3 +224,33 @@ def _any_order(user):
         total=0,
         placed_at=timezone.now(),
     )
+
+
+@pytest.mark.parametrize("quantity", ["-3", "abc", "1000", "2.5"])
+@pytest.mark.parametrize("way", ["shop add", "shop update", "API add", "API update"])
+def test_every_way_to_set_a_quantity_refuses_a_bad_one_and_keeps_the_cart(client, products, way, quantity):
+    """#24's class: a quantity outside 0-99 (or not a number) was ignored without a word on the
+    cart page. Every way a quantity comes in refuses it with a message and changes nothing."""
+    from .test_api import PASSWORD, call, token_for
+
+    customer = CustomerFactory(email="qty@example.test", password=PASSWORD)
+    mug = variant(products["mug"])
+    client.force_login(customer)
+    add(client, products["mug"], 2)
+    if way.startswith("API"):
+        token = token_for(client, customer.email)
+        value = int(quantity) if quantity.lstrip("-").isdigit() else quantity
+        response = (
+            call(client, "post", "/cart/items", token=token, body={"variant_id": mug.pk, "quantity": value})
+            if way == "API add"
+            else call(client, "patch", f"/cart/items/{mug.pk}", token=token, body={"quantity": value})
+        )
+        assert response.status_code in (400, 422) and response["Content-Type"] == "application/problem+json"
+        assert "quantity" in response.content.decode()
+    else:
+        url = "/checkout/cart/add/" if way == "shop add" else f"/checkout/cart/update/{mug.pk}/"
+        body = {"variant_id": mug.pk, "quantity": quantity}
+        response = client.post(url, body, HTTP_HX_REQUEST="true")
+        text = response.content.decode()
+        assert any(m in text for m in ("cannot be negative", "whole number", "at most 99")), text
+    assert CartItem.objects.get(cart__user=customer).quantity == 2
