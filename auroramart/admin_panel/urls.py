@@ -96,6 +96,10 @@ urlpatterns = [
     path("recommendations/", recommendations.overview, name="recommendations"),
     path("recommendations/retrain/", recommendations.retrain, name="recommendations_retrain"),
     path("recommendations/repredict/", recommendations.repredict, name="recommendations_repredict"),
+    path("recommendations/ab/", recommendations.experiment_start, name="recommendations_ab_start"),
+    path(
+        "recommendations/ab/<int:pk>/stop/", recommendations.experiment_stop, name="recommendations_ab_stop"
+    ),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export/", audit.audit_export, name="audit_export"),
 ]

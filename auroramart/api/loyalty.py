@@ -7,7 +7,7 @@ from auroramart.recommendations import services as recommendations
 from .auth import customer, token_auth
 from .errors import ERRORS
 from .pagination import MAX_PAGE_SIZE, cursor_query, page_of
-from .schemas import LoyaltyOut, LoyaltyPage, ProductOut, RewardOut
+from .schemas import LoyaltyOut, LoyaltyPage, RecommendedProductOut, RewardOut
 from .serializers import product_out
 
 router = Router(tags=["loyalty and recommendations"], auth=token_auth)
@@ -63,7 +63,7 @@ def rewards(request):
     ]
 
 
-@router.get("/recommendations/for-me", response={200: list[ProductOut], **ERRORS})
+@router.get("/recommendations/for-me", response={200: list[RecommendedProductOut], **ERRORS})
 def for_me(request):
     products, _version = recommendations.for_customer(customer(request), limit=8)
-    return [product_out(p) for p in products]
+    return [{**product_out(p), "reason": p.reason} for p in products]

@@ -80,6 +80,10 @@ class ProductOut(Schema):
     url: str
 
 
+class RecommendedProductOut(ProductOut):
+    reason: str = Field(description='Why it is recommended, in a few words ("Because you bought …")')
+
+
 class ProductPage(Page):
     items: list[ProductOut]
 

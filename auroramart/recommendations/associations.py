@@ -18,6 +18,16 @@ class Rule:
     support: float
     confidence: float
     lift: float
+    score: float | None = None  # the serving model's weight; None: ranked by confidence
+
+    @property
+    def weight(self) -> float:
+        return self.confidence if self.score is None else self.score
+
+    @property
+    def bought_together(self) -> bool:
+        """Seen together, and more often than chance: what "frequently bought together" claims."""
+        return self.confidence > 0 and self.lift > 1
 
 
 @dataclass
@@ -38,7 +48,7 @@ class AssociationModel:
             for rule in rules:
                 rows.append(index[sku])
                 cols.append(index[rule.item])
-                vals.append(rule.confidence)
+                vals.append(rule.weight)
         n = len(self.items)
         return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n), dtype=np.float64)
 
@@ -76,4 +86,46 @@ def mine(
         popularity=item_counts / n_baskets,
         rules=rules,
         parameters={"min_pair_baskets": min_pair_baskets, "min_lift": min_lift, "top_k": top_k},
+    )
+
+
+def from_weights(
+    baskets: Baskets, weights: sparse.csr_matrix, *, top_k: int, parameters: dict
+) -> AssociationModel:
+    """The served model from any recommender's items × items weights: each item's `top_k`
+    positive weights, best first, with the pair's support, confidence and lift."""
+    matrix = baskets.matrix.tocsc().astype(np.float64)
+    n_baskets = max(1, matrix.shape[0])
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    together = (matrix.T @ matrix).tocsr()
+    weights = weights.tocsr()
+    rules: dict[str, list[Rule]] = {}
+    for a in range(weights.shape[0]):
+        start, end = weights.indptr[a], weights.indptr[a + 1]
+        cols, vals = weights.indices[start:end], weights.data[start:end]
+        keep = vals > 0
+        cols, vals = cols[keep], vals[keep]
+        if not len(cols):
+            continue
+        order = np.lexsort((cols, -vals))[:top_k]
+        both = np.asarray(together[a, cols[order]].todense()).ravel()
+        bucket = []
+        for b, w, pair in zip(cols[order], vals[order], both, strict=True):
+            confidence = pair / counts[a] if counts[a] else 0.0
+            lift = confidence / (counts[b] / n_baskets) if counts[b] else 0.0
+            bucket.append(
+                Rule(
+                    baskets.items[b],
+                    round(float(pair / n_baskets), 6),
+                    round(float(confidence), 6),
+                    round(float(lift), 4),
+                    round(float(w), 6),
+                )
+            )
+        rules[baskets.items[a]] = bucket
+    return AssociationModel(
+        items=list(baskets.items),
+        popularity=counts / n_baskets,
+        rules=rules,
+        parameters={**parameters, "top_k": top_k},
     )

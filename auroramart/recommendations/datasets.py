@@ -1,12 +1,16 @@
-"""Training data: the shop's own customers and order baskets, or the AuroraMart
-CSV files (customers with a declared preferred category; baskets as one 0/1
-column per SKU). Every reader returns plain Python/NumPy structures and raises
-DatasetError with the line at fault."""
+"""Training data: the shop's own customers and order baskets, or CSV files
+(customers in the AuroraMart format, with a declared preferred category;
+baskets either wide, as one 0/1 column per SKU, or long, as one line per item
+with an order id, a SKU or product name and optionally a date). Every reader
+returns plain Python/NumPy structures and raises DatasetError with the line at
+fault."""
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +38,9 @@ class Customers:
 @dataclass
 class Baskets:
     matrix: sparse.csr_matrix  # baskets × items, 1 where the basket holds the item
-    items: list[str]  # SKU of each column
+    items: list[str]  # SKU (or, from a file without SKUs, product name) of each column
     source: str
+    dates: np.ndarray | None = None  # when each basket was bought (datetime64[s]), if known
 
     @property
     def size(self) -> dict:
@@ -96,13 +101,124 @@ FLAGS = TRUE | {"0", "0.0", "False", "false", ""}
 
 
 def read_baskets_csv(path) -> Baskets:
+    """A basket file in either layout: long (a header naming an order column and a SKU or
+    product column, one line per item) or wide (a header of SKU codes, one 0/1 row per basket)."""
     reader = csv.reader(_open_text(path))
     header = next(reader, None)
     if not header:
         raise DatasetError(f"{path}: the file is empty.")
+    columns = _long_columns(header)
+    if columns is not None:
+        return _read_long(path, reader, *columns)
+    return _read_wide(path, reader, header)
+
+
+# Column names a long basket file may use (compared lower-case, without spaces, dashes or
+# underscores): our own export, common shop exports and public datasets (e.g. Online Retail).
+ORDER_COLUMNS = (
+    "orderid",
+    "order",
+    "ordernumber",
+    "basket",
+    "basketid",
+    "transaction",
+    "transactionid",
+    "invoice",
+    "invoiceno",
+    "receipt",
+)
+ITEM_COLUMNS = (
+    "sku",
+    "productsku",
+    "stockcode",
+    "itemid",
+    "productid",
+    "product",
+    "productname",
+    "item",
+    "name",
+    "description",
+)
+DATE_COLUMNS = ("date", "orderdate", "placedat", "createdat", "invoicedate", "timestamp", "time")
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%m/%d/%Y %H:%M",
+)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name.strip().lower())
+
+
+def _long_columns(header: list[str]) -> tuple[int, int, int | None] | None:
+    keys = [_key(h) for h in header]
+
+    def find(names):
+        return next((keys.index(n) for n in names if n in keys), None)
+
+    order, item = find(ORDER_COLUMNS), find(ITEM_COLUMNS)
+    if order is None or item is None or order == item:
+        return None
+    return order, item, find(DATE_COLUMNS)
+
+
+def _parse_date(value: str, where: str) -> datetime:
+    value = value.strip()
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        pass
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise DatasetError(f"{where}: {value!r} is not a date (use 2026-03-31 or 2026-03-31 14:05).")
+
+
+def _read_long(path, reader, order_col: int, item_col: int, date_col: int | None) -> Baskets:
+    order_index: dict[str, int] = {}
+    item_index: dict[str, int] = {}
+    dates: dict[int, datetime] = {}
+    rows, cols = [], []
+    width = max(order_col, item_col, date_col or 0) + 1
+    for line, record in enumerate(reader, start=2):
+        if not any(v.strip() for v in record):
+            continue
+        if len(record) < width:
+            raise DatasetError(f"{path} line {line}: {len(record)} values, expected at least {width}.")
+        order, item = record[order_col].strip(), record[item_col].strip()
+        if not order or not item:
+            raise DatasetError(f"{path} line {line}: the order and the item must both be given.")
+        row = order_index.setdefault(order, len(order_index))
+        if date_col is not None:
+            when = _parse_date(record[date_col], f"{path} line {line}")
+            dates[row] = min(when, dates.get(row, when))  # an order's first line dates it
+        rows.append(row)
+        cols.append(item_index.setdefault(item, len(item_index)))
+    if not rows:
+        raise DatasetError(f"{path}: no baskets.")
+    return Baskets(
+        _binary(rows, cols, (len(order_index), len(item_index))),
+        list(item_index),
+        source=Path(path).name,
+        dates=np.array([dates[r] for r in range(len(order_index))], dtype="datetime64[s]")
+        if date_col is not None
+        else None,
+    )
+
+
+def _read_wide(path, reader, header: list[str]) -> Baskets:
     items = [h.strip() for h in header]
     if any(not sku for sku in items) or len(set(items)) != len(items):
-        raise DatasetError(f"{path} line 1: the header must be distinct SKU codes.")
+        raise DatasetError(
+            f"{path} line 1: the header must be distinct SKU codes (a wide file), "
+            "or name an order column and a SKU or product column (a long file)."
+        )
     rows, cols = [], []
     count = 0
     for line, record in enumerate(reader, start=2):
@@ -118,9 +234,15 @@ def read_baskets_csv(path) -> Baskets:
         count += 1
     if not count:
         raise DatasetError(f"{path}: no baskets.")
-    data = np.ones(len(rows), dtype=np.float32)
-    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(count, len(items)))
-    return Baskets(matrix, items, source=Path(path).name)
+    return Baskets(_binary(rows, cols, (count, len(items))), items, source=Path(path).name)
+
+
+def _binary(rows, cols, shape) -> sparse.csr_matrix:
+    """Baskets × items, 1 where the basket holds the item (an item listed twice is still one)."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return matrix
 
 
 def shop_customers() -> Customers:
@@ -161,19 +283,23 @@ def shop_baskets() -> Baskets:
 
     from auroramart.orders.models import OrderItem
 
-    pairs = OrderItem.objects.filter(order__status__in=PAID_STATUSES).values_list(
-        "order_id", Coalesce("product__sku", "sku")
+    pairs = (
+        OrderItem.objects.filter(order__status__in=PAID_STATUSES)
+        .order_by("order__placed_at", "order_id")
+        .values_list("order_id", Coalesce("product__sku", "sku"), "order__placed_at")
     )
     order_index: dict[int, int] = {}
     item_index: dict[str, int] = {}
-    rows, cols = [], []
-    for order_id, sku in pairs.iterator(chunk_size=20000):
-        rows.append(order_index.setdefault(order_id, len(order_index)))
+    rows, cols, dates = [], [], []
+    for order_id, sku, placed_at in pairs.iterator(chunk_size=20000):
+        row = order_index.setdefault(order_id, len(order_index))
+        if row == len(dates):
+            dates.append(placed_at.replace(tzinfo=None))
+        rows.append(row)
         cols.append(item_index.setdefault(sku, len(item_index)))
-    matrix = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(order_index), len(item_index))
+    return Baskets(
+        _binary(rows, cols, (len(order_index), len(item_index))),
+        list(item_index),
+        source="shop orders",
+        dates=np.array(dates, dtype="datetime64[s]"),
     )
-    matrix.data[:] = 1  # an order listing a SKU twice is still one basket item
-    matrix.sum_duplicates()
-    matrix.data[:] = 1
-    return Baskets(matrix, list(item_index), source="shop orders")

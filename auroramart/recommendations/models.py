@@ -21,6 +21,9 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict)
     library_versions = models.JSONField(default=dict)
     training_seconds = models.FloatField(default=0)
+    is_challenger = models.BooleanField(
+        default=False, help_text="trained for an A/B test: served only to its experiment's share of shoppers"
+    )
 
     class Meta:
         ordering = ["-trained_at", "-pk"]
@@ -48,10 +51,19 @@ class RecommendationEvent(models.Model):
     revenue = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL)
     model_version = models.CharField(max_length=40, blank=True)
+    experiment = models.ForeignKey(
+        "recommendations.SlotExperiment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    arm = models.CharField(max_length=1, blank=True, help_text="A (the served model) or B (the challenger)")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)  # demo traffic sets its own
 
     class Meta:
         indexes = [
+            models.Index(fields=["experiment", "arm", "kind"]),
             models.Index(fields=["slot", "kind", "created_at"]),
             models.Index(fields=["user", "kind", "created_at"]),
         ]
@@ -66,6 +78,33 @@ class RecommendationEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} in {self.slot}"
+
+
+class SlotExperiment(models.Model):
+    """An A/B test in one slot: arm A gets the served basket model, arm B the challenger. Each
+    shopper is in the same arm every time (a hash of the experiment and the shopper)."""
+
+    slot = models.CharField(max_length=30)
+    challenger = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="experiments")
+    share_b = models.PositiveSmallIntegerField(default=50, help_text="percent of shoppers in arm B")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_running_experiment_per_slot",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_b__gte=1, share_b__lte=99), name="experiment_share_between_1_and_99"
+            ),
+        ]
+
+    def __str__(self):
+        return f"A/B in {self.slot} against {self.challenger}"
 
 
 class AIPerformanceMetrics(models.Model):

@@ -43,7 +43,17 @@ def library_versions() -> dict:
     }
 
 
-def save(kind: str, model, *, source: str, data_size: dict, parameters: dict, metrics: dict, seconds: float):
+def save(
+    kind: str,
+    model,
+    *,
+    source: str,
+    data_size: dict,
+    parameters: dict,
+    metrics: dict,
+    seconds: float,
+    challenger: bool = False,
+):
     now = timezone.now()
     version = f"{kind}-{now:%Y%m%d-%H%M%S-%f}"
     buffer = io.BytesIO()
@@ -62,6 +72,7 @@ def save(kind: str, model, *, source: str, data_size: dict, parameters: dict, me
         metrics=metrics,
         library_versions=library_versions(),
         training_seconds=round(seconds, 3),
+        is_challenger=challenger,
     )
     cache.delete(CURRENT_KEY.format(kind=kind))
     return record
@@ -80,7 +91,8 @@ def current(kind: str):
     key = CURRENT_KEY.format(kind=kind)
     pk = cache.get(key)
     if pk is None:
-        pk = ModelVersion.objects.filter(kind=kind).values_list("pk", flat=True).first() or 0
+        served = ModelVersion.objects.filter(kind=kind, is_challenger=False)
+        pk = served.values_list("pk", flat=True).first() or 0
         cache.set(key, pk, CURRENT_TTL)
     if not pk:
         return None, None
@@ -107,10 +119,27 @@ def current(kind: str):
         return record, model
 
 
+_pinned: dict[int, object] = {}  # ModelVersion pk -> model, for the challengers of A/B tests
+
+
+def load(record: ModelVersion):
+    """One given version's model (an A/B test's challenger), or None when its file will not load."""
+    if record.pk not in _pinned:
+        try:
+            _pinned[record.pk] = _load_file(record)
+        except Exception as exc:  # the experiment's arm B falls back to the served model
+            log.warning(
+                "Challenger model %s cannot be loaded (%s); arm B gets the served model.", record, exc
+            )
+            return None
+    return _pinned[record.pk]
+
+
 def forget() -> None:
     """Drop the in-process models (tests, and after deleting files)."""
     _loaded.clear()
     _failed.clear()
+    _pinned.clear()
 
 
 def check_models() -> dict:

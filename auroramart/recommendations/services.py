@@ -6,7 +6,9 @@ import logging
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
+from typing import Any
 
+import numpy as np
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
@@ -19,7 +21,7 @@ from auroramart.core.client import Actor
 from auroramart.orders.models import OrderItem
 from auroramart.staff.services import record_audit
 
-from . import associations, category_model, evaluation, registry
+from . import associations, basket_models, category_model, evaluation, registry
 from .datasets import (
     PAID_STATUSES,
     Baskets,
@@ -29,7 +31,9 @@ from .datasets import (
     shop_baskets,
     shop_customers,
 )
-from .models import AIPerformanceMetrics, ModelVersion
+from .experiments import EXPERIMENT_SLOTS, Assignment
+from .experiments import forget as forget_experiment
+from .models import AIPerformanceMetrics, ModelVersion, SlotExperiment
 
 log = logging.getLogger(__name__)
 POPULARITY = "popularity"
@@ -73,14 +77,46 @@ def train_category_model(data: Customers | None = None, repeats: int = 3) -> Mod
 ASSOCIATION_OPTIONS = {"min_pair_baskets": 3, "min_lift": 1.0, "top_k": 20}
 
 
-def train_association_model(data: Baskets | None = None, **options) -> ModelVersion:
+def served_model(data: Baskets, chosen: str, parameters: dict, **options) -> associations.AssociationModel:
+    """The chosen recommender, fitted on every basket, in the shape the slots read."""
+    if chosen == "associations":
+        model = associations.mine(data, **{**ASSOCIATION_OPTIONS, **options})
+    elif chosen == "popularity":
+        counts = np.asarray(data.matrix.sum(axis=0)).ravel()
+        model = associations.AssociationModel(list(data.items), counts / max(1, data.matrix.shape[0]))
+    else:
+        fit_options = {"lam": parameters["lambda"]} if chosen == "EASE" and "lambda" in parameters else {}
+        fitted = basket_models.fit(chosen, data.matrix, **fit_options)
+        model = associations.from_weights(
+            data,
+            fitted.neighbours(evaluation.SERVED_NEIGHBOURS),
+            top_k=evaluation.SERVED_NEIGHBOURS,
+            parameters=fitted.parameters,
+        )
+    model.parameters = {"model": chosen, **model.parameters}
+    return model
+
+
+def train_association_model(
+    data: Baskets | None = None,
+    *,
+    cutoff=None,
+    weeks: int = evaluation.TEST_WEEKS,
+    force: str | None = None,
+    challenger: bool = False,
+    **options,
+) -> ModelVersion:
+    """Every recommender and baseline compared on one split (time-aware on the shop's orders),
+    then the best, by NDCG@10, fitted on all the baskets and served. `force` fits a given model
+    instead; `challenger` keeps the version out of serving, for an A/B test's arm B."""
     data = data or shop_baskets()
     if data.matrix.shape[0] < 2 or len(data.items) < 2:
         raise DatasetError(f"{data.source}: at least two baskets over two products are needed to train.")
     options = {**ASSOCIATION_OPTIONS, **options}
     started = time.perf_counter()
-    metrics = evaluation.evaluate_baskets(data, **options)  # scored on held-out baskets...
-    model = associations.mine(data, **options)  # ...then served from all of them
+    metrics = evaluation.compare(data, cutoff=cutoff, weeks=weeks, **options)
+    chosen = force or metrics["chosen"]
+    model = served_model(data, chosen, metrics["parameters"].get(chosen, {}), **options)
     record = registry.save(
         ModelVersion.Kind.ASSOCIATIONS,
         model,
@@ -89,6 +125,7 @@ def train_association_model(data: Baskets | None = None, **options) -> ModelVers
         parameters=model.parameters,
         metrics=metrics,
         seconds=time.perf_counter() - started,
+        challenger=challenger,
     )
     _record_offline(record, metrics)
     return record
@@ -200,7 +237,13 @@ def for_guest(limit: int = 8, exclude=frozenset()) -> list[Product]:
     return _ordered(trending_ids() + popular_ids(), exclude, limit)
 
 
-def _association_model():
+def _association_model(assignment: Assignment | None = None):
+    """(version, model) for a slot: the served one, or for arm B of an A/B test its challenger."""
+    if assignment is not None and assignment.arm == "B":
+        challenger = assignment.experiment.challenger
+        model = registry.load(challenger)
+        if model is not None:
+            return challenger, model
     return registry.current(ModelVersion.Kind.ASSOCIATIONS)
 
 
@@ -213,28 +256,33 @@ def _rule_scores(model, product_ids) -> Counter:
     scores: Counter = Counter()
     for sku in Product.objects.filter(pk__in=list(product_ids)).values_list("sku", flat=True):
         for rule in model.related(sku, 20):
-            scores[rule.item] += rule.confidence
+            scores[rule.item] += rule.weight
     return scores
 
 
-def bought_together(product: Product, *, exclude=frozenset(), limit: int = 3) -> tuple[list[tuple], str]:
-    """[(product, rule)] for the product's best rules with lift > 1, in stock and not excluded."""
-    record, model = _association_model()
+def bought_together(
+    product: Product, *, exclude=frozenset(), limit: int = 3, assignment: Assignment | None = None
+) -> tuple[list[tuple], str]:
+    """[(product, rule)] for the product's best neighbours that were bought with it more often
+    than chance (lift > 1), in stock and not excluded."""
+    record, model = _association_model(assignment)
     if model is None:
         return [], POPULARITY
-    rules = {rule.item: rule for rule in model.related(product.sku, 20)}
+    rules = {rule.item: rule for rule in model.related(product.sku, 30) if rule.bought_together}
     ids = _sku_ids(rules)
     by_sku = {pk: sku for sku, pk in ids.items()}
     ordered = _ordered([ids[sku] for sku in rules if sku in ids], set(exclude) | {product.pk}, limit)
     return [(p, rules[by_sku[p.pk]]) for p in ordered], record.version
 
 
-def complete_the_set(product_ids, *, limit: int = 4) -> tuple[list[Product], str]:
+def complete_the_set(
+    product_ids, *, limit: int = 4, assignment: Assignment | None = None
+) -> tuple[list[Product], str]:
     """Products most often bought with what is in the cart, none of which is in it already."""
     product_ids = set(product_ids)
     if not product_ids:
         return [], POPULARITY
-    record, model = _association_model()
+    record, model = _association_model(assignment)
     if model is None:
         return [], POPULARITY
     # The ranking depends only on the model and the cart's products: kept, so a cart page
@@ -267,18 +315,116 @@ def predicted_category_names(user) -> list[dict]:
     return profile.predicted_categories or []
 
 
-def for_customer(user, *, limit: int = 8, exclude=frozenset()) -> tuple[list[Product], str]:
-    """Blend: rules from what they bought (strongest), their predicted or declared
-    categories' best sellers, then popularity. Past purchases are left out unless
-    consumable; out-of-stock products always are."""
+# How much each signal counts in "Recommended for you", strongest first. Each item the
+# shopper bought, saved, viewed or searched for lends at most its weight to its neighbours.
+SIGNAL_WEIGHTS = {"bought": 3.0, "saved": 2.5, "searched": 2.0, "viewed": 1.5}
+RECENT_VIEWS, RECENT_SEARCHES, SEARCH_HITS = 12, 3, 4
+PER_BRAND, PER_SUBCATEGORY = 2, 3  # at most this many of one brand (subcategory) in a slot
+
+
+def _shopper_signals(user) -> list[tuple[str, int, float, str]]:
+    """(signal, product id, strength, search) for what the shopper bought, saved, viewed and
+    searched for (a search stands for its best hits; `search` names it)."""
+    from auroramart.accounts.models import WishlistItem
+    from auroramart.search.models import ProductView, SearchHistory
+
+    signals = [("bought", pk, 1.0, "") for pk in purchased_ids(user)]
+    saved = WishlistItem.objects.filter(user=user).values_list("product_id", flat=True)[:20]
+    signals += [("saved", pk, 1.0, "") for pk in saved]
+    viewed = (
+        ProductView.objects.filter(user=user, created_at__gte=timezone.now() - timedelta(days=30))
+        .order_by("-created_at")
+        .values_list("product_id", flat=True)[: RECENT_VIEWS * 3]
+    )
+    for rank, pk in enumerate(list(dict.fromkeys(viewed))[:RECENT_VIEWS]):
+        signals.append(("viewed", pk, 1 - rank / (2 * RECENT_VIEWS), ""))  # the newest count most
+    queries = SearchHistory.objects.filter(user=user).values_list("query", flat=True)[: RECENT_SEARCHES * 3]
+    for query in list(dict.fromkeys(queries))[:RECENT_SEARCHES]:
+        for rank, pk in enumerate(_search_hits(query.lower())):
+            signals.append(("searched", pk, 1 - rank / (2 * SEARCH_HITS), query))
+    return signals
+
+
+def _search_hits(query: str) -> list[int]:
+    """The best few products for a past search, kept per catalog version."""
+    from auroramart.catalog.cache import catalog_version
+    from auroramart.search.backends import search_products
+
+    digest = hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()
+    key = f"recs:search-hits:{catalog_version()}:{digest}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(search_products(query).order_by("-score", "pk").values_list("pk", flat=True)[:SEARCH_HITS])
+        cache.set(key, ids, CACHE_SECONDS)
+    return ids
+
+
+def _diverse(products: list[Product], limit: int) -> list[Product]:
+    """The best `limit`, with at most PER_BRAND of a brand and PER_SUBCATEGORY of a subcategory;
+    what is passed over fills any places left, best first."""
+    chosen: list[Product] = []
+    passed: list[Product] = []
+    brands: Counter = Counter()
+    kinds: Counter = Counter()
+    for product in products:
+        if brands[product.brand_id] >= PER_BRAND or kinds[product.subcategory_id] >= PER_SUBCATEGORY:
+            passed.append(product)
+            continue
+        chosen.append(product)
+        brands[product.brand_id] += 1
+        kinds[product.subcategory_id] += 1
+        if len(chosen) == limit:
+            return chosen
+    return chosen + passed[: limit - len(chosen)]
+
+
+REASONS = {
+    "bought": "Because you bought {name}",
+    "saved": "Because you saved {name}",
+    "viewed": "Because you viewed {name}",
+    "searched": "Because you searched for {name}",
+    "category": "Popular in {name}",
+    "popular": "Popular right now",
+}
+
+
+def for_customer(
+    user, *, limit: int = 8, exclude=frozenset(), assignment: Assignment | None = None
+) -> tuple[list[Product], str]:
+    """What the shopper bought, saved, viewed and searched for, through the basket model's
+    neighbours (and a search's own hits), blended with their predicted or declared categories'
+    best sellers and popularity. Past purchases are left out unless consumable, saved items
+    (they are on the wishlist already) and out-of-stock products always; no more than two of a
+    brand. Each product carries `reason`, the few words that say why it is there."""
+    signals = _shopper_signals(user)
     bought = purchased_ids(user)
     scores: defaultdict[int, float] = defaultdict(float)
-    record, model = _association_model()
+    best: dict[int, tuple[float, str, Any]] = {}  # pk -> (contribution, signal, source)
+
+    def add(pk: int, amount: float, signal: str, source) -> None:
+        scores[pk] += amount
+        if amount > best.get(pk, (0.0,))[0]:
+            best[pk] = (amount, signal, source)
+
+    record, model = _association_model(assignment)
     version = record.version if record else POPULARITY
-    if model is not None and bought:
-        rule_scores = _rule_scores(model, bought)
-        for sku, pk in _sku_ids(rule_scores).items():
-            scores[pk] += 3 * rule_scores[sku]
+    sources = {pk for _, pk, _, _ in signals}
+    sku_of = dict(Product.objects.filter(pk__in=sources).values_list("pk", "sku")) if sources else {}
+    neighbours: dict[int, list] = {}
+    if model is not None:
+        for pk, sku in sku_of.items():
+            rules = model.related(sku, 20)
+            top = max((r.weight for r in rules), default=0)
+            neighbours[pk] = [(r.item, r.weight / top) for r in rules if top > 0 and r.weight > 0]
+    ids = _sku_ids({sku for found in neighbours.values() for sku, _ in found})
+    for signal, pk, strength, query in signals:
+        weight = SIGNAL_WEIGHTS[signal] * strength
+        source = f"“{query}”" if query else pk
+        if signal == "searched":
+            add(pk, weight, signal, source)  # a hit for what they looked for is itself a pick
+        for sku, share in neighbours.get(pk, []):
+            if sku in ids:
+                add(ids[sku], weight * share * (0.5 if query else 1), signal, source)
     weights = {c["category"]: c["probability"] for c in predicted_category_names(user)}
     if hasattr(user, "profile"):
         for name in user.profile.preferred_categories.values_list("name", flat=True):
@@ -291,12 +437,19 @@ def for_customer(user, *, limit: int = 8, exclude=frozenset()) -> tuple[list[Pro
             .values_list("pk", "category__name")[:60]
         )
         for rank, (pk, name) in enumerate(top):
-            scores[pk] += weights[name] * (1 - rank / 60)
+            add(pk, weights[name] * (1 - rank / 60), "category", name)
     for rank, pk in enumerate(popular_ids()):
-        scores[pk] += 0.2 * (1 - rank / 60)
-    excluded = set(exclude) | {pk for pk, consumable in bought.items() if not consumable}
+        add(pk, 0.2 * (1 - rank / 60), "popular", None)
+    saved = {pk for signal, pk, _, _ in signals if signal == "saved"}
+    excluded = set(exclude) | saved | {pk for pk, consumable in bought.items() if not consumable}
     ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))
-    return _ordered(ranked, excluded, limit), version
+    picks = _diverse(_ordered(ranked, excluded, limit * 4), limit)
+    names: dict[Any, str] = dict(Product.objects.filter(pk__in=sources).values_list("pk", "name"))
+    for product in picks:
+        _, signal, source = best[product.pk]
+        reason = REASONS[signal].format(name=names.get(source, source) if source else "")
+        product.reason = reason  # type: ignore[attr-defined]  # read by the slot and the API
+    return picks, version
 
 
 def picked_for_you(user, *, limit: int = 4) -> tuple[list[dict], list[Product], str]:
@@ -387,3 +540,42 @@ def repredict_customers(*, actor: Actor | None) -> int:
     changed = repredict_all()
     record_audit(actor, "repredict", object_type="CustomerProfile", object_repr=f"{changed} changed")
     return changed
+
+
+# --- A/B tests --------------------------------------------------------------------------------
+
+
+class ExperimentError(ValueError):
+    """The A/B test cannot start as asked; the message says why."""
+
+
+def start_experiment(*, slot: str, model: str, share_b: int, actor: Actor | None) -> SlotExperiment:
+    """Train `model` from the shop's orders as a challenger and serve it to `share_b`% of the
+    slot's shoppers (arm B); the others keep the served model (arm A). Audited."""
+    if slot not in EXPERIMENT_SLOTS:
+        raise ExperimentError(f"{slot} is not served by the basket model.")
+    if model not in {*basket_models.BASELINES, *basket_models.CANDIDATES} - {"popularity"}:
+        raise ExperimentError(f"{model} is not a basket model.")
+    if not 1 <= share_b <= 99:
+        raise ExperimentError("Arm B's share must be between 1 and 99 percent.")
+    if SlotExperiment.objects.filter(slot=slot, ended_at__isnull=True).exists():
+        raise ExperimentError(f"An A/B test is already running in {slot}; stop it first.")
+    challenger = train_association_model(force=model, challenger=True)
+    with transaction.atomic():
+        experiment = SlotExperiment.objects.create(slot=slot, challenger=challenger, share_b=share_b)
+        record_audit(actor, "start A/B test", experiment, changes={"challenger": ["", challenger.version]})
+    forget_experiment(slot)
+    return experiment
+
+
+@transaction.atomic
+def stop_experiment(*, experiment: SlotExperiment, actor: Actor | None) -> SlotExperiment:
+    locked = SlotExperiment.objects.select_for_update().get(pk=experiment.pk)
+    if locked.ended_at is None:
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["ended_at"])
+        record_audit(actor, "stop A/B test", locked)
+    # Now, and again once committed (a request in between may have cached it as running).
+    forget_experiment(locked.slot)
+    transaction.on_commit(lambda: forget_experiment(locked.slot))
+    return locked

@@ -14,6 +14,7 @@ from django.utils import timezone
 from auroramart.core.client import Shopper, shopper_for
 from auroramart.search.models import ProductView
 
+from .experiments import Assignment, assign
 from .models import RecommendationEvent
 
 SLOTS = {
@@ -37,7 +38,13 @@ def _who(shopper: Shopper) -> dict:
     return {"user_id": shopper.user_id, "visitor": shopper.visitor}
 
 
-def record_impression(request, slot: str, products, model_version: str = "") -> None:
+def _arm(assignment: Assignment | None) -> dict:
+    return {"experiment": assignment.experiment, "arm": assignment.arm} if assignment else {}
+
+
+def record_impression(
+    request, slot: str, products, model_version: str = "", assignment: Assignment | None = None
+) -> None:
     if products:
         RecommendationEvent.objects.create(
             slot=slot,
@@ -45,11 +52,12 @@ def record_impression(request, slot: str, products, model_version: str = "") -> 
             items=len(products),
             model_version=model_version[:40],
             **_who(shopper_for(request)),
+            **_arm(assignment),
         )
 
 
 def record_add_to_cart(shopper: Shopper, slot: str, product_ids, model_version: str = "") -> None:
-    who = _who(shopper)
+    who, arm = _who(shopper), _arm(assign(slot, shopper))  # the same arm the shopper was shown
     RecommendationEvent.objects.bulk_create(
         [
             RecommendationEvent(
@@ -58,6 +66,7 @@ def record_add_to_cart(shopper: Shopper, slot: str, product_ids, model_version: 
                 product_id=pk,
                 model_version=model_version,
                 **who,
+                **arm,
             )
             for pk in product_ids
         ]
@@ -94,11 +103,11 @@ def attribute_purchase(*, order) -> None:
             created_at__gte=since,
         )
         .order_by("product_id", "-created_at")
-        .values_list("product_id", "slot", "model_version")
+        .values_list("product_id", "slot", "model_version", "experiment_id", "arm")
     )
     slots = {}
-    for product_id, slot, version in added:
-        slots.setdefault(product_id, (slot, version))
+    for product_id, *attributed in added:
+        slots.setdefault(product_id, attributed)
     events = [
         RecommendationEvent(
             slot=slot,
@@ -108,8 +117,10 @@ def attribute_purchase(*, order) -> None:
             order=order,
             revenue=lines[pk].line_total,
             model_version=version,
+            experiment_id=experiment_id,
+            arm=arm,
         )
-        for pk, (slot, version) in slots.items()
+        for pk, (slot, version, experiment_id, arm) in slots.items()
     ]
     if events:
         try:

@@ -16,7 +16,7 @@ from auroramart.catalog.models import Product
 from auroramart.core.access import is_customer, shopper_only
 from auroramart.core.client import shopper_for
 
-from . import services, tracking
+from . import experiments, services, tracking
 
 
 @require_GET
@@ -26,9 +26,12 @@ def home_slots(request):
     context = {}
     if is_customer(user):
         picked, picked_products, picked_version = services.picked_for_you(user)
-        personal, version = services.for_customer(user, exclude={p.pk for p in picked_products})
+        assignment = experiments.assign("home-personal", shopper_for(request))
+        personal, version = services.for_customer(
+            user, exclude={p.pk for p in picked_products}, assignment=assignment
+        )
         tracking.record_impression(request, "home-picked", picked_products, picked_version)
-        tracking.record_impression(request, "home-personal", personal, version)
+        tracking.record_impression(request, "home-personal", personal, version, assignment)
         context.update(picked=picked, picked_products=picked_products, personal=personal)
     else:
         trending = services.for_guest()
@@ -42,8 +45,9 @@ def for_you(request):
     """Profile page slot."""
     if not is_customer(request.user):
         raise Http404
-    products, version = services.for_customer(request.user)
-    tracking.record_impression(request, "profile-personal", products, version)
+    assignment = experiments.assign("profile-personal", shopper_for(request))
+    products, version = services.for_customer(request.user, assignment=assignment)
+    tracking.record_impression(request, "profile-personal", products, version, assignment)
     return render(
         request,
         "recommendations/_slot.html",
@@ -55,8 +59,9 @@ def for_you(request):
 def bought_together(request, pk):
     product = get_object_or_404(Product, pk=pk, is_active=True)
     in_cart = cart_product_ids(cart_for(request)) if not request.user.is_staff else set()
-    pairs, version = services.bought_together(product, exclude=in_cart)
-    tracking.record_impression(request, "pdp-fbt", [p for p, _ in pairs], version)
+    assignment = experiments.assign("pdp-fbt", shopper_for(request))
+    pairs, version = services.bought_together(product, exclude=in_cart, assignment=assignment)
+    tracking.record_impression(request, "pdp-fbt", [p for p, _ in pairs], version, assignment)
     return render(
         request,
         "recommendations/_bought_together.html",
@@ -117,8 +122,11 @@ def add_bundle(request):
 
 def complete_the_set(request, summary) -> str:
     """Cart extra: what people buy with what is in this cart."""
-    products, version = services.complete_the_set([line.product.pk for line in summary.lines])
-    tracking.record_impression(request, "cart-complete", products, version)
+    assignment = experiments.assign("cart-complete", shopper_for(request))
+    products, version = services.complete_the_set(
+        [line.product.pk for line in summary.lines], assignment=assignment
+    )
+    tracking.record_impression(request, "cart-complete", products, version, assignment)
     return render_to_string(
         "recommendations/_slot.html",
         {"products": products, "slot": "cart-complete", "heading": "Complete the set"},

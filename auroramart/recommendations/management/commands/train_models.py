@@ -73,8 +73,9 @@ def summary(record: ModelVersion) -> str:
             f"(reference tree {m['reference_scores']['accuracy']:.3f}, majority {m['majority_baseline']['accuracy']:.3f}) "
             f"in {record.training_seconds:.1f}s"
         )
-    a, p = m["associations"], m["popularity"]
+    chosen, best = m["models"][m["chosen"]], m["models"][m["best_baseline"]]
     return (
-        f"{record.data_size.get('rules', 0)} rules from {record.data_size['baskets']} baskets; HitRate@10 "
-        f"{a['hit_rate_10']:.3f} vs popularity {p['hit_rate_10']:.3f} in {record.training_seconds:.1f}s"
+        f"{m['chosen']} chosen ({record.data_size.get('rules', 0)} rules from {record.data_size['baskets']} "
+        f"baskets); NDCG@10 {chosen['ndcg_10']:.3f}, HitRate@10 {chosen['hit_rate_10']:.3f} vs best baseline "
+        f"{m['best_baseline']} {best['ndcg_10']:.3f} / {best['hit_rate_10']:.3f} in {record.training_seconds:.1f}s"
     )
