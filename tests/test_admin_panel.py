@@ -122,6 +122,8 @@ def panel_urls(world):
         "shipping_method": world["zone"].pk,
         "shipping_tax": world["zone"].pk,
         "recommendations_ab_stop": 1,  # POST only: a GET is refused before the test is looked up
+        "search_synonyms_delete": 1,
+        "search_unpin": 1,
     }
     resolver = get_resolver().url_patterns
     panel = next(p for p in resolver if getattr(p, "namespace", None) == "admin_panel")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
 
 from auroramart.core.client import Shopper
 from auroramart.core.stats import rate_lift
@@ -79,18 +78,11 @@ def results(experiment: SlotExperiment) -> dict:
         }
         for arm in ("A", "B")
     }
-    rows = (
-        RecommendationEvent.objects.filter(experiment=experiment)
-        .order_by()
-        .values_list("arm")
-        .annotate(
-            impressions=Count("id", filter=Q(kind=RecommendationEvent.Kind.IMPRESSION)),
-            add_to_carts=Count("id", filter=Q(kind=RecommendationEvent.Kind.ADD_TO_CART)),
-            purchases=Count("id", filter=Q(kind=RecommendationEvent.Kind.PURCHASE)),
-            revenue=Sum("revenue", filter=Q(kind=RecommendationEvent.Kind.PURCHASE)),
-        )
-    )
-    for arm, impressions, adds, purchases, revenue in rows:
+    from .tracking import event_totals  # tracking asks this module for arms: imported here
+
+    for arm, impressions, adds, purchases, revenue in event_totals(
+        RecommendationEvent.objects.filter(experiment=experiment), "arm"
+    ):
         if arm in arms:
             arms[arm].update(
                 impressions=impressions, add_to_carts=adds, purchases=purchases, revenue=revenue or Decimal(0)

@@ -130,17 +130,12 @@ def attribute_purchase(*, order) -> None:
             pass
 
 
-def slot_counts(start, end=None) -> dict[str, dict]:
-    """Impressions, clicks, add-to-carts, purchases and revenue per slot in a time window
-    (the daily rollup and the panel's live figures both read it)."""
-    window = {"created_at__gte": start, **({"created_at__lt": end} if end else {})}
-    figures: dict[str, dict] = defaultdict(
-        lambda: {"impressions": 0, "clicks": 0, "add_to_carts": 0, "purchases": 0, "revenue": Decimal("0")}
-    )
-    events = (
-        RecommendationEvent.objects.filter(**window)
-        .order_by()
-        .values_list("slot")
+def event_totals(events, by: str):
+    """(value of `by`, impressions, add-to-carts, purchases, revenue) for each value of `by`
+    (a slot, an A/B arm) among these events."""
+    return (
+        events.order_by()
+        .values_list(by)
         .annotate(
             impressions=Count("id", filter=Q(kind=RecommendationEvent.Kind.IMPRESSION)),
             add_to_carts=Count("id", filter=Q(kind=RecommendationEvent.Kind.ADD_TO_CART)),
@@ -148,7 +143,18 @@ def slot_counts(start, end=None) -> dict[str, dict]:
             revenue=Sum("revenue", filter=Q(kind=RecommendationEvent.Kind.PURCHASE)),
         )
     )
-    for slot, impressions, adds, purchases, revenue in events:
+
+
+def slot_counts(start, end=None) -> dict[str, dict]:
+    """Impressions, clicks, add-to-carts, purchases and revenue per slot in a time window
+    (the daily rollup and the panel's live figures both read it)."""
+    window = {"created_at__gte": start, **({"created_at__lt": end} if end else {})}
+    figures: dict[str, dict] = defaultdict(
+        lambda: {"impressions": 0, "clicks": 0, "add_to_carts": 0, "purchases": 0, "revenue": Decimal("0")}
+    )
+    for slot, impressions, adds, purchases, revenue in event_totals(
+        RecommendationEvent.objects.filter(**window), "slot"
+    ):
         figures[slot].update(
             impressions=impressions, add_to_carts=adds, purchases=purchases, revenue=revenue or Decimal("0")
         )

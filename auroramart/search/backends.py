@@ -1,12 +1,15 @@
 """Two search backends behind one function, chosen by the database in use.
 
-PostgreSQL: the stored search document (name > brand > category > description,
-kept fresh by a trigger), prefix matching for partial words, trigram word
-similarity for typos, and SKU prefixes, ranked in one query.
-Portable (SQLite and others): every word must appear somewhere; words that
-match nothing are corrected from the catalog's vocabulary first, and a score
-built from CASE expressions ranks name above brand and category above
-description, exact and prefix matches above loose ones.
+A query is first read as words plus filters (understanding.py: "kids books under 20"); each
+word carries its synonyms, and a misspelt word is corrected from the catalog's vocabulary.
+PostgreSQL: the stored search document (name > brand > category > description, kept fresh by
+a trigger, English stemming), prefix matching for partial words, trigram word similarity for
+typos, and SKU prefixes, ranked in one query.
+Portable (SQLite and others): every word (or one of its synonyms, or its singular) must
+appear somewhere, and a score built from CASE expressions ranks name above brand and category
+above description, exact and prefix matches above loose ones.
+Products staff pinned for the query come first; a filtered reading that finds nothing falls
+back to the words as typed.
 
 Both annotate `score` on active products; higher is better.
 """
@@ -14,20 +17,17 @@ Both annotate `score` on active products; higher is better.
 import difflib
 import re
 
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
-from auroramart.catalog.cache import catalog_version
-from auroramart.catalog.models import (
-    Brand,
-    Category,
-    Product,
-    ProductOptionValue,
-    ProductVariant,
-    Subcategory,
-)
+from auroramart.catalog.models import Product, ProductVariant
+
+from .lexicon import forms, lexicon, singular
+from .understanding import Understood, alternatives, understand
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -55,25 +55,27 @@ def _nothing() -> QuerySet:
 
 
 def vocabulary() -> set[str]:
-    key = f"search:vocabulary:{catalog_version()}"
-    words = cache.get(key)
-    if words is None:
-        names = list(Product.objects.filter(is_active=True).values_list("name", flat=True).distinct())
-        names += list(Brand.objects.values_list("name", flat=True))
-        names += list(Category.objects.values_list("name", flat=True))
-        names += list(Subcategory.objects.values_list("name", flat=True))
-        names += list(ProductOptionValue.objects.values_list("value", flat=True).distinct())
-        words = {w.lower() for name in names for w in _WORD.findall(name) if len(w) >= 3}
-        cache.set(key, words, 3600)
-    return words
+    return lexicon().vocabulary
+
+
+TYPO_SIMILARITY = 0.7  # one slip in a 4-letter word, two in a 7-letter one
 
 
 def correct(term: str, words: set[str]) -> str | None:
-    """The closest catalog word to a misspelt one, or None when the word is fine or hopeless."""
-    if term in words or len(term) < 4 or any(w.startswith(term) for w in words):
+    """The closest catalog word to a misspelt one, or None when the word is fine or hopeless.
+    Closeness is the edit distance that counts two swapped letters as one slip (optimal
+    string alignment, by rapidfuzz): "peice" is "piece", not "spice"; a tie goes to the
+    word with the same first letter."""
+    if term in words or singular(term) in words or len(term) < 4 or any(w.startswith(term) for w in words):
         return None
-    matches = difflib.get_close_matches(term, words, n=1, cutoff=0.75)
-    return matches[0] if matches else None
+    found = process.extract(
+        term, words, scorer=OSA.normalized_similarity, limit=5, score_cutoff=TYPO_SIMILARITY
+    )
+    if not found:
+        return None
+    best = max(score for _, score, _ in found)
+    tied = [word for word, score, _ in found if score == best]
+    return min(tied, key=lambda word: (word[0] != term[0], word))
 
 
 def complete(term: str, words: set[str]) -> str:
@@ -99,10 +101,23 @@ def did_you_mean(query: str) -> str | None:
 # --- PostgreSQL ---------------------------------------------------------------------
 
 
-def _tsquery(terms: list[str]) -> str:
-    # Terms are letters, digits, hyphens and apostrophes only (see _WORD); quote them anyway.
-    safe = [re.sub(r"[^\w]", "", t) for t in terms]
-    return " & ".join(f"{t}:*" for t in safe if t)
+def _tsquery(groups: list[list[str]], prefix: bool = True) -> str:
+    """Every word (one of its alternatives) as a prefix: "(earbuds:* | earphones:*) & black:*".
+    A hyphenated word or a phrase is its parts ("t-shirt" → shirt:*; "running shoes" →
+    (running:* & shoes:*)); one-letter parts are dropped."""
+    parts = []
+    for group in groups:
+        options = []
+        for word in group:
+            # Terms are letters, digits, hyphens and apostrophes only (see _WORD); quote them anyway.
+            pieces = [re.sub(r"[^\w]", "", piece) for piece in re.split(r"[-\s]+", word)]
+            pieces = [p for p in pieces if len(p) > 1] or [p for p in pieces if p]
+            if pieces:
+                joined = " & ".join(f"{p}:*" if prefix else p for p in pieces)
+                options.append(f"({joined})" if len(pieces) > 1 else joined)
+        if options:
+            parts.append(f"({' | '.join(options)})" if len(options) > 1 else options[0])
+    return " & ".join(parts)
 
 
 # A variant's SKU finds its product (variant_sku_upper indexes them for the prefix match).
@@ -124,40 +139,50 @@ SCORE_SQL = (
     " + 10 * ts_rank_cd(coalesce(catalog_product.search_document, ''::tsvector), to_tsquery('english', %s), 1)"
     # Trigram similarity only for rows the text search missed (typos): it is the costly part.
     " + CASE WHEN catalog_product.search_document @@ to_tsquery('english', %s) THEN 6"
-    " ELSE 6 * word_similarity(%s, lower(catalog_product.name)) END)"
+    " ELSE 6 * word_similarity(%s, lower(catalog_product.name)) END"
+    # Whole words in the name above the same letters starting a longer word ("pants", "pantry").
+    " + CASE WHEN to_tsvector('english', catalog_product.name) @@ to_tsquery('english', %s) THEN 5 ELSE 0 END)"
 )
 
 
-def postgres_search(query: str, *, typo_fallback: bool = True) -> QuerySet:
+def postgres_search(
+    query: str, groups: list[list[str]], *, scope: Q, pinned: list[int], typo_fallback: bool = True
+) -> QuerySet:
     """Text search first (GIN index); trigram similarity over names only when the text
     search finds nothing, since it is far costlier on a large catalog."""
-    words = vocabulary()
-    terms = [correct(t, words) or t for t in query_terms(query)]
-    tsquery = _tsquery(terms)
+    tsquery = _tsquery(groups)
     if not tsquery:
         return _nothing()
-    lowered = " ".join(terms) or query.lower()
+    lowered = " ".join(group[0] for group in groups) or query.lower()
+    phrase = query.lower()  # the whole query, for a name typed in full
     sku = query.upper()
     like_sku = sku.replace("%", r"\%").replace("_", r"\_") + "%"
-    like_name = lowered.replace("%", r"\%").replace("_", r"\_") + "%"
+    like_name = phrase.replace("%", r"\%").replace("_", r"\_") + "%"
     active = Product.objects.filter(is_active=True)
     # Only constant SQL with bound parameters: the query text never enters the SQL string.
-    matches = active.annotate(
-        matched=RawSQL(TEXT_MATCH_SQL, [tsquery, like_sku, like_sku], output_field=BooleanField())  # noqa: S611
-    ).filter(matched=True)
+    matched = RawSQL(TEXT_MATCH_SQL, [tsquery, like_sku, like_sku], output_field=BooleanField())  # noqa: S611
+    matches = active.annotate(matched=matched).filter((Q(matched=True) & scope) | Q(pk__in=pinned))
     if typo_fallback and not matches.exists():
-        matches = active.annotate(
-            matched=RawSQL(  # noqa: S611
-                TYPO_MATCH_SQL, [tsquery, like_sku, like_sku, lowered], output_field=BooleanField()
-            )
-        ).filter(matched=True)
-    return matches.annotate(
-        score=RawSQL(  # noqa: S611
-            SCORE_SQL,
-            [sku, like_sku, like_sku, lowered, like_name, tsquery, tsquery, lowered],
-            output_field=FloatField(),
+        matched = RawSQL(  # noqa: S611
+            TYPO_MATCH_SQL, [tsquery, like_sku, like_sku, lowered], output_field=BooleanField()
         )
+        matches = active.annotate(matched=matched).filter((Q(matched=True) & scope) | Q(pk__in=pinned))
+    score = RawSQL(  # noqa: S611
+        SCORE_SQL,
+        [
+            sku,
+            like_sku,
+            like_sku,
+            phrase,
+            like_name,
+            tsquery,
+            tsquery,
+            lowered,
+            _tsquery(groups, prefix=False),
+        ],
+        output_field=FloatField(),
     )
+    return matches.annotate(score=score + _pin_bonus(pinned))
 
 
 # --- portable -----------------------------------------------------------------------
@@ -174,12 +199,16 @@ def _term_filter(term: str) -> Q:
     )
 
 
-def portable_search(query: str) -> QuerySet:
-    terms = query_terms(query)
-    if not terms:
+def _stems(group: list[str]) -> list[str]:
+    """The alternatives as the text to look for, in either number (lexicon.forms); a form
+    that holds another ("shoes" holds "shoe") adds nothing to a substring match."""
+    every = list(dict.fromkeys(f for word in group for f in forms(word)))
+    return [f for f in every if not any(o != f and o in f for o in every)]
+
+
+def portable_search(query: str, groups: list[list[str]], *, scope: Q, pinned: list[int]) -> QuerySet:
+    if not groups:
         return _nothing()
-    words = vocabulary()
-    terms = [correct(t, words) or t for t in terms]
     condition = (
         Q(sku__istartswith=query)
         | Q(pk__in=ProductVariant.objects.filter(sku__istartswith=query).values("product_id"))
@@ -187,10 +216,13 @@ def portable_search(query: str) -> QuerySet:
         else Q()
     )
     words_match = Q()
-    for term in terms:
-        words_match &= _term_filter(term)
+    for group in groups:
+        either = Q()
+        for stem in _stems(group):
+            either |= _term_filter(stem)
+        words_match &= either
     condition = condition | words_match if condition else words_match
-    phrase = " ".join(terms)
+    phrase = query.lower()  # the whole query, for a name typed in full
     variant_skus = ProductVariant.objects.filter(sku__iexact=query).values("product_id")
     whens = [
         Case(
@@ -206,34 +238,129 @@ def portable_search(query: str) -> QuerySet:
         ),
         Case(When(name__icontains=phrase, then=Value(8)), default=Value(0)),
     ]
-    for term in terms:
-        word = rf"(^|[^a-z0-9]){re.escape(term)}"
+    for group in groups:
+        stems = _stems(group)
+        start = rf"(^|[^a-z0-9])({'|'.join(re.escape(s) for s in stems)})"
+        whole = rf"{start}(s|es)?($|[^a-z0-9])"  # the word itself, either number
+        # Whole words count most; the same letters starting a longer word less ("pants" is
+        # not "pantry"), and anywhere in a word least.
         whens += [
             Case(
-                When(name__iregex=word, then=Value(10)),
-                When(name__icontains=term, then=Value(5)),
+                When(name__iregex=whole, then=Value(12)),
+                When(name__iregex=start, then=Value(5)),
                 default=Value(0),
             ),
-            Case(When(brand__name__icontains=term, then=Value(6)), default=Value(0)),
-            Case(When(variant_terms__iregex=rf"{word}($|[^a-z0-9])", then=Value(5)), default=Value(0)),
+            Case(*(When(name__icontains=s, then=Value(2)) for s in stems), default=Value(0)),
             Case(
-                When(subcategory__name__icontains=term, then=Value(4)),
-                When(category__name__icontains=term, then=Value(3)),
+                When(brand__name__iregex=whole, then=Value(6)),
+                *(When(brand__name__icontains=s, then=Value(1)) for s in stems),
                 default=Value(0),
             ),
-            Case(When(description__icontains=term, then=Value(1)), default=Value(0)),
+            Case(When(variant_terms__iregex=whole, then=Value(5)), default=Value(0)),
+            Case(
+                When(subcategory__name__iregex=whole, then=Value(4)),
+                When(category__name__iregex=whole, then=Value(3)),
+                *(When(subcategory__name__icontains=s, then=Value(1)) for s in stems),
+                default=Value(0),
+            ),
+            Case(*(When(description__icontains=s, then=Value(1)) for s in stems), default=Value(0)),
         ]
     score = whens[0]
     for expression in whens[1:]:
         score = score + expression
-    return Product.objects.filter(is_active=True).filter(condition).annotate(score=score)
+    return (
+        Product.objects.filter(is_active=True)
+        .filter((condition & scope) | Q(pk__in=pinned))
+        .annotate(score=score + _pin_bonus(pinned))
+    )
 
 
-def search_products(query: str, *, typo_fallback: bool = True) -> QuerySet:
-    """Active products matching the query, annotated with `score` (higher ranks first)."""
+# --- one entry point ------------------------------------------------------------------
+
+
+def _pin_bonus(pinned: list[int]):
+    """Pinned products first, in the order staff pinned them."""
+    if not pinned:
+        return Value(0.0, output_field=FloatField())
+    return Case(
+        *(When(pk=pk, then=Value(1000.0 - i)) for i, pk in enumerate(pinned)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+
+
+def _scope(understood: Understood) -> Q:
+    """The filters a descriptive query asked for, as one condition."""
+    scope = Q()
+    if understood.min_price is not None:
+        scope &= Q(price__gte=understood.min_price)
+    if understood.max_price is not None:
+        scope &= Q(price__lte=understood.max_price)
+    if understood.category_ids:
+        scope &= Q(category_id__in=understood.category_ids)
+    if understood.subcategory_ids:
+        scope &= Q(subcategory_id__in=understood.subcategory_ids)
+    if understood.option_value_ids:
+        # One variant in stock with every value asked for ("black", "size 42"): each filter()
+        # on the many-to-many is a join of its own, all on the same variant.
+        variants = ProductVariant.objects.filter(is_active=True, stock_quantity__gt=0)
+        for value_ids in understood.option_value_ids:
+            variants = variants.filter(option_values__in=value_ids)
+        scope &= Q(pk__in=variants.values("product_id"))
+    return scope
+
+
+def _corrected(groups: list[list[str]]) -> list[list[str]]:
+    """Each misspelt word replaced by the catalog word it most likely is, word by word
+    ("wireles hedphones" → "wireles headphones": a word typed in part is matched as a prefix)."""
+    words = lexicon()
+    fixed = []
+    for group in groups:
+        better = correct(group[0], words.vocabulary)
+        fixed.append(alternatives(better, words) if better else group)
+    return fixed
+
+
+def _run(query: str, understood: Understood, pinned: list[int], typo_fallback: bool) -> QuerySet:
+    groups = _corrected(understood.terms)[:MAX_TERMS]
+    scope = _scope(understood)
+    if not groups:  # the query was all filters ("kids books under 20"): best sellers first
+        popularity = Cast(F("sold_count"), FloatField()) / 1e6
+        return (
+            Product.objects.filter(is_active=True)
+            .filter(scope | Q(pk__in=pinned))
+            .annotate(score=popularity + _pin_bonus(pinned))
+        )
+    if connection.vendor == "postgresql":
+        found = postgres_search(query, groups, scope=scope, pinned=pinned, typo_fallback=typo_fallback)
+    else:
+        found = portable_search(query, groups, scope=scope, pinned=pinned)
+    if understood.boost_category_ids or understood.boost_subcategory_ids:
+        # Above any match of the words in a name: the query named the category.
+        boost = Case(
+            When(subcategory_id__in=understood.boost_subcategory_ids, then=Value(40.0)),
+            When(category_id__in=understood.boost_category_ids, then=Value(30.0)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+        found = found.alias(unboosted=F("score")).annotate(score=F("unboosted") + boost)
+    return found
+
+
+def understood_query(query: str) -> Understood:
+    """What the results page says it understood (the same reading the search uses)."""
+    return understand(normalise_query(query))
+
+
+def search_products(query: str, *, typo_fallback: bool = True, literal: bool = False) -> QuerySet:
+    """Active products matching the query, annotated with `score` (higher ranks first);
+    `literal` searches the words only, with no filters read from them."""
     query = normalise_query(query)
     if not query_terms(query):
         return _nothing()
-    if connection.vendor == "postgresql":
-        return postgres_search(query, typo_fallback=typo_fallback)
-    return portable_search(query)
+    pinned = lexicon().pins.get(query.lower(), [])
+    understood = understand(query, literal=literal)
+    results = _run(query, understood, pinned, typo_fallback)
+    if understood.filtered and not results.exists():
+        results = _run(query, understand(query, literal=True), pinned, typo_fallback)
+    return results

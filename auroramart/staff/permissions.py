@@ -20,6 +20,7 @@ PERMISSIONS = {
     "manage_shipping": "Manage shipping zones, delivery methods and tax rates",
     "view_analytics": "See analytics",
     "manage_recommendations": "Retrain recommendation models, re-predict customers' categories",
+    "manage_search": "Manage search synonyms and pinned products",
     "view_audit": "See the audit log",
     "manage_staff": "Manage staff accounts and roles",
     "view_login_attempts": "See sign-in attempts",

@@ -5,7 +5,13 @@ from auroramart.catalog.selectors import home_sections
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.forms import safe_next
 from auroramart.search import services
-from auroramart.search.backends import did_you_mean, normalise_query, query_terms, search_products
+from auroramart.search.backends import (
+    did_you_mean,
+    normalise_query,
+    query_terms,
+    search_products,
+    understood_query,
+)
 from auroramart.search.selectors import popular_searches, suggestions
 from auroramart.storefront.views.catalog import render_product_list
 
@@ -14,10 +20,17 @@ from auroramart.storefront.views.catalog import render_product_list
 def results(request):
     query = normalise_query(request.GET.get("q"))
     has_terms = bool(query_terms(query))
+    literal = request.GET.get("literal") == "1"  # "search the words only": no filters read from them
 
     def zero_result_help(page):
         # A misspelt word is corrected by the search itself; say so, and offer the corrected query.
-        extra = {"did_you_mean": did_you_mean(query) if has_terms else None}
+        # What a descriptive query was read as ("Children", "up to S$20") is said too.
+        extra = {
+            "did_you_mean": did_you_mean(query) if has_terms else None,
+            "understood": understood_query(query).labels
+            if has_terms and not literal and page.paginator.count
+            else [],
+        }
         if not page.paginator.count:
             extra.update(
                 popular_products=home_sections(limit=4)["best_sellers"], popular_searches=popular_searches()
@@ -32,7 +45,7 @@ def results(request):
     return render_product_list(
         request,
         title=f"Results for “{query}”" if has_terms else "Search",
-        base=lambda: search_products(query),
+        base=lambda: search_products(query, literal=literal),
         breadcrumbs=[("Search", None)],
         extra={"query": query},
         cache_prefix="search",

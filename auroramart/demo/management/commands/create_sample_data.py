@@ -15,7 +15,7 @@ from auroramart.demo.loyalty import generate_loyalty
 from auroramart.demo.orders import generate_orders
 from auroramart.demo.promotions import ensure_demo_coupons
 from auroramart.demo.shipping import ensure_demo_zones
-from auroramart.search.services import ensure_curated_suggestions
+from auroramart.search.services import ensure_curated_suggestions, ensure_demo_synonyms
 
 ANALYTICS_DAYS = 366  # the demo orders span the past year
 
@@ -81,6 +81,7 @@ class Command(BaseCommand):
         )
         loyalty = generate_loyalty()
         ensure_curated_suggestions()
+        ensure_demo_synonyms()
         self._demo_accounts()
         traffic = generate_traffic(seed=opts["seed"])
         days = opts["analytics_days"]
