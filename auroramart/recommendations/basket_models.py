@@ -8,6 +8,8 @@ basket" is the sum of what goes with each of its items.
 - item-kNN, cosine: counts over √(nᵢ·nⱼ); item-kNN, Jaccard: counts over nᵢ + nⱼ − both.
 - associations: the rules the shop served first (support, confidence, lift), lift > 1 and
   the 20 best per item (associations.py).
+- ALS: implicit-feedback matrix factorisation (Hu, Koren and Volinsky, 2008) from the
+  `implicit` library, baskets as users; items are alike when their factors are, W = V Vᵀ.
 - EASE (Steck, 2019): a ridge regression of every item on all the others with a zero
   diagonal, solved in closed form, W = −P / diag(P) with P = (XᵀX + λI)⁻¹. It learns that
   an item popular with everyone says little about a basket, which counts cannot; λ is
@@ -109,16 +111,29 @@ def fit_associations(matrix: sparse.csr_matrix, **options) -> ItemItem:
     return ItemItem("associations", model.score_matrix(), model.popularity, dict(model.parameters))
 
 
-def _ease_weights(matrix: sparse.csr_matrix, lam: float, keep: np.ndarray) -> np.ndarray:
+NEIGHBOURS = 100  # weights the dense models keep per item, so memory stays bounded on big catalogues
+
+
+def _ease_weights(matrix: sparse.csr_matrix, lam: float, keep: np.ndarray) -> sparse.csr_matrix:
     x = matrix[:, keep].astype(np.float64)
     gram = (x.T @ x).toarray()
     gram[np.diag_indices_from(gram)] += lam
     inverse = linalg.inv(gram, overwrite_a=True, check_finite=False)
     weights = inverse / -np.diag(inverse)
     np.fill_diagonal(weights, 0)
-    full = np.zeros((matrix.shape[1], matrix.shape[1]), dtype=np.float32)
-    full[np.ix_(keep, keep)] = weights
-    return full
+    pruned = top_k(weights, NEIGHBOURS).tocoo()
+    n = matrix.shape[1]
+    return sparse.csr_matrix((pruned.data, (keep[pruned.row], keep[pruned.col])), shape=(n, n))
+
+
+def _factor_similarity(factors: np.ndarray, chunk: int = 1024) -> sparse.csr_matrix:
+    """Each item's NEIGHBOURS most similar items by the dot product of their factors."""
+    parts = []
+    for start in range(0, len(factors), chunk):
+        block = factors[start : start + chunk] @ factors.T
+        block[np.arange(len(block)), start + np.arange(len(block))] = 0
+        parts.append(top_k(block, NEIGHBOURS))
+    return sparse.vstack(parts, format="csr") if parts else sparse.csr_matrix((0, 0))
 
 
 def fit_ease(matrix: sparse.csr_matrix, lam: float | None = None, seed: int = 2108) -> ItemItem:
@@ -160,6 +175,21 @@ def random_halves(matrix: sparse.csr_matrix, share: float, seed: int):
     return matrix[np.sort(order[:cut])], matrix[np.sort(order[cut:])]
 
 
+ALS_OPTIONS = {"factors": 64, "regularization": 0.05, "alpha": 20.0, "iterations": 15, "random_state": 2108}
+
+
+def fit_als(matrix: sparse.csr_matrix) -> ItemItem:
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    with threadpool_limits(1, "blas"):  # implicit runs its own threads; BLAS threads would fight them
+        model = AlternatingLeastSquares(**ALS_OPTIONS)
+        model.fit(matrix.tocsr().astype(np.float32), show_progress=False)
+    weights = _factor_similarity(np.asarray(model.item_factors))
+    return ItemItem("ALS", weights, _share(counts, matrix.shape[0]), dict(ALS_OPTIONS))
+
+
 BASELINES: dict[str, Callable[..., ItemItem]] = {
     "popularity": fit_popularity,
     "co-occurrence": fit_cooccurrence,
@@ -168,6 +198,7 @@ BASELINES: dict[str, Callable[..., ItemItem]] = {
 }
 CANDIDATES: dict[str, Callable[..., ItemItem]] = {
     "associations": fit_associations,
+    "ALS": fit_als,
     "EASE": fit_ease,
 }
 
