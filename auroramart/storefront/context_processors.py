@@ -4,7 +4,7 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
 
-from auroramart.accounts.selectors import unread_notification_count
+from auroramart.accounts.selectors import header_counts
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
@@ -51,16 +51,18 @@ def shop(request):
     renders it, which is never when the menu's cached fragment is hit.
     """
     user = request.user
+    customer = user.is_authenticated and not user.is_staff
+    # A customer's cart count and unread notifications come in one query, when the header
+    # is rendered (after the view's own writes); a guest's cart count is in their session.
+    counts = functools.cache(lambda: header_counts(user))
     return {
         "category_menu": category_menu,
         "site_urls": site_urls(),
-        "unread_notifications": (lambda: unread_notification_count(user))
-        if user.is_authenticated and not user.is_staff
-        else 0,
+        "unread_notifications": (lambda: counts()[1]) if customer else 0,
         "admin_panel_url": settings.ADMIN_PANEL_URL,
-        "cart_count": (lambda: cart_for(request).count())
-        if not (user.is_authenticated and user.is_staff)
-        else 0,
+        "cart_count": (lambda: counts()[0])
+        if customer
+        else ((lambda: cart_for(request).count()) if not user.is_authenticated else 0),
         # Called by the template only where a cached fragment needs it (never by a cached page's
         # personal parts); read from the cache once per request (catalog/cache.py).
         "catalog_version": catalog_version,
