@@ -9,6 +9,7 @@ Numbers are written as numbers: a negative amount is not text and stays as it is
 
 import csv
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.http import HttpResponse, StreamingHttpResponse
 
@@ -53,3 +54,12 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     writer.writerow(header)
     writer.writerows(safe_row(row) for row in rows)
     return response
+
+
+def write_csv_file(path, header: list[str], rows: Iterable[Iterable]) -> Path:
+    """A CSV file on disk (data for the evaluation commands), with the same safe cells."""
+    with Path(path).open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(safe_row(row) for row in rows)
+    return Path(path)

@@ -7,13 +7,14 @@ seed; written in the long layout that `--baskets-csv` reads (order id, SKU, date
     manage.py evaluate_models --synthetic-baskets 20000
 """
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from auroramart.core.csv_export import write_csv_file
 
 from .datasets import Baskets, _binary
 
@@ -89,12 +90,11 @@ def generate(baskets: int, seed: int = 7, shape: Shape | None = None) -> list[tu
 
 
 def write_csv(path: Path, lines) -> Path:
-    with Path(path).open("w", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["order_id", "sku", "date"])
-        for order, sku, placed in lines:
-            out.writerow([order, sku, placed.strftime("%Y-%m-%d %H:%M")])
-    return Path(path)
+    return write_csv_file(
+        path,
+        ["order_id", "sku", "date"],
+        ([order, sku, placed.strftime("%Y-%m-%d %H:%M")] for order, sku, placed in lines),
+    )
 
 
 def as_baskets(lines, source: str = "synthetic baskets") -> Baskets:
