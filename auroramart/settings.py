@@ -93,6 +93,11 @@ MIDDLEWARE = [
     # CORS for the API, for the origins named in CORS_ALLOWED_ORIGINS only (none by default);
     # outside the API's error middleware, so error answers carry the headers too.
     "corsheaders.middleware.CorsMiddleware",
+    # Pages, JSON and CSV compressed for clients that accept gzip (a phone on 4G waits for every
+    # byte of the page and its CSS). Outside every middleware that reads or rewrites a body, so
+    # ETags are computed on the plain body; Django adds random bytes against BREACH. Static files
+    # collected for production are already compressed and pass through untouched.
+    "django.middleware.gzip.GZipMiddleware",
     # Outermost after the request id: whatever answers an /api/v1/ request with an error,
     # the API's JSON error shape comes out (api/middleware.py).
     "auroramart.api.middleware.ApiErrorMiddleware",

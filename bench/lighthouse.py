@@ -2,7 +2,8 @@
 system Chromium with its default phone profile (emulated Moto G, simulated slow 4G and CPU),
 on the home page, a listing, a product, the cart and the checkout of a fresh demo shop (the
 cart and checkout with an item in a guest's cart). Every category must score at least 95;
-a page below that is measured once more (the machines are shared) and its better run kept."""
+a page below that is measured once more (the machines are shared) and its better run kept, and
+a run Lighthouse itself could not finish is tried again."""
 
 import json
 import re
@@ -17,6 +18,7 @@ from demo_shop import ROOT, chromium, demo_shop
 LIGHTHOUSE = ROOT / "frontend" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGET = 95
+TRIES = 3
 
 
 def guest_cart_cookie(base: str) -> tuple[str, str]:
@@ -35,10 +37,14 @@ def guest_cart_cookie(base: str) -> tuple[str, str]:
     return product, "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
+class AuditFailed(Exception):
+    pass
+
+
 def audit(url: str, cookie: str, browser: str) -> dict:
     with tempfile.TemporaryDirectory() as work:
         report = Path(work) / "report.json"
-        subprocess.run(
+        run = subprocess.run(
             [
                 str(LIGHTHOUSE),
                 url,
@@ -51,11 +57,36 @@ def audit(url: str, cookie: str, browser: str) -> dict:
                 "--no-first-run --disable-component-update --disable-sync",
             ],
             env={"CHROME_PATH": browser, "PATH": "/usr/bin:/bin:/usr/local/bin"},
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
         )
+        if run.returncode != 0 or not report.exists():
+            raise AuditFailed(f"lighthouse exited {run.returncode} on {url}:\n{run.stderr[-3000:]}")
         data = json.loads(report.read_text())
-    return {c: round(data["categories"][c]["score"] * 100) for c in CATEGORIES}
+    scores = {c: data["categories"][c]["score"] for c in CATEGORIES}
+    if None in scores.values():  # Lighthouse could not score it (no paint seen, a lost page)
+        raise AuditFailed(f"lighthouse gave no score on {url}: {data.get('runtimeError')}")
+    return {c: round(score * 100) for c, score in scores.items()}
+
+
+def audit_once_more_if_needed(url: str, cookie: str, browser: str) -> dict:
+    """The better of two runs when the first falls short (a busy machine slows the first), and
+    a run in which Lighthouse itself failed (its Chromium lost on a loaded machine) is run again
+    rather than counted; its error is printed when every try failed."""
+    runs: list[dict] = []
+    failures: list[str] = []
+    for _ in range(TRIES):
+        try:
+            runs.append(audit(url, cookie, browser))
+        except AuditFailed as failed:
+            failures.append(str(failed))
+            continue
+        if len(runs) == 2 or min(runs[0].values()) >= TARGET:
+            break
+    if not runs:
+        raise SystemExit("\n\n".join(failures))
+    return {c: max(run[c] for run in runs) for c in CATEGORIES}
 
 
 def main() -> int:
@@ -74,10 +105,7 @@ def main() -> int:
         }
         print(f"Lighthouse, phone profile, target {TARGET} in every category:")
         for name, path in pages.items():
-            scores = audit(base + path, cookie, browser)
-            if min(scores.values()) < TARGET:  # once more: a busy machine slows the first run
-                again = audit(base + path, cookie, browser)
-                scores = {c: max(scores[c], again[c]) for c in CATEGORIES}
+            scores = audit_once_more_if_needed(base + path, cookie, browser)
             print(f"  {name:9} " + "  ".join(f"{c} {scores[c]}" for c in CATEGORIES), flush=True)
             failed += [f"{name} {c} {s}" for c, s in scores.items() if s < TARGET]
     if failed:
