@@ -8,6 +8,8 @@ PYTHON := $(BIN)/python
 SYSTEM_PYTHON := $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 STAMP := $(VENV)/.installed
+# The suite runs in one process per core (pytest-xdist); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
 # The demo runs with DEBUG off, as a shop would (its own 404 and 500 pages), static files from the
 # sources, readable logs, and the periodic jobs in the server's process (analytics every 2 minutes).
 DEMO_ENV := DEBUG=$${DEBUG:-false} AURORAMART_DEMO=$${AURORAMART_DEMO:-true} STATIC_MANIFEST=$${STATIC_MANIFEST:-false} \
@@ -70,7 +72,7 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
