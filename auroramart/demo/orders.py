@@ -323,7 +323,7 @@ class _CampaignReach:
     holdout member would have placed came from a target member instead (the campaign
     brought them back), and target members used its coupon."""
 
-    BROUGHT_BACK = 0.35  # of holdout members' orders in the window, moved to a target member
+    BROUGHT_BACK = 0.6  # of holdout members' orders in the window, moved to a target member
     REDEEMED = 0.5  # of target members' orders in the window that used the coupon (once each)
 
     def __init__(self, campaign, joined: dict, rng):
