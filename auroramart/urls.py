@@ -29,10 +29,13 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),
+    # The pages most asked for first: Django tries the patterns in order, and a request for the
+    # home page used to walk every other app's patterns first (#23, a tenth of a cached page's CPU).
+    path("", include("auroramart.storefront.urls.catalog")),
+    path("", include("auroramart.pages.urls")),
+    path("", include("auroramart.storefront.urls.search")),
     path("admin-panel/", include("auroramart.admin_panel.urls")),
     path("", include("auroramart.api.urls")),
-    path("", include("auroramart.storefront.urls.catalog")),
-    path("", include("auroramart.storefront.urls.search")),
     path("", include("auroramart.storefront.urls.account")),
     path("", include("auroramart.accounts.urls")),
     path("", include("auroramart.cart.urls")),
@@ -41,7 +44,6 @@ urlpatterns = [
     path("", include("auroramart.loyalty.urls")),
     path("", include("auroramart.recommendations.urls")),
     path("", include("auroramart.campaigns.urls")),
-    path("", include("auroramart.pages.urls")),
 ]
 
 if settings.SERVE_MEDIA:
