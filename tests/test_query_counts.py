@@ -170,6 +170,40 @@ def test_a_new_release_never_serves_pages_cached_by_the_previous_one(client, mon
     current_release.cache_clear()
 
 
+def test_a_page_held_in_memory_changes_as_soon_as_another_node_changes_the_catalogue(client):
+    """Each process holds the pages it served last (catalog.cache.HeldPages) under the catalog
+    version it reads from the shared cache on every request: a change made on another node,
+    which bumps that version, shows on this node's very next request."""
+    from django.core.cache import cache
+
+    from auroramart.catalog.cache import version_key
+    from auroramart.catalog.models import Product
+
+    product = build_catalog(1)[0]
+    assert product.name in client.get("/item/").content.decode()
+    Product.objects.filter(pk=product.pk).update(name="Renamed On Another Node")
+    assert "Renamed On Another Node" not in client.get("/item/").content.decode()  # held
+    cache.incr(version_key())  # what the other node's write does to the shared cache
+    assert "Renamed On Another Node" in client.get("/item/").content.decode()
+
+
+def test_held_pages_expire_and_only_the_most_recently_used_are_kept():
+    import time
+
+    from auroramart.catalog.cache import HeldPages
+
+    held = HeldPages(size=2, seconds=60)
+    held.put("list", "<list>")
+    held.put("home", "<home>")
+    assert held.get("list") == "<list>"  # now the most recently used
+    held.put("product", "<product>")
+    assert held.get("home") is None and held.get("list") == "<list>" and held.get("product") == "<product>"
+    brief = HeldPages(size=2, seconds=0.01)
+    brief.put("list", "<list>")
+    time.sleep(0.02)
+    assert brief.get("list") is None
+
+
 # Signed in, a warm catalogue page reads the shopper (1) and, in one query, their cart's count
 # and unread notifications (1; accounts.selectors.header_counts), and the session where it is
 # not cached (without Redis): the page itself comes from the cache with their own parts filled

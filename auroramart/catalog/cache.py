@@ -12,7 +12,9 @@ rendered on every request.
 import functools
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -109,6 +111,9 @@ def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
     """The page's HTML, rendered once per URL and catalog version with the CSRF token as a
     placeholder (and `extra` in its context); or the response when it is not a 200."""
     key = _page_key(request, kind, prefix)
+    html = _held_pages.get(key)
+    if html is not None:
+        return html
     html = cache.get(key)
     if html is None:
         response = render_page({"csrf_token": CSRF_PLACEHOLDER, **extra})
@@ -116,7 +121,52 @@ def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
             return response
         html = response.content.decode()
         cache.set(key, html, PAGE_SECONDS)
+    _held_pages.put(key, html)
     return html
+
+
+class HeldPages:
+    """The whole pages this process served last, held in its memory as well as in the shared
+    cache (#23: fetching an 80 KB page from Redis and unpickling it was about half of a cached
+    page's CPU). A page's key holds the catalog version, which every request still reads from
+    the shared cache, so a held page is never older than the shared cache's: any catalog write,
+    on any node, changes the key. Held pages also expire after `seconds` (what a product card's
+    stock badge may lag behind beyond PAGE_SECONDS), and at most `size` are held (an LRU)."""
+
+    def __init__(self, size: int, seconds: float):
+        self.size, self.seconds = size, seconds
+        self._pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            held = self._pages.get(key)
+            if held is None:
+                return None
+            if held[0] < time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return held[1]
+
+    def put(self, key: str, html: str) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic() + self.seconds, html)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every held page (the tests call it with each cache flush)."""
+        with self._lock:
+            self._pages.clear()
+
+
+_held_pages = HeldPages(size=64, seconds=60)
+
+
+def forget_held_pages() -> None:
+    _held_pages.clear()
 
 
 def anonymous_page(request, prefix: str, render_page, finish=None):
