@@ -339,3 +339,16 @@ def test_home_opens_on_the_hero_and_category_tiles_with_pictures(client, shop):
     assert re.search(
         r'href="/category/electronics/"[^>]*>\s*<figure[^>]*><img src="/media/[^"]+\.jpg"', electronics
     )
+
+
+def test_a_listing_fetches_its_first_row_of_pictures_at_once_and_the_rest_lazily(client):
+    """The first row of a listing (two cards on a phone) is what a shopper sees first and the
+    page's largest paint: those pictures are fetched at once, with high priority; every picture
+    below them waits until it is scrolled near."""
+    for n in range(6):
+        ProductImageFactory(product=ProductFactory(name=f"Lamp {n}"), is_primary=True)
+    for url in ("/item/", "/item/?q=lamp"):
+        pictures = re.findall(r"<img [^>]*>", client.get(url).content.decode().split('id="product-grid"')[1])
+        assert len(pictures) == 6, url
+        assert all('fetchpriority="high"' in p and 'loading="lazy"' not in p for p in pictures[:2]), url
+        assert all('loading="lazy"' in p and "fetchpriority" not in p for p in pictures[2:]), url
