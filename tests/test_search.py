@@ -257,3 +257,24 @@ def test_staff_see_what_finds_nothing(client, shop):
     assert page.context["zero"][0]["n"] == 2
     client.force_login(create_staff(email="service@staff.test", password="x-password-123", role="Service"))
     assert client.get("/admin-panel/searches/").status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("match", ["TEXT_MATCH_SQL", "TYPO_MATCH_SQL"])
+def test_every_arm_of_a_search_match_is_answered_from_an_index(match):
+    """Each arm of a search's match (the text search, a product's SKU, a variant's SKU, and for
+    typos the trigram similarity) must be one an index answers, so PostgreSQL combines the
+    indexes (a BitmapOr) instead of reading every product: a variant-SKU arm written as
+    `id IN (subquery)` made a search of 100,000 products take 150 ms instead of 25."""
+    from auroramart.search import backends
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    sql = getattr(backends, match)
+    params = ["kettl:*", "KETTLE%", "KETTLE%"] + (["kettle"] if match == "TYPO_MATCH_SQL" else [])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a large catalogue: never the cheap way
+        cursor.execute("EXPLAIN SELECT catalog_product.id FROM catalog_product WHERE " + sql, params)  # noqa: S608
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "BitmapOr" in plan and "Seq Scan on catalog_product " not in plan, plan
+    assert "product_search_document_gin" in plan and "catalog_product_pkey" in plan, plan

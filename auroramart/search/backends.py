@@ -122,7 +122,7 @@ def _tsquery(groups: list[list[str]], prefix: bool = True) -> str:
 
 # A variant's SKU finds its product (variant_sku_upper indexes them for the prefix match).
 VARIANT_SKU_SQL = (
-    "catalog_product.id IN (SELECT v.product_id FROM catalog_productvariant v WHERE upper(v.sku) LIKE %s)"
+    "catalog_product.id = ANY(ARRAY(SELECT v.product_id FROM catalog_productvariant v WHERE upper(v.sku) LIKE %s))"
 )
 TEXT_MATCH_SQL = (
     "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s"
