@@ -120,9 +120,12 @@ def _tsquery(groups: list[list[str]], prefix: bool = True) -> str:
     return " & ".join(parts)
 
 
-# A variant's SKU finds its product (variant_sku_upper indexes them for the prefix match).
+# A variant's SKU finds its product (variant_sku_upper indexes them for the prefix match). As
+# `= ANY(ARRAY(...))` the subquery runs once and the primary key's index answers this arm of
+# the match's OR, so PostgreSQL combines indexes; `IN (subquery)` read every product instead.
 VARIANT_SKU_SQL = (
-    "catalog_product.id = ANY(ARRAY(SELECT v.product_id FROM catalog_productvariant v WHERE upper(v.sku) LIKE %s))"
+    "catalog_product.id = ANY(ARRAY("
+    "SELECT v.product_id FROM catalog_productvariant v WHERE upper(v.sku) LIKE %s))"
 )
 TEXT_MATCH_SQL = (
     "(catalog_product.search_document @@ to_tsquery('english', %s) OR upper(catalog_product.sku) LIKE %s"
