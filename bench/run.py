@@ -323,6 +323,12 @@ def main():
     parser.add_argument(
         "--flow-seconds", type=float, default=20.0, help="checkout flow duration (0 skips it)"
     )
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="measure only the pages whose names contain one of these comma-separated words "
+        "(the bare view always), e.g. --pages cart,checkout",
+    )
     args = parser.parse_args()
     if args.profile == "large":
         args.products, args.customers, args.orders = 100_000, 100_000, 490_000
@@ -338,6 +344,9 @@ def main():
     try:
         env = prepare_database(args, workdir)
         urls = pages(env)
+        if args.pages:
+            wanted = [word.strip() for word in args.pages.split(",") if word.strip()]
+            urls = [p for p in urls if p.name.startswith("baseline") or any(w in p.name for w in wanted)]
         for workers in worker_counts:
             print(f"== gunicorn with {workers} workers x 4 threads", flush=True)
             port = free_port()

@@ -383,3 +383,42 @@ def test_balance_always_equals_the_ledger_and_never_goes_negative(operations):
         assert account.balance == ledger_sum(user)
         assert account.balance >= 0
         assert all(t.balance_after >= 0 for t in LoyaltyTransaction.objects.filter(account=account))
+
+
+def test_the_cart_shows_the_rewards_as_they_are_now_though_they_are_cached(
+    client, customer, lamp, monkeypatch
+):
+    """#23: the rewards in the cart's loyalty box come from the cache, which any saved or
+    deleted reward or tier drops: what staff change shows on the customer's next view."""
+    DbCart(customer).set_item(variant(lamp).pk, 1, lamp.price)
+
+    def shown():
+        box = (
+            client.get("/checkout/cart/").content.decode().split('id="loyalty-box"')[1].split("</section>")[0]
+        )
+        return [name for name in ("S$5 off", "Members tenner", "Gold only") if name in box]
+
+    five = services.create_reward(
+        data={"name": "S$5 off", "kind": "amount_off", "value": Decimal("5"), "point_cost": 100}, actor=None
+    )
+    assert shown() == ["S$5 off"]
+    gold = LoyaltyTier.objects.get(name="Gold")
+    gold_only = LoyaltyReward.objects.create(
+        name="Gold only", kind="amount_off", value=Decimal("9"), point_cost=10, min_tier=gold
+    )
+    assert shown() == ["S$5 off"]  # for Gold members and above
+    services.update_tier(tier=gold, threshold=0, multiplier=gold.multiplier, perks=gold.perks, actor=None)
+    assert shown() == ["S$5 off", "Gold only"]  # the customer's tier now starts where Gold does
+    five.name = "Members tenner"
+    five.save()
+    assert shown() == ["Members tenner", "Gold only"]
+    gold_only.delete()
+    assert shown() == ["Members tenner"]
+    # Its window closes later, with no write then: the cached rewards are filtered by the time
+    # of each view.
+    five.ends_at = timezone.now() + timedelta(hours=1)
+    five.save()
+    assert shown() == ["Members tenner"]
+    later = timezone.now() + timedelta(hours=2)
+    monkeypatch.setattr("auroramart.loyalty.selectors.timezone.now", lambda: later)
+    assert shown() == []

@@ -171,7 +171,7 @@ def test_a_new_release_never_serves_pages_cached_by_the_previous_one(client, mon
 
 
 def test_a_page_held_in_memory_changes_as_soon_as_another_node_changes_the_catalogue(client):
-    """Each process holds the pages it served last (catalog.cache.HeldPages) under the catalog
+    """Each process holds the pages it served last (catalog.cache.Held) under the catalog
     version it reads from the shared cache on every request: a change made on another node,
     which bumps that version, shows on this node's very next request."""
     from django.core.cache import cache
@@ -190,15 +190,15 @@ def test_a_page_held_in_memory_changes_as_soon_as_another_node_changes_the_catal
 def test_held_pages_expire_and_only_the_most_recently_used_are_kept():
     import time
 
-    from auroramart.catalog.cache import HeldPages
+    from auroramart.catalog.cache import Held
 
-    held = HeldPages(size=2, seconds=60)
+    held = Held(size=2, seconds=60)
     held.put("list", "<list>")
     held.put("home", "<home>")
     assert held.get("list") == "<list>"  # now the most recently used
     held.put("product", "<product>")
     assert held.get("home") is None and held.get("list") == "<list>" and held.get("product") == "<product>"
-    brief = HeldPages(size=2, seconds=0.01)
+    brief = Held(size=2, seconds=0.01)
     brief.put("list", "<list>")
     time.sleep(0.02)
     assert brief.get("list") is None
@@ -324,3 +324,101 @@ def test_the_header_counts_come_in_one_query_and_match_the_cart_and_the_notifica
         counts = header_counts(shopper)
     assert len(ctx.captured_queries) == 1
     assert counts == (cart.count(), unread_notification_count(shopper)) == (5, 2)
+
+
+# A warm cart page: the shopper (1), their header counts (1), their cart's lines, coupons and
+# loyalty choice (1), its variants (1), their loyalty balance (1); products, rewards, the
+# shipping and tax set-up and the page around the cart come from the cache (#23).
+CART_WARM = 5
+
+
+def test_the_cart_and_checkout_pages_are_each_shoppers_own_inside_a_shared_page(settings):
+    """#23: the page around the cart and the checkout (header, menus, footer) is rendered once
+    and shared; the cart in it, the shopper's name, count, messages and CSRF token are their own."""
+    from django.test import Client
+
+    from auroramart.accounts.models import Address
+    from auroramart.cart.storage import DbCart
+
+    products = build_catalog(5)
+    shoppers = {}
+    for name, lines in (("Zelda", products[:1]), ("Yusuf", products[1:5])):
+        customer = CustomerFactory(first_name=name)
+        Address.objects.create(
+            user=customer, full_name=name, phone="+65 9123 4567", line1=f"{name} Road", postal_code="238801"
+        )
+        for quantity, product in enumerate(lines, start=2):
+            DbCart(customer).set_item(variant(product).pk, quantity, product.price)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(customer)
+        client.get("/checkout/cart/")  # their first: their loyalty account is opened
+        shoppers[name] = (client, lines)
+    zones()
+    bump_catalog_version()
+    session_read = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+    counts = []
+    for name, (client, lines) in shoppers.items():
+        other = "Yusuf" if name == "Zelda" else "Zelda"
+        theirs = {p.name for p in lines}
+        for url in ("/checkout/cart/", "/checkout/cart/", "/checkout/checkout/"):
+            with CaptureQueriesContext(connection) as ctx:
+                html = client.get(url).content.decode()
+            if url == "/checkout/cart/":
+                counts.append(len(ctx.captured_queries) - session_read)
+            count = sum(range(2, 2 + len(lines)))
+            assert f'id="cart-count" class="badge badge-secondary badge-sm">{count}<' in html
+            assert f">{name}</span>" in html and f">{other}</span>" not in html
+            assert all(p in html for p in theirs) and not any(
+                p.name in html for p in products if p.name not in theirs
+            )
+            for marker in ("<!--page-body-->", "<!--personal:", "__AURORAMART_CSRF__"):
+                assert marker not in html
+        # The token in the shared page is theirs and works: a quantity changed from the cart page.
+        first = variant(lines[0])
+        html = client.get("/checkout/cart/").content.decode()
+        answer = client.post(
+            f"/checkout/cart/update/{first.pk}/", {"quantity": "7"}, HTTP_X_CSRFTOKEN=_token(html)
+        )
+        assert answer.status_code == 302
+        assert 'value="7"' in client.get("/checkout/cart/").content.decode()
+    # Zelda's first view renders the page around her cart (the menu) and reads her products (and
+    # their pictures); Yusuf's is served that page and reads his products; then each view costs
+    # the same, one line or four.
+    assert counts == [CART_WARM + 2 + MENU, CART_WARM, CART_WARM + 2, CART_WARM], counts
+
+
+def test_a_customers_cart_is_read_once_and_every_write_is_seen_by_the_next_read():
+    """DbCart reads the lines, coupons and loyalty choice in one statement and keeps them
+    until it writes; a checkout's lock reads them again, as another request may have changed them."""
+    from auroramart.cart.storage import DbCart
+
+    lamp, mug = ProductFactory(price=Decimal("10.00")), ProductFactory(price=Decimal("4.50"))
+    shopper = CustomerFactory()
+    cart = DbCart(shopper)
+    assert (cart.items(), cart.coupon_codes(), cart.discount(), cart.count()) == ({}, [], None, 0)
+    cart.set_item(variant(lamp).pk, 2, lamp.price)
+    cart.set_item(variant(mug).pk, 1, mug.price)
+    cart.set_coupon_codes(["TEN", "FREESHIP"])
+    cart.set_discount({"kind": "points", "points": 300, "reward_id": None})
+    with CaptureQueriesContext(connection) as ctx:
+        state = (cart.items(), cart.coupon_codes(), cart.discount(), cart.count(), cart.items())
+    assert len(ctx.captured_queries) == 1
+    lines = {variant(lamp).pk: (2, Decimal("10.00")), variant(mug).pk: (1, Decimal("4.50"))}
+    assert state == (
+        lines,
+        ["TEN", "FREESHIP"],
+        {"kind": "points", "points": 300, "reward_id": None},
+        3,
+        lines,
+    )
+    assert list(state[0]) == [variant(lamp).pk, variant(mug).pk]  # in the order added
+    cart.remove(variant(lamp).pk)
+    assert cart.items() == {variant(mug).pk: (1, Decimal("4.50"))}
+    DbCart(shopper).set_item(variant(lamp).pk, 5, lamp.price)  # another request's write
+    assert variant(lamp).pk not in cart.items()  # this request's copy...
+    cart.lock_for_checkout()
+    assert cart.items()[variant(lamp).pk] == (5, Decimal("10.00"))  # ...is read again under the lock
+    cart.set_discount(None)
+    assert cart.discount() is None
+    cart.clear()
+    assert (cart.items(), cart.coupon_codes(), cart.count()) == ({}, [], 0)

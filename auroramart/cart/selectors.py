@@ -1,8 +1,7 @@
 from collections.abc import Callable
 
-from django.db.models import Prefetch
-
-from auroramart.catalog.models import ProductImage, ProductVariant
+from auroramart.catalog.models import ProductVariant
+from auroramart.catalog.selectors import products_by_id
 from auroramart.core.events import ExtensionPoint
 from auroramart.promotions.models import Coupon
 
@@ -22,19 +21,13 @@ def pricing_extras(cart, user) -> dict:
 
 
 def cart_variants(variant_ids) -> dict[int, ProductVariant]:
-    """The cart's variants with their products, brands and primary pictures (a fixed number
-    of queries whatever the number of lines)."""
-    variants = (
-        ProductVariant.objects.filter(pk__in=list(variant_ids))
-        .select_related("product", "product__brand", "product__category")  # the category: tax class
-        .prefetch_related(
-            Prefetch(
-                "product__images",
-                queryset=ProductImage.objects.filter(is_primary=True),
-                to_attr="primary_images",
-            )
-        )
-    )
+    """The cart's variants, read live (price, stock, whether on sale), with their products,
+    brands and primary pictures (held per catalog version): two queries at most, whatever
+    the number of lines."""
+    variants = list(ProductVariant.objects.filter(pk__in=list(variant_ids)))
+    products = products_by_id({v.product_id for v in variants})
+    for variant in variants:
+        variant.product = products[variant.product_id]
     return {v.pk: v for v in variants}
 
 

@@ -2,10 +2,11 @@
 Both offer the same small interface, so the cart services need not care. A cart line is
 a variant: items are keyed by variant id."""
 
+import functools
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from .models import Cart, CartDiscount, CartItem
@@ -131,12 +132,81 @@ class SessionCart:
         return bool(order_number) and self.data.get("placing") == order_number
 
 
+@dataclass(frozen=True)
+class _CartState:
+    items: dict[int, tuple[int, Decimal]]
+    coupon_codes: list[str]
+    discount: dict | None
+
+
+CENT = Decimal("0.01")
+
+
+@functools.cache
+def _cart_state_sql() -> str:
+    # The cart page, the checkout page, every cart write and every order read a customer's
+    # lines, coupons and loyalty choice; as three ORM queries, building them cost more CPU than
+    # running them (#23). One statement both databases speak, names from the models' metadata.
+    cart, item, discount = Cart._meta, CartItem._meta, CartDiscount._meta
+    return CART_STATE_SQL.format(
+        cart=cart.db_table,
+        cart_id=cart.pk.column,
+        cart_user=cart.get_field("user").column,
+        coupon_codes=cart.get_field("coupon_codes").column,
+        item=item.db_table,
+        item_id=item.pk.column,
+        item_cart=item.get_field("cart").column,
+        variant=item.get_field("variant").column,
+        quantity=item.get_field("quantity").column,
+        price=item.get_field("price_at_add").column,
+        added_at=item.get_field("added_at").column,
+        discount=discount.db_table,
+        discount_cart=discount.get_field("cart").column,
+        kind=discount.get_field("kind").column,
+        points=discount.get_field("points").column,
+        reward=discount.get_field("reward_id").column,
+    )
+
+
+CART_STATE_SQL = (
+    "SELECT c.{coupon_codes}, d.{kind}, d.{points}, d.{reward}, i.{variant}, i.{quantity}, i.{price}"
+    " FROM {cart} c"
+    " LEFT JOIN {discount} d ON d.{discount_cart} = c.{cart_id}"
+    " LEFT JOIN {item} i ON i.{item_cart} = c.{cart_id}"
+    " WHERE c.{cart_user} = %s"
+    " ORDER BY i.{added_at}, i.{item_id}"  # CartItem's own ordering: lines in the order added
+)
+
+
+def _read_cart_state(user) -> _CartState:
+    using = router.db_for_read(Cart)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_cart_state_sql(), [user.pk])
+        rows = cursor.fetchall()
+    if not rows:
+        return _CartState({}, [], None)
+    codes, kind, points, reward_id = rows[0][:4]
+    if isinstance(codes, str):  # JSON arrives as text on both backends, unless a driver decodes it
+        codes = Cart._meta.get_field("coupon_codes").from_db_value(codes, None, connections[using])
+    items = {
+        variant: (int(quantity), Decimal(str(price)).quantize(CENT))
+        for *_, variant, quantity, price in rows
+        if variant is not None
+    }
+    discount = {"kind": kind, "points": points, "reward_id": reward_id} if kind is not None else None
+    return _CartState(items, list(codes or []), discount)
+
+
 class DbCart:
+    """A customer's cart. Its lines, coupons and loyalty choice are read together, once, and
+    every write through this object forgets them, so the next read is fresh."""
+
     placement_outlives_items = False  # one row, read under its lock: an empty cart was placed
 
     def __init__(self, user):
         self.user = user
         self._cart = None
+        self._state: _CartState | None = None
 
     @property
     def cart(self) -> Cart:
@@ -144,16 +214,20 @@ class DbCart:
             self._cart, _ = Cart.objects.get_or_create(user=self.user)
         return self._cart
 
+    def _read(self) -> _CartState:
+        if self._state is None:
+            self._state = _read_cart_state(self.user)
+        return self._state
+
+    def _forget(self) -> None:
+        self._state = None
+
     def items(self) -> dict[int, tuple[int, Decimal]]:
-        return {
-            vid: (q, p)
-            for vid, q, p in CartItem.objects.filter(cart__user=self.user).values_list(
-                "variant_id", "quantity", "price_at_add"
-            )
-        }
+        return dict(self._read().items)
 
     @transaction.atomic
     def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
+        self._forget()
         defaults = {"quantity": quantity}
         if price is not None:
             defaults["price_at_add"] = price
@@ -167,36 +241,40 @@ class DbCart:
         self.cart.save(update_fields=["updated_at"])  # marks the cart as in use, for stale-cart clean-up
 
     def remove(self, variant_id: int):
+        self._forget()
         CartItem.objects.filter(cart__user=self.user, variant_id=variant_id).delete()
 
     def coupon_codes(self) -> list[str]:
-        cart = Cart.objects.filter(user=self.user).only("coupon_codes").first()
-        return list(cart.coupon_codes) if cart else []
+        return list(self._read().coupon_codes)
 
     def set_coupon_codes(self, codes: list[str]):
+        self._forget()
         Cart.objects.update_or_create(user=self.user, defaults={"coupon_codes": codes})
 
     def discount(self) -> dict | None:
-        row = CartDiscount.objects.filter(cart__user=self.user).values("kind", "points", "reward_id").first()
-        return row
+        chosen = self._read().discount
+        return dict(chosen) if chosen else None
 
     def set_discount(self, discount: dict | None):
+        self._forget()
         if discount is None:
             CartDiscount.objects.filter(cart__user=self.user).delete()
         else:
             CartDiscount.objects.update_or_create(cart=self.cart, defaults=discount)
 
     def clear(self):
+        self._forget()
         CartItem.objects.filter(cart__user=self.user).delete()
         CartDiscount.objects.filter(cart__user=self.user).delete()
         Cart.objects.filter(user=self.user).update(coupon_codes=[])
 
     def count(self) -> int:
-        return CartItem.objects.filter(cart__user=self.user).aggregate(n=Sum("quantity"))["n"] or 0
+        return sum(quantity for quantity, _ in self._read().items.values())
 
     def lock_for_checkout(self) -> str:
         """Lock the cart row for the placing transaction, so that concurrent checkouts of one
         cart queue; returns the number of the order it was last placed as."""
+        self._forget()  # what was read before the lock may have changed while waiting for it
         locked = Cart.objects.select_for_update().filter(user=self.user)
         row = locked.values_list("placing_order_number", flat=True).first()
         if row is None:

@@ -1,10 +1,13 @@
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from auroramart.catalog.cache import page_around
 from auroramart.core.access import shopper_only
 from auroramart.core.client import shopper_for
 from auroramart.core.forms import safe_next
+from auroramart.core.rendering import render_part
 
 from . import fragments, services
 from .selectors import cart_summary
@@ -16,7 +19,8 @@ def _is_htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def _cart_page(request, *, error: str = "", notice: str = "", status: int = 200, fragment: bool = False):
+def _cart_body(request, *, error: str = "", notice: str = "", swap: bool = False) -> str:
+    """The cart's lines, totals and what other apps add to them: the shopper's own."""
     cart = cart_for(request)
     user = request.user if request.user.is_authenticated else None
     summary = cart_summary(cart, user=user)
@@ -24,15 +28,20 @@ def _cart_page(request, *, error: str = "", notice: str = "", status: int = 200,
         "summary": summary,
         "error": error,
         "notice": notice,
-        "title": "Your cart",
-        "cart_count": summary.item_count,
+        "user": request.user,
         "summary_extras": [fragment(request, summary) for fragment in fragments.summary],
         "extras": [fragment(request, summary) for fragment in fragments.below_cart],
+        # A swapped-in body also updates the header's count (out of band); the full page has it already.
+        "swap": swap,
     }
-    # A swapped-in body also updates the header's count (out of band); the full page has it already.
-    context["swap"] = fragment or _is_htmx(request)
-    template = "cart/_cart_body.html" if context["swap"] else "cart/cart.html"
-    return render(request, template, context, status=status)
+    return render_part(request, "cart/_cart_body.html", context)
+
+
+def _cart_page(request, *, error: str = "", notice: str = "", status: int = 200, fragment: bool = False):
+    if fragment or _is_htmx(request):
+        return HttpResponse(_cart_body(request, error=error, notice=notice, swap=True), status=status)
+    body = _cart_body(request, error=error, notice=notice)
+    return page_around(request, "cart-page", "cart/cart.html", body, {"title": "Your cart"}, status=status)
 
 
 def render_cart_body(request, *, error: str = "", status: int = 200):

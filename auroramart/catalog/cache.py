@@ -16,6 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -24,6 +25,7 @@ from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
 PAGE_SECONDS = 600
+T = TypeVar("T")
 
 
 def version_key() -> str:
@@ -125,48 +127,52 @@ def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
     return html
 
 
-class HeldPages:
-    """The whole pages this process served last, held in its memory as well as in the shared
-    cache (#23: fetching an 80 KB page from Redis and unpickling it was about half of a cached
-    page's CPU). A page's key holds the catalog version, which every request still reads from
-    the shared cache, so a held page is never older than the shared cache's: any catalog write,
-    on any node, changes the key. Held pages also expire after `seconds` (what a product card's
-    stock badge may lag behind beyond PAGE_SECONDS), and at most `size` are held (an LRU)."""
+class Held(Generic[T]):
+    """What this process read or rendered last, held in its memory as well as in the shared
+    cache or the database (#23: fetching an 80 KB page from Redis and unpickling it was about
+    half of a cached page's CPU). Every key holds the catalog version, which every request still
+    reads from the shared cache, so nothing held is older than the shared cache's: any catalog
+    write, on any node, changes the key. Entries also expire after `seconds` (what a product
+    card's stock badge may lag behind beyond PAGE_SECONDS), and at most `size` are held (an LRU).
+    What is held is shared by the process's threads: it is read, never changed."""
 
     def __init__(self, size: int, seconds: float):
         self.size, self.seconds = size, seconds
-        self._pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, T]] = OrderedDict()
         self._lock = threading.Lock()
+        _every_hold.append(self)
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> T | None:
         with self._lock:
-            held = self._pages.get(key)
+            held = self._entries.get(key)
             if held is None:
                 return None
             if held[0] < time.monotonic():
-                del self._pages[key]
+                del self._entries[key]
                 return None
-            self._pages.move_to_end(key)
+            self._entries.move_to_end(key)
             return held[1]
 
-    def put(self, key: str, html: str) -> None:
+    def put(self, key: str, value: T) -> None:
         with self._lock:
-            self._pages[key] = (time.monotonic() + self.seconds, html)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            self._entries[key] = (time.monotonic() + self.seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
-        """Forget every held page (the tests call it with each cache flush)."""
         with self._lock:
-            self._pages.clear()
+            self._entries.clear()
 
 
-_held_pages = HeldPages(size=64, seconds=60)
+_every_hold: list[Held] = []
+_held_pages: Held[str] = Held(size=64, seconds=60)
 
 
-def forget_held_pages() -> None:
-    _held_pages.clear()
+def forget_held() -> None:
+    """Forget everything every hold of this process has (the tests call it with each cache flush)."""
+    for hold in _every_hold:
+        hold.clear()
 
 
 def anonymous_page(request, prefix: str, render_page, finish=None):
@@ -247,3 +253,30 @@ def shared_page(request, prefix: str, render_page, finish=None):
         html = finish(html)
     html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     return HttpResponse(fill_personal(request, html))
+
+
+BODY_MARKER = "<!--page-body-->"
+
+
+def page_around(
+    request, prefix: str, template: str, body: str, context: dict | None = None, status: int = 200
+):
+    """A page whose body is the shopper's own (their cart, their checkout) inside a page that
+    is everyone's: `template` renders `{{ body|safe }}` where the body goes, and that page
+    (header, menus, footer) is rendered once per URL and catalog version by `shared_page`,
+    with the shopper's own parts, their CSRF token and `body` filled in on each request
+    (#23: rendering it was more than a third of the cart page's CPU). Other methods than GET
+    render it whole. Nothing in `template` or `context` may depend on who asks."""
+    from django.http import HttpResponse
+    from django.shortcuts import render
+
+    def page(extra):
+        return render(request, template, {**(context or {}), "body": BODY_MARKER, **extra}, status=status)
+
+    def fill(html: str) -> str:
+        return html.replace(BODY_MARKER, body, 1)
+
+    if status == 200 and (shared := shared_page(request, prefix, page, finish=fill)) is not None:
+        return shared
+    response = page({})
+    return HttpResponse(fill(response.content.decode()), status=response.status_code)

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Field, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from .cache import catalog_version
+from .cache import Held, catalog_version
 from .models import (
     COLOUR_OPTION_NAMES,
     Brand,
@@ -236,6 +236,39 @@ def home_sections(limit: int = 8) -> dict[str, list[Product]]:
         "new_arrivals": list(base.order_by("-created_at", "-pk")[:limit]),
         "best_sellers": list(base.order_by("-sold_count", "pk")[:limit]),
     }
+
+
+_held_products: Held[Product] = Held(size=4096, seconds=60)
+
+
+def products_by_id(product_ids) -> dict[int, Product]:
+    """Products with their brand, category and primary picture, as the cart and the checkout
+    show them, held in this process under the catalog version (any write to a product, its
+    brand, category or pictures changes the version). What must be exact at the till (a
+    variant's price and stock) lives on the variant and is read live; placing an order reads
+    and locks its products afresh."""
+    version = catalog_version()
+    found: dict[int, Product] = {}
+    missing = []
+    for pk in product_ids:
+        held = _held_products.get(f"{version}:{pk}")
+        if held is None:
+            missing.append(pk)
+        else:
+            found[pk] = held
+    if missing:
+        for product in (
+            Product.objects.filter(pk__in=missing)
+            .select_related("brand", "category")
+            .prefetch_related(
+                Prefetch(
+                    "images", queryset=ProductImage.objects.filter(is_primary=True), to_attr="primary_images"
+                )
+            )
+        ):
+            _held_products.put(f"{version}:{product.pk}", product)
+            found[product.pk] = product
+    return found
 
 
 def product_detail(slug: str) -> Product | None:

@@ -4,6 +4,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django_countries.fields import LazyTypedChoiceField
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,6 +31,18 @@ class QuickSelect(forms.Select):
             tag = f'<option value="{escape(chosen)}">'
             options = options.replace(tag, f"{tag[:-1]} selected>", 1)
         return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308 -- escaped above
+
+
+class CountryChoiceField(LazyTypedChoiceField):
+    """The country list, shared by every form that shows it. Django deep-copies each field's
+    choices into every new form; the 249 countries cost about a millisecond a form (most of
+    building the checkout's form, #23). The list is never changed in place (a form that wants
+    other countries sets new choices), so each form's field refers to the same one."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)  # the widget, error messages, validators
+        result._choices = self._choices
+        return result
 
 
 _CLASSES = {

@@ -1,21 +1,88 @@
-from django.db.models import Q, Sum
+import functools
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connections, router
+from django.db.models import Sum
 from django.utils import timezone
 
-from .models import LoyaltyReward, LoyaltyTier, LoyaltyTransaction
+from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
+
+REWARDS_KEY = "loyalty:rewards:v1"
 
 
-def available_rewards(account, now=None):
+def available_rewards(account, now=None) -> list[LoyaltyReward]:
     """Rewards the customer can see now: active, in their window, their tier or below."""
+    return rewards_for_tier(account.tier.threshold, now)
+
+
+def rewards_for_tier(threshold: int, now=None) -> list[LoyaltyReward]:
+    """Active rewards in their window, for a customer whose tier starts at `threshold`."""
     now = now or timezone.now()
-    return (
-        LoyaltyReward.objects.filter(is_active=True)
-        .filter(
-            Q(starts_at__isnull=True) | Q(starts_at__lte=now), Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    return [
+        reward
+        for reward in active_rewards()
+        if (reward.starts_at is None or reward.starts_at <= now)
+        and (reward.ends_at is None or reward.ends_at > now)
+        and (reward.min_tier is None or reward.min_tier.threshold <= threshold)
+    ]
+
+
+def active_rewards() -> list[LoyaltyReward]:
+    """Every active reward with its tier, cheapest first, kept in the cache until a reward or a
+    tier is saved (loyalty/apps.py): the cart page shows them to every customer on every view.
+    A reward is read afresh, and checked, when it is applied and when an order spends it."""
+    rewards = cache.get(REWARDS_KEY)
+    if rewards is None:
+        rewards = list(
+            LoyaltyReward.objects.filter(is_active=True).select_related("min_tier").order_by("point_cost")
         )
-        .filter(Q(min_tier__isnull=True) | Q(min_tier__threshold__lte=account.tier.threshold))
-        .select_related("min_tier")
-        .order_by("point_cost")
+        cache.set(REWARDS_KEY, rewards, timeout=None)
+    return rewards
+
+
+def forget_rewards() -> None:
+    cache.delete(REWARDS_KEY)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the cart's loyalty box shows of a customer's account."""
+
+    balance: int
+    tier_name: str
+    tier_threshold: int
+
+
+def standing(user) -> Standing | None:
+    """A customer's balance and tier in one statement (the cart page shows them on every
+    view; through the ORM, building the query cost several times running it, #23), or None
+    while they have no account yet."""
+    with connections[router.db_for_read(LoyaltyAccount)].cursor() as cursor:
+        cursor.execute(_standing_sql(), [user.pk])
+        row = cursor.fetchone()
+    return Standing(int(row[0]), row[1], int(row[2])) if row else None
+
+
+@functools.cache
+def _standing_sql() -> str:
+    account, tier = LoyaltyAccount._meta, LoyaltyTier._meta
+    return STANDING_SQL.format(
+        account=account.db_table,
+        balance=account.get_field("balance").column,
+        account_tier=account.get_field("tier").column,
+        account_user=account.get_field("user").column,
+        tier=tier.db_table,
+        tier_id=tier.pk.column,
+        name=tier.get_field("name").column,
+        threshold=tier.get_field("threshold").column,
     )
+
+
+STANDING_SQL = (
+    "SELECT a.{balance}, t.{name}, t.{threshold} FROM {account} a"
+    " JOIN {tier} t ON t.{tier_id} = a.{account_tier} WHERE a.{account_user} = %s"
+)
 
 
 def history(account):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -9,6 +10,7 @@ from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import DbCart
 from auroramart.cart.views import render_cart_body
 from auroramart.core.access import customer_required
+from auroramart.core.rendering import render_part
 
 from . import selectors, services
 from .services import LoyaltyError
@@ -95,16 +97,19 @@ def cart_box(request, summary) -> str:
     user = request.user
     if not (user.is_authenticated and not user.is_staff):
         return ""
-    account = services.account_for(user)
-    return render_to_string(
+    account = selectors.standing(user)
+    if account is None:  # their first visit to the cart: the account is opened now
+        opened = services.account_for(user)
+        account = selectors.Standing(opened.balance, opened.tier.name, opened.tier.threshold)
+    return render_part(
+        request,
         "loyalty/_cart_box.html",
         {
             "account": account,
             "summary": summary,
-            "rewards": selectors.available_rewards(account),
-            "request": request,
+            "rewards": selectors.rewards_for_tier(account.tier_threshold),
+            "points_per_dollar": settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR,
         },
-        request=request,
     )
 
 

@@ -2,10 +2,9 @@ import uuid
 
 from django import forms
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 from auroramart.accounts.addresses import clean_phone, clean_postal_code
-from auroramart.core.forms import QuickSelect, StyledFormMixin
+from auroramart.core.forms import CountryChoiceField, QuickSelect, StyledFormMixin
 from auroramart.shipping.selectors import Destination
 
 from .models import ReturnRequest
@@ -51,7 +50,7 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
     )
-    country = LazyTypedChoiceField(
+    country = CountryChoiceField(
         choices=countries,
         initial="SG",
         required=False,

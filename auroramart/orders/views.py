@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,6 +13,7 @@ from auroramart.accounts.selectors import addresses as saved_addresses
 from auroramart.accounts.services import save_address, signed_in
 from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import cart_for
+from auroramart.catalog.cache import page_around
 from auroramart.core.access import customer_required, shopper_allowed
 from auroramart.core.client import client_ip
 from auroramart.core.downloads import pdf_response
@@ -121,19 +123,20 @@ def checkout(request):
                 messages.success(request, f"Thank you! Your order {order.number} is confirmed.")
             return redirect(_order_page(request, order.number))
     status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "orders/checkout.html",
+    body = render_to_string(
+        "orders/_checkout_body.html",
         {
             **context,
             "form": form,
             "error": error,
-            "title": "Checkout",
             "addresses": addresses,
             "guest": guest,
             "payment": _payment_context(),
         },
-        status=status,
+        request=request,
+    )
+    return page_around(
+        request, "checkout-page", "orders/checkout.html", body, {"title": "Checkout"}, status=status
     )
 
 
