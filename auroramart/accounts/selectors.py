@@ -24,13 +24,26 @@ def wishlist(user):
 
 
 def wishlisted_ids(user, product_ids) -> set[int]:
-    if not user.is_authenticated:
+    """Which of these products the customer has saved (a product page asks on every view)."""
+    ids = [int(pk) for pk in product_ids]
+    if not user.is_authenticated or not ids:
         return set()
-    return set(
-        WishlistItem.objects.filter(user=user, product_id__in=product_ids).values_list(
-            "product_id", flat=True
-        )
-    )
+    with connections[router.db_for_read(WishlistItem)].cursor() as cursor:
+        cursor.execute(_wishlisted_sql(len(ids)), [user.pk, *ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@functools.lru_cache(maxsize=64)
+def _wishlisted_sql(how_many: int) -> str:
+    # The ORM's query cost several times its run on the signed-in product page (#23).
+    meta = WishlistItem._meta
+    names = {"table": meta.db_table, "user": meta.get_field("user").column}
+    names["product"] = meta.get_field("product").column
+    # Names from the models' metadata and one placeholder per id; the values are bound parameters.
+    return WISHLISTED_SQL.format(**names, placeholders=", ".join(["%s"] * how_many))
+
+
+WISHLISTED_SQL = "SELECT {product} FROM {table} WHERE {user} = %s AND {product} IN ({placeholders})"
 
 
 def addresses(user):

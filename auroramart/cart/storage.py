@@ -228,17 +228,17 @@ class DbCart:
     @transaction.atomic
     def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
         self._forget()
-        defaults = {"quantity": quantity}
+        changes = {"quantity": quantity}
         if price is not None:
-            defaults["price_at_add"] = price
-        item = CartItem.objects.filter(cart=self.cart, variant_id=variant_id).first()
-        if item is None:
+            changes["price_at_add"] = price
+        # A line already in the cart is one UPDATE (the common case: a new quantity); a new line
+        # needs the cart's row, made on the customer's first add.
+        if not CartItem.objects.filter(cart__user=self.user, variant_id=variant_id).update(**changes):
             CartItem.objects.create(
                 cart=self.cart, variant_id=variant_id, quantity=quantity, price_at_add=price
             )
-        else:
-            CartItem.objects.filter(pk=item.pk).update(**defaults)
-        self.cart.save(update_fields=["updated_at"])  # marks the cart as in use, for stale-cart clean-up
+        # Marks the cart as in use, for stale-cart clean-up.
+        Cart.objects.filter(user=self.user).update(updated_at=timezone.now())
 
     def remove(self, variant_id: int):
         self._forget()

@@ -80,11 +80,16 @@ def cached_page_part(request, prefix: str, build: Callable[[], dict], seconds: i
     """The cached result of `build()` for this URL (path and query) at the current catalog version."""
     digest = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
     key = f"page:{prefix}:{catalog_version()}:{digest}"
+    data = _held_parts.get(key)
+    if data is not None:
+        return data
     data = cache.get(key)
     if data is None:
         data = build()
         if data is not None:
             cache.set(key, data, seconds)
+    if data is not None:
+        _held_parts.put(key, data)
     return data
 
 
@@ -167,6 +172,9 @@ class Held(Generic[T]):
 
 _every_hold: list[Held] = []
 _held_pages: Held[str] = Held(size=64, seconds=60)
+# The rendered parts pages are built from (a product's details and reviews, a grid): a product
+# page reads its part on every request, its live buy box being made from it.
+_held_parts: Held[dict] = Held(size=64, seconds=60)
 
 
 def forget_held() -> None:

@@ -73,9 +73,11 @@ def shop(request):
         "shipping_methods": shipping_methods,
         "return_window_days": settings.RETURN_WINDOW_DAYS,
         "demo_mode": settings.DEMO_MODE,
-        "shop_identity": shop_identity(),
-        "canonical_url": canonical_url(request),
-        "default_og_image": request.build_absolute_uri(static("img/og-default.png")),
+        "shop_identity": shop_identity,
+        # Built when a template shows them (the page's head), not for each part of a page that
+        # is rendered on its own (a shopper's corner of the header on a cached page).
+        "canonical_url": lambda: canonical_url(request),
+        "default_og_image": lambda: request.build_absolute_uri(static("img/og-default.png")),
     }
 
 
