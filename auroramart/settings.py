@@ -141,6 +141,7 @@ TEMPLATES = [
                 "auroramart.storefront.context_processors.shop",
                 "auroramart.admin_panel.context_processors.panel",
             ],
+            "builtins": ["auroramart.core.templatetags.form_fields"],
         },
     }
 ]
