@@ -422,3 +422,37 @@ def test_a_customers_cart_is_read_once_and_every_write_is_seen_by_the_next_read(
     assert cart.discount() is None
     cart.clear()
     assert (cart.items(), cart.coupon_codes(), cart.count()) == ({}, [], 0)
+
+
+def test_a_held_buy_box_is_each_shoppers_own_and_shows_a_new_price_at_once():
+    """#23: the product page's live buy box is rendered once for what it shows (variant, price,
+    stock, whether this shopper saved it) and held; another shopper's saved state or token, or
+    an old price, never comes with it."""
+    from django.test import Client
+
+    from auroramart.accounts.models import WishlistItem
+
+    product = build_catalog(1)[0]
+    url = product.get_absolute_url()
+    clients = {}
+    for name in ("Zelda", "Yusuf"):
+        customer = CustomerFactory(first_name=name)
+        clients[name] = Client(enforce_csrf_checks=True)
+        clients[name].force_login(customer)
+        if name == "Zelda":
+            WishlistItem.objects.create(user=customer, product=product)
+    guest = Client()
+    for _ in range(2):  # rendered, then held
+        pages = {name: c.get(url).content.decode() for name, c in {**clients, "guest": guest}.items()}
+        assert 'aria-pressed="true"' in pages["Zelda"] and 'aria-pressed="true"' not in pages["Yusuf"]
+        assert "Sign in" in pages["guest"] and 'aria-pressed="true"' not in pages["guest"]
+        tokens = {name: _token(html) for name, html in pages.items()}
+        assert len(set(tokens.values())) == 3 and "__AURORAMART_CSRF__" not in "".join(pages.values())
+        boxes = {name: html.split('id="buy-box"')[1] for name, html in pages.items()}
+        box_tokens = {
+            re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', box).group(1) for box in boxes.values()
+        }
+        assert len(box_tokens) == 3  # each shopper's own, in the held buy box too
+    change_price(product=product, data={"price": Decimal("12.34")}, actor=None)
+    for c in (*clients.values(), guest):
+        assert "S$12.34" in c.get(url).content.decode()

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
@@ -10,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.catalog import selectors, services
-from auroramart.catalog.cache import cached_page_part, shared_page
+from auroramart.catalog.cache import CSRF_PLACEHOLDER, Held, cached_page_part, shared_page
 from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
@@ -207,32 +209,35 @@ def product_detail(request, slug):
             record_view(request, product.pk, source=request.GET.get("src", "")[:40])
         image = chosen["image"] or part["main_image"]
         user = request.user
-        buy_box = render_to_string(
-            "catalog/_buy_box.html",
-            {
-                "product": product,
-                "product_url": part["url"],
-                "variant": {
-                    **chosen,
-                    "in_stock": chosen["stock"] > 0,
-                    "low_stock": 0 < chosen["stock"] <= chosen["reorder_level"],
-                    "on_sale": bool(
-                        chosen["compare_at_price"] and chosen["compare_at_price"] > chosen["price"]
-                    ),
-                },
-                "pickers": pickers,
-                "size_guide_url": part["size_guide_url"],
-                "oob_image": image if fragment and chosen["image"] else None,
-                "csrf_token": get_token(request),
-                "customer": is_customer(user),
-                "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
-                "structured_data": ""
-                if fragment
-                else product_blocks(part["structured"], chosen, request.build_absolute_uri(part["url"])),
+        context = {
+            "product": product,
+            "product_url": part["url"],
+            "variant": {
+                **chosen,
+                "in_stock": chosen["stock"] > 0,
+                "low_stock": 0 < chosen["stock"] <= chosen["reorder_level"],
+                "on_sale": bool(chosen["compare_at_price"] and chosen["compare_at_price"] > chosen["price"]),
             },
-        )
-        main_image = render_to_string("catalog/_main_image.html", {"image": image, "name": part["name"]})
-        return buy_box, main_image
+            "pickers": pickers,
+            "size_guide_url": part["size_guide_url"],
+            "oob_image": image if fragment and chosen["image"] else None,
+            "customer": is_customer(user),
+            "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
+            "structured_data": ""
+            if fragment
+            else product_blocks(part["structured"], chosen, request.build_absolute_uri(part["url"])),
+        }
+        # Every shopper looking at this variant at this price and stock sees the same buy box
+        # but for their CSRF token: it is rendered once for what it shows and held (#23).
+        shown = (product.pk, product.name, slug, image, {k: v for k, v in context.items() if k != "product"})
+        key = hashlib.sha1(repr(shown).encode(), usedforsecurity=False).hexdigest()
+        html = _held_buy_boxes.get(key)
+        if html is None:
+            buy_box = render_to_string("catalog/_buy_box.html", {**context, "csrf_token": CSRF_PLACEHOLDER})
+            main_image = render_to_string("catalog/_main_image.html", {"image": image, "name": part["name"]})
+            html = (buy_box, main_image)
+            _held_buy_boxes.put(key, html)
+        return html[0].replace(CSRF_PLACEHOLDER, get_token(request)), html[1]
 
     def live_html(html: str) -> str:
         buy_box, main_image = live_parts(part["pk"])
@@ -261,6 +266,9 @@ def product_detail(request, slug):
     if shared is not None:
         return shared
     return page({"body": mark_safe(live_html(part["body"]))})  # noqa: S308 -- our own templates
+
+
+_held_buy_boxes: Held[tuple[str, str]] = Held(size=256, seconds=60)
 
 
 @customer_required
