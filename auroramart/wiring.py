@@ -42,6 +42,7 @@ def connect() -> None:
     from auroramart.recommendations import tracking as recommendation_tracking
     from auroramart.recommendations import views as recommendation_views
     from auroramart.shipping.events import ShippingChanged
+    from auroramart.storefront import context_processors as storefront_context
 
     # --- events ------------------------------------------------------------------------
     subscribe(
@@ -87,6 +88,7 @@ def connect() -> None:
     health.readiness_checks.provide(recommendation_models.check_models)  # "models" in /readyz
 
     # --- page fragments other apps add to a page ---------------------------------------
+    catalog_cache.personal_state.provide(storefront_context.personal_state)  # a shopper's own parts
     cart_fragments.summary.provide(loyalty_views.cart_box)
     cart_fragments.below_cart.provide(recommendation_views.complete_the_set)
     order_fragments.detail.provide(loyalty_views.order_points)

@@ -456,3 +456,35 @@ def test_a_held_buy_box_is_each_shoppers_own_and_shows_a_new_price_at_once():
     change_price(product=product, data={"price": Decimal("12.34")}, actor=None)
     for c in (*clients.values(), guest):
         assert "S$12.34" in c.get(url).content.decode()
+
+
+def test_a_shoppers_corner_of_the_header_is_held_for_what_it_shows_and_its_token_is_theirs():
+    """#23: two shoppers whose corner of the header shows the same (the same first name, the
+    same counts) share one rendering of it; each gets their own CSRF token in it (their sign-out
+    works), and a new count or a message to show is never served from another's."""
+    from django.test import Client
+    from django.urls import reverse
+
+    product = build_catalog(1)[0]
+    url = product.get_absolute_url()
+    clients = []
+    for _ in range(2):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(CustomerFactory(first_name="Sam"))
+        clients.append(client)
+    pages = [c.get(url).content.decode() for c in clients]
+    logout = reverse("accounts:logout")
+    signout = [re.search(rf'action="{logout}">.*?value="([^"]+)"', html, re.S) for html in pages]
+    assert all(signout) and signout[0].group(1) != signout[1].group(1)
+    assert all('id="cart-count" class="badge badge-secondary badge-sm">0<' in html for html in pages)
+    first, second = clients
+    first.post(
+        "/checkout/cart/add/", {"product_id": product.pk, "quantity": 2}, HTTP_X_CSRFTOKEN=_token(pages[0])
+    )
+    shown = first.get(url).content.decode()  # with the message "... is in your cart"
+    assert "is in your cart" in shown and 'badge-sm">2<' in shown
+    assert 'badge-sm">2<' in first.get(url).content.decode()
+    assert 'badge-sm">0<' in second.get(url).content.decode() and "is in your cart" not in pages[1]
+    assert second.post(logout, {"csrfmiddlewaretoken": signout[1].group(1)}).status_code == 302
+    assert ">Sam</span>" not in second.get(url).content.decode()  # signed out with their own token
+    assert ">Sam</span>" in first.get(url).content.decode()

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 from django.core.cache import cache
 from django.db import transaction
 
+from auroramart.core.events import ExtensionPoint
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
@@ -225,13 +226,36 @@ def _personal_template(names: tuple[str, ...]):
     return engines["django"].from_string(_SEPARATOR.join(f'{{% include "{name}" %}}' for name in names))
 
 
+# The storefront answers (wiring.py): (request) -> (key, context) for the shopper's own parts,
+# as plain values; shoppers with equal keys see the same parts but for their CSRF token. None
+# when the parts must be rendered as usual (messages to show, shown once).
+personal_state: ExtensionPoint[Callable[..., tuple[tuple, dict] | None]] = ExtensionPoint(
+    "catalog.personal_state", "(request) -> (key, context) of the shopper's own parts of a page, or None."
+)
+_held_personal: Held[str] = Held(size=512, seconds=60)
+
+
 def fill_personal(request, html: str) -> str:
     """Each {% personal %} marker replaced with that part rendered for this shopper: one render
-    of the parts together, with the context processors run once."""
+    of the parts together, with the context processors run once; or, when nothing but their
+    name and numbers sets them apart (no message to show), the parts held for those (#23)."""
     names = tuple(name for name in dict.fromkeys(PERSONAL_MARKER.findall(html)) if name in PERSONAL_PARTS)
     if not names:
         return html
-    parts = _personal_template(names).render(request=request).split(_SEPARATOR)
+    state = next((answer for provider in personal_state if (answer := provider(request)) is not None), None)
+    if state is None:
+        rendered = _personal_template(names).render(request=request)
+    else:
+        key, context = state
+        held_key = repr((names, key))
+        rendered = _held_personal.get(held_key)
+        if rendered is None:
+            rendered = _personal_template(names).render({**context, "csrf_token": CSRF_PLACEHOLDER})
+            _held_personal.put(held_key, rendered)
+        from django.middleware.csrf import get_token
+
+        rendered = rendered.replace(CSRF_PLACEHOLDER, get_token(request))
+    parts = rendered.split(_SEPARATOR)
     for name, part in zip(names, parts, strict=True):
         html = html.replace(personal_marker(name), part)
     return html

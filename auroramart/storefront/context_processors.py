@@ -1,6 +1,7 @@
 import functools
 
 from django.conf import settings
+from django.contrib import messages
 from django.templatetags.static import static
 from django.urls import reverse
 
@@ -79,6 +80,30 @@ def shop(request):
         "canonical_url": lambda: canonical_url(request),
         "default_og_image": lambda: request.build_absolute_uri(static("img/og-default.png")),
     }
+
+
+def personal_state(request) -> tuple[tuple, dict] | None:
+    """What the shopper's own parts of a shared page show (catalog.cache.fill_personal): their
+    corner of the header. Shoppers with the same name, cart count and unread count see the same
+    HTML; a shopper with a message to see gets their parts rendered as usual."""
+    if not hasattr(request, "session") or len(messages.get_messages(request)):  # counted, not marked seen
+        return None
+    user = request.user
+    if user.is_authenticated and not user.is_staff:
+        count, unread = header_counts(user)
+    else:
+        count, unread = (0 if user.is_authenticated else cart_for(request).count()), 0
+    name = user.get_short_name() if user.is_authenticated else ""
+    key = (user.is_authenticated, user.is_staff, name, count, unread)
+    context = {
+        "user": user,
+        "cart_count": count,
+        "unread_notifications": unread,
+        "site_urls": site_urls(),
+        "admin_panel_url": settings.ADMIN_PANEL_URL,
+        "messages": (),
+    }
+    return key, context
 
 
 def canonical_url(request) -> str:
