@@ -51,19 +51,14 @@ def shop(request):
     The menu is passed as a callable, so it is fetched only when a template
     renders it, which is never when the menu's cached fragment is hit.
     """
-    user = request.user
-    customer = user.is_authenticated and not user.is_staff
-    # A customer's cart count and unread notifications come in one query, when the header
-    # is rendered (after the view's own writes); a guest's cart count is in their session.
-    counts = functools.cache(lambda: header_counts(user))
+    # Read when the header is rendered (after the view's own writes), once for both numbers.
+    counts = functools.cache(lambda: header_numbers(request))
     return {
         "category_menu": category_menu,
         "site_urls": site_urls(),
-        "unread_notifications": (lambda: counts()[1]) if customer else 0,
+        "unread_notifications": lambda: counts()[1],
         "admin_panel_url": settings.ADMIN_PANEL_URL,
-        "cart_count": (lambda: counts()[0])
-        if customer
-        else ((lambda: cart_for(request).count()) if not user.is_authenticated else 0),
+        "cart_count": lambda: counts()[0],
         # Called by the template only where a cached fragment needs it (never by a cached page's
         # personal parts); read from the cache once per request (catalog/cache.py).
         "catalog_version": catalog_version,
@@ -82,6 +77,15 @@ def shop(request):
     }
 
 
+def header_numbers(request) -> tuple[int, int]:
+    """The header's cart count and unread notifications: a customer's in one query, a guest's
+    cart count from their session (no notifications), none for staff."""
+    user = request.user
+    if user.is_authenticated and not user.is_staff:
+        return header_counts(user)
+    return (0 if user.is_authenticated else cart_for(request).count()), 0
+
+
 def personal_state(request) -> tuple[tuple, dict] | None:
     """What the shopper's own parts of a shared page show (catalog.cache.fill_personal): their
     corner of the header. Shoppers with the same name, cart count and unread count see the same
@@ -89,10 +93,7 @@ def personal_state(request) -> tuple[tuple, dict] | None:
     if not hasattr(request, "session") or len(messages.get_messages(request)):  # counted, not marked seen
         return None
     user = request.user
-    if user.is_authenticated and not user.is_staff:
-        count, unread = header_counts(user)
-    else:
-        count, unread = (0 if user.is_authenticated else cart_for(request).count()), 0
+    count, unread = header_numbers(request)
     name = user.get_short_name() if user.is_authenticated else ""
     key = (user.is_authenticated, user.is_staff, name, count, unread)
     context = {
