@@ -49,7 +49,7 @@ def _eager_tasks():
 def _fresh_cache():
     # Pages a process holds in memory are keyed by the catalog version, which a flush restarts
     # from the clock: a test could meet an earlier test's number, so they go with the cache.
-    from auroramart.catalog.cache import forget_held
+    from auroramart.core.held import forget_held
 
     cache.clear()
     forget_held()

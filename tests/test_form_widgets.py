@@ -30,3 +30,23 @@ def test_the_checkout_keeps_the_country_chosen_when_the_form_comes_back_with_an_
     form.is_valid()
     html = str(form["country"])
     assert '<option value="MY" selected>Malaysia</option>' in html and html.count(" selected") == 1
+
+
+def test_forms_share_the_country_list_yet_each_keeps_its_own_widget():
+    """Each form's country widget refers to the one list of countries (copying it for every
+    form was most of building the checkout's form), but what one form changes stays its own:
+    an error's marking, and a list of countries of its own."""
+    from auroramart.orders.forms import CheckoutForm
+
+    first = CheckoutForm(data={"address": "new", "country": "XX"}, addresses=[], cards=[], guest=True)
+    second = CheckoutForm(None, addresses=[], cards=[], guest=True)
+    assert first.fields["country"].widget.choices is second.fields["country"].widget.choices
+    first.is_valid()
+    assert "aria-invalid" in first.fields["country"].widget.attrs
+    assert "aria-invalid" not in second.fields["country"].widget.attrs
+    assert "aria-invalid" not in str(second["country"])
+
+    first.fields["country"].choices = [("SG", "Singapore"), ("MY", "Malaysia")]
+    assert str(first["country"]).count("<option") == 2
+    assert str(second["country"]).count("<option") == len(list(countries))
+    assert str(CheckoutForm(None, addresses=[], cards=[])["country"]).count("<option") == len(list(countries))

@@ -422,3 +422,49 @@ def test_the_cart_shows_the_rewards_as_they_are_now_though_they_are_cached(
     later = timezone.now() + timedelta(hours=2)
     monkeypatch.setattr("auroramart.loyalty.selectors.timezone.now", lambda: later)
     assert shown() == []
+
+
+def test_the_loyalty_box_is_held_for_what_it_shows_and_each_customer_spends_with_their_own_token(lamp):
+    """#23: customers whose loyalty box shows the same (balance, tier, choice, rewards) share
+    one rendering of it, each with their own CSRF token: each can spend their points from it.
+    A box showing another balance or a chosen discount is never served from another's."""
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    spend = reverse("loyalty:apply_points")
+    clients, users = [], []
+    for email in ("ana@example.test", "ben@example.test", "cho@example.test"):
+        user = CustomerFactory(email=email)
+        services.open_account(user)
+        services.adjust(user=user, points=500 - balance(user), actor=None, reason="test")
+        DbCart(user).set_item(variant(lamp).pk, 1, lamp.price)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        clients.append(client)
+        users.append(user)
+    services.adjust(user=users[2], points=100, actor=None, reason="test")  # Cho has 600
+
+    def box(client):
+        html = client.get("/checkout/cart/").content.decode()
+        return html.split('id="loyalty-box"')[1].split("</section>")[0]
+
+    pages = [c.get("/checkout/cart/") for c in clients]
+    rendered = ["loyalty/_cart_box.html" in [t.name for t in page.templates] for page in pages]
+    assert rendered == [True, False, True]  # Ben's box is Ana's rendering; Cho's shows another balance
+    boxes = [box(c) for c in clients]
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', b).group(1) for b in boxes]
+    assert len(set(tokens)) == 3 and "__AURORAMART_CSRF__" not in "".join(boxes)
+    assert [re.search(r'id="loyalty-balance">(\d+)<', b).group(1) for b in boxes] == ["500", "500", "600"]
+
+    ana, ben, _ = clients
+    answer = ben.post(spend, {"points": "200"}, HTTP_X_CSRFTOKEN=tokens[1], HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    assert 'value="200"' in box(ben) and "Remove the loyalty discount" in box(ben)
+    assert "Remove the loyalty discount" not in box(ana) and 'value="200"' not in box(ana)
+    assert ana.post(spend, {"points": "300"}, HTTP_X_CSRFTOKEN=tokens[0]).status_code in (
+        200,
+        302,
+    )
+    assert 'value="300"' in box(ana) and 'value="200"' in box(ben)

@@ -190,7 +190,7 @@ def test_a_page_held_in_memory_changes_as_soon_as_another_node_changes_the_catal
 def test_held_pages_expire_and_only_the_most_recently_used_are_kept():
     import time
 
-    from auroramart.catalog.cache import Held
+    from auroramart.core.held import Held
 
     held = Held(size=2, seconds=60)
     held.put("list", "<list>")

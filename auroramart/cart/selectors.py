@@ -3,6 +3,7 @@ from collections.abc import Callable
 from auroramart.catalog.models import ProductVariant
 from auroramart.catalog.selectors import products_by_id
 from auroramart.core.events import ExtensionPoint
+from auroramart.core.rows import by_pk
 from auroramart.promotions.models import Coupon
 
 from .pricing import CartSummary, price_cart
@@ -24,7 +25,7 @@ def cart_variants(variant_ids) -> dict[int, ProductVariant]:
     """The cart's variants, read live (price, stock, whether on sale), with their products,
     brands and primary pictures (held per catalog version): two queries at most, whatever
     the number of lines."""
-    variants = list(ProductVariant.objects.filter(pk__in=list(variant_ids)))
+    variants = by_pk(ProductVariant, variant_ids)
     products = products_by_id({v.product_id for v in variants})
     for variant in variants:
         variant.product = products[variant.product_id]

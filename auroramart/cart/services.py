@@ -12,7 +12,7 @@ from auroramart.core.events import publish
 from auroramart.promotions.services import CouponError, can_combine, check_coupon, find_coupon
 
 from .events import CartItemAdded
-from .selectors import cart_summary
+from .selectors import cart_summary, cart_variants
 from .storage import DbCart, SessionCart
 
 
@@ -51,10 +51,11 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False) -> Prod
     )
     variant = None
     if variant_id not in (None, ""):
-        named = variants.filter(pk=_id(variant_id, "That product does not exist."))
-        if product_id not in (None, ""):  # both: the variant must be that product's
-            named = named.filter(product_id=_id(product_id, "That product does not exist."))
-        variant = named.first()
+        pk = _id(variant_id, "That product does not exist.")
+        variant = cart_variants([pk]).get(pk)  # as the cart shows it: the variant live, its product held
+        both = variant is not None and product_id not in (None, "")
+        if both and variant.product_id != _id(product_id, "That product does not exist."):
+            variant = None  # both named: the variant must be that product's
     if variant is None and product_id not in (None, "") and (variant_id in (None, "") or default):
         choices: list[ProductVariant] = list(
             variants.filter(product_id=_id(product_id, "That product does not exist."), is_active=True)[:2]
@@ -140,7 +141,7 @@ def remove_item(cart, *, variant_id) -> str:
     """Take a line out of the cart; says which, so a line never disappears without a word."""
     pk = _id(variant_id, "That product is not in your cart.")
     cart.remove(pk)
-    variant = ProductVariant.objects.select_related("product").filter(pk=pk).first()
+    variant = cart_variants([pk]).get(pk)
     name = variant.display_name if variant else "The item"
     return f"{name} was removed from your cart."
 

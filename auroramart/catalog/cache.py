@@ -12,21 +12,18 @@ rendered on every request.
 import functools
 import hashlib
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 
 from auroramart.core.events import ExtensionPoint
+from auroramart.core.held import CSRF_PLACEHOLDER, Held
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
 PAGE_SECONDS = 600
-T = TypeVar("T")
 
 
 def version_key() -> str:
@@ -96,8 +93,6 @@ def cached_page_part(request, prefix: str, build: Callable[[], dict], seconds: i
 
 # --- whole pages for anonymous visitors ---------------------------------------------------
 
-CSRF_PLACEHOLDER = "__AURORAMART_CSRF__"
-
 
 def shares_the_anonymous_page(request) -> bool:
     """A visitor who is not signed in and has no session (so no cart, no messages) sees
@@ -133,55 +128,10 @@ def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
     return html
 
 
-class Held(Generic[T]):
-    """What this process read or rendered last, held in its memory as well as in the shared
-    cache or the database (#23: fetching an 80 KB page from Redis and unpickling it was about
-    half of a cached page's CPU). Every key holds the catalog version, which every request still
-    reads from the shared cache, so nothing held is older than the shared cache's: any catalog
-    write, on any node, changes the key. Entries also expire after `seconds` (what a product
-    card's stock badge may lag behind beyond PAGE_SECONDS), and at most `size` are held (an LRU).
-    What is held is shared by the process's threads: it is read, never changed."""
-
-    def __init__(self, size: int, seconds: float):
-        self.size, self.seconds = size, seconds
-        self._entries: OrderedDict[str, tuple[float, T]] = OrderedDict()
-        self._lock = threading.Lock()
-        _every_hold.append(self)
-
-    def get(self, key: str) -> T | None:
-        with self._lock:
-            held = self._entries.get(key)
-            if held is None:
-                return None
-            if held[0] < time.monotonic():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return held[1]
-
-    def put(self, key: str, value: T) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic() + self.seconds, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-_every_hold: list[Held] = []
 _held_pages: Held[str] = Held(size=64, seconds=60)
 # The rendered parts pages are built from (a product's details and reviews, a grid): a product
 # page reads its part on every request, its live buy box being made from it.
 _held_parts: Held[dict] = Held(size=64, seconds=60)
-
-
-def forget_held() -> None:
-    """Forget everything every hold of this process has (the tests call it with each cache flush)."""
-    for hold in _every_hold:
-        hold.clear()
 
 
 def anonymous_page(request, prefix: str, render_page, finish=None):

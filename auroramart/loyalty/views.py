@@ -10,7 +10,7 @@ from auroramart.cart.selectors import cart_summary
 from auroramart.cart.storage import DbCart
 from auroramart.cart.views import render_cart_body
 from auroramart.core.access import customer_required
-from auroramart.core.rendering import render_part
+from auroramart.core.held import Held, render_held
 
 from . import selectors, services
 from .services import LoyaltyError
@@ -101,16 +101,30 @@ def cart_box(request, summary) -> str:
     if account is None:  # their first visit to the cart: the account is opened now
         opened = services.account_for(user)
         account = selectors.Standing(opened.balance, opened.tier.name, opened.tier.threshold)
-    return render_part(
+    # Everything the box shows, as plain values: customers with the same balance, tier, choice
+    # and rewards see the same box but for their CSRF token, so it is rendered once for that
+    # and held (#23).
+    shows = {
+        "balance": account.balance,
+        "tier_name": account.tier_name,
+        "points": summary.points,
+        "discounted": bool(summary.points or summary.reward),
+        "rewards": [
+            {"pk": r.pk, "name": r.name, "point_cost": r.point_cost}
+            for r in selectors.rewards_for_tier(account.tier_threshold)
+        ],
+        "points_per_dollar": settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR,
+        "next": request.path,
+    }
+    return render_held(
         request,
-        "loyalty/_cart_box.html",
-        {
-            "account": account,
-            "summary": summary,
-            "rewards": selectors.rewards_for_tier(account.tier_threshold),
-            "points_per_dollar": settings.LOYALTY_REDEEM_POINTS_PER_DOLLAR,
-        },
+        _held_boxes,
+        shows,
+        lambda extra: render_to_string("loyalty/_cart_box.html", {**shows, **extra}),
     )
+
+
+_held_boxes: Held[str] = Held(size=512, seconds=60)
 
 
 def order_points(request, order) -> str:

@@ -1,8 +1,5 @@
-import hashlib
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,12 +9,13 @@ from django.views.decorators.http import require_http_methods
 
 from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.catalog import selectors, services
-from auroramart.catalog.cache import CSRF_PLACEHOLDER, Held, cached_page_part, shared_page
+from auroramart.catalog.cache import cached_page_part, shared_page
 from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
 from auroramart.core.access import customer_required, is_customer
 from auroramart.core.db_routing import reads_from_replica
+from auroramart.core.held import Held, render_held
 from auroramart.core.pagination import paginate
 from auroramart.core.structured_data import absolute, product_blocks, product_data
 from auroramart.search.services import record_view
@@ -230,14 +228,21 @@ def product_detail(request, slug):
         # Every shopper looking at this variant at this price and stock sees the same buy box
         # but for their CSRF token: it is rendered once for what it shows and held (#23).
         shown = (product.pk, product.name, slug, image, {k: v for k, v in context.items() if k != "product"})
-        key = hashlib.sha1(repr(shown).encode(), usedforsecurity=False).hexdigest()
-        html = _held_buy_boxes.get(key)
-        if html is None:
-            buy_box = render_to_string("catalog/_buy_box.html", {**context, "csrf_token": CSRF_PLACEHOLDER})
-            main_image = render_to_string("catalog/_main_image.html", {"image": image, "name": part["name"]})
-            html = (buy_box, main_image)
-            _held_buy_boxes.put(key, html)
-        return html[0].replace(CSRF_PLACEHOLDER, get_token(request)), html[1]
+        buy_box = render_held(
+            request,
+            _held_buy_boxes,
+            shown,
+            lambda extra: render_to_string("catalog/_buy_box.html", {**context, **extra}),
+        )
+        main_image = render_held(
+            request,
+            _held_main_images,
+            (image, part["name"]),
+            lambda extra: render_to_string(
+                "catalog/_main_image.html", {"image": image, "name": part["name"]}
+            ),
+        )
+        return buy_box, main_image
 
     def live_html(html: str) -> str:
         buy_box, main_image = live_parts(part["pk"])
@@ -268,7 +273,8 @@ def product_detail(request, slug):
     return page({"body": mark_safe(live_html(part["body"]))})  # noqa: S308 -- our own templates
 
 
-_held_buy_boxes: Held[tuple[str, str]] = Held(size=256, seconds=60)
+_held_buy_boxes: Held[str] = Held(size=256, seconds=60)
+_held_main_images: Held[str] = Held(size=256, seconds=60)
 
 
 @customer_required

@@ -1,0 +1,81 @@
+"""What a process holds in its memory: recent reads and renders, and parts of pages held for
+what they show (#23)."""
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from django.middleware.csrf import get_token
+from django.utils.safestring import SafeString, mark_safe
+
+T = TypeVar("T")
+# Rendered in place of the CSRF token in anything shared between shoppers, and replaced with
+# each one's own when it is served.
+CSRF_PLACEHOLDER = "__AURORAMART_CSRF__"
+
+
+class Held(Generic[T]):
+    """What this process read or rendered last, held in its memory as well as in the shared
+    cache or the database (#23: fetching an 80 KB page from Redis and unpickling it was about
+    half of a cached page's CPU). A key names everything its value depends on, so nothing held
+    is ever stale: catalogue reads and pages hold the catalog version, which every request
+    still reads from the shared cache (any catalog write, on any node, changes the key); a part
+    held for what it shows (`render_held`) holds all of that. Entries also expire after
+    `seconds` (what a product card's stock badge may lag behind beyond the page cache's
+    lifetime), and at most `size` are held (an LRU). What is held is shared by the process's
+    threads: it is read, never changed."""
+
+    def __init__(self, size: int, seconds: float):
+        self.size, self.seconds = size, seconds
+        self._entries: OrderedDict[str, tuple[float, T]] = OrderedDict()
+        self._lock = threading.Lock()
+        _every_hold.append(self)
+
+    def get(self, key: str) -> T | None:
+        with self._lock:
+            held = self._entries.get(key)
+            if held is None:
+                return None
+            if held[0] < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return held[1]
+
+    def put(self, key: str, value: T) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_every_hold: list[Held] = []
+
+
+def forget_held() -> None:
+    """Forget everything every hold of this process has (the tests call it with each cache flush)."""
+    for hold in _every_hold:
+        hold.clear()
+
+
+def render_held(request, hold: Held[str], shows, render: Callable[[dict], str]) -> SafeString:
+    """A part of a page that is the same for everyone it shows the same to, bar their CSRF
+    token: `render(extra_context)` renders it with `extra_context` added (the token as a
+    placeholder), once per value of `shows` (plain values: everything the part shows, and
+    nothing of the request but what is in `shows`), and it is held in `hold`; each request
+    gets it with its own token."""
+    key = hashlib.sha1(repr(shows).encode(), usedforsecurity=False).hexdigest()
+    html = hold.get(key)
+    if html is None:
+        html = render({"csrf_token": CSRF_PLACEHOLDER})
+        hold.put(key, html)
+    # Our own template's output, with a token of letters and digits put in: still safe.
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308

@@ -1,0 +1,67 @@
+"""Model instances read by their primary keys in one constant statement.
+
+Building an ORM query costs more CPU than running it for the few rows a hot page reads (the
+cart's variants: about 0.45 ms to build, 0.1 ms to run, #23). `by_pk` reads every column of
+`model` for the given keys with a statement made once per model and number of keys, and
+converts each value the way the ORM does (the backend's converters and the field's own:
+decimals and booleans on SQLite, JSON on both), so the instances are the ORM's own.
+"""
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from django.db import connections, models, router
+
+
+@lru_cache(maxsize=256)
+def _statement(model: type[models.Model], how_many: int) -> str:
+    meta = model._meta
+    columns = ", ".join(f.column for f in meta.concrete_fields)
+    placeholders = ", ".join(["%s"] * how_many)
+    # Names from the model's metadata, one placeholder per key: the keys are bound parameters.
+    return BY_PK_SQL.format(
+        columns=columns, table=meta.db_table, pk=meta.pk.column, placeholders=placeholders
+    )
+
+
+BY_PK_SQL = "SELECT {columns} FROM {table} WHERE {pk} IN ({placeholders})"
+
+
+def _converters(model: type[models.Model], using: str) -> list[tuple[int, list, models.expressions.Col]]:
+    connection = connections[using]
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if converters:
+            found.append((index, converters, column))
+    return found
+
+
+_known_converters: dict[tuple[type[models.Model], str], list] = {}
+
+
+def by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
+    """`model`'s rows with these primary keys (in no particular order), as instances."""
+    keys = list(keys)
+    if not keys:
+        return []
+    using = router.db_for_read(model)
+    connection = connections[using]
+    converters = _known_converters.get((model, using))
+    if converters is None:
+        converters = _known_converters[(model, using)] = _converters(model, using)
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(model, len(keys)), keys)
+        rows = cursor.fetchall()
+    names = [f.attname for f in model._meta.concrete_fields]
+    instances = []
+    for row in rows:
+        if converters:
+            values = list(row)
+            for index, functions, column in converters:
+                for convert in functions:
+                    values[index] = convert(values[index], column, connection)
+            row = values
+        instances.append(model.from_db(using, names, row))
+    return instances

@@ -1,0 +1,44 @@
+"""core.rows reads instances in one constant statement (#23): they must be the ORM's own, value
+for value and type for type, on both databases — decimals, booleans, dates, JSON, nulls."""
+
+from decimal import Decimal
+
+import pytest
+
+from auroramart.cart.models import Cart
+from auroramart.catalog.models import Product, ProductVariant
+from auroramart.core.rows import by_pk
+from auroramart.promotions.models import Coupon
+
+from .factories import CustomerFactory, ProductFactory, make_variants
+
+
+def _same(model, keys):
+    orm = {o.pk: o for o in model.objects.filter(pk__in=keys)}
+    read = {o.pk: o for o in by_pk(model, keys)}
+    assert read.keys() == orm.keys() == set(keys)
+    for pk, expected in orm.items():
+        for field in model._meta.concrete_fields:
+            mine, theirs = getattr(read[pk], field.attname), getattr(expected, field.attname)
+            assert (mine, type(mine)) == (theirs, type(theirs)), (model.__name__, field.attname)
+        assert not read[pk]._state.adding and read[pk]._state.db == expected._state.db
+
+
+@pytest.mark.django_db
+def test_variants_products_carts_and_coupons_read_by_key_are_the_orms_own():
+    lamp = ProductFactory(name="Lamp", price=Decimal("45.50"), stock_quantity=3)
+    shirt = ProductFactory(name="Shirt", price=Decimal("19.90"))
+    make_variants(shirt, {"Size": ["S", "M"]}, prices=[Decimal("19.90"), Decimal("21.00")])
+    ProductVariant.objects.filter(product=shirt).update(compare_at_price=Decimal("25.00"), is_active=False)
+    _same(ProductVariant, list(ProductVariant.objects.values_list("pk", flat=True)))
+    _same(Product, [lamp.pk, shirt.pk])
+    cart = Cart.objects.create(user=CustomerFactory(), coupon_codes=["SAVE10", "ÉTÉ"])
+    _same(Cart, [cart.pk])
+    coupon = Coupon.objects.create(code="SAVE10", kind="percent", value=Decimal("10"))
+    _same(Coupon, [coupon.pk])
+
+
+@pytest.mark.django_db
+def test_keys_that_match_nothing_read_nothing():
+    assert by_pk(ProductVariant, []) == []
+    assert by_pk(ProductVariant, [987654]) == []
