@@ -50,3 +50,40 @@ def test_forms_share_the_country_list_yet_each_keeps_its_own_widget():
     assert str(first["country"]).count("<option") == 2
     assert str(second["country"]).count("<option") == len(list(countries))
     assert str(CheckoutForm(None, addresses=[], cards=[])["country"]).count("<option") == len(list(countries))
+
+
+@pytest.mark.parametrize("guest", [True, False], ids=["guest", "customer"])
+def test_held_checkout_fields_render_what_they_would_and_never_another_forms_input(guest):
+    """#23: the checkout's address fields of an unbound form are rendered once and held; what
+    is held is what each form would render itself, and a form with input or errors (bound) is
+    never answered from it."""
+    from django.template import Context, Template
+
+    from auroramart.core.templatetags.form_fields import _render
+    from auroramart.orders.forms import CheckoutForm
+
+    tag = Template("{% form_field field %}")
+    assert set(CheckoutForm.held_fields) >= {"full_name", "line1", "postal_code", "country"}
+    for _ in range(2):  # rendered, then held
+        form = CheckoutForm(None, addresses=[], cards=[], guest=guest)
+        for name in CheckoutForm.held_fields:
+            if name in form.fields:
+                assert tag.render(Context({"field": form[name]})) == str(_render(form[name]))
+    typed = CheckoutForm(
+        data={"address": "new", "full_name": "Ada <Lovelace>", "postal_code": "12", "country": "MY"},
+        addresses=[],
+        cards=[],
+        guest=guest,
+    )
+    typed.is_valid()
+    html = {
+        name: tag.render(Context({"field": typed[name]}))
+        for name in ("full_name", "postal_code", "country", "phone")
+    }
+    assert 'value="Ada &lt;Lovelace&gt;"' in html["full_name"]
+    assert 'role="alert"' in html["postal_code"] and 'aria-invalid="true"' in html["postal_code"]
+    assert '<option value="MY" selected>' in html["country"]
+    assert "required for a new address" in html["phone"]
+    fresh = CheckoutForm(None, addresses=[], cards=[], guest=guest)
+    assert "Lovelace" not in tag.render(Context({"field": fresh["full_name"]}))
+    assert 'role="alert"' not in tag.render(Context({"field": fresh["postal_code"]}))

@@ -178,6 +178,33 @@ CART_STATE_SQL = (
 )
 
 
+@functools.cache
+def _cart_write_sql(which: str) -> str:
+    cart, item = Cart._meta, CartItem._meta
+    names = {
+        "cart": cart.db_table,
+        "cart_id": cart.pk.column,
+        "cart_user": cart.get_field("user").column,
+        "updated_at": cart.get_field("updated_at").column,
+        "item": item.db_table,
+        "item_cart": item.get_field("cart").column,
+        "variant": item.get_field("variant").column,
+        "quantity": item.get_field("quantity").column,
+        "price": item.get_field("price_at_add").column,
+    }
+    return CART_WRITE_SQL[which].format(**names)
+
+
+# The values are bound parameters; the names come from the models' metadata.
+CART_WRITE_SQL = {
+    "quantity": "UPDATE {item} SET {quantity} = %s"
+    " WHERE {variant} = %s AND {item_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)",
+    "quantity_and_price": "UPDATE {item} SET {quantity} = %s, {price} = %s"
+    " WHERE {variant} = %s AND {item_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)",
+    "touch": "UPDATE {cart} SET {updated_at} = %s WHERE {cart_user} = %s",
+}
+
+
 def _read_cart_state(user) -> _CartState:
     using = router.db_for_read(Cart)
     with connections[using].cursor() as cursor:
@@ -228,17 +255,35 @@ class DbCart:
     @transaction.atomic
     def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
         self._forget()
-        changes = {"quantity": quantity}
-        if price is not None:
-            changes["price_at_add"] = price
         # A line already in the cart is one UPDATE (the common case: a new quantity); a new line
-        # needs the cart's row, made on the customer's first add.
-        if not CartItem.objects.filter(cart__user=self.user, variant_id=variant_id).update(**changes):
+        # needs the cart's row, made on the customer's first add. Then the cart is marked as in
+        # use, for stale-cart clean-up. Both are constant statements: building them with the ORM
+        # cost more than running them (#23).
+        connection = connections[router.db_for_write(CartItem)]
+        ops = connection.ops
+        with connection.cursor() as cursor:
+            if price is None:
+                cursor.execute(_cart_write_sql("quantity"), [quantity, variant_id, self.user.pk])
+            else:
+                decimals = CartItem._meta.get_field("price_at_add")
+                cursor.execute(
+                    _cart_write_sql("quantity_and_price"),
+                    [
+                        quantity,
+                        ops.adapt_decimalfield_value(price, decimals.max_digits, decimals.decimal_places),
+                        variant_id,
+                        self.user.pk,
+                    ],
+                )
+            changed = cursor.rowcount
+        if not changed:
             CartItem.objects.create(
                 cart=self.cart, variant_id=variant_id, quantity=quantity, price_at_add=price
             )
-        # Marks the cart as in use, for stale-cart clean-up.
-        Cart.objects.filter(user=self.user).update(updated_at=timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _cart_write_sql("touch"), [ops.adapt_datetimefield_value(timezone.now()), self.user.pk]
+            )
 
     def remove(self, variant_id: int):
         self._forget()

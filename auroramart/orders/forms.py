@@ -70,6 +70,20 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         widget=forms.HiddenInput, max_digits=12, decimal_places=2, required=False
     )
 
+    # The new address's fields and a guest's email: the same for every unbound checkout form
+    # ({% form_field %} holds them).
+    held_fields = (
+        "email",
+        "full_name",
+        "phone",
+        "line1",
+        "line2",
+        "postal_code",
+        "city",
+        "region",
+        "country",
+    )
+
     def __init__(self, *args, addresses=(), guest: bool = False, cards=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.guest = guest
