@@ -79,8 +79,12 @@ def account_for(user) -> LoyaltyAccount:
 
 
 def _locked(user) -> LoyaltyAccount:
-    account_for(user)  # make sure it exists before locking it
-    return LoyaltyAccount.objects.select_for_update().select_related("tier").get(user=user)
+    locked = LoyaltyAccount.objects.select_for_update().select_related("tier")
+    account = locked.filter(user=user).first()
+    if account is None:  # none yet: opened first, then locked
+        account_for(user)
+        account = locked.get(user=user)
+    return account
 
 
 def _post(
