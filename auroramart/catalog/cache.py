@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from auroramart.core.events import ExtensionPoint
-from auroramart.core.held import CSRF_PLACEHOLDER, Held
+from auroramart.core.held import CSRF_PLACEHOLDER, Held, csrf_token
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
@@ -142,7 +142,6 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
     rendered as a placeholder and replaced with this visitor's own.
     """
     from django.http import HttpResponse
-    from django.middleware.csrf import get_token
 
     if not shares_the_anonymous_page(request):
         return None
@@ -151,7 +150,7 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
         return html  # not a 200: not cached
     if finish is not None:
         html = finish(html)
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, csrf_token(request)))
 
 
 # --- the same pages for shoppers, with their own parts filled in ----------------------------
@@ -202,9 +201,7 @@ def fill_personal(request, html: str) -> str:
         if rendered is None:
             rendered = _personal_template(names).render({**context, "csrf_token": CSRF_PLACEHOLDER})
             _held_personal.put(held_key, rendered)
-        from django.middleware.csrf import get_token
-
-        rendered = rendered.replace(CSRF_PLACEHOLDER, get_token(request))
+        rendered = rendered.replace(CSRF_PLACEHOLDER, csrf_token(request))
     parts = rendered.split(_SEPARATOR)
     for name, part in zip(names, parts, strict=True):
         html = html.replace(personal_marker(name), part)
@@ -222,7 +219,6 @@ def shared_page(request, prefix: str, render_page, finish=None):
     must be live (the product page's buy box). None for other methods: render as usual.
     """
     from django.http import HttpResponse
-    from django.middleware.csrf import get_token
 
     if request.method != "GET":
         return None
@@ -233,7 +229,7 @@ def shared_page(request, prefix: str, render_page, finish=None):
         return html
     if finish is not None:
         html = finish(html)
-    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
     return HttpResponse(fill_personal(request, html))
 
 

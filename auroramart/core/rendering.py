@@ -1,7 +1,8 @@
 """Rendering a part of a page (a fragment another app adds to it)."""
 
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+
+from .held import csrf_token
 
 
 def render_part(request, template_name: str, context: dict) -> str:
@@ -9,4 +10,4 @@ def render_part(request, template_name: str, context: dict) -> str:
     fragment goes into, and on the cart page running them again for each fragment cost more
     than rendering it (#23). The fragment gets the request and its CSRF token; anything else it
     needs comes in `context`."""
-    return render_to_string(template_name, {**context, "request": request, "csrf_token": get_token(request)})
+    return render_to_string(template_name, {**context, "request": request, "csrf_token": csrf_token(request)})
