@@ -380,3 +380,40 @@ def test_a_product_that_is_gone_is_refused_and_nothing_is_written(customer):
             payment_method="pm_card_visa",
         )
     assert Order.objects.count() == 0 and Payment.objects.count() == 0
+
+
+def test_the_held_card_step_shows_each_shopper_their_own_saved_cards():
+    """#23: the checkout's card step, before anything is typed, is rendered once for what it
+    shows (the saved cards offered, guest or not) and held: a shopper never sees another's
+    cards, and a guest is never offered to save one."""
+    from django.test import Client
+
+    from auroramart.payments.gateway import get_gateway
+    from auroramart.payments.models import SavedCard
+
+    lamp = ProductFactory(price=Decimal("10.00"), stock_quantity=5)
+    clients = {}
+    for name, last4 in (("ana", "1111"), ("ben", ""), ("cyd", "")):
+        user = CustomerFactory(first_name=name)
+        if last4:
+            SavedCard.objects.create(
+                user=user,
+                gateway=get_gateway().name,
+                payment_method=f"pm_{name}",
+                brand="Visa",
+                last4=last4,
+                exp_month=1,
+                exp_year=2040,
+            )
+        fill_cart(user, (lamp, 1))
+        clients[name] = Client()
+        clients[name].force_login(user)
+    guest = Client()
+    guest.post("/checkout/cart/add/", {"product_id": lamp.pk})
+    pages = {name: c.get("/checkout/checkout/") for name, c in {**clients, "guest": guest}.items()}
+    steps = {n: p.content.decode().split('id="payment"')[1].split("</fieldset>")[0] for n, p in pages.items()}
+    assert "Visa ending 1111" in steps["ana"] and 'name="card" value="new"' in steps["ben"]
+    assert all("ending 1111" not in steps[n] for n in ("ben", "cyd", "guest"))
+    assert 'name="save_card"' in steps["ben"] and 'name="save_card"' not in steps["guest"]
+    rendered = {n: "orders/_checkout_payment.html" in [t.name for t in p.templates] for n, p in pages.items()}
+    assert rendered == {"ana": True, "ben": True, "cyd": False, "guest": True}  # Cyd's is Ben's

@@ -17,6 +17,7 @@ from auroramart.catalog.cache import page_around
 from auroramart.core.access import customer_required, shopper_allowed
 from auroramart.core.client import client_ip
 from auroramart.core.downloads import pdf_response
+from auroramart.core.held import Held, render_held
 from auroramart.core.ratelimit import allow
 from auroramart.payments.builtin import TestGateway, browser_cards
 from auroramart.payments.gateway import get_gateway
@@ -51,6 +52,26 @@ def _summary_context(request, shipping_method: str, destination=None):
         cart_for(request), user=user, shipping_method=shipping_method, destination=destination
     )
     return {"summary": summary, "summary_fields": SUMMARY_FIELDS}
+
+
+def _held_payment_step(request, form, guest: bool, payment: dict) -> str:
+    """The card step of a checkout nobody has filled in yet: the same for every shopper with the
+    same saved cards, so rendered once for those and held (#23). A form that comes back with
+    what the shopper typed or its errors renders it as usual."""
+    card = form["card"]
+    shows = (guest, settings.DEMO_MODE, form.fields["card"].choices, card.value(), payment)
+    return render_held(
+        request,
+        _held_payment_steps,
+        shows,
+        lambda extra: render_to_string(
+            "orders/_checkout_payment.html",
+            {"form": form, "guest": guest, "payment": payment, "demo_mode": settings.DEMO_MODE, **extra},
+        ),
+    )
+
+
+_held_payment_steps: Held[str] = Held(size=256, seconds=600)
 
 
 def _payment_context() -> dict:
@@ -123,6 +144,7 @@ def checkout(request):
                 messages.success(request, f"Thank you! Your order {order.number} is confirmed.")
             return redirect(_order_page(request, order.number))
     status = 400 if request.method == "POST" else 200
+    payment = _payment_context()
     body = render_to_string(
         "orders/_checkout_body.html",
         {
@@ -131,7 +153,8 @@ def checkout(request):
             "error": error,
             "addresses": addresses,
             "guest": guest,
-            "payment": _payment_context(),
+            "payment": payment,
+            "payment_step": None if form.is_bound else _held_payment_step(request, form, guest, payment),
         },
         request=request,
     )
