@@ -298,7 +298,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Ours reads a session's user in one statement; ModelBackend stays for sessions made before it.
+AUTHENTICATION_BACKENDS = [
+    "auroramart.accounts.backends.AccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
 # Sign-in throttling for the shop, the admin panel and the API (staff/signin.py):

@@ -259,7 +259,7 @@ Store = import_string(settings.SESSION_ENGINE + ".SessionStore")
 def session_for(user, **extra):
     s = Store()
     s[SESSION_KEY], s[HASH_SESSION_KEY] = str(user.pk), user.get_session_auth_hash()
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[BACKEND_SESSION_KEY] = "auroramart.accounts.backends.AccountBackend"
     s.update(extra)
     s.create()
     return s.session_key

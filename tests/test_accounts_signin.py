@@ -243,3 +243,40 @@ def test_every_lockout_page_says_the_wait_in_words(seconds, words):
     from auroramart.staff.signin import describe_wait
 
     assert describe_wait(seconds) == words
+
+
+def test_a_session_names_the_shops_backend_and_one_from_before_it_stays_signed_in(customer, monkeypatch):
+    """#23: a session's user is read by the shop's backend (one constant statement). Sessions
+    made before it name Django's ModelBackend and stay signed in; a wrong password is checked
+    once, not once per backend; an account made inactive is signed out either way."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
+
+    from auroramart.accounts.backends import ACCOUNT_BACKEND
+
+    assert settings.AUTHENTICATION_BACKENDS[0] == ACCOUNT_BACKEND
+    client = Client()
+    assert sign_in(client, customer.email).status_code == 302
+    assert client.session[BACKEND_SESSION_KEY] == ACCOUNT_BACKEND
+    assert client.get("/account/").status_code == 200
+
+    old = Client()  # a session as a sign-in before this backend wrote it
+    session = old.session
+    session[SESSION_KEY], session[HASH_SESSION_KEY] = str(customer.pk), customer.get_session_auth_hash()
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session.save()
+    old.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    assert old.get("/account/").status_code == 200
+
+    checks = []
+    check = type(customer).check_password
+    monkeypatch.setattr(
+        type(customer), "check_password", lambda user, raw: checks.append(raw) or check(user, raw)
+    )
+    wrong = sign_in(Client(), customer.email, "not-the-password")
+    assert wrong.status_code == 200 and checks == ["not-the-password"]  # once, not once per backend
+
+    customer.is_active = False
+    customer.save()
+    for signed_in in (client, old):
+        assert signed_in.get("/account/").status_code == 302  # to the sign-in page

@@ -15,6 +15,7 @@ from auroramart.core.forms import safe_next
 from auroramart.staff import signin
 
 from . import selectors, services
+from .backends import ACCOUNT_BACKEND
 from .forms import (
     AddressForm,
     AvatarForm,
@@ -48,7 +49,7 @@ def register(request):
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=ACCOUNT_BACKEND)
             services.signed_in(user=user, session=request.session)
             messages.success(request, f"Welcome to AuroraMart, {user.first_name}!")
             return redirect("pages:home")

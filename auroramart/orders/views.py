@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from auroramart.accounts.backends import ACCOUNT_BACKEND
 from auroramart.accounts.selectors import addresses as saved_addresses
 from auroramart.accounts.services import save_address, signed_in
 from auroramart.cart.selectors import cart_summary
@@ -373,7 +374,7 @@ def guest_order(request, token):
         except OrderActionError as exc:
             messages.error(request, str(exc))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=ACCOUNT_BACKEND)
             signed_in(user=user, session=request.session)
             count = len(claimed)
             messages.success(

@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
+from auroramart.accounts.backends import ACCOUNT_BACKEND
 from auroramart.accounts.models import User
 from auroramart.accounts.views import PasswordResetView as CustomerPasswordResetView
 from auroramart.core.access import admin_required
@@ -47,7 +48,7 @@ def _throttled(request, email: str, template: str, context: dict):
 
 def _finish_sign_in(request, user, email: str, nxt: str, device=None):
     request.session.pop(PENDING, None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
+    login(request, user, backend=ACCOUNT_BACKEND)  # rotates the session key
     if device is not None:
         otp_login(request, device)  # request.user.is_verified() from now on
     start_staff_session(request)
