@@ -7,7 +7,7 @@ import pytest
 
 from auroramart.cart.models import Cart
 from auroramart.catalog.models import Product, ProductVariant
-from auroramart.core.rows import by_pk
+from auroramart.core.rows import by_pk, insert
 from auroramart.promotions.models import Coupon
 
 from .factories import CustomerFactory, ProductFactory, make_variants
@@ -42,3 +42,41 @@ def test_variants_products_carts_and_coupons_read_by_key_are_the_orms_own():
 def test_keys_that_match_nothing_read_nothing():
     assert by_pk(ProductVariant, []) == []
     assert by_pk(ProductVariant, [987654]) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["search", "cart addition"])
+def test_a_row_inserted_in_one_statement_is_the_row_create_would_write(kind):
+    from django.utils import timezone
+
+    from auroramart.analytics.models import CartAddition
+    from auroramart.search.models import SearchQueryLog
+
+    user, product = CustomerFactory(), ProductFactory(name="Lamp")
+    model, values = {
+        "search": (
+            SearchQueryLog,
+            {"query": "Lámp <b>", "normalised": "lamp", "results": 3, "user": user, "visitor": "v1"},
+        ),
+        "cart addition": (
+            CartAddition,
+            {"product": product, "user_id": None, "visitor": "v2", "quantity": 2},
+        ),
+    }[kind]
+    before = timezone.now()
+    insert(model, **values)
+    created = model.objects.create(**values)
+    inserted = model.objects.exclude(pk=created.pk).get()
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name == "created_at":
+            continue
+        assert getattr(inserted, field.attname) == getattr(created, field.attname), field.name
+    assert before <= inserted.created_at <= created.created_at
+
+
+@pytest.mark.django_db
+def test_insert_refuses_a_model_something_listens_to():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="save signals"):
+        insert(Product, name="Lamp")  # the catalog's cache listens to every saved product

@@ -12,6 +12,7 @@ from django.utils import timezone
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product
 from auroramart.core.client import Actor, visitor_id
+from auroramart.core.rows import insert
 from auroramart.staff.services import record_audit
 
 from .lexicon import words_of
@@ -53,8 +54,13 @@ def clear_history(request) -> None:
 
 def log_query(request, query: str, normalised: str, results: int) -> None:
     user = request.user if request.user.is_authenticated else None
-    SearchQueryLog.objects.create(
-        query=query, normalised=normalised, results=results, user=user, visitor=visitor_id(request)
+    insert(
+        SearchQueryLog,
+        query=query,
+        normalised=normalised,
+        results=results,
+        user=user,
+        visitor=visitor_id(request),
     )
 
 
