@@ -417,3 +417,23 @@ def test_the_held_card_step_shows_each_shopper_their_own_saved_cards():
     assert 'name="save_card"' in steps["ben"] and 'name="save_card"' not in steps["guest"]
     rendered = {n: "orders/_checkout_payment.html" in [t.name for t in p.templates] for n, p in pages.items()}
     assert rendered == {"ana": True, "ben": True, "cyd": False, "guest": True}  # Cyd's is Ben's
+
+
+@pytest.mark.parametrize("submitted", ["valid", "with a field missing"])
+def test_a_submitted_checkout_with_nothing_left_to_place_goes_back_to_the_cart(
+    client, customer, mug, submitted
+):
+    """#23: a valid submission is priced by the placement alone, a form with errors to show it
+    again; a cart emptied meanwhile (in another tab) leads back to the cart either way, saying
+    so, with no order and no charge."""
+    from auroramart.payments.models import TestGatewayCharge
+
+    fill_cart(customer, (mug, 1))
+    data = checkout_data(client)
+    if submitted != "valid":
+        del data["shipping_method"]
+    DbCart(customer).clear()
+    response = client.post("/checkout/checkout/", data)
+    assert response.status_code == 302 and response["Location"] == "/checkout/cart/"
+    assert "Your cart is empty." in client.get("/checkout/cart/").content.decode()
+    assert not Order.objects.exists() and not TestGatewayCharge.objects.exists()

@@ -55,6 +55,11 @@ def _summary_context(request, shipping_method: str, destination=None):
     return {"summary": summary, "summary_fields": SUMMARY_FIELDS}
 
 
+def _back_to_empty_cart(request):
+    messages.info(request, "Your cart is empty.")
+    return redirect("cart:detail")
+
+
 def _held_payment_step(request, form, guest: bool, payment: dict) -> str:
     """The card step of a checkout nobody has filled in yet: the same for every shopper with the
     same saved cards, so rendered once for those and held (#23). A form that comes back with
@@ -96,15 +101,17 @@ def checkout(request):
     cards = [] if guest else list(saved_cards(request.user))
     form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest, cards=cards)
     method = (request.POST.get("shipping_method") or "standard")[:30]
-    context = _summary_context(request, method, form.destination())
-    summary = context["summary"]
-    if summary.is_empty:
+    placing = request.method == "POST" and form.is_valid()
+    # The cart is priced to show the page; a placement prices it itself, under its locks, so a
+    # valid submission only asks whether there is anything to place (#23).
+    context = None if placing else _summary_context(request, method, form.destination())
+    if context["summary"].is_empty if context else not cart_for(request).items():
         messages.info(request, "Your cart is empty.")
         return redirect("cart:detail")
     error = ""
     if request.method == "POST" and (contact := form.guest_contact()):
         cart_for(request).remember_contact(contact)  # for a reminder, should they leave it
-    if request.method == "POST" and form.is_valid():
+    if placing:
         address = form.shipping_address()
         try:
             placement = services.place_order(
@@ -144,6 +151,10 @@ def checkout(request):
             else:
                 messages.success(request, f"Thank you! Your order {order.number} is confirmed.")
             return redirect(_order_page(request, order.number))
+    if context is None:  # the twin of a placement still being placed
+        context = _summary_context(request, method, form.destination())
+    if context["summary"].is_empty:  # what it held is no longer sold
+        return _back_to_empty_cart(request)
     status = 400 if request.method == "POST" else 200
     payment = _payment_context()
     body = render_to_string(
