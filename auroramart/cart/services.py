@@ -53,8 +53,11 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False) -> Prod
     if variant_id not in (None, ""):
         pk = _id(variant_id, "That product does not exist.")
         variant = cart_variants([pk]).get(pk)  # as the cart shows it: the variant live, its product held
-        both = variant is not None and product_id not in (None, "")
-        if both and variant.product_id != _id(product_id, "That product does not exist."):
+        if (
+            variant is not None
+            and product_id not in (None, "")
+            and variant.product_id != _id(product_id, "That product does not exist.")
+        ):
             variant = None  # both named: the variant must be that product's
     if variant is None and product_id not in (None, "") and (variant_id in (None, "") or default):
         choices: list[ProductVariant] = list(

@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django_countries import countries
 
-from auroramart.accounts.addresses import clean_phone, clean_postal_code
+from auroramart.accounts.addresses import ADDRESS_FIELDS, clean_phone, clean_postal_code
 from auroramart.core.forms import CountryChoiceField, QuickSelect, StyledFormMixin
 from auroramart.shipping.selectors import Destination
 
@@ -72,17 +72,7 @@ class CheckoutForm(StyledFormMixin, forms.Form):
 
     # The new address's fields and a guest's email: the same for every unbound checkout form
     # ({% form_field %} holds them).
-    held_fields = (
-        "email",
-        "full_name",
-        "phone",
-        "line1",
-        "line2",
-        "postal_code",
-        "city",
-        "region",
-        "country",
-    )
+    held_fields = ("email", *ADDRESS_FIELDS)
 
     def __init__(self, *args, addresses=(), guest: bool = False, cards=(), **kwargs):
         super().__init__(*args, **kwargs)
