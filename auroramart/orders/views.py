@@ -106,8 +106,7 @@ def checkout(request):
     # valid submission only asks whether there is anything to place (#23).
     context = None if placing else _summary_context(request, method, form.destination())
     if context["summary"].is_empty if context else not cart_for(request).items():
-        messages.info(request, "Your cart is empty.")
-        return redirect("cart:detail")
+        return _back_to_empty_cart(request)
     error = ""
     if request.method == "POST" and (contact := form.guest_contact()):
         cart_for(request).remember_contact(contact)  # for a reminder, should they leave it
@@ -151,7 +150,7 @@ def checkout(request):
             else:
                 messages.success(request, f"Thank you! Your order {order.number} is confirmed.")
             return redirect(_order_page(request, order.number))
-    if context is None:  # the twin of a placement still being placed
+    if context is None:  # not placed (a twin of it is still being placed): the page again
         context = _summary_context(request, method, form.destination())
     if context["summary"].is_empty:  # what it held is no longer sold
         return _back_to_empty_cart(request)
