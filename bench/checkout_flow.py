@@ -27,7 +27,8 @@ from auroramart.inventory.services import adjust_stock
 variants = list(ProductVariant.objects.filter(is_active=True, product__is_active=True, stock_quantity__gte=200).order_by("pk")[:21])
 hot = variants[0]
 adjust_stock(variant=hot, quantity=HOT_STOCK - hot.stock_quantity, reason="bench: a scarce variant")
-print(json.dumps({"hot": hot.pk, "others": [v.pk for v in variants[1:]]}))
+from django.utils import timezone
+print(json.dumps({"hot": hot.pk, "others": [v.pk for v in variants[1:]], "since": timezone.now().isoformat()}))
 """.replace("HOT_STOCK", str(HOT_STOCK))
 
 CHECK = """
@@ -39,8 +40,10 @@ from auroramart.loyalty.selectors import balance_mismatches
 from auroramart.orders.models import OrderItem
 from auroramart.orders.selectors import payment_mismatches
 from auroramart.payments.models import TestGatewayCharge
+from datetime import datetime
 hot = HOT_ID
-sold = OrderItem.objects.filter(variant_id=hot, order__status="paid", order__idempotency_key__startswith="bench-").aggregate(n=Sum("quantity"))["n"] or 0
+since = datetime.fromisoformat("SINCE")  # this run's orders: a reused database holds earlier runs'
+sold = OrderItem.objects.filter(variant_id=hot, order__status="paid", order__idempotency_key__startswith="bench-", order__placed_at__gte=since).aggregate(n=Sum("quantity"))["n"] or 0
 charges = TestGatewayCharge.objects.exclude(idempotency_key__startswith="sample-")
 print(json.dumps({"hot_sold": sold, "hot_stock": ProductVariant.objects.get(pk=hot).stock_quantity,
                   "negative_stock": ProductVariant.objects.filter(stock_quantity__lt=0).count(),
@@ -219,7 +222,7 @@ def run(env: dict, port: int, customers: int, seconds: float) -> dict:
     emails = [f"customer{i:03d}@example.test" for i in range(1, customers + 1)]
     attackers = [(f"customer{customers + 1 + i:03d}@example.test", kind) for i, kind in enumerate(ATTACKS)]
     result = asyncio.run(drive_flow(f"http://127.0.0.1:{port}", emails, setup, seconds, attackers))
-    check = shell(env, CHECK.replace("HOT_ID", str(setup["hot"])))
+    check = shell(env, CHECK.replace("HOT_ID", str(setup["hot"])).replace("SINCE", setup["since"]))
     result.update(check)
     result["oversold_units"] = max(0, check["hot_sold"] - HOT_STOCK) + check["negative_stock"]
     result["hot_product_stock_at_start"] = HOT_STOCK
