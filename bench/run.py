@@ -280,6 +280,7 @@ from django.middleware.csrf import _get_new_csrf_string
 from auroramart.api.models import ApiToken
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from auroramart.accounts.backends import ACCOUNT_BACKEND
 from django.utils.module_loading import import_string
 from auroramart.accounts.models import Address, User
 from auroramart.staff.services import create_staff, setup_roles
@@ -290,7 +291,7 @@ Store = import_string(settings.SESSION_ENGINE + ".SessionStore")
 def session_for(user, **extra):
     s = Store()
     s[SESSION_KEY], s[HASH_SESSION_KEY] = str(user.pk), user.get_session_auth_hash()
-    s[BACKEND_SESSION_KEY] = "auroramart.accounts.backends.AccountBackend"
+    s[BACKEND_SESSION_KEY] = ACCOUNT_BACKEND
     s.update(extra)
     s.create()
     return s.session_key

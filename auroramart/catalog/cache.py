@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from auroramart.core.events import ExtensionPoint
-from auroramart.core.held import CSRF_PLACEHOLDER, Held, csrf_token
+from auroramart.core.held import CSRF_PLACEHOLDER, Held, with_csrf_token
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
@@ -150,7 +150,7 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
         return html  # not a 200: not cached
     if finish is not None:
         html = finish(html)
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, csrf_token(request)))
+    return HttpResponse(with_csrf_token(request, html))
 
 
 # --- the same pages for shoppers, with their own parts filled in ----------------------------
@@ -201,7 +201,7 @@ def fill_personal(request, html: str) -> str:
         if rendered is None:
             rendered = _personal_template(names).render({**context, "csrf_token": CSRF_PLACEHOLDER})
             _held_personal.put(held_key, rendered)
-        rendered = rendered.replace(CSRF_PLACEHOLDER, csrf_token(request))
+        rendered = with_csrf_token(request, rendered)
     parts = rendered.split(_SEPARATOR)
     for name, part in zip(names, parts, strict=True):
         html = html.replace(personal_marker(name), part)
@@ -229,7 +229,7 @@ def shared_page(request, prefix: str, render_page, finish=None):
         return html
     if finish is not None:
         html = finish(html)
-    html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
+    html = with_csrf_token(request, html)
     return HttpResponse(fill_personal(request, html))
 
 

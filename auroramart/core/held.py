@@ -72,11 +72,16 @@ def csrf_token(request) -> str:
     valid; a new secret (a sign-in rotates it) gets a new one."""
     secret = request.META.get("CSRF_COOKIE")
     held = getattr(request, "_masked_csrf_token", None)
-    if held is None or held[0] != secret or secret is None:
+    if held is None or held[0] != secret:  # get_token sets the secret: never None once held
         token = get_token(request)
         request._masked_csrf_token = (request.META.get("CSRF_COOKIE"), token)
         return token
     return held[1]
+
+
+def with_csrf_token(request, html: str) -> str:
+    """Something rendered with CSRF_PLACEHOLDER, with this request's token put in."""
+    return html.replace(CSRF_PLACEHOLDER, csrf_token(request)) if CSRF_PLACEHOLDER in html else html
 
 
 def render_held(request, hold: Held[str], shows, render: Callable[[dict], str]) -> SafeString:
@@ -90,7 +95,5 @@ def render_held(request, hold: Held[str], shows, render: Callable[[dict], str]) 
     if html is None:
         html = render({"csrf_token": CSRF_PLACEHOLDER})
         hold.put(key, html)
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
     # Our own template's output, with a token of letters and digits put in: still safe.
-    return mark_safe(html)  # noqa: S308
+    return mark_safe(with_csrf_token(request, html))  # noqa: S308

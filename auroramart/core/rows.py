@@ -44,7 +44,8 @@ def _converters(model: type[models.Model], using: str) -> list[tuple[int, list, 
     return found
 
 
-_known_converters: dict[tuple[type[models.Model], str], list] = {}
+# Per model and database: the field names from_db takes, and the converters of each column.
+_known_converters: dict[tuple[type[models.Model], str], tuple[list[str], list]] = {}
 
 
 def by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
@@ -54,13 +55,16 @@ def by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
         return []
     using = router.db_for_read(model)
     connection = connections[using]
-    converters = _known_converters.get((model, using))
-    if converters is None:
-        converters = _known_converters[(model, using)] = _converters(model, using)
+    known = _known_converters.get((model, using))
+    if known is None:
+        known = _known_converters[(model, using)] = (
+            [f.attname for f in model._meta.concrete_fields],
+            _converters(model, using),
+        )
+    names, converters = known
     with connection.cursor() as cursor:
         cursor.execute(_statement(model, len(keys)), keys)
         rows = cursor.fetchall()
-    names = [f.attname for f in model._meta.concrete_fields]
     instances = []
     for row in rows:
         if converters:
