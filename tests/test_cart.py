@@ -254,3 +254,35 @@ def test_every_way_to_set_a_quantity_refuses_a_bad_one_and_keeps_the_cart(client
         text = response.content.decode()
         assert any(m in text for m in ("cannot be negative", "whole number", "at most 99")), text
     assert CartItem.objects.get(cart__user=customer).quantity == 2
+
+
+def test_emptying_a_placed_cart_takes_its_lines_discount_and_coupons_and_nobody_elses(products):
+    """#23: a placed cart is emptied with three constant statements instead of ORM deletes.
+    Plain deletes are only right while nothing points at a cart line or a cart discount and
+    nothing listens for their deletion: both are checked here, so a model that changes that
+    fails this test instead of leaving rows or signals behind."""
+    from django.db.models.signals import post_delete, pre_delete
+
+    from auroramart.cart.models import Cart, CartDiscount
+    from auroramart.cart.storage import DbCart
+
+    for model in (CartItem, CartDiscount):
+        assert not model._meta.related_objects
+        assert not pre_delete.has_listeners(model) and not post_delete.has_listeners(model)
+    shopper, other = CustomerFactory(), CustomerFactory()
+    mug, lamp = variant(products["mug"]), variant(products["lamp"])
+    for customer in (shopper, other):
+        cart = DbCart(customer)
+        cart.set_item(mug.pk, 2, mug.price)
+        cart.set_item(lamp.pk, 1, lamp.price)
+        cart.set_coupon_codes(["TEN"])
+        cart.set_discount({"kind": "points", "points": 300, "reward_id": None})
+    DbCart(shopper).mark_placing("AM-PLACED")
+    DbCart(shopper).clear()
+    emptied, kept = DbCart(shopper), DbCart(other)
+    assert (emptied.items(), emptied.coupon_codes(), emptied.discount()) == ({}, [], None)
+    assert emptied.placed_as("AM-PLACED")  # the marker that refuses a second placement stays
+    assert Cart.objects.get(user=shopper).coupon_codes == []
+    assert kept.items() == {mug.pk: (2, mug.price), lamp.pk: (1, lamp.price)}
+    assert kept.coupon_codes() == ["TEN"]
+    assert kept.discount() == {"kind": "points", "points": 300, "reward_id": None}

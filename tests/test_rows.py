@@ -80,3 +80,25 @@ def test_insert_refuses_a_model_something_listens_to():
 
     with pytest.raises(ImproperlyConfigured, match="save signals"):
         insert(Product, name="Lamp")  # the catalog's cache listens to every saved product
+
+
+@pytest.mark.django_db
+def test_amounts_added_in_one_statement_land_on_their_own_rows_and_columns_only():
+    """add_to is the placement's stock and units-sold update: each row gets its own amount in
+    each column, negative or not; a key one column does not name gets 0 there; rows not named
+    are untouched."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auroramart.core.rows import add_to
+
+    lamp, mug, kept = (ProductFactory(stock_quantity=10) for _ in range(3))
+    Product.objects.filter(pk=lamp.pk).update(sold_count=4)
+    with CaptureQueriesContext(connection) as ctx:
+        add_to(Product, {"stock_quantity": {lamp.pk: -3, mug.pk: 5}, "sold_count": {lamp.pk: 3}})
+    assert len(ctx.captured_queries) == 1
+    rows = {p.pk: (p.stock_quantity, p.sold_count) for p in Product.objects.all()}
+    assert rows == {lamp.pk: (7, 7), mug.pk: (15, 0), kept.pk: (10, 0)}
+    with CaptureQueriesContext(connection) as ctx:
+        add_to(Product, {"stock_quantity": {}})
+    assert not ctx.captured_queries  # nothing to add, nothing sent

@@ -6,6 +6,9 @@ cart's variants: about 0.45 ms to build, 0.1 ms to run, #23). `by_pk` reads ever
 converts each value the way the ORM does (the backend's converters and the field's own:
 decimals and booleans on SQLite, JSON on both), so the instances are the ORM's own.
 
+`add_to` adds whole numbers to columns of several rows in one UPDATE (stock and units sold
+at placement: a CASE built by the ORM cost more to compile than to run).
+
 `insert` writes one row the way `Model.objects.create` would (defaults, auto_now_add, each
 field's own preparation) for a log row nobody reads back (about 0.14 ms instead of 0.31): no
 instance, no primary key and no save signals, so it refuses a model that has any.
@@ -103,3 +106,37 @@ def insert(model: type[models.Model], **values) -> None:
     params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+@lru_cache(maxsize=256)
+def _add_statement(model: type[models.Model], columns: tuple[str, ...], how_many: int) -> str:
+    meta = model._meta
+    case = "CASE {pk} {whens} ELSE 0 END".format(
+        pk=meta.pk.column, whens=" ".join(["WHEN %s THEN %s"] * how_many)
+    )
+    return ADD_SQL.format(
+        table=meta.db_table,
+        sets=", ".join(f"{meta.get_field(c).column} = {meta.get_field(c).column} + {case}" for c in columns),
+        pk=meta.pk.column,
+        placeholders=", ".join(["%s"] * how_many),
+    )
+
+
+ADD_SQL = "UPDATE {table} SET {sets} WHERE {pk} IN ({placeholders})"
+
+
+def add_to(model: type[models.Model], amounts: dict[str, dict[int, int]]) -> None:
+    """Add whole numbers to columns of rows, in one statement: `amounts` maps a field's name to
+    {primary key: amount}, as `update(field=F(field) + Case(When(pk=…, then=…)))` would (no
+    signals either way). A key missing from one field's amounts adds 0 to that field."""
+    keys = sorted({key for by_key in amounts.values() for key in by_key})
+    if not keys:
+        return
+    columns = tuple(amounts)
+    params: list[int] = []
+    for column in columns:
+        for key in keys:
+            params += [key, amounts[column].get(key, 0)]
+    connection = connections[router.db_for_write(model)]
+    with connection.cursor() as cursor:
+        cursor.execute(_add_statement(model, columns, len(keys)), params + keys)

@@ -1,18 +1,19 @@
 """Every change to stock goes through here: the variant is the unit of stock. Rows are
-locked in primary-key order, re-checked, updated with F() in one statement, and written
-to the ledger; the product's stock (the sum of its active variants') follows."""
+locked in primary-key order, re-checked, updated in place in one statement
+(core.rows.add_to), and written to the ledger; the product's stock (the sum of its active
+variants') follows."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from auroramart.catalog.models import Product, ProductVariant
 from auroramart.catalog.selectors import forget_live_product
 from auroramart.core.client import Actor
+from auroramart.core.rows import add_to
 from auroramart.staff.services import actor_user, record_audit
 
 from .models import LowStockAlert, StockMovement
@@ -59,14 +60,6 @@ def lock_variants(ids: Iterable[int]) -> dict[int, ProductVariant]:
     return locked
 
 
-def _case(values: dict[int, int]) -> Case:
-    return Case(
-        *[When(pk=pk, then=Value(v)) for pk, v in values.items()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
 def apply_changes(
     locked: dict[int, ProductVariant],
     changes: list[Change],
@@ -96,9 +89,7 @@ def apply_changes(
     ]
     if shortages:
         raise OutOfStock(shortages)
-    ProductVariant.objects.filter(pk__in=list(totals)).update(
-        stock_quantity=F("stock_quantity") + _case(totals)
-    )
+    add_to(ProductVariant, {"stock_quantity": totals})
     stock_by_product: dict[int, int] = {}
     sold_by_product: dict[int, int] = {}
     for pk, delta in totals.items():
@@ -106,10 +97,10 @@ def apply_changes(
         if variant.is_active:
             stock_by_product[variant.product_id] = stock_by_product.get(variant.product_id, 0) + delta
         sold_by_product[variant.product_id] = sold_by_product.get(variant.product_id, 0) - delta
-    updates = {"stock_quantity": F("stock_quantity") + _case(stock_by_product)}
+    updates = {"stock_quantity": stock_by_product}
     if count_as_sold:
-        updates["sold_count"] = F("sold_count") + _case(sold_by_product)
-    Product.objects.filter(pk__in=list(sold_by_product)).update(**updates)
+        updates["sold_count"] = sold_by_product
+    add_to(Product, updates)
     movements = []
     for pk, delta in totals.items():
         variant = locked[pk]

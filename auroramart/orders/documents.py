@@ -52,9 +52,10 @@ def next_number(kind: str, when) -> str:
 
 
 def number_invoice(order: Order) -> None:
+    """Give an order being paid its invoice number; the caller saves the order with it (one
+    UPDATE for the number and the paid status together, #23)."""
     if not order.invoice_number:
         order.invoice_number = next_number("invoice", order.paid_at or timezone.now())
-        Order.objects.filter(pk=order.pk).update(invoice_number=order.invoice_number)
 
 
 def number_credit_note(credit: CreditNote) -> None:

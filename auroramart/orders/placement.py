@@ -479,6 +479,8 @@ def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> b
     with transaction.atomic():
         live = Order.objects.select_for_update().filter(pk=order.pk).first()
         if live is not None and live.status == S.PENDING_PAYMENT:
+            if Order.user.is_cached(order) and order.user_id == live.user_id:
+                live.user = order.user  # the shopper placing it: not read again by the paid step
             _mark_paid(live, cart, reference=reference, brand=brand, last4=last4)
             return True
     if live is not None and live.status not in ENDED_WITHOUT_SALE:
@@ -499,7 +501,7 @@ def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) ->
     # the year's invoice sequence before anything else, so they queue in one order and never
     # deadlock; the lock is held until the commit, which keeps the numbers gapless.
     number_invoice(order)
-    order.save(update_fields=["status", "paid_at", "updated_at"])
+    order.save(update_fields=["status", "paid_at", "invoice_number", "updated_at"])
     if cart is None and order.user_id is not None:
         cart = _placed_cart(order)
     Payment.objects.filter(order=order, status__in=Payment.OPEN).update(
