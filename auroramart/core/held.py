@@ -1,15 +1,21 @@
 """What a process holds in its memory: recent reads and renders, and parts of pages held for
 what they show (#23)."""
 
+import contextlib
 import hashlib
+import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from django.core.cache import cache
+from django.db import transaction
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
+
+from .request_context import request_memo
 
 T = TypeVar("T")
 # Rendered in place of the CSRF token in anything shared between shoppers, and replaced with
@@ -57,13 +63,78 @@ class Held(Generic[T]):
             self._entries.clear()
 
 
-_every_hold: list[Held] = []
+_every_hold: list["Held | HeldSetting"] = []
 
 
 def forget_held() -> None:
     """Forget everything every hold of this process has (the tests call it with each cache flush)."""
     for hold in _every_hold:
         hold.clear()
+
+
+class HeldSetting(Generic[T]):
+    """A small value every shopper's request reads and staff rarely change (the shipping zones,
+    the tax set-up, the rewards on offer), held decoded in each process as well as in the shared
+    cache (#23: unpickling the rewards on every cart request cost more than pricing the cart).
+
+    One generation number in the shared cache, common to every held setting, says whether a
+    process's copy is current: it is read once per request, and `forget()` (called by the
+    app when the value's rows are saved or deleted, at once and again when the transaction
+    commits) first drops the shared value, then moves the generation on, on every node at once.
+    A copy is only ever used under the generation it was read in, so none outlives a change."""
+
+    def __init__(self, key: str, load: Callable[[], T]):
+        self.key, self.load = key, load
+        self._held: tuple[int, T] | None = None
+        _every_hold.append(self)
+
+    def get(self) -> T:
+        generation = _generation()
+        if generation is None:  # the shared cache is down: nothing can say a copy is current
+            return self.load()
+        held = self._held
+        if held is not None and held[0] == generation:
+            return held[1]
+        value = cache.get(self.key)
+        if value is None:
+            value = self.load()
+            cache.set(self.key, value, timeout=None)
+        self._held = (generation, value)
+        return value
+
+    def forget(self) -> None:
+        """Drop the value everywhere, now and again once the transaction commits (a request
+        in between may have read and shared what was being changed)."""
+        self._drop()
+        transaction.on_commit(self._drop)
+
+    def _drop(self) -> None:
+        self._held = None
+        cache.delete(self.key)  # first: a copy read under the new generation is the new value
+        with contextlib.suppress(ValueError):  # flushed meanwhile: the next read starts a fresh one
+            cache.incr(GENERATION_KEY)
+        memo = request_memo.get()
+        if memo is not None:  # this request sees its own change
+            memo.pop(GENERATION_KEY, None)
+
+    def clear(self) -> None:
+        self._held = None
+
+
+GENERATION_KEY = "held-settings:generation"
+
+
+def _generation() -> int | None:
+    memo = request_memo.get()
+    if memo is not None and GENERATION_KEY in memo:
+        return memo[GENERATION_KEY]
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:  # a random start after a flush, so no copy held before can match it
+        cache.add(GENERATION_KEY, secrets.randbits(48), None)
+        generation = cache.get(GENERATION_KEY)
+    if memo is not None:
+        memo[GENERATION_KEY] = generation
+    return generation
 
 
 def csrf_token(request) -> str:

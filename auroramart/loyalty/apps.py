@@ -7,10 +7,8 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self):
-        # Cache invalidation only: the rewards shown in every cart are cached until a reward or a
-        # tier (its threshold decides who sees a reward) is saved or deleted; dropped again once
-        # the transaction commits, so a request in between cannot keep what is being changed.
-        from django.db import transaction
+        # Cache invalidation only: the rewards shown in every cart are held until a reward or a
+        # tier (its threshold decides who sees a reward) is saved or deleted.
         from django.db.models.signals import post_delete, post_save
 
         from .models import LoyaltyReward, LoyaltyTier
@@ -18,7 +16,6 @@ class LoyaltyConfig(AppConfig):
 
         def invalidate(sender, **kwargs):
             forget_rewards()
-            transaction.on_commit(forget_rewards)
 
         for model in (LoyaltyReward, LoyaltyTier):
             for signal in (post_save, post_delete):

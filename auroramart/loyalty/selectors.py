@@ -1,10 +1,11 @@
 import functools
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import connections, router
 from django.db.models import Sum
 from django.utils import timezone
+
+from auroramart.core.held import HeldSetting
 
 from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
 
@@ -29,20 +30,22 @@ def rewards_for_tier(threshold: int, now=None) -> list[LoyaltyReward]:
 
 
 def active_rewards() -> list[LoyaltyReward]:
-    """Every active reward with its tier, cheapest first, kept in the cache until a reward or a
-    tier is saved (loyalty/apps.py): the cart page shows them to every customer on every view.
+    """Every active reward with its tier, cheapest first, held until a reward or a tier is
+    saved (loyalty/apps.py): the cart page shows them to every customer on every view.
     A reward is read afresh, and checked, when it is applied and when an order spends it."""
-    rewards = cache.get(REWARDS_KEY)
-    if rewards is None:
-        rewards = list(
-            LoyaltyReward.objects.filter(is_active=True).select_related("min_tier").order_by("point_cost")
-        )
-        cache.set(REWARDS_KEY, rewards, timeout=None)
-    return rewards
+    return _rewards.get()
 
 
 def forget_rewards() -> None:
-    cache.delete(REWARDS_KEY)
+    _rewards.forget()
+
+
+_rewards = HeldSetting(
+    REWARDS_KEY,
+    lambda: list(
+        LoyaltyReward.objects.filter(is_active=True).select_related("min_tier").order_by("point_cost")
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
+
+from auroramart.core.held import HeldSetting
 
 from .models import ShippingMethod, ShippingRate, ShippingZone
 from .postal import PostalRules
@@ -80,15 +81,13 @@ class Quote:
 
 
 def zones() -> list[Zone]:
-    config = cache.get(CACHE_KEY)
-    if config is None:
-        config = _load()
-        cache.set(CACHE_KEY, config, timeout=None)
-    return config
+    """Every active zone with its methods and rates, held until any of them is saved
+    (shipping/apps.py): every cart and checkout request prices shipping."""
+    return _zones.get()
 
 
 def forget() -> None:
-    cache.delete(CACHE_KEY)
+    _zones.forget()
 
 
 def _load() -> list[Zone]:
@@ -157,3 +156,6 @@ def home_options() -> list[Quote]:
         Quote(m.code, m.name, m.estimate, m.bands[0][1] if m.bands else ZERO, m.free_above, None)
         for m in zone.methods
     ]
+
+
+_zones = HeldSetting(CACHE_KEY, _load)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 
+from auroramart.core.held import HeldSetting
 from auroramart.core.money import quantize
 
 from .models import TaxClass, TaxRate
@@ -47,23 +47,27 @@ class Config:
 
 
 def config() -> Config:
-    found = cache.get(CACHE_KEY)
-    if found is None:
-        classes = list(TaxClass.objects.all())
-        found = Config(
-            class_codes={c.pk: c.code for c in classes},
-            exempt=frozenset(c.code for c in classes if c.exempt),
-            rates={
-                (r.zone_id, r.tax_class.code): Rate(r.tax_class.code, r.rate, r.name, r.tax_class.exempt)
-                for r in TaxRate.objects.select_related("tax_class")
-            },
-        )
-        cache.set(CACHE_KEY, found, timeout=None)
-    return found
+    """The tax classes and rates, held until any of them is saved (tax/apps.py)."""
+    return _config.get()
 
 
 def forget() -> None:
-    cache.delete(CACHE_KEY)
+    _config.forget()
+
+
+def _load() -> Config:
+    classes = list(TaxClass.objects.all())
+    return Config(
+        class_codes={c.pk: c.code for c in classes},
+        exempt=frozenset(c.code for c in classes if c.exempt),
+        rates={
+            (r.zone_id, r.tax_class.code): Rate(r.tax_class.code, r.rate, r.name, r.tax_class.exempt)
+            for r in TaxRate.objects.select_related("tax_class")
+        },
+    )
+
+
+_config = HeldSetting(CACHE_KEY, _load)
 
 
 def class_of(product, cfg: Config | None = None) -> str:
