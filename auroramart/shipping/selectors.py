@@ -1,6 +1,7 @@
-"""Which zone serves an address and what its methods cost, read from one cached copy of the
-shipping configuration (zones, methods, rates: three queries when the cache is cold; any save
-or delete of them drops it, apps.py)."""
+"""Which zone serves an address and what its methods cost, read from one copy of the shipping
+configuration (zones, methods, rates: three queries when the cache is cold), in the shared cache
+and held in each process (core.held.HeldSetting); any save or delete of them drops it
+everywhere (apps.py)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal

@@ -1,6 +1,7 @@
 """The tax on a line: its class (the product's, else its category's, else DEFAULT_TAX_CLASS) at
-the rate its delivery zone sets for that class (none set: not taxed). One cached copy of the
-classes and rates; any save or delete of them drops it (apps.py).
+the rate its delivery zone sets for that class (none set: not taxed). One copy of the classes
+and rates, in the shared cache and held in each process (core.held.HeldSetting); any save or
+delete of them drops it everywhere (apps.py).
 
 Rounding is per line, half up, to the cent: a line's tax is computed on what the line was
 paid after its share of the order's discounts (cart/pricing.py), and the order's tax is the sum
