@@ -1,16 +1,20 @@
 """#23: the shipping zones, the tax set-up and the rewards on offer are read by every cart and
-checkout request; each process holds them decoded (core.held.HeldSetting) and asks the shared
+checkout request, and when points campaigns run by every paid order; each process holds them decoded (core.held.HeldSetting) and asks the shared
 cache only for one generation number per request. None of them may ever be served stale: a
 change on another node, a change in this request, a flushed cache and a cache that is down are
 each checked for all three, with the rows changed behind the app's back (a queryset update sends
 no signal) so that only the generation can tell."""
 
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache, caches
+from django.utils import timezone
 
+from auroramart.campaigns import services as campaigns
+from auroramart.campaigns.models import Campaign
 from auroramart.core.cache_backends import ResilientRedisCache
 from auroramart.core.held import GENERATION_KEY, HeldSetting
 from auroramart.core.request_context import request_memo
@@ -28,6 +32,19 @@ pytestmark = pytest.mark.django_db
 
 def _rewards():
     LoyaltyReward.objects.create(name="Tote bag", kind="gift", point_cost=500)
+
+
+def _points_campaign():
+    now = timezone.now()
+    Campaign.objects.create(
+        name="Double points",
+        status=Campaign.Status.LAUNCHED,
+        offer=Campaign.Offer.POINTS,
+        headline="Double points",
+        message="This week only.",
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=6),
+    )
 
 
 SETTINGS = {
@@ -51,6 +68,13 @@ SETTINGS = {
         _rewards,
         lambda: LoyaltyReward.objects.update(name="Renamed"),
         lambda rewards: [r.name for r in rewards],
+    ),
+    "when points campaigns run": (
+        campaigns._points_campaigns.get,
+        campaigns._points_campaigns,
+        _points_campaign,
+        lambda: Campaign.objects.update(ends_at=timezone.now() - timedelta(hours=1)),
+        lambda windows: [ends for _, ends in windows],
     ),
 }
 
@@ -119,8 +143,10 @@ def test_a_change_saved_in_this_request_is_seen_by_it_and_by_the_next(name):
 def test_a_saved_row_moves_each_setting_on_through_its_apps_signals():
     """The apps drop their setting on any save, however it was written (apps.py)."""
     _rewards()
+    _points_campaign()
     with request():
         zones, config, rewards = shipping.zones(), tax.config(), loyalty.active_rewards()
+        windows = campaigns._points_campaigns.get()
     zone = ShippingZone.objects.order_by("pk").first()
     zone.name = "Saved"
     zone.save()
@@ -130,7 +156,11 @@ def test_a_saved_row_moves_each_setting_on_through_its_apps_signals():
     reward = LoyaltyReward.objects.get()
     reward.name = "Saved"
     reward.save()
+    campaign = Campaign.objects.get()
+    campaign.status = Campaign.Status.DRAFT  # stopped: no longer running
+    campaign.save()
     with request():
+        assert windows and campaigns._points_campaigns.get() == []
         assert "Saved" in [z.name for z in shipping.zones()] and shipping.zones() != zones
         assert Decimal("0.2") in [r.rate for r in tax.config().rates.values()] and tax.config() != config
         assert [r.name for r in loyalty.active_rewards()] == ["Saved"] != [r.name for r in rewards]

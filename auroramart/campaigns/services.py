@@ -14,6 +14,7 @@ from auroramart.accounts.models import Notification
 from auroramart.accounts.services import marketing_headers, notify, unsubscribe_url
 from auroramart.analytics.models import MarketingAnalytics
 from auroramart.core.client import Actor, as_actor
+from auroramart.core.held import HeldSetting
 from auroramart.core.outbox import queue_email
 from auroramart.orders.models import PAID_STATUSES as PAID
 from auroramart.orders.models import Order, OrderItem
@@ -181,6 +182,8 @@ def bonus_points_for_order(*, order) -> None:
 
     if order.user_id is None:
         return  # a guest is no campaign's member
+    if not any(starts <= order.placed_at < ends for starts, ends in _points_campaigns.get()):
+        return  # none was running when it was placed: the usual case, without a query (#23)
     campaigns = Campaign.objects.filter(
         status=Campaign.Status.LAUNCHED,
         offer=Campaign.Offer.POINTS,
@@ -197,6 +200,21 @@ def bonus_points_for_order(*, order) -> None:
         ).aggregate(s=Sum("line_total"))["s"] or Decimal("0")
         points = int(spent * (campaign.points_multiplier - 1))
         order_bonus(order=order, points=points, reason=f"Campaign {campaign.pk}: {campaign.name}")
+
+
+def forget_points_campaigns() -> None:
+    _points_campaigns.forget()
+
+
+# When each launched points campaign runs: every paid order asks whether one was running.
+_points_campaigns = HeldSetting(
+    "campaigns:points-windows:v1",
+    lambda: list(
+        Campaign.objects.filter(status=Campaign.Status.LAUNCHED, offer=Campaign.Offer.POINTS).values_list(
+            "starts_at", "ends_at"
+        )
+    ),
+)
 
 
 def offer_totals(campaign: Campaign, start=None, end=None) -> tuple[int, Decimal, Decimal]:

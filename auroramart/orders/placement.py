@@ -157,9 +157,7 @@ def place_order(
     if replayed:
         return Placement(order, replayed=True)
     if order.total == 0:
-        _confirm(order, cart, reference="", brand="", last4="")
-        order.refresh_from_db()
-        return Placement(order)
+        return Placement(_confirm(order, cart, reference="", brand="", last4="") or _reread(order))
 
     gateway = get_gateway()
     result: ChargeResult | None
@@ -206,15 +204,20 @@ def place_order(
     if not result.succeeded:
         _undo(order, Payment.Status.DECLINED, result.message, brand=result.brand, last4=result.last4)
         raise PaymentFailed(result.message or "Your card was declined.")
-    if not _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4):
+    confirmed = _confirm(order, cart, reference=result.reference, brand=result.brand, last4=result.last4)
+    if confirmed is None:
         raise CheckoutError(
             f"Order {order.number} was cancelled while your card was being charged. "
             "The charge has been refunded in full."
         )
     if save_card:
         saved_cards.remember_card(user=user, payment_method=result.payment_method, gateway=gateway)
-    order.refresh_from_db()  # the confirmed order, not the pending one reserved above
-    return Placement(order)
+    return Placement(confirmed)
+
+
+def _reread(order: Order) -> Order:
+    order.refresh_from_db()
+    return order
 
 
 def settle_payment(*, number: str, cart=None) -> str:
@@ -472,24 +475,25 @@ def _refuse_consumed_cart(first: Order | None, items, cart) -> None:
         raise CartAlreadyPlaced(f"This cart was already placed as order {first.number}.", first.number)
 
 
-def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> bool:
-    """Mark the order paid. If it is no longer waiting for this payment (cancelled, or undone
+def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> Order | None:
+    """Mark the order paid, and return it as it now is (what the paid step wrote included: no
+    need to read it again). If it is no longer waiting for this payment (cancelled, or undone
     by the periodic job, while the card was being charged), the charge is refunded at once and
-    False is returned: money is never kept without a live order."""
+    None is returned: money is never kept without a live order."""
     with transaction.atomic():
         live = Order.objects.select_for_update().filter(pk=order.pk).first()
         if live is not None and live.status == S.PENDING_PAYMENT:
             if Order.user.is_cached(order) and order.user_id == live.user_id:
                 live.user = order.user  # the shopper placing it: not read again by the paid step
             _mark_paid(live, cart, reference=reference, brand=brand, last4=last4)
-            return True
+            return live
     if live is not None and live.status not in ENDED_WITHOUT_SALE:
-        return True  # already confirmed (by the periodic job)
+        return live  # already confirmed (by the periodic job)
     if reference:
         settle_orphan_charge(
             number=order.number, amount=order.total, reference=reference, brand=brand, last4=last4
         )
-    return False
+    return None
 
 
 def _mark_paid(order: Order, cart, *, reference: str, brand: str, last4: str) -> None:
