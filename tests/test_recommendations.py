@@ -434,6 +434,43 @@ def test_a_click_add_to_cart_and_purchase_are_attributed_to_the_slot(tmp_path, c
     assert events.filter(kind="purchase").count() == 1
 
 
+@pytest.mark.parametrize("who", ["customer", "guest"])
+def test_an_add_to_cart_counts_for_the_slot_only_after_this_shoppers_recent_click_on_that_product(
+    client, who
+):
+    """#23 reads the click in one constant statement: the same answer as before for a customer
+    (by account) and a guest (by visitor), and nothing for a click that is too old, another
+    shopper's, or on another product."""
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from auroramart.recommendations.tracking import CLICK_WINDOW
+    from auroramart.search.models import ProductView
+
+    clicked, old, elsewhere, theirs, first = (ProductFactory() for _ in range(5))
+    if who == "customer":
+        client.force_login(CustomerFactory())
+    else:  # a guest is known by their session once they have one (their first add starts it)
+        client.post(reverse("cart:add"), {"product_id": first.pk, "quantity": 1})
+    browser = {"HTTP_USER_AGENT": "Mozilla/5.0"}
+    for product in (clicked, old, elsewhere):
+        client.get(product.get_absolute_url() + "?src=rec:pdp-fbt", **browser)
+    ProductView.objects.filter(product=old).update(
+        created_at=timezone.now() - CLICK_WINDOW - timedelta(minutes=1)
+    )
+    ProductView.objects.filter(product=elsewhere).update(source="search")
+    other = Client()
+    other.force_login(CustomerFactory())
+    other.get(theirs.get_absolute_url() + "?src=rec:home-picked", **browser)
+    assert ProductView.objects.filter(source__startswith="rec:").count() == 3
+    for product in (clicked, old, elsewhere, theirs):
+        client.post(reverse("cart:add"), {"product_id": product.pk, "quantity": 1})
+    added = RecommendationEvent.objects.filter(kind="add_to_cart")
+    assert [(e.product, e.slot) for e in added] == [(clicked, "pdp-fbt")]
+
+
 # --- evaluation on the demo data -------------------------------------------------
 
 
