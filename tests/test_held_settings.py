@@ -1,5 +1,5 @@
 """#23: the shipping zones, the tax set-up and the rewards on offer are read by every cart and
-checkout request, and when points campaigns run by every paid order; each process holds them decoded (core.held.HeldSetting) and asks the shared
+checkout request, and the loyalty tiers and when points campaigns run by every paid order; each process holds them decoded (core.held.HeldSetting) and asks the shared
 cache only for one generation number per request. None of them may ever be served stale: a
 change on another node, a change in this request, a flushed cache and a cache that is down are
 each checked for all three, with the rows changed behind the app's back (a queryset update sends
@@ -19,7 +19,8 @@ from auroramart.core.cache_backends import ResilientRedisCache
 from auroramart.core.held import GENERATION_KEY, HeldSetting
 from auroramart.core.request_context import request_memo
 from auroramart.loyalty import selectors as loyalty
-from auroramart.loyalty.models import LoyaltyReward
+from auroramart.loyalty.models import LoyaltyReward, LoyaltyTier
+from auroramart.loyalty.services import base_tier
 from auroramart.shipping import selectors as shipping
 from auroramart.shipping.models import ShippingZone
 from auroramart.tax import selectors as tax
@@ -68,6 +69,13 @@ SETTINGS = {
         _rewards,
         lambda: LoyaltyReward.objects.update(name="Renamed"),
         lambda rewards: [r.name for r in rewards],
+    ),
+    "loyalty tiers": (
+        loyalty.tiers,
+        loyalty._tiers,
+        base_tier,  # the tiers a shop starts with
+        lambda: LoyaltyTier.objects.update(perks="Changed"),
+        lambda tiers: [t.perks for t in tiers],
     ),
     "when points campaigns run": (
         campaigns._points_campaigns.get,

@@ -40,6 +40,19 @@ def forget_rewards() -> None:
     _rewards.forget()
 
 
+def tiers() -> list[LoyaltyTier]:
+    """The tiers, lowest first, held until a tier is saved (loyalty/apps.py): every paid order
+    checks which tier its points reach."""
+    return _tiers.get()
+
+
+def forget_tiers() -> None:
+    _tiers.forget()
+
+
+_tiers = HeldSetting("loyalty:tiers:v1", lambda: list(LoyaltyTier.objects.order_by("threshold")))
+
+
 _rewards = HeldSetting(
     REWARDS_KEY,
     lambda: list(
@@ -95,14 +108,14 @@ def history(account):
 
 
 def progress(account) -> dict:
-    tiers = list(LoyaltyTier.objects.order_by("threshold"))
-    following = next((t for t in tiers if t.threshold > account.tier.threshold), None)
+    every = tiers()
+    following = next((t for t in every if t.threshold > account.tier.threshold), None)
     if following is None:
-        return {"tiers": tiers, "next": None, "percent": 100, "needed": 0}
+        return {"tiers": every, "next": None, "percent": 100, "needed": 0}
     span = following.threshold - account.tier.threshold
     done = account.qualifying_points - account.tier.threshold
     return {
-        "tiers": tiers,
+        "tiers": every,
         "next": following,
         "percent": max(0, min(100, round(100 * done / span))) if span else 100,
         "needed": max(0, following.threshold - account.qualifying_points),

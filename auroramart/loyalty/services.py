@@ -27,6 +27,7 @@ from auroramart.core.money import format_money
 from auroramart.core.outbox import queue_email
 from auroramart.staff.services import actor_user, diff, record_audit, snapshot
 
+from . import selectors
 from .defaults import ensure_tiers
 from .models import LoyaltyAccount, LoyaltyReward, LoyaltyTier, LoyaltyTransaction
 
@@ -63,7 +64,7 @@ def base_tier() -> LoyaltyTier:
 
 
 def tier_for(qualifying: int, tiers: list[LoyaltyTier] | None = None) -> LoyaltyTier:
-    tiers = tiers if tiers is not None else list(LoyaltyTier.objects.order_by("threshold")) or [base_tier()]
+    tiers = tiers if tiers is not None else selectors.tiers() or [base_tier()]
     chosen = tiers[0]
     for tier in tiers:
         if qualifying >= tier.threshold:
