@@ -463,6 +463,33 @@ def test_catalogue_reads_carry_an_etag_and_answer_304_while_current(client, shop
         assert stale.status_code == 200 and "17.50" in stale.content.decode()
 
 
+def test_the_product_list_is_built_once_per_url_host_and_catalog_version(client, shop, buyer):
+    """#23: the public product list is the same for every client, so it is built once per URL
+    and catalog version (as the shop's lists are); its absolute links stay each host's own, bad
+    input is never kept, and a catalogue change shows at once (the ETag test above)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, token = buyer
+    path = "/products?page_size=1&sort=price_asc"
+    first = call(client, "get", path)
+    assert first.status_code == 200 and first.json()["next"].startswith("http://testserver/api/v1/products?")
+    with CaptureQueriesContext(connection) as ctx:
+        again = call(client, "get", path)
+        signed_in = call(client, "get", path, token=token)
+    assert again.content == first.content
+    assert signed_in.json()["items"] == first.json()["items"]  # public: the same for a customer
+    assert not [q for q in ctx.captured_queries if "catalog_product" in q["sql"]]  # built once
+    elsewhere = call(client, "get", path, HTTP_HOST="localhost")
+    assert elsewhere.json()["next"].startswith("http://localhost/api/v1/products?")
+    assert elsewhere.json()["items"] == first.json()["items"]
+    for _ in range(2):  # refused each time, never served from a kept answer
+        bad = call(client, "get", "/products?page_size=1&cursor=not-a-cursor")
+        assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
+    next_page = call(client, "get", first.json()["next"].removeprefix("http://testserver/api/v1"))
+    assert next_page.json()["items"] != first.json()["items"]
+
+
 def test_the_cart_is_private_and_revalidated(client, buyer, shop):
     user, token = buyer
     empty = call(client, "get", "/cart", token=token)

@@ -5,8 +5,10 @@ from ninja import Field, Query, Router, Schema, Status
 
 from auroramart.catalog import selectors
 from auroramart.catalog import services as catalog_services
+from auroramart.catalog.cache import cached_page_part
 from auroramart.catalog.forms import ProductFilterForm
 from auroramart.core.db_routing import reads_from_replica
+from auroramart.core.held import Held
 from auroramart.recommendations import services as recommendations
 from auroramart.search.backends import search_products
 from auroramart.search.selectors import suggestions
@@ -80,11 +82,24 @@ def products(request, params: Query[ProductQuery]):
     form = ProductFilterForm(data, default_sort="relevance" if params.q.strip() else "featured")
     if not form.is_valid():
         raise bad_request("Some filters are not valid.", form_fields(form))
-    base = search_products(params.q.strip()) if params.q.strip() else None
-    queryset = selectors.filter_products(form.to_filters(), base=base)
-    return page_of(
-        queryset, params.page, params.page_size, product_out, cursor=params.cursor, request=request
-    )
+
+    def build() -> dict:
+        base = search_products(params.q.strip()) if params.q.strip() else None
+        queryset = selectors.filter_products(form.to_filters(), base=base)
+        return page_of(
+            queryset, params.page, params.page_size, product_out, cursor=params.cursor, request=request
+        )
+
+    # The same for every client (it is PUBLIC, api/caching.py): built once per URL and catalog
+    # version, as the shop's product lists are (#23), and kept no longer than clients are told
+    # they may keep it, so "in stock" lags a sale by at most that. Its links are absolute: the
+    # host is part of the key.
+    prefix = f"api-products:{request.build_absolute_uri('/')}"
+    return cached_page_part(request, prefix, build, seconds=60, hold=_held_lists)
+
+
+# Apart from the shop's page parts, so that a client paging through the API does not push them out.
+_held_lists: Held[dict] = Held(size=128, seconds=60)
 
 
 @router.get("/products/{slug}", response={200: ProductDetailOut, **ERRORS})

@@ -74,11 +74,15 @@ def _bump() -> None:
         cache.set(key, int(time.time() * 1000), None)
 
 
-def cached_page_part(request, prefix: str, build: Callable[[], dict], seconds: int = PAGE_SECONDS) -> dict:
-    """The cached result of `build()` for this URL (path and query) at the current catalog version."""
+def cached_page_part(
+    request, prefix: str, build: Callable[[], dict], seconds: int = PAGE_SECONDS, hold: Held[dict] | None = None
+) -> dict:
+    """The cached result of `build()` for this URL (path and query) at the current catalog
+    version, held in this process too (in `hold`, else with the pages' parts)."""
+    hold = hold if hold is not None else _held_parts
     digest = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
     key = f"page:{prefix}:{catalog_version()}:{digest}"
-    data = _held_parts.get(key)
+    data = hold.get(key)
     if data is not None:
         return data
     data = cache.get(key)
@@ -87,7 +91,7 @@ def cached_page_part(request, prefix: str, build: Callable[[], dict], seconds: i
         if data is not None:
             cache.set(key, data, seconds)
     if data is not None:
-        _held_parts.put(key, data)
+        hold.put(key, data)
     return data
 
 
