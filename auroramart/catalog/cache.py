@@ -75,7 +75,11 @@ def _bump() -> None:
 
 
 def cached_page_part(
-    request, prefix: str, build: Callable[[], dict], seconds: int = PAGE_SECONDS, hold: Held[dict] | None = None
+    request,
+    prefix: str,
+    build: Callable[[], dict],
+    seconds: int = PAGE_SECONDS,
+    hold: Held[dict] | None = None,
 ) -> dict:
     """The cached result of `build()` for this URL (path and query) at the current catalog
     version, held in this process too (in `hold`, else with the pages' parts)."""

@@ -124,6 +124,18 @@ class HeldSetting(Generic[T]):
 GENERATION_KEY = "held-settings:generation"
 
 
+def forget_when_changed(forget: Callable[[], None], *models, name: str) -> None:
+    """Call `forget` whenever a row of `models` is saved or deleted, however it was written (an
+    app's `ready()`, for cache invalidation only; `name` tells the connections apart)."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                lambda **kwargs: forget(), sender=model, weak=False, dispatch_uid=f"{name}-{model.__name__}"
+            )
+
+
 def _generation() -> int | None:
     memo = request_memo.get()
     if memo is not None and GENERATION_KEY in memo:

@@ -7,14 +7,11 @@ class TaxConfig(AppConfig):
     verbose_name = "Tax classes and rates"
 
     def ready(self):
-        # Cache invalidation only, as in shipping/apps.py.
-        from django.db.models.signals import post_delete, post_save
+        # Cache invalidation only: any saved or deleted class or rate drops the held set-up
+        # (tax/selectors.py).
+        from auroramart.core.held import forget_when_changed
 
         from . import models
         from .selectors import forget
 
-        for model in (models.TaxClass, models.TaxRate):
-            for signal in (post_save, post_delete):
-                signal.connect(
-                    lambda **kwargs: forget(), sender=model, weak=False, dispatch_uid=f"tax-{model.__name__}"
-                )
+        forget_when_changed(forget, models.TaxClass, models.TaxRate, name="tax")
