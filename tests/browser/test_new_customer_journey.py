@@ -76,6 +76,9 @@ def register(page):
 def test_new_customer_from_registration_to_points_earned(page, shop, viewport):
     page.set_viewport_size(viewport)
     register(page)
+    # The personal slots load when they scroll into view; on a phone the hero and
+    # the category tiles fill the first screen, so the shopper scrolls down first.
+    page.locator("#home-recommendations").scroll_into_view_if_needed()
     picked = page.locator("[data-slot=home-picked]")
     picked.wait_for()
     assert picked.get_by_role("link", name="Electronics").first.is_visible()  # young student: electronics
