@@ -24,7 +24,7 @@ GOOD = {
 }
 
 
-def test_registration_creates_customer_profile_and_signs_in(client):
+def test_registration_creates_customer_profile_and_signs_in(client, production_hashers):
     response = client.post("/register/", GOOD, follow=True)
     assert response.status_code == 200
     assert "Welcome to AuroraMart, Ana!" in response.content.decode()
