@@ -445,12 +445,22 @@ def report_run(args, workers, results, flow, ceiling: float) -> bool:
             )
         )
         target = CPU_TARGETS.get(name)
-        ok = r["errors"] == 0 and (r["p99_ms"] or 1e9) < TARGET_P99_MS
-        if target is not None:
-            ok = ok and (r["cpu_ratio"] or 0) >= target
+        # The verdict names what was missed: a page can meet its CPU ratio and miss only the p99.
+        missed = [
+            what
+            for what, bad in (
+                ("errors", r["errors"] != 0),
+                (f"p99 ≥ {TARGET_P99_MS:g} ms", (r["p99_ms"] or 1e9) >= TARGET_P99_MS),
+                (f"CPU < {target}", target is not None and (r["cpu_ratio"] or 0) < target),
+            )
+            if bad
+        ]
+        ok = not missed
         r["meets_target"] = ok
+        r["missed"] = missed
         ok_all &= ok or name == "analytics, 90 days (staff)"  # reported, not targeted
-        verdict = ("ok" if ok else "MISSED") + (f" (CPU ≥ {target})" if target is not None else "")
+        wanted = f" (CPU ≥ {target})" if target is not None else ""
+        verdict = f"ok{wanted}" if ok else "MISSED: " + ", ".join(missed)
         print(
             f"{name:<30}{r['rps']:>8}{str(r['rps_ratio']):>7}{str(r['cpu_ms_per_request']):>8}{str(r['cpu_ratio']):>7}"
             f"{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}{r['errors']:>6}  {verdict}"
