@@ -55,7 +55,7 @@ def test_return_one_line_of_three(page, delivered, viewport):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
     width = viewport["width"]
-    assert too_wide(page, [delivered.get_absolute_url()], width) == (1, [])  # the return form fits
+    assert too_wide(page, [delivered.get_absolute_url()], (width,)) == (1, [])  # the return form fits
     page.get_by_label("Units of Teapot to send back").fill("1")
     page.get_by_label("Reason").select_option("damaged")
     page.get_by_role("button", name="Request a return").click()
@@ -66,7 +66,7 @@ def test_return_one_line_of_three(page, delivered, viewport):
         base_url=page.url.split("/orders/")[0], viewport=page.viewport_size
     ).new_page()
     staff_sign_in(staff, "service@staff.test")
-    assert too_wide(staff, [f"/admin-panel/orders/{delivered.number}/"], width) == (1, [])
+    assert too_wide(staff, [f"/admin-panel/orders/{delivered.number}/"], (width,)) == (1, [])
     assert staff.get_by_label("Units of Teapot to approve").input_value() == "1"
     staff.get_by_role("button", name="Approve").click()
     staff.get_by_text("Return updated.").wait_for()

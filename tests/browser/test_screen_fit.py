@@ -16,20 +16,22 @@ HEIGHT = 844
 SETTLED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(done))))"
 
 
-def too_wide(page, urls):
-    """Visit each HTML page among `urls` at every width; return (url, width, culprits) for those
-    wider than the screen, and how many pages were seen."""
+def too_wide(page, urls, widths=WIDTHS):
+    """Visit each HTML page among `urls` at each of `widths`, narrowest first; return (url, width,
+    culprits) for those wider than the screen, and how many pages were seen. The screen keeps
+    its height."""
+    height = page.viewport_size["height"] if page.viewport_size else HEIGHT
     seen, wide = 0, []
     for url in urls:
         probe = page.request.get(url, max_redirects=0)
         if probe.status != 200 or "text/html" not in probe.headers.get("content-type", ""):
             continue  # POST-only actions, redirects and CSV downloads
-        page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
+        page.set_viewport_size({"width": widths[0], "height": height})
         page.goto(url)
         page.wait_for_load_state("networkidle")  # lazy fragments (htmx) are part of the page
         seen += 1
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": HEIGHT})
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": height})
             page.evaluate(SETTLED)  # charts redraw on a resize observer, a frame or two later
             if page.evaluate("document.documentElement.scrollWidth") > width:
                 culprits = page.evaluate(f"""() => Array.from(document.querySelectorAll('body *'))
@@ -40,6 +42,7 @@ def too_wide(page, urls):
 
 
 def test_every_panel_page_fits_every_screen(page, world):  # noqa: F811
+    page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
     staff_sign_in(page, "superadmin@staff.test")
     urls = [
         url for name, url, _view in panel_urls(world) if name not in {"logout", "login", "password_reset"}
@@ -50,6 +53,7 @@ def test_every_panel_page_fits_every_screen(page, world):  # noqa: F811
 
 
 def test_every_shop_page_fits_every_screen(page, world):  # noqa: F811
+    page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
     product, order = world["product"], world["order"]
     category = product.subcategory.category
     guest = ["/register/", "/login/", "/password-reset/", "/about/", "/faq/", "/contact/"]
