@@ -644,7 +644,9 @@ class Smoke:
                         and response.json().get("code") == "idempotency_in_progress"
                     ):
                         return response
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                    # Lost in transit: refused, reset, or cut off mid-body when the node died
+                    # after sending the headers. The same key makes the retry safe.
                     pass
                 retries[0] += 1
                 check(time.monotonic() < deadline, "a request kept failing for a minute")
