@@ -7,30 +7,24 @@ from django.core.cache import cache
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "auroramart"
 
 
-PRODUCTION_HASHERS = None
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Passwords are hashed with MD5 in tests, as Django's guide to fast tests advises: the
     shop's Argon2 costs about a quarter of a second of CPU per hash on purpose, and the suite
     hashes one for every customer a factory makes and every sign-in. A test that is about the
     hash itself asks for `production_hashers`."""
-    from django.conf import settings
     from django.test.utils import override_settings
 
-    global PRODUCTION_HASHERS
-    PRODUCTION_HASHERS = list(settings.PASSWORD_HASHERS)
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    fast.enable()
-    yield
-    fast.disable()
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
 def production_hashers(settings):
     """The hashers the shop runs with (Argon2 first), for a test about how passwords are stored."""
-    settings.PASSWORD_HASHERS = PRODUCTION_HASHERS
+    from auroramart import settings as shop_settings
+
+    settings.PASSWORD_HASHERS = shop_settings.PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
