@@ -69,12 +69,13 @@ def test_check_deploy_passes_with_production_settings_from_the_environment():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_web_worker_leaves_what_it_loaded_at_start_out_of_garbage_collection():
+@pytest.mark.parametrize("entry", ["auroramart.wsgi", "auroramart.asgi"])
+def test_a_web_worker_leaves_what_it_loaded_at_start_out_of_garbage_collection(entry):
     """#23: a full collection scanned the ~250,000 objects every worker loads at start, about
-    140 ms with the worker stopped, once every few thousand requests. The WSGI module freezes
-    them, the URLconf and views included, once it has loaded the app."""
+    140 ms with the worker stopped, once every few thousand requests. Both server entry points
+    freeze them, the URLconf and views included, once they have loaded the app."""
     probe = (
-        "import gc, auroramart.wsgi, auroramart.orders.views, sys\n"
+        f"import gc, sys, {entry}\n"
         "print(gc.get_freeze_count(), len(gc.get_objects()), 'auroramart.urls' in sys.modules)"
     )
     result = subprocess.run(
