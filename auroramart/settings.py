@@ -143,7 +143,15 @@ TEMPLATES = [
             ],
             "builtins": ["auroramart.core.templatetags.form_fields"],
         },
-    }
+    },
+    # The cart's and the checkout's bodies, rendered per shopper (core/jinja.py says why).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "auroramart" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "auroramart.core.jinja.environment"},
+    },
 ]
 
 # --- database -----------------------------------------------------------------

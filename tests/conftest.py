@@ -19,6 +19,28 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_templates_report_their_context():
+    """The test client reads a response's templates and context from the template_rendered
+    signal, which Django sends under test for its own templates only (setup_test_environment
+    instruments them). The Jinja2 templates (core/jinja.py: the cart's and the checkout's
+    bodies) send it the same way, so a test reads `response.context["summary"]` whichever
+    language its page is in."""
+    from django.template.backends.jinja2 import Template
+    from django.test.signals import template_rendered
+
+    original = Template.render
+
+    def render(self, context=None, request=None):
+        html = original(self, context, request)
+        template_rendered.send(sender=self, template=self.template, context=dict(context or {}))
+        return html
+
+    Template.render = render
+    yield
+    Template.render = original
+
+
 @pytest.fixture
 def production_hashers(settings):
     """The hashers the shop runs with (Argon2 first), for a test about how passwords are stored."""

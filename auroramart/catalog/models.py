@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from auroramart.core.reversing import reverse_held
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -162,7 +164,7 @@ class Product(StockAndPrice, models.Model):
         return f"{self.name} ({self.sku})"
 
     def get_absolute_url(self):
-        return reverse("catalog:product", kwargs={"slug": self.slug})
+        return reverse_held("catalog:product", slug=self.slug)
 
     @property
     def has_price_range(self) -> bool:

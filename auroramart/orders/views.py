@@ -20,6 +20,7 @@ from auroramart.core.client import client_ip
 from auroramart.core.downloads import pdf_response
 from auroramart.core.held import Held, render_held
 from auroramart.core.ratelimit import allow
+from auroramart.core.rendering import render_part
 from auroramart.payments.builtin import TestGateway, browser_cards
 from auroramart.payments.gateway import get_gateway
 from auroramart.payments.services import saved_cards
@@ -60,21 +61,22 @@ def _back_to_empty_cart(request):
     return redirect("cart:detail")
 
 
-def _held_payment_step(request, form, guest: bool, payment: dict) -> str:
-    """The card step of a checkout nobody has filled in yet: the same for every shopper with the
-    same saved cards, so rendered once for those and held (#23). A form that comes back with
-    what the shopper typed or its errors renders it as usual."""
-    card = form["card"]
-    shows = (guest, settings.DEMO_MODE, form.fields["card"].choices, card.value(), payment)
-    return render_held(
-        request,
-        _held_payment_steps,
-        shows,
-        lambda extra: render_to_string(
+def _payment_step(request, form, guest: bool, payment: dict) -> str:
+    """The card step. Of a checkout nobody has filled in yet it is the same for every shopper
+    with the same saved cards, so rendered once for those and held (#23); a form that comes back
+    with what the shopper typed or its errors renders it afresh."""
+
+    def render(extra: dict) -> str:
+        return render_to_string(
             "orders/_checkout_payment.html",
             {"form": form, "guest": guest, "payment": payment, "demo_mode": settings.DEMO_MODE, **extra},
-        ),
-    )
+        )
+
+    if form.is_bound:
+        return render({})
+    card = form["card"]
+    shows = (guest, settings.DEMO_MODE, form.fields["card"].choices, card.value(), payment)
+    return render_held(request, _held_payment_steps, shows, render)
 
 
 _held_payment_steps: Held[str] = Held(size=256, seconds=600)
@@ -156,18 +158,16 @@ def checkout(request):
         return _back_to_empty_cart(request)
     status = 400 if request.method == "POST" else 200
     payment = _payment_context()
-    body = render_to_string(
+    body = render_part(
+        request,
         "orders/_checkout_body.html",
         {
             **context,
             "form": form,
             "error": error,
-            "addresses": addresses,
             "guest": guest,
-            "payment": payment,
-            "payment_step": None if form.is_bound else _held_payment_step(request, form, guest, payment),
+            "payment_step": _payment_step(request, form, guest, payment),
         },
-        request=request,
     )
     return page_around(
         request, "checkout-page", "orders/checkout.html", body, {"title": "Checkout"}, status=status
