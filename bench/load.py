@@ -48,7 +48,7 @@ class Slice:
 def drive(base: str, page: Page, *, connections: int, seconds: float, threads: int = 2) -> dict:
     command = [
         wrk_path(),
-        f"-t{threads}",
+        f"-t{min(threads, connections)}",  # wrk refuses more threads than connections
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         "--timeout",
