@@ -417,7 +417,12 @@ def main():
 def report_run(args, workers, results, flow, ceiling: float) -> bool:
     bare = results[BASELINE]
     saturated = bare["rps"] >= CLIENT_HEADROOM * ceiling
-    print(f"\n-- gunicorn {workers} workers x 4 threads, {args.products:,} products, {args.orders:,} orders")
+    seeded = (
+        "the database a previous run seeded"
+        if args.reuse_db
+        else f"{args.products:,} products, {args.orders:,} orders"
+    )
+    print(f"\n-- gunicorn {workers} workers x 4 threads, {seeded}")
     print(
         f"client ceiling {ceiling:,.0f} req/s (a static response); the bare view {bare['rps']:,.0f} req/s, "
         f"{bare['cpu_ms_per_request']} ms of server CPU a request"
