@@ -490,6 +490,33 @@ def test_the_product_list_is_built_once_per_url_host_and_catalog_version(client,
     assert next_page.json()["items"] != first.json()["items"]
 
 
+def test_a_product_is_built_once_per_url_and_catalog_version(client, shop, buyer):
+    """#23: a product's detail is the same for every client, so it is built once per URL and
+    catalog version like the list; a review published, a price changed or a product added
+    shows at once, and a product not found is never kept."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auroramart.catalog.models import ProductReview
+
+    user, token = buyer
+    path = f"/products/{shop['dear'].slug}"
+    first = call(client, "get", path)
+    with CaptureQueriesContext(connection) as ctx:
+        again = call(client, "get", path)
+        signed_in = call(client, "get", path, token=token)
+    assert again.content == first.content and signed_in.json() == first.json()
+    assert not [q for q in ctx.captured_queries if "catalog_product" in q["sql"]]  # built once
+    ProductReview.objects.create(
+        product=shop["dear"], user=user, rating=5, title="Superb", body="Clear sound.", status="approved"
+    )
+    assert [r["title"] for r in call(client, "get", path).json()["reviews"]] == ["Superb"]
+    for _ in range(2):  # not found each time, and not kept: the product made next is found
+        assert call(client, "get", "/products/new-lamp").status_code == 404
+    ProductFactory(name="New Lamp", slug="new-lamp")
+    assert call(client, "get", "/products/new-lamp").json()["name"] == "New Lamp"
+
+
 def test_the_cart_is_private_and_revalidated(client, buyer, shop):
     user, token = buyer
     empty = call(client, "get", "/cart", token=token)

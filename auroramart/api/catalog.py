@@ -100,25 +100,39 @@ def products(request, params: Query[ProductQuery]):
 
 # Apart from the shop's page parts, so that a client paging through the API does not push them out.
 _held_lists: Held[dict] = Held(size=128, seconds=60)
+_held_details: Held[dict] = Held(size=512, seconds=60)
 
 
 @router.get("/products/{slug}", response={200: ProductDetailOut, **ERRORS})
 def product(request, slug: str):
-    p = selectors.product_detail(slug)
-    if p is None:
+    """A product with its variants, pictures, specifications and latest reviews: the same for
+    every client (PUBLIC), so built once per URL and catalog version like the list, and kept no
+    longer than clients are told they may keep it (#23: building it was 8 ms of CPU, 4
+    statements, where the shop's product page costs 2.4)."""
+
+    def build() -> dict | None:
+        p = selectors.product_detail(slug)
+        if p is None:
+            return None  # not kept: a product made a moment later is found at once
+        images = list(p.images.all())
+        p.primary_images = [i for i in images if i.is_primary][:1]
+        return {
+            **product_out(p),
+            "description": p.description,
+            "subcategory": p.subcategory.name,
+            "stock_quantity": p.stock_quantity,
+            **variants_out(selectors.variant_matrix(p.pk)),
+            "images": [i.image.url for i in images],
+            "specifications": {s.name: s.value for s in p.specifications.all()},
+            "reviews": [review_out(r) for r in selectors.approved_reviews(p)],
+        }
+
+    found = cached_page_part(
+        request, f"api-product:{request.build_absolute_uri('/')}", build, seconds=60, hold=_held_details
+    )
+    if found is None:
         raise not_found("That product")
-    images = list(p.images.all())
-    p.primary_images = [i for i in images if i.is_primary][:1]
-    return {
-        **product_out(p),
-        "description": p.description,
-        "subcategory": p.subcategory.name,
-        "stock_quantity": p.stock_quantity,
-        **variants_out(selectors.variant_matrix(p.pk)),
-        "images": [i.image.url for i in images],
-        "specifications": {s.name: s.value for s in p.specifications.all()},
-        "reviews": [review_out(r) for r in selectors.approved_reviews(p)],
-    }
+    return found
 
 
 @router.get("/products/{slug}/reviews", response={200: ReviewPage, **ERRORS})
