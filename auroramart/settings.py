@@ -141,7 +141,7 @@ TEMPLATES = [
                 "auroramart.storefront.context_processors.shop",
                 "auroramart.admin_panel.context_processors.panel",
             ],
-            "builtins": ["auroramart.core.templatetags.form_fields"],
+            "builtins": ["auroramart.core.templatetags.form_fields", "auroramart.core.templatetags.urls"],
         },
     },
     # The cart's and the checkout's bodies, rendered per shopper (core/jinja.py says why).

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.template import engines
-from django.urls import reverse, set_script_prefix
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import ProductVariant
@@ -119,3 +119,46 @@ def test_a_remembered_reversal_follows_the_prefix_the_shop_is_served_under(clien
     at_the_root = client.get("/checkout/cart/").content.decode()
     assert f'action="{update}"' in at_the_root and f'href="{product}' in at_the_root
     assert f"/shop{update}" not in at_the_root and f"/shop{product}" not in at_the_root
+
+
+@pytest.mark.parametrize("language", ["django", "jinja2"])
+def test_url_in_either_language_is_remembered_per_prefix_and_fails_as_django_does(language):
+    """Django's {% url %} is replaced by one that reverses through core.reversing
+    (core/templatetags/urls.py), as the Jinja2 `url` does: the same answers, under each script
+    prefix its own, and an unknown name is Django's NoReverseMatch, or nothing with `as`."""
+    source = {
+        "django": (
+            "{% url 'cart:update' 7 %}|{% url 'catalog:product' slug='lamp' %}",
+            "{% url 'no:such' %}",
+        ),
+        "jinja2": (
+            "{{ url('cart:update', 7) }}|{{ url('catalog:product', slug='lamp') }}",
+            "{{ url('no:such') }}",
+        ),
+    }[language]
+    engine = engines[language]
+    expected = f"{reverse('cart:update', args=[7])}|{reverse('catalog:product', kwargs={'slug': 'lamp'})}"
+    assert engine.from_string(source[0]).render({}) == expected
+    set_script_prefix("/shop/")
+    try:
+        assert engine.from_string(source[0]).render({}) == "|".join(f"/shop{u}" for u in expected.split("|"))
+    finally:
+        set_script_prefix("/")
+    assert engine.from_string(source[0]).render({}) == expected
+    with pytest.raises(NoReverseMatch):
+        engine.from_string(source[1]).render({})
+    if language == "django":
+        assert engines["django"].from_string("{% url 'no:such' as gone %}[{{ gone }}]").render({}) == "[]"
+
+
+@pytest.mark.parametrize("language", ["django", "jinja2"])
+def test_a_url_is_reversed_once_per_process(language, monkeypatch):
+    from auroramart.core import reversing
+
+    calls = []
+    monkeypatch.setattr(reversing, "reverse", lambda *a, **k: calls.append(a) or reverse(*a, **k))
+    variant_id = {"django": 987_651, "jinja2": 987_652}[language]
+    source = {"django": "{% url 'cart:update' n %}", "jinja2": "{{ url('cart:update', n) }}"}[language]
+    template = engines[language].from_string(source)
+    pages = [template.render({"n": variant_id}) for _ in range(3)]
+    assert pages == [reverse("cart:update", args=[variant_id])] * 3 and len(calls) == 1

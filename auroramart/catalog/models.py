@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from auroramart.core.reversing import reverse_held
@@ -32,7 +31,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("catalog:category", kwargs={"slug": self.slug})
+        return reverse_held("catalog:category", slug=self.slug)
 
 
 class Subcategory(models.Model):
@@ -53,7 +52,7 @@ class Subcategory(models.Model):
         return f"{self.category.name} › {self.name}"
 
     def get_absolute_url(self):
-        return reverse("catalog:subcategory", kwargs={"slug": self.category.slug, "sub": self.slug})
+        return reverse_held("catalog:subcategory", slug=self.category.slug, sub=self.slug)
 
 
 class Brand(models.Model):

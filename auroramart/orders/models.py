@@ -2,8 +2,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
+
+from auroramart.core.reversing import reverse_held
 
 
 class Order(models.Model):
@@ -115,7 +116,7 @@ class Order(models.Model):
 
     def get_absolute_url(self):
         """The customer's order page; a guest's order has a signed link instead (orders/guests.py)."""
-        return reverse("orders:detail", kwargs={"number": self.number})
+        return reverse_held("orders:detail", number=self.number)
 
     @property
     def is_guest(self) -> bool:

@@ -21,6 +21,7 @@ from auroramart.core.downloads import pdf_response
 from auroramart.core.held import Held, render_held
 from auroramart.core.ratelimit import allow
 from auroramart.core.rendering import render_part
+from auroramart.core.reversing import reverse_held
 from auroramart.payments.builtin import TestGateway, browser_cards
 from auroramart.payments.gateway import get_gateway
 from auroramart.payments.services import saved_cards
@@ -87,7 +88,7 @@ def _payment_context() -> dict:
     gateway = get_gateway()
     context = {"gateway": gateway.name, "script": gateway.browser_script}
     if isinstance(gateway, TestGateway):
-        context |= {"tokenise_url": reverse("payments:test-tokenise"), "test_cards": browser_cards()}
+        context |= {"tokenise_url": reverse_held("payments:test-tokenise"), "test_cards": browser_cards()}
     else:
         context |= {"publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "provider_script": STRIPE_JS}
     return context
