@@ -1,6 +1,6 @@
-/** Tailwind scans the Django templates and the few Python files that build class names. */
+/** Tailwind scans the templates (Django's and the Jinja2 ones) and the few Python files that build class names. */
 module.exports = {
-  content: ["../auroramart/**/templates/**/*.html", "../auroramart/**/*.py"],
+  content: ["../auroramart/**/templates/**/*.html", "../auroramart/jinja2/**/*.html", "../auroramart/**/*.py"],
   theme: {
     extend: {},
   },
