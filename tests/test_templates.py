@@ -162,3 +162,20 @@ def test_a_url_is_reversed_once_per_process(language, monkeypatch):
     template = engines[language].from_string(source)
     pages = [template.render({"n": variant_id}) for _ in range(3)]
     assert pages == [reverse("cart:update", args=[variant_id])] * 3 and len(calls) == 1
+
+
+def test_the_jinja2_templates_render_the_same_with_debug_on(settings):
+    """The demo runs with DEBUG on; an undefined name must render as in production (nothing),
+    not as Django's backend would with DEBUG ("{{ name }}")."""
+    from django.template.backends.jinja2 import Jinja2
+
+    settings.DEBUG = True
+    engine = Jinja2(
+        {
+            "NAME": "debug",
+            "DIRS": [PACKAGE / "jinja2"],
+            "APP_DIRS": False,
+            "OPTIONS": {**next(t for t in settings.TEMPLATES if t.get("NAME") == "jinja2")["OPTIONS"]},
+        }
+    )
+    assert engine.from_string("[{{ not_given }}]").render({}) == "[]"

@@ -10,7 +10,7 @@ the same function the Django templates use: one home per rule.
 
 from django.template.loader import render_to_string
 from django.utils.text import capfirst
-from jinja2 import Environment
+from jinja2 import Environment, Undefined
 
 from auroramart.core.money import format_money
 from auroramart.core.reversing import reverse_held
@@ -25,6 +25,9 @@ def form_errors(form) -> str:
 
 
 def environment(**options) -> Environment:
+    # The same in the demo (DEBUG) as in production and under test: Django's backend would
+    # print an undefined name as "{{ name }}" when DEBUG is on.
+    options["undefined"] = Undefined
     env = Environment(**options)  # noqa: S701 -- Django's backend turns autoescape on
     env.globals.update(url=reverse_held, form_field=form_field, form_errors=form_errors)
     env.filters.update(money=format_money, capfirst=capfirst)
