@@ -127,9 +127,8 @@ def product(request, slug: str):
             "reviews": [review_out(r) for r in selectors.approved_reviews(p)],
         }
 
-    found = cached_page_part(
-        request, f"api-product:{request.build_absolute_uri('/')}", build, seconds=60, hold=_held_details
-    )
+    # Its links are relative (unlike the list's): the host is not part of the key.
+    found = cached_page_part(request, "api-product", build, seconds=60, hold=_held_details)
     if found is None:
         raise not_found("That product")
     return found

@@ -14,6 +14,7 @@ register = template.Library()
 
 
 class HeldURLNode(URLNode):
+    # Django's URLNode.render, but for the one call that reverses.
     def render(self, context):
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {k: v.resolve(context) for k, v in self.kwargs.items()}
