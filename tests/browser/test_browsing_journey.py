@@ -46,6 +46,9 @@ def test_browse_filter_sort_and_open_a_product(page, catalog):
     page.get_by_label("Sonara").check()
     page.wait_for_url("**brand=sonara**")
     expect(page.locator("#product-grid > li")).to_have_count(2)
+    # htmx wires up the swapped-in sort form as it settles (20 ms later): a change made before
+    # then, faster than any shopper, went unheard under CI's load.
+    page.wait_for_function("!document.querySelector('.htmx-swapping, .htmx-settling, .htmx-request')")
     page.get_by_label("Sort by").select_option("price_asc")
     page.wait_for_url("**sort=price_asc**")
     # filtered to the brand, cheapest first
