@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
+    "auroramart.accounts.middleware.ResolvedUserMiddleware",  # request.user itself, not two proxies
     "django.contrib.messages.middleware.MessageMiddleware",
     "auroramart.admin_panel.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -223,9 +224,9 @@ else:
     }
 # With Redis, sessions are read from the cache and written through to the
 # database, so they survive Redis going down; without it, the database alone.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
-)
+# The cached_db store reads the session in the same round trip as the keys every request
+# shares (core/sessions.py).
+SESSION_ENGINE = "auroramart.core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # --- background jobs (Celery) ------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

@@ -280,3 +280,20 @@ def test_a_session_names_the_shops_backend_and_one_from_before_it_stays_signed_i
     customer.save()
     for signed_in in (client, old):
         assert signed_in.get("/account/").status_code == 302  # to the sign-in page
+
+
+def test_a_request_carries_the_user_itself_with_their_second_factor_state(client):
+    """#23: the user is resolved once per request (accounts/middleware.py), not reached through
+    Django's and django-otp's two lazy proxies on every attribute; what django-otp adds to it
+    (is_verified, the device) is still there."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from auroramart.accounts.models import User
+
+    shopper = CustomerFactory()
+    client.force_login(shopper)
+    request = client.get("/account/").wsgi_request
+    assert type(request.user) is User and request.user.pk == shopper.pk
+    assert request.user.is_verified() is False and request.user.otp_device is None
+    guest = Client().get("/").wsgi_request
+    assert type(guest.user) is AnonymousUser and not guest.user.is_verified()

@@ -102,3 +102,77 @@ def test_amounts_added_in_one_statement_land_on_their_own_rows_and_columns_only(
     with CaptureQueriesContext(connection) as ctx:
         add_to(Product, {"stock_quantity": {}})
     assert not ctx.captured_queries  # nothing to add, nothing sent
+
+
+@pytest.mark.django_db
+def test_rows_read_by_their_columns_are_the_orms_own_in_the_orms_order():
+    """`where` stands in for `list(Model.objects.filter(...))` on every checkout page: a
+    customer's addresses (their default first, then the newest) and their cards with the shop's
+    provider (the newest first), and nobody else's."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from auroramart.accounts.models import Address
+    from auroramart.core.rows import where
+    from auroramart.payments.models import SavedCard
+
+    from .factories import AddressFactory
+
+    shopper, other = CustomerFactory(), CustomerFactory()
+    old, default, new = (AddressFactory(user=shopper, line1=f"{n} Orchard Rd") for n in (1, 2, 3))
+    AddressFactory(user=other)
+    Address.objects.filter(pk=default.pk).update(is_default_shipping=True)
+    now = timezone.now()
+    for address, age in ((old, 3), (default, 2), (new, 1)):
+        Address.objects.filter(pk=address.pk).update(created_at=now - timedelta(days=age))
+    read = where(Address, user_id=shopper.pk)
+    assert [a.pk for a in read] == [default.pk, new.pk, old.pk]
+    assert [a.pk for a in read] == [a.pk for a in Address.objects.filter(user=shopper)]
+    _same(Address, [a.pk for a in read])
+
+    for n, gateway in enumerate(["test", "test", "stripe"]):
+        SavedCard.objects.create(
+            user=shopper,
+            gateway=gateway,
+            payment_method=f"pm_{n}",
+            brand="Visa",
+            last4=f"424{n}",
+            exp_month=12,
+            exp_year=2030,
+        )
+    SavedCard.objects.create(
+        user=other,
+        gateway="test",
+        payment_method="pm_other",
+        brand="Visa",
+        last4="1111",
+        exp_month=1,
+        exp_year=2031,
+    )
+    cards = where(SavedCard, user_id=shopper.pk, gateway="test")
+    assert [c.payment_method for c in cards] == [
+        c.payment_method for c in SavedCard.objects.filter(user=shopper, gateway="test")
+    ]
+    assert {c.payment_method for c in cards} == {"pm_0", "pm_1"}
+    assert where(SavedCard, user_id=other.pk, gateway="stripe") == []
+
+
+@pytest.mark.django_db
+def test_where_refuses_what_equality_cannot_say(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from auroramart.accounts.models import Address
+    from auroramart.core.rows import _where_statement, where
+    from auroramart.orders.models import OrderItem
+
+    with pytest.raises(ValueError, match="NULL"):
+        where(Address, user_id=None)  # = never matches NULL; the ORM's IS NULL is the way
+    # An order the statement cannot copy (across a relation) is refused, not dropped.
+    monkeypatch.setattr(OrderItem._meta, "ordering", ["order__placed_at"])
+    _where_statement.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="not a plain field"):
+            where(OrderItem, order_id=1)
+    finally:
+        _where_statement.cache_clear()

@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 
 from auroramart.cart.models import Cart, CartItem
 from auroramart.catalog.models import ProductImage
+from auroramart.core import rows
 
 from .models import Address, Notification, User, WishlistItem
 
@@ -46,8 +47,10 @@ def _wishlisted_sql(how_many: int) -> str:
 WISHLISTED_SQL = "SELECT {product} FROM {table} WHERE {user} = %s AND {product} IN ({placeholders})"
 
 
-def addresses(user):
-    return Address.objects.filter(user=user)
+def addresses(user) -> list[Address]:
+    """The customer's addresses, their default first, read without building a query (every
+    checkout page and summary swap reads them, #23)."""
+    return rows.where(Address, user_id=user.pk)
 
 
 def header_counts(user) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import transaction
 
+from auroramart.core import shared_reads
 from auroramart.core.events import ExtensionPoint
 from auroramart.core.held import CSRF_PLACEHOLDER, Held, with_csrf_token
 from auroramart.core.release import current_release
@@ -29,6 +30,9 @@ PAGE_SECONDS = 600
 def version_key() -> str:
     # Per release: pages cached by the previous deploy's templates are never served by this one.
     return f"catalog:version:{current_release()}"
+
+
+shared_reads.share(version_key)
 
 
 def catalog_version() -> int:
@@ -44,7 +48,7 @@ def catalog_version() -> int:
 
 def _read_version() -> int:
     key = version_key()
-    version = cache.get(key)
+    version = shared_reads.get(key)
     if version is None:
         # A fresh number after a cache flush, so no stale entry can match it.
         version = int(time.time() * 1000)
@@ -68,6 +72,7 @@ def _bump() -> None:
     if memo is not None:
         memo.pop("catalog_version", None)  # this request's later pages see the new version
     key = version_key()
+    shared_reads.forget(key)
     try:
         cache.incr(key)
     except ValueError:  # the key was evicted or never set

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
+from . import shared_reads
 from .request_context import request_memo
 
 T = TypeVar("T")
@@ -113,6 +114,7 @@ class HeldSetting(Generic[T]):
         cache.delete(self.key)  # first: a copy read under the new generation is the new value
         with contextlib.suppress(ValueError):  # flushed meanwhile: the next read starts a fresh one
             cache.incr(GENERATION_KEY)
+        shared_reads.forget(GENERATION_KEY)
         memo = request_memo.get()
         if memo is not None:  # this request sees its own change
             memo.pop(GENERATION_KEY, None)
@@ -122,6 +124,7 @@ class HeldSetting(Generic[T]):
 
 
 GENERATION_KEY = "held-settings:generation"
+shared_reads.share(lambda: GENERATION_KEY)
 
 
 def forget_when_changed(forget: Callable[[], None], *models, name: str) -> None:
@@ -140,7 +143,7 @@ def _generation() -> int | None:
     memo = request_memo.get()
     if memo is not None and GENERATION_KEY in memo:
         return memo[GENERATION_KEY]
-    generation = cache.get(GENERATION_KEY)
+    generation = shared_reads.get(GENERATION_KEY)
     if generation is None:  # a random start after a flush, so no copy held before can match it
         cache.add(GENERATION_KEY, secrets.randbits(48), None)
         generation = cache.get(GENERATION_KEY)

@@ -4,7 +4,10 @@ Building an ORM query costs more CPU than running it for the few rows a hot page
 cart's variants: about 0.45 ms to build, 0.1 ms to run, #23). `by_pk` reads every column of
 `model` for the given keys with a statement made once per model and number of keys, and
 converts each value the way the ORM does (the backend's converters and the field's own:
-decimals and booleans on SQLite, JSON on both), so the instances are the ORM's own.
+decimals and booleans on SQLite, JSON on both), so the instances are the ORM's own. `where`
+does the same for the rows whose columns equal given values, in the model's default order
+(a customer's addresses and saved cards on every checkout page: about 0.35 ms each to
+build as a query, #23).
 
 `add_to` adds whole numbers to columns of several rows in one UPDATE (stock and units sold
 at placement: a CASE built by the ORM cost more to compile than to run).
@@ -56,6 +59,46 @@ def by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
     keys = list(keys)
     if not keys:
         return []
+    return _instances(model, _statement(model, len(keys)), keys)
+
+
+@lru_cache(maxsize=256)
+def _where_statement(model: type[models.Model], names: tuple[str, ...]) -> str:
+    meta = model._meta
+    order = []
+    for entry in meta.ordering:
+        if not isinstance(entry, str) or entry == "?" or "__" in entry:
+            raise ImproperlyConfigured(f"{model.__name__}'s ordering {entry!r} is not a plain field")
+        name = entry.lstrip("-")
+        column = meta.pk.column if name == "pk" else meta.get_field(name).column
+        order.append(f"{column} {'DESC' if entry.startswith('-') else 'ASC'}")
+    # Names from the model's metadata, one placeholder per value: the values are bound parameters.
+    return WHERE_SQL.format(
+        columns=", ".join(f.column for f in meta.concrete_fields),
+        table=meta.db_table,
+        conditions=" AND ".join(f"{meta.get_field(name).column} = %s" for name in names),
+        order=f" ORDER BY {', '.join(order)}" if order else "",
+    )
+
+
+WHERE_SQL = "SELECT {columns} FROM {table} WHERE {conditions}{order}"
+
+
+def where(model: type[models.Model], **equals) -> list:
+    """`model`'s rows whose fields equal these values (field names as the model has them; a
+    foreign key by its column, `user_id=`), in the model's default order, as instances: what
+    `list(model.objects.filter(**equals))` gives. None is not a value here (SQL's = never
+    matches NULL): filter for it with the ORM."""
+    if None in equals.values():
+        raise ValueError("rows.where() compares with =, which never matches NULL")
+    names = tuple(sorted(equals))
+    connection = connections[router.db_for_read(model)]
+    meta = model._meta
+    params = [meta.get_field(name).get_db_prep_value(equals[name], connection) for name in names]
+    return _instances(model, _where_statement(model, names), params)
+
+
+def _instances(model: type[models.Model], sql: str, params: list) -> list:
     using = router.db_for_read(model)
     connection = connections[using]
     known = _known_converters.get((model, using))
@@ -66,7 +109,7 @@ def by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
         )
     names, converters = known
     with connection.cursor() as cursor:
-        cursor.execute(_statement(model, len(keys)), keys)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     instances = []
     for row in rows:

@@ -100,8 +100,8 @@ def checkout(request):
     """The checkout, for customers and guests alike: a guest gives an email and an address."""
     guest = not request.user.is_authenticated
     user = None if guest else request.user
-    addresses = [] if guest else list(saved_addresses(request.user))
-    cards = [] if guest else list(saved_cards(request.user))
+    addresses = [] if guest else saved_addresses(request.user)
+    cards = [] if guest else saved_cards(request.user)
     form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest, cards=cards)
     method = (request.POST.get("shipping_method") or "standard")[:30]
     placing = request.method == "POST" and form.is_valid()
@@ -218,7 +218,7 @@ def _order_page(request, number: str) -> str:
 def checkout_summary(request):
     """The delivery options and the order summary for the address and option chosen so far,
     swapped in by htmx as the customer changes them (the card fields are never sent here)."""
-    addresses = list(saved_addresses(request.user)) if request.user.is_authenticated else []
+    addresses = saved_addresses(request.user) if request.user.is_authenticated else []
     form = CheckoutForm(request.GET, addresses=addresses, guest=not request.user.is_authenticated)
     if contact := form.guest_contact():  # a guest who agreed to reminders, as they fill the form in
         cart_for(request).remember_contact(contact)

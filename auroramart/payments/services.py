@@ -5,6 +5,8 @@ import contextlib
 
 from django.db import IntegrityError, transaction
 
+from auroramart.core import rows
+
 from .gateway import GatewayError, PaymentGateway, get_gateway
 from .models import PaymentCustomer, SavedCard
 
@@ -13,13 +15,16 @@ class CardError(Exception):
     """A card choice the shop cannot use (someone else's, or one already removed)."""
 
 
-def saved_cards(user, gateway: PaymentGateway | None = None):
+def saved_cards(user, gateway: PaymentGateway | None = None) -> list[SavedCard]:
+    """The customer's cards with the shop's provider, newest first, read without building a
+    query (every checkout page reads them, #23)."""
     gateway = gateway or get_gateway()
-    return SavedCard.objects.filter(user=user, gateway=gateway.name)
+    return rows.where(SavedCard, user_id=user.pk, gateway=gateway.name)
 
 
 def saved_card(user, card_id) -> SavedCard:
-    card = saved_cards(user).filter(pk=card_id).first() if str(card_id).isdigit() else None
+    wanted = int(card_id) if str(card_id).isdigit() else None
+    card = next((c for c in saved_cards(user) if c.pk == wanted), None)
     if card is None:
         raise CardError("Choose one of your saved cards, or enter a card.")
     if card.expired:

@@ -35,7 +35,7 @@ def cards(request):
     return render(
         request,
         "payments/cards.html",
-        {"cards": list(services.saved_cards(request.user)), "title": "Saved cards", "tab": "cards"},
+        {"cards": services.saved_cards(request.user), "title": "Saved cards", "tab": "cards"},
     )
 
 

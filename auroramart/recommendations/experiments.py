@@ -9,8 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
-
+from auroramart.core import shared_reads
 from auroramart.core.client import Shopper
 from auroramart.core.stats import rate_lift
 from auroramart.search.models import ProductView
@@ -21,6 +20,8 @@ from .models import RecommendationEvent, SlotExperiment
 EXPERIMENT_SLOTS = ("pdp-fbt", "cart-complete", "home-personal", "profile-personal")
 CACHE_KEY = "recs:experiment:{slot}"
 CACHE_SECONDS = 60
+for _slot in EXPERIMENT_SLOTS:  # whether a slot runs an experiment: read by every page with that slot
+    shared_reads.share(lambda slot=_slot: CACHE_KEY.format(slot=slot))
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def arm_of(experiment: SlotExperiment, key: str) -> str:
 
 def running(slot: str) -> SlotExperiment | None:
     key = CACHE_KEY.format(slot=slot)
-    found = cache.get(key)
+    found = shared_reads.get(key)
     if found is None:
         found = (
             SlotExperiment.objects.filter(slot=slot, ended_at__isnull=True)
@@ -48,12 +49,12 @@ def running(slot: str) -> SlotExperiment | None:
             .first()
             or 0
         )
-        cache.set(key, found, CACHE_SECONDS)
+        shared_reads.store(key, found, CACHE_SECONDS)
     return found or None
 
 
 def forget(slot: str) -> None:
-    cache.delete(CACHE_KEY.format(slot=slot))
+    shared_reads.delete(CACHE_KEY.format(slot=slot))
 
 
 def assign(slot: str, shopper: Shopper) -> Assignment | None:

@@ -14,10 +14,11 @@ import joblib
 import numpy
 import scipy
 import sklearn
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.utils import timezone
+
+from auroramart.core import shared_reads
 
 from .models import ModelVersion
 
@@ -27,6 +28,8 @@ CURRENT_TTL = 60  # seconds a process may serve an older version after a retrain
 _loaded: dict[str, tuple] = {}  # kind -> (ModelVersion pk, model, ModelVersion)
 _failed: dict[str, int] = {}  # kind -> pk whose file would not load (warned once per process)
 _lock = threading.Lock()
+for _kind in ModelVersion.Kind.values:  # which version is current: read by every page that recommends
+    shared_reads.share(lambda kind=_kind: CURRENT_KEY.format(kind=kind))
 
 
 def storage() -> Storage:
@@ -74,7 +77,7 @@ def save(
         training_seconds=round(seconds, 3),
         is_challenger=challenger,
     )
-    cache.delete(CURRENT_KEY.format(kind=kind))
+    shared_reads.delete(CURRENT_KEY.format(kind=kind))
     return record
 
 
@@ -89,11 +92,11 @@ def _load_file(record: ModelVersion):
 def current(kind: str):
     """(ModelVersion, model) of the newest loadable version, or (None, None)."""
     key = CURRENT_KEY.format(kind=kind)
-    pk = cache.get(key)
+    pk = shared_reads.get(key)
     if pk is None:
         served = ModelVersion.objects.filter(kind=kind, is_challenger=False)
         pk = served.values_list("pk", flat=True).first() or 0
-        cache.set(key, pk, CURRENT_TTL)
+        shared_reads.store(key, pk, CURRENT_TTL)
     if not pk:
         return None, None
     held = _loaded.get(kind)
@@ -104,7 +107,7 @@ def current(kind: str):
     with _lock:
         record = ModelVersion.objects.filter(pk=pk).first()
         if record is None:
-            cache.delete(key)
+            shared_reads.delete(key)
             return None, None
         try:
             model = _load_file(record)

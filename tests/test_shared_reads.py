@@ -1,0 +1,130 @@
+"""#23: the cache keys most requests read (the catalog's version, the held settings' generation,
+the current recommendation models, the slots' experiments) and the visitor's session come in
+one round trip to the cache; a request that changes one of them sees its change."""
+
+import pytest
+from django.core.cache import cache, caches
+from django.test import Client
+
+from auroramart.core import shared_reads
+from auroramart.core.request_context import request_memo
+
+from .factories import AddressFactory, CustomerFactory, ProductFactory
+
+OUR_SESSIONS = "auroramart.core.sessions"
+KEY = "test:shared"
+
+
+@pytest.fixture
+def shared_key():
+    def name():
+        return KEY
+
+    shared_reads.share(name)
+    cache.set(KEY, 1)
+    yield
+    shared_reads._shared.remove(name)
+    cache.delete(KEY)
+
+
+@pytest.fixture
+def in_a_request():
+    token = request_memo.set({})
+    yield
+    request_memo.reset(token)
+
+
+def test_a_request_keeps_what_it_read_and_sees_what_it_wrote(shared_key, in_a_request):
+    assert shared_reads.get(KEY) == 1
+    cache.set(KEY, 2)  # another node's change during this request: seen by the next request
+    assert shared_reads.get(KEY) == 1
+    shared_reads.store(KEY, 3, None)  # this request's own change: seen at once
+    assert shared_reads.get(KEY) == 3 == cache.get(KEY)
+    cache.incr(KEY)
+    shared_reads.forget(KEY)  # written another way, then forgotten: read afresh
+    assert shared_reads.get(KEY) == 4
+    shared_reads.delete(KEY)
+    assert shared_reads.get(KEY, "gone") == "gone" and cache.get(KEY) is None
+    assert shared_reads.get("test:not-shared", "default") == "default"
+
+
+def test_outside_a_request_every_read_goes_to_the_cache(shared_key):
+    assert shared_reads.get(KEY) == 1
+    cache.set(KEY, 2)
+    assert shared_reads.get(KEY) == 2
+
+
+@pytest.fixture
+def counted_reads(monkeypatch):
+    """The request's round trips to the shared cache, by method name (a get_many is one, however
+    the backend answers it)."""
+    reads: list[str] = []
+    inside = []
+    backend = caches["default"]
+
+    def counting(method, original):
+        def read(*args, **kwargs):
+            if not inside:
+                reads.append(method)
+            inside.append(method)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        return read
+
+    for method in ("get", "get_many", "has_key"):
+        monkeypatch.setattr(backend, method, counting(method, getattr(backend, method)))
+    return reads
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("/", 1),
+        ("/item/", 1),
+        ("/search/?q=lamp", 1),
+        ("/checkout/cart/", 1),
+        ("/checkout/checkout/", 1),
+        ("cart write", 1),
+        ("product", 2),  # and the product's live stock and options, in one more
+    ],
+)
+def test_a_signed_in_page_asks_the_cache_once_session_included(page, expected, settings, counted_reads):
+    settings.SESSION_ENGINE = OUR_SESSIONS
+    lamp = ProductFactory(name="Desk lamp", stock_quantity=20)
+    shopper = CustomerFactory()
+    AddressFactory(user=shopper, is_default_shipping=True)
+    client = Client()
+    client.force_login(shopper)
+    variant = lamp.variants.get()
+    client.post("/checkout/cart/add/", {"variant_id": variant.pk, "quantity": 1})
+
+    def visit():
+        if page == "cart write":
+            return client.post(
+                f"/checkout/cart/update/{variant.pk}/", {"quantity": 2}, HTTP_HX_REQUEST="true"
+            )
+        return client.get(f"/item/{lamp.slug}/" if page == "product" else page)
+
+    for _ in range(2):  # what a page renders once and shares is in place
+        assert visit().status_code == 200
+    counted_reads.clear()
+    assert visit().status_code == 200
+    assert len(counted_reads) == expected, counted_reads
+
+
+@pytest.mark.django_db
+def test_a_session_the_cache_has_lost_is_read_from_the_database(settings):
+    settings.SESSION_ENGINE = OUR_SESSIONS
+    shopper = CustomerFactory(first_name="Zelda")
+    client = Client()
+    client.force_login(shopper)
+    assert client.get("/account/").status_code == 200
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+
+    cache.delete(KEY_PREFIX + client.session.session_key)  # evicted, or Redis restarted
+    response = client.get("/account/")
+    assert response.status_code == 200 and "Zelda" in response.content.decode()
