@@ -184,6 +184,30 @@ def test_search_history_for_guests_and_customers_and_clearing(client, shop):
     assert list(SearchHistory.objects.filter(user=customer).values_list("query", flat=True)) == ["Voltix"]
 
 
+def test_a_guests_searches_are_remembered_without_a_session(client, shop):
+    """#23: a guest's history lives in a signed cookie of its own, so a guest's search (or a
+    bot's, thousands of them) creates no session row; a cookie someone altered is not believed."""
+    from django.contrib.sessions.models import Session
+
+    from auroramart.search.services import HISTORY_COOKIE
+
+    sessions = Session.objects.count()
+    first = client.get("/search/", {"q": "leash"})
+    client.get("/search/", {"q": "headphones"})
+    client.get("/search/", {"q": "Leash"})  # the same search moves to the top, once
+    assert Session.objects.count() == sessions and "sessionid" not in client.cookies
+    cookie = first.cookies[HISTORY_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    suggest = client.get("/search/suggest/", {"q": ""}).content.decode()
+    assert suggest.index("Leash") < suggest.index("headphones") and suggest.count("eash</") == 1
+    for forged in ('["<script>alert(1)</script>"]', client.cookies[HISTORY_COOKIE].value + "x", "{"):
+        client.cookies[HISTORY_COOKIE] = forged
+        response = client.get("/search/suggest/", {"q": ""})
+        assert response.status_code == 200 and "Your recent searches" not in response.content.decode()
+    client.get("/search/", {"q": "x" * 300})  # kept short enough for a cookie
+    assert len(client.cookies[HISTORY_COOKIE].value) < 1000
+
+
 def test_suggestions_as_you_type(client, shop):
     SearchSuggestion.objects.create(phrase="headphones for running", is_curated=True, weight=5)
     body = client.get("/search/suggest/", {"q": "head"}).content.decode()

@@ -37,12 +37,14 @@ def results(request):
             )
         return extra
 
+    remembered = []
+
     def log(part):
         if has_terms and request.GET.get("page") in (None, "", "1"):
-            services.remember(request, query)
+            remembered.append(services.remember(request, query))
             services.log_query(request, request.GET.get("q", "")[:200], query.lower(), part["count"])
 
-    return render_product_list(
+    response = render_product_list(
         request,
         title=f"Results for “{query}”" if has_terms else "Search",
         base=lambda: search_products(query, literal=literal),
@@ -53,6 +55,9 @@ def results(request):
         build_extra=zero_result_help,
         after=log,
     )
+    if remembered and remembered[0] is not None:  # a guest's history, in their own cookie
+        services.keep_guest_history(response, remembered[0])
+    return response
 
 
 @reads_from_replica
@@ -69,9 +74,11 @@ def suggest(request):
 
 @require_POST
 def clear_history(request):
-    services.clear_history(request)
     if request.headers.get("HX-Request"):
-        return render(
+        response = render(
             request, "search/_suggestions.html", {"query": "", "history": [], "popular": popular_searches()}
         )
-    return redirect(safe_next(request, "/"))
+    else:
+        response = redirect(safe_next(request, "/"))
+    services.clear_history(request, response)
+    return response
