@@ -424,6 +424,48 @@ def test_a_customers_cart_is_read_once_and_every_write_is_seen_by_the_next_read(
     assert (cart.items(), cart.coupon_codes(), cart.count()) == ({}, [], 0)
 
 
+@pytest.mark.django_db(transaction=True)  # what happens once a write is committed
+def test_a_new_quantity_is_shown_without_reading_the_cart_again():
+    """#23: the cart page's every click is a new quantity; the cart the write went through knows
+    what it wrote once it is committed, so the page it answers with reads the cart no second
+    time. A later write in the same transaction wins over an earlier one, and a line this copy
+    never saw (another request's) means reading the cart afresh."""
+    from django.db import transaction
+
+    from auroramart.cart.storage import DbCart
+
+    lamp, mug, cup = (ProductFactory(price=Decimal(p)) for p in ("10.00", "4.50", "3.00"))
+    shopper = CustomerFactory()
+    lamp_id, mug_id, cup_id = (variant(p).pk for p in (lamp, mug, cup))
+    cart = DbCart(shopper)
+    cart.set_item(lamp_id, 1, lamp.price)
+    cart.set_item(mug_id, 1, mug.price)
+    assert cart.count() == 2
+    with CaptureQueriesContext(connection) as ctx:
+        cart.set_item(lamp_id, 3)
+        assert cart.items() == {
+            lamp_id: (3, Decimal("10.00")),
+            mug_id: (1, Decimal("4.50")),
+        }
+    assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    with transaction.atomic():
+        cart.set_item(lamp_id, 4)
+        cart.items()  # read inside: sees the first write
+        cart.set_item(mug_id, 2)
+    assert cart.items() == {lamp_id: (4, Decimal("10.00")), mug_id: (2, Decimal("4.50"))}
+    DbCart(shopper).set_item(cup_id, 1, cup.price)  # another request's new line
+    cart.set_item(cup_id, 2)
+    assert cart.items() == {
+        lamp_id: (4, Decimal("10.00")),
+        mug_id: (2, Decimal("4.50")),
+        cup_id: (2, Decimal("3.00")),
+    }
+    with pytest.raises(RuntimeError), transaction.atomic():  # a write rolled back is not shown
+        cart.set_item(lamp_id, 9)
+        raise RuntimeError
+    assert cart.items()[lamp_id] == (4, Decimal("10.00"))
+
+
 def test_a_held_buy_box_is_each_shoppers_own_and_shows_a_new_price_at_once():
     """#23: the product page's live buy box is rendered once for what it shows (variant, price,
     stock, whether this shopper saved it) and held; another shopper's saved state or token, or

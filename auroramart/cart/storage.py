@@ -244,6 +244,7 @@ class DbCart:
         self.user = user
         self._cart = None
         self._state: _CartState | None = None
+        self._writes = 0  # every write forgets what was read; counted, for set_item's commit
 
     @property
     def cart(self) -> Cart:
@@ -258,12 +259,14 @@ class DbCart:
 
     def _forget(self) -> None:
         self._state = None
+        self._writes += 1
 
     def items(self) -> dict[int, tuple[int, Decimal]]:
         return dict(self._read().items)
 
     @transaction.atomic
     def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
+        known = self._state
         self._forget()
         # A line already in the cart is one UPDATE (the common case: a new quantity); a new line
         # needs the cart's row, made on the customer's first add. Then the cart is marked as in
@@ -294,6 +297,19 @@ class DbCart:
             cursor.execute(
                 _cart_write_sql("touch"), [ops.adapt_datetimefield_value(timezone.now()), self.user.pk]
             )
+        if changed and known is not None and variant_id in known.items:
+            # A new quantity (the cart page's every click) changes that line and nothing else, so
+            # what was read stands, with it changed, once the write is committed: the page shown
+            # next needs no second read of the cart (#23). A line this object never saw (another
+            # request's) means reading afresh.
+            kept = known.items[variant_id][1] if price is None else Decimal(str(price)).quantize(CENT)
+            items = {**known.items, variant_id: (int(quantity), kept)}
+            after, written = _CartState(items, list(known.coupon_codes), known.discount), self._writes
+            transaction.on_commit(lambda: self._remember(after, written))
+
+    def _remember(self, state: _CartState, written: int) -> None:
+        if self._writes == written and self._state is None:  # no write since, and not read afresh
+            self._state = state
 
     def remove(self, variant_id: int):
         self._forget()

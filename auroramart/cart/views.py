@@ -19,9 +19,10 @@ def _is_htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def _cart_body(request, *, error: str = "", notice: str = "", swap: bool = False) -> str:
-    """The cart's lines, totals and what other apps add to them: the shopper's own."""
-    cart = cart_for(request)
+def _cart_body(request, *, error: str = "", notice: str = "", swap: bool = False, cart=None) -> str:
+    """The cart's lines, totals and what other apps add to them: the shopper's own. `cart` is
+    the one a write just went through (it knows what it wrote, #23), else the request's."""
+    cart = cart or cart_for(request)
     user = request.user if request.user.is_authenticated else None
     summary = cart_summary(cart, user=user)
     context = {
@@ -37,10 +38,14 @@ def _cart_body(request, *, error: str = "", notice: str = "", swap: bool = False
     return render_part(request, "cart/_cart_body.html", context)
 
 
-def _cart_page(request, *, error: str = "", notice: str = "", status: int = 200, fragment: bool = False):
+def _cart_page(
+    request, *, error: str = "", notice: str = "", status: int = 200, fragment: bool = False, cart=None
+):
     if fragment or _is_htmx(request):
-        return HttpResponse(_cart_body(request, error=error, notice=notice, swap=True), status=status)
-    body = _cart_body(request, error=error, notice=notice)
+        return HttpResponse(
+            _cart_body(request, error=error, notice=notice, swap=True, cart=cart), status=status
+        )
+    body = _cart_body(request, error=error, notice=notice, cart=cart)
     return page_around(request, "cart-page", "cart/cart.html", body, {"title": "Your cart"}, status=status)
 
 
@@ -54,10 +59,10 @@ def detail(request):
     return _cart_page(request)
 
 
-def _after_change(request, error: str = "", notice: str = ""):
+def _after_change(request, error: str = "", notice: str = "", cart=None):
     if _is_htmx(request):
         # htmx swaps the cart in place; errors travel with it as a 200 so they are shown.
-        return _cart_page(request, error=error, notice=notice)
+        return _cart_page(request, error=error, notice=notice, cart=cart)
     if error:
         messages.error(request, error)
     if notice:
@@ -97,13 +102,12 @@ def add(request):
 @shopper_only
 @require_POST
 def update(request, variant_id):
+    cart = cart_for(request)
     try:
-        notice = services.set_quantity(
-            cart_for(request), variant_id=variant_id, quantity=request.POST.get("quantity")
-        )
+        notice = services.set_quantity(cart, variant_id=variant_id, quantity=request.POST.get("quantity"))
     except CartError as exc:
-        return _after_change(request, str(exc))
-    return _after_change(request, notice=notice)
+        return _after_change(request, str(exc), cart=cart)
+    return _after_change(request, notice=notice, cart=cart)
 
 
 @shopper_only
