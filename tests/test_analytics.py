@@ -286,3 +286,37 @@ def test_dashboard_query_count_does_not_grow_with_the_data(shop, staff, client):
     for n in range(20):
         make_order(shop["c"], at(day - timedelta(days=n)), [(ProductFactory(), 1, Decimal("5"))])
     assert count() == small <= 16
+
+
+def test_the_figures_are_rendered_once_per_rollup_and_a_rollup_or_a_flush_shows_at_once(
+    shop, staff, client, monkeypatch
+):
+    """#23: the key figures, tables and charts' data are made of a period's rolled-up figures
+    alone, so they are rendered once per roll-up and held; a new roll-up (on any node: it moves
+    the version in the shared cache) shows at once, and so does a flushed cache."""
+    from django.core.cache import cache
+
+    from auroramart.admin_panel.views import analytics as view
+
+    day = shop["day"]
+    rollup(day - timedelta(days=3), day)
+    client.force_login(staff["Analyst"])
+    renders = []
+    original = view.tables
+    monkeypatch.setattr(view, "tables", lambda data: renders.append(1) or original(data))
+    url, params = reverse("admin_panel:analytics"), {"from": str(day), "to": str(day)}
+
+    def revenue():
+        html = client.get(url, params).content.decode()
+        return html.split('data-kpi="revenue"', 1)[1].split("stat-desc", 1)[0]
+
+    assert "70.00" in revenue() and "70.00" in revenue()
+    assert len(renders) == 1
+    make_order(shop["c"], at(day), [(ProductFactory(), 1, Decimal("5"))])
+    assert "70.00" in revenue()  # not rolled up yet: the same figures
+    rollup(day, day)
+    assert "75.00" in revenue() and len(renders) == 2
+    make_order(shop["c"], at(day), [(ProductFactory(), 1, Decimal("5"))])
+    rollup(day, day)
+    cache.clear()  # a flush: the version starts afresh, at a number nothing was held under
+    assert "80.00" in revenue() and len(renders) == 3

@@ -110,13 +110,25 @@ def _change(now, before):
     return float((Decimal(str(now)) - Decimal(str(before))) / Decimal(str(before)))
 
 
-def dashboard(period: DateRange) -> dict:
-    version = cache.get(VERSION_KEY) or 0
-    key = f"analytics:dash:{version}:{period.start}:{period.end}"
-    data = cache.get(key)
+def dashboard_key(period: DateRange) -> str | None:
+    """What names the dashboard's figures for a period: the roll-ups' version (a roll-up moves
+    it) and the period; whatever is made of those figures alone may be kept under it. After a
+    flush the version starts at a number no figures were kept under; None while the cache is
+    down (nothing can be kept)."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, int(timezone.now().timestamp() * 1000), None)
+        version = cache.get(VERSION_KEY)
+    return None if version is None else f"analytics:dash:{version}:{period.start}:{period.end}"
+
+
+def dashboard(period: DateRange, key: str | None = None) -> dict:
+    key = key or dashboard_key(period)
+    data = cache.get(key) if key else None
     if data is None:
         data = _build(period)
-        cache.set(key, data, CACHE_SECONDS)
+        if key:
+            cache.set(key, data, CACHE_SECONDS)
     return data
 
 
