@@ -441,3 +441,18 @@ def test_db_pool_reuses_a_few_server_connections_across_threads(pool):
         assert figures["pooled"] is True and 1 <= figures["server_sessions"] <= 3
     else:  # without the pool every request opens a session of its own
         assert figures["pooled"] is False and figures["server_sessions"] > 3
+
+
+def test_gunicorn_started_at_the_root_gives_each_worker_its_own_socket(monkeypatch):
+    """#23: gunicorn.conf.py sets reuse_port, so each worker listens on its own socket and the
+    kernel spreads connections over the workers. gunicorn reads it from the directory it starts
+    in: the Procfile, the container (WORKDIR /app, the repository) and the local cluster start
+    it at the root, as here, with gunicorn's own loader (.ci/prod-smoke checks the sockets of
+    the running stack)."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(sys, "argv", ["gunicorn", "auroramart.wsgi", "--workers", "2", "--threads", "4"])
+    app = WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]")
+    assert app.cfg.reuse_port is True and app.cfg.workers == 2
