@@ -208,6 +208,34 @@ def test_a_guests_searches_are_remembered_without_a_session(client, shop):
     assert len(client.cookies[HISTORY_COOKIE].value) < 1000
 
 
+BROWSING = {
+    "home": lambda shop: "/",
+    "product list": lambda shop: "/item/",
+    "filtered list": lambda shop: "/item/?sort=price_asc&in_stock=1",
+    "category": lambda shop: shop["wireless"].subcategory.category.get_absolute_url(),
+    "subcategory": lambda shop: shop["wireless"].subcategory.get_absolute_url(),
+    "product": lambda shop: shop["wireless"].get_absolute_url() + "?src=search",
+    "search": lambda shop: "/search/?q=headphones",
+    "search, page 2": lambda shop: "/search/?q=headphones&page=2",
+    "a misspelt search": lambda shop: "/search/?q=hedphones",
+    "suggestions": lambda shop: "/search/suggest/?q=head",
+    "recent searches": lambda shop: "/search/suggest/?q=",
+}
+
+
+@pytest.mark.parametrize("page", BROWSING)
+def test_a_guest_who_only_browses_never_gets_a_session(client, shop, page):
+    """#23, the class of the search history's fix: nothing a guest reads writes a session row (a
+    bot's every request would be one); only putting something in the cart does."""
+    from django.contrib.sessions.models import Session
+
+    client.get("/search/", {"q": "leash"})  # with a history cookie, as a returning guest
+    before = Session.objects.count()
+    response = client.get(BROWSING[page](shop), HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64)")
+    assert response.status_code == 200
+    assert Session.objects.count() == before and "sessionid" not in response.cookies
+
+
 def test_suggestions_as_you_type(client, shop):
     SearchSuggestion.objects.create(phrase="headphones for running", is_curated=True, weight=5)
     body = client.get("/search/suggest/", {"q": "head"}).content.decode()
