@@ -131,25 +131,22 @@ def test_rows_read_by_their_columns_are_the_orms_own_in_the_orms_order():
     assert [a.pk for a in read] == [a.pk for a in Address.objects.filter(user=shopper)]
     _same(Address, [a.pk for a in read])
 
-    for n, gateway in enumerate(["test", "test", "stripe"]):
+    owners = [
+        (shopper, "test", "pm_0"),
+        (shopper, "test", "pm_1"),
+        (shopper, "stripe", "pm_2"),
+        (other, "test", "pm_x"),
+    ]
+    for n, (owner, gateway, method) in enumerate(owners):
         SavedCard.objects.create(
-            user=shopper,
+            user=owner,
             gateway=gateway,
-            payment_method=f"pm_{n}",
+            payment_method=method,
             brand="Visa",
             last4=f"424{n}",
             exp_month=12,
             exp_year=2030,
         )
-    SavedCard.objects.create(
-        user=other,
-        gateway="test",
-        payment_method="pm_other",
-        brand="Visa",
-        last4="1111",
-        exp_month=1,
-        exp_year=2031,
-    )
     cards = where(SavedCard, user_id=shopper.pk, gateway="test")
     assert [c.payment_method for c in cards] == [
         c.payment_method for c in SavedCard.objects.filter(user=shopper, gateway="test")

@@ -59,7 +59,7 @@ def by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
     keys = list(keys)
     if not keys:
         return []
-    return _instances(model, _statement(model, len(keys)), keys)
+    return _instances(model, router.db_for_read(model), _statement(model, len(keys)), keys)
 
 
 @lru_cache(maxsize=256)
@@ -92,14 +92,13 @@ def where(model: type[models.Model], **equals) -> list:
     if None in equals.values():
         raise ValueError("rows.where() compares with =, which never matches NULL")
     names = tuple(sorted(equals))
-    connection = connections[router.db_for_read(model)]
-    meta = model._meta
-    params = [meta.get_field(name).get_db_prep_value(equals[name], connection) for name in names]
-    return _instances(model, _where_statement(model, names), params)
-
-
-def _instances(model: type[models.Model], sql: str, params: list) -> list:
     using = router.db_for_read(model)
+    meta = model._meta
+    params = [meta.get_field(name).get_db_prep_value(equals[name], connections[using]) for name in names]
+    return _instances(model, using, _where_statement(model, names), params)
+
+
+def _instances(model: type[models.Model], using: str, sql: str, params: list) -> list:
     connection = connections[using]
     known = _known_converters.get((model, using))
     if known is None:
