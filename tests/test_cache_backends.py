@@ -1,0 +1,84 @@
+"""#23: the Redis cache reads through redis-py's pool, connection and parser, without its
+client layer. It answers as Django's own Redis backend does, replaces a connection Redis
+dropped without the shop noticing, and keeps threads' replies apart."""
+
+import os
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
+
+pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+
+VALUES = {
+    "count": 7,
+    "text": "Ünïcode ✓",
+    "nested": {"a": [1, 2.5, None], "b": ("x", b"\x00bytes")},
+    "big": "x" * 200_000,
+    "zero": 0,
+    "empty": "",
+}
+
+
+@pytest.fixture
+def djangos_own(settings):
+    own = RedisCache(
+        settings.CACHES["default"]["LOCATION"], {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]}
+    )
+    yield own
+    own.close()
+
+
+def test_reads_answer_as_djangos_own_redis_backend(djangos_own):
+    cache.set_many({f"backend:{name}": value for name, value in VALUES.items()})
+    names = [f"backend:{name}" for name in VALUES] + ["backend:missing"]
+    assert (
+        cache.get_many(names) == djangos_own.get_many(names) == {f"backend:{n}": v for n, v in VALUES.items()}
+    )
+    for name in names:
+        assert cache.get(name, "default") == djangos_own.get(name, "default")
+    assert cache.get("backend:missing", "default") == "default"
+    assert cache.get_many([]) == {}
+
+
+def test_a_connection_redis_dropped_is_replaced_without_the_shop_noticing(caplog):
+    from auroramart.core.cache_backends import ResilientRedisCache
+
+    cache.set("backend:kept", "still here")
+    client = cache._cache.get_client()
+    pool = client.connection_pool
+    cache.get("backend:kept")  # a connection now waits in the pool
+    idle = list(pool._available_connections)
+    assert idle
+    for connection in idle:  # Redis closes them (a restart, an idle timeout)
+        connection.send_command("CLIENT", "ID")
+        client.client_kill_filter(_id=connection.read_response(), skipme=False)
+    caplog.set_level("WARNING")
+    assert cache.get("backend:kept") == "still here"
+    assert cache.get_many(["backend:kept"]) == {"backend:kept": "still here"}
+    assert ResilientRedisCache._down_until == 0.0 and "cache unavailable" not in caplog.text
+
+
+def test_threads_reading_at_once_each_get_their_own_answers():
+    cache.set_many({f"backend:thread:{n}": n * 1000 + 1 for n in range(8)})
+    wrong, barrier = [], threading.Barrier(8)
+
+    def read(n):
+        barrier.wait()
+        for _ in range(200):
+            if cache.get(f"backend:thread:{n}") != n * 1000 + 1:
+                wrong.append(n)
+            found = cache.get_many([f"backend:thread:{n}", f"backend:thread:{(n + 1) % 8}"])
+            if found != {
+                f"backend:thread:{n}": n * 1000 + 1,
+                f"backend:thread:{(n + 1) % 8}": (n + 1) % 8 * 1000 + 1,
+            }:
+                wrong.append(n)
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong
