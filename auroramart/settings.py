@@ -114,7 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "auroramart.accounts.middleware.ResolvedUserMiddleware",  # request.user itself, not two proxies
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, with the message storage made on first use (core/middleware.py).
+    "auroramart.core.middleware.LazyMessageMiddleware",
     "auroramart.admin_panel.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

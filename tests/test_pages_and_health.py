@@ -123,3 +123,24 @@ def test_unhandled_error_gives_the_500_page(client, settings):
         response = client.get("/")
     assert response.status_code == 500
     assert b"Something went wrong on our side" in response.content
+
+
+def test_flash_messages_are_made_only_by_requests_that_add_or_show_one(client, monkeypatch):
+    """#23: the message storage is made on first use. A request that neither adds nor shows a
+    message makes none and leaves a pending message where it is; the next page shows it once."""
+    from auroramart.core import middleware
+
+    from .factories import ProductFactory
+
+    made = []
+    real = middleware.default_storage
+    monkeypatch.setattr(
+        middleware, "default_storage", lambda request: made.append(request.path) or real(request)
+    )
+    product = ProductFactory()
+    assert client.get("/healthz").status_code == 200 and made == []
+    client.post("/checkout/cart/add/", {"product_id": product.pk})  # "... is in your cart"
+    assert made == ["/checkout/cart/add/"]
+    assert client.get("/healthz").status_code == 200 and made == ["/checkout/cart/add/"]
+    assert "is in your cart" in client.get("/checkout/cart/").content.decode()  # shown once
+    assert "is in your cart" not in client.get("/checkout/cart/").content.decode()
