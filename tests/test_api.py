@@ -517,6 +517,40 @@ def test_a_product_is_built_once_per_url_and_catalog_version(client, shop, buyer
     assert call(client, "get", "/products/new-lamp").json()["name"] == "New Lamp"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/products?page_size=2",
+        "/products?category=electronics&sort=price_desc&page_size=1",
+        "/products?q=earbuds",
+        "/products/{dear}",
+    ],
+)
+def test_a_held_catalogue_answer_is_what_django_ninja_renders_from_its_data(client, shop, monkeypatch, path):
+    """#23: the public reads are checked against their schema and encoded once per URL and
+    catalog version; what is served from then on is exactly what django-ninja makes of the
+    same data on each request, and the filters are not checked again for an answer held."""
+    from auroramart.api import catalog
+    from auroramart.catalog import forms
+
+    path = path.format(dear=shop["dear"].slug)
+    built = []
+    real_init = forms.ProductFilterForm.__init__
+    monkeypatch.setattr(
+        forms.ProductFilterForm, "__init__", lambda self, *a, **k: built.append(1) or real_init(self, *a, **k)
+    )
+    held = [call(client, "get", path) for _ in range(3)]
+    assert len(built) <= 1  # checked when built, not for each answer held
+    monkeypatch.setattr(catalog, "_rendered_once", lambda request, prefix, schema, build, hold: build())
+    rendered_by_ninja = call(client, "get", path)
+    assert rendered_by_ninja.status_code == 200
+    for answer in held:
+        assert answer.content == rendered_by_ninja.content
+        assert (
+            answer["Content-Type"] == rendered_by_ninja["Content-Type"] == "application/json; charset=utf-8"
+        )
+
+
 def test_the_cart_is_private_and_revalidated(client, buyer, shop):
     user, token = buyer
     empty = call(client, "get", "/cart", token=token)

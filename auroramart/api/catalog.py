@@ -69,21 +69,13 @@ def categories(request):
 @router.get("/products", response={200: ProductPage, **ERRORS})
 def products(request, params: Query[ProductQuery]):
     """The catalog with the same filters, sorts and validation as the shop's pages."""
-    data = QueryDict(mutable=True)
-    for name in ("category", "subcategory", "sort"):
-        if getattr(params, name):
-            data[name] = getattr(params, name)
-    for name in ("min_price", "max_price", "min_rating"):
-        if getattr(params, name) is not None:
-            data[name] = str(getattr(params, name))
-    if params.in_stock:
-        data["in_stock"] = "on"
-    data.setlist("brand", params.brand)
-    form = ProductFilterForm(data, default_sort="relevance" if params.q.strip() else "featured")
-    if not form.is_valid():
-        raise bad_request("Some filters are not valid.", form_fields(form))
 
     def build() -> dict:
+        # Only when the page is not held: the same URL was valid, or it was never held (a 400
+        # is not kept), and a change to what makes a filter valid changes the catalog version.
+        form = _filter_form(params)
+        if not form.is_valid():
+            raise bad_request("Some filters are not valid.", form_fields(form))
         base = search_products(params.q.strip()) if params.q.strip() else None
         queryset = selectors.filter_products(form.to_filters(), base=base)
         return page_of(
@@ -95,7 +87,44 @@ def products(request, params: Query[ProductQuery]):
     # they may keep it, so "in stock" lags a sale by at most that. Its links are absolute: the
     # host is part of the key.
     prefix = f"api-products:{request.build_absolute_uri('/')}"
-    return cached_page_part(request, prefix, build, seconds=60, hold=_held_lists)
+    return _rendered_once(request, prefix, ProductPage, build, _held_lists)
+
+
+def _filter_form(params: ProductQuery) -> ProductFilterForm:
+    data = QueryDict(mutable=True)
+    for name in ("category", "subcategory", "sort"):
+        if getattr(params, name):
+            data[name] = getattr(params, name)
+    for name in ("min_price", "max_price", "min_rating"):
+        if getattr(params, name) is not None:
+            data[name] = str(getattr(params, name))
+    if params.in_stock:
+        data["in_stock"] = "on"
+    data.setlist("brand", params.brand)
+    return ProductFilterForm(data, default_sort="relevance" if params.q.strip() else "featured")
+
+
+def _rendered_once(
+    request, prefix: str, schema: type[Schema], build, hold: Held[dict]
+) -> HttpResponse | None:
+    """A public read's answer, checked against its schema and rendered to JSON once per URL and
+    catalog version (with `build()`'s data), as django-ninja would on every request: checking
+    24 products against the schema and encoding them was more than a third of the list's CPU
+    (#23). None when `build()` finds nothing (not kept)."""
+
+    from .api import api  # the API this router is part of (it imports this module)
+
+    def render() -> dict | None:
+        data = build()
+        if data is None:
+            return None
+        checked = schema.model_validate(data, context={"request": request, "response_status": 200})
+        return {"json": api.renderer.render(request, checked.model_dump(), response_status=200)}
+
+    found = cached_page_part(request, prefix, render, seconds=60, hold=hold)
+    if found is None:
+        return None
+    return HttpResponse(found["json"], content_type=api.get_content_type())
 
 
 # Apart from the shop's page parts, so that a client paging through the API does not push them out.
@@ -128,7 +157,7 @@ def product(request, slug: str):
         }
 
     # Its links are relative (unlike the list's): the host is not part of the key.
-    found = cached_page_part(request, "api-product", build, seconds=60, hold=_held_details)
+    found = _rendered_once(request, "api-product", ProductDetailOut, build, _held_details)
     if found is None:
         raise not_found("That product")
     return found
