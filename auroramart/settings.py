@@ -108,16 +108,19 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "auroramart.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the middleware that answers anonymous pages itself (catalog/middleware.py).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A sessionless visitor's home page or product list, when held whole (catalog/middleware.py).
+    "auroramart.catalog.middleware.AnonymousPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "auroramart.accounts.middleware.ResolvedUserMiddleware",  # request.user itself, not two proxies
     # Django's, with the message storage made on first use (core/middleware.py).
     "auroramart.core.middleware.LazyMessageMiddleware",
     "auroramart.admin_panel.middleware.StaffSessionMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "auroramart.urls"

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -110,11 +111,16 @@ def cached_page_part(
 def shares_the_anonymous_page(request) -> bool:
     """A visitor who is not signed in and has no session (so no cart, no messages) sees
     exactly what every such visitor sees, bar the CSRF token."""
+    return sessionless_get(request) and not request.user.is_authenticated
+
+
+def sessionless_get(request) -> bool:
+    """A GET from a visitor with no session and no pending message: who can only be anonymous
+    (the shop signs people in with the session alone)."""
     return (
         request.method == "GET"
-        and "sessionid" not in request.COOKIES
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
-        and not request.user.is_authenticated
     )
 
 
@@ -147,12 +153,14 @@ _held_pages: Held[str] = Held(size=64, seconds=60)
 _held_parts: Held[dict] = Held(size=64, seconds=60)
 
 
-def anonymous_page(request, prefix: str, render_page, finish=None):
+def anonymous_page(request, prefix: str, render_page, finish=None, before_the_view: bool = False):
     """The whole rendered page, cached per URL and catalog version for anonymous visitors.
 
     `render_page(extra_context)` renders the page; `finish(html)` fills in what must be
     live on every request (the product page's price and stock). The CSRF token is
-    rendered as a placeholder and replaced with this visitor's own.
+    rendered as a placeholder and replaced with this visitor's own. A page that the view
+    adds nothing to on each request (no `finish`, nothing logged) may be served
+    `before_the_view` from then on (`held_before_the_view`).
     """
     from django.http import HttpResponse
 
@@ -163,7 +171,29 @@ def anonymous_page(request, prefix: str, render_page, finish=None):
         return html  # not a 200: not cached
     if finish is not None:
         html = finish(html)
+    elif before_the_view:
+        _held_before_the_view.put(_address(request), (catalog_version(), html))
     return HttpResponse(with_csrf_token(request, html))
+
+
+# Pages an anonymous visitor gets whole, by URL with the catalog version they were rendered at,
+# held for the middleware that answers before the view.
+_held_before_the_view: Held[tuple[int, str]] = Held(size=128, seconds=60)
+
+
+def held_before_the_view(request) -> str | None:
+    """The page this sessionless GET asks for, when its view has served it whole at the current
+    catalog version and said nothing else happens per request (catalog/middleware.py); with the
+    CSRF token as a placeholder. Any other address is answered without reading the version."""
+    held = _held_before_the_view.get(_address(request))
+    if held is None or held[0] != catalog_version():
+        return None
+    return held[1]
+
+
+def _address(request) -> str:
+    # The path and query as they came: only ever compared with each other.
+    return f"{request.path}?{request.META.get('QUERY_STRING', '')}"
 
 
 # --- the same pages for shoppers, with their own parts filled in ----------------------------
@@ -221,7 +251,7 @@ def fill_personal(request, html: str) -> str:
     return html
 
 
-def shared_page(request, prefix: str, render_page, finish=None):
+def shared_page(request, prefix: str, render_page, finish=None, before_the_view: bool = False):
     """A catalogue page from the cache for everyone who asks for it with a GET.
 
     Anonymous visitors without a session get `anonymous_page`. A signed-in shopper, or a guest
@@ -230,13 +260,14 @@ def shared_page(request, prefix: str, render_page, finish=None):
     them with {% personal %}), filled in per request: the page costs little more than a
     guest's. Nothing else in these pages may depend on who asks; `finish(html)` fills in what
     must be live (the product page's buy box). None for other methods: render as usual.
+    `before_the_view`: see `anonymous_page`.
     """
     from django.http import HttpResponse
 
     if request.method != "GET":
         return None
     if shares_the_anonymous_page(request):
-        return anonymous_page(request, prefix, render_page, finish)
+        return anonymous_page(request, prefix, render_page, finish, before_the_view)
     html = _rendered_once(request, "personalpage", prefix, render_page, {PERSONAL_DEFERRED: True})
     if not isinstance(html, str):
         return html

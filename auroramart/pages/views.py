@@ -51,7 +51,7 @@ def home(request):
             },
         )
 
-    return shared_page(request, "home-page", page) or page({})
+    return shared_page(request, "home-page", page, before_the_view=True) or page({})
 
 
 # Shoppers' own pages, the panel, the API and the money path are no use in a search index.

@@ -104,7 +104,8 @@ def render_product_list(
             },
         )
 
-    return shared_page(request, cache_prefix, page) or page({})
+    # Nothing runs per request for an anonymous visitor's list but when something is logged.
+    return shared_page(request, cache_prefix, page, before_the_view=after is None) or page({})
 
 
 @reads_from_replica
