@@ -761,6 +761,29 @@ def test_a_new_password_or_an_erased_account_ends_every_token(client, buyer, how
     assert refused.status_code == 401
 
 
+@pytest.mark.parametrize("how", ["deactivated", "expired", "unknown", "revoked"])
+def test_a_token_is_refused_once_it_no_longer_stands_for_an_active_customer(client, buyer, how):
+    """The token and its user are read in two constant statements (#23): each way a token stops
+    working is still a 401 with the reason, and a working token still names its own customer."""
+    from django.utils import timezone
+
+    from auroramart.api.models import ApiToken, hash_token
+
+    user, token = buyer
+    assert call(client, "get", "/me", token=token).json()["email"] == user.email
+    if how == "deactivated":
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    elif how == "expired":
+        ApiToken.objects.filter(key_hash=hash_token(token)).update(expires_at=timezone.now())
+    elif how == "unknown":
+        token = token[:-2] + ("xy" if not token.endswith("xy") else "zz")
+    else:
+        ApiToken.objects.filter(key_hash=hash_token(token)).delete()
+    refused = call(client, "get", "/me", token=token)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == ("token_expired" if how == "expired" else "invalid_token")
+
+
 @pytest.mark.parametrize("sort", ["price_asc", "newest", "featured", "rating"])
 def test_cursors_walk_the_catalogue_once_each_way(client, sort):
     products = [ProductFactory(name=f"Item {n}", price=Decimal(10 + n % 4)) for n in range(7)]

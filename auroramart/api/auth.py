@@ -1,6 +1,8 @@
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from auroramart.core import rows
 from auroramart.staff.permissions import user_permissions
 
 from .errors import ApiError
@@ -13,7 +15,7 @@ class TokenAuth(HttpBearer):
     not valid is a 401 that says why: `token_expired` (refresh it) or `invalid_token`."""
 
     def authenticate(self, request, token):
-        found = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+        found = _token_with_user(hash_token(token))
         if found is None or not found.user.is_active:
             raise invalid("invalid_token", "This token is not valid: sign in again.")
         if found.expires_at <= timezone.now():
@@ -28,6 +30,20 @@ class TokenAuth(HttpBearer):
 
 
 token_auth = TokenAuth()
+
+
+def _token_with_user(key_hash: str) -> ApiToken | None:
+    """The token with this hash and its user, in two constant statements (core.rows): every
+    call with a token makes this read, and building the ORM's join cost three times as much as
+    running both (#23)."""
+    found = rows.where(ApiToken, key_hash=key_hash)  # unique: one or none
+    if not found:
+        return None
+    users = rows.by_pk(get_user_model(), [found[0].user_id])
+    if not users:
+        return None
+    found[0].user = users[0]
+    return found[0]
 
 
 def customer(request):
