@@ -95,6 +95,22 @@ def test_a_product_page_describes_the_product_its_live_offer_rating_and_path(cli
     assert again["Product"]["offers"]["availability"] == "https://schema.org/OutOfStock"
 
 
+def test_the_held_offer_follows_the_catalogue_and_the_host(client):
+    """#23: the JSON-LD is made with the buy box it sits in, which is held for what it shows;
+    a catalogue change (a new rating) and another host each get their own."""
+    kettle = ProductFactory(name="Steel Kettle", rating=Decimal("4.0"), rating_count=3)
+    first = {b["@type"]: b for b in ld_blocks(client.get(kettle.get_absolute_url()).content.decode())}
+    assert first["Product"]["aggregateRating"]["ratingValue"] == "4.0"
+    kettle.rating, kettle.rating_count = Decimal("2.5"), 4
+    kettle.save()  # a catalogue write: the page's part and its JSON-LD are made again
+    again = {b["@type"]: b for b in ld_blocks(client.get(kettle.get_absolute_url()).content.decode())}
+    assert again["Product"]["aggregateRating"]["ratingValue"] == "2.5"
+    assert again["Product"]["offers"]["url"].startswith("http://testserver/")
+    elsewhere = client.get(kettle.get_absolute_url(), HTTP_HOST="localhost").content.decode()
+    offer = {b["@type"]: b for b in ld_blocks(elsewhere)}["Product"]["offers"]
+    assert offer["url"] == f"http://localhost{kettle.get_absolute_url()}"
+
+
 def test_a_name_cannot_break_out_of_the_json_ld(client):
     product = ProductFactory(name='Kettle </script><script>alert("x")</script> & <b>')
     html = client.get(product.get_absolute_url()).content.decode()

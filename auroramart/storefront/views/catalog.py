@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.catalog import selectors, services
-from auroramart.catalog.cache import cached_page_part, shared_page
+from auroramart.catalog.cache import cached_page_part, catalog_version, shared_page
 from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
@@ -222,19 +222,30 @@ def product_detail(request, slug):
             "oob_image": image if fragment and chosen["image"] else None,
             "customer": is_customer(user),
             "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
-            "structured_data": ""
-            if fragment
-            else product_blocks(part["structured"], chosen, request.build_absolute_uri(part["url"])),
         }
+        # The search engines' JSON-LD goes in the buy box: the offer is live. It is made only
+        # when the buy box is rendered, from the page's part (of this catalog version), the
+        # chosen variant and the page's address (#23: making it was 5% of a product page).
+        page_url = "" if fragment else request.build_absolute_uri(part["url"])
+
+        def buy_box_html(extra):
+            structured = product_blocks(part["structured"], chosen, page_url) if page_url else ""
+            return render_to_string(
+                "catalog/_buy_box.html", {**context, "structured_data": structured, **extra}
+            )
+
         # Every shopper looking at this variant at this price and stock sees the same buy box
         # but for their CSRF token: it is rendered once for what it shows and held (#23).
-        shown = (product.pk, product.name, slug, image, {k: v for k, v in context.items() if k != "product"})
-        buy_box = render_held(
-            request,
-            _held_buy_boxes,
-            shown,
-            lambda extra: render_to_string("catalog/_buy_box.html", {**context, **extra}),
+        shown = (
+            product.pk,
+            product.name,
+            slug,
+            image,
+            catalog_version(),
+            page_url,
+            {k: v for k, v in context.items() if k != "product"},
         )
+        buy_box = render_held(request, _held_buy_boxes, shown, buy_box_html)
         main_image = render_held(
             request,
             _held_main_images,
