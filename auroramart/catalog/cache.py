@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 
@@ -120,7 +121,7 @@ def sessionless_get(request) -> bool:
     return (
         request.method == "GET"
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
     )
 
 

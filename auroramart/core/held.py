@@ -179,10 +179,13 @@ def csrf_token(request) -> str:
 
 _CSRF_RADIX = len(CSRF_ALLOWED_CHARS)
 _CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
-# Byte b stands for character b mod 62; bytes from 248 (= 4 × 62) up are dropped, so that every
+# Byte b stands for character b mod 62; bytes from 248 (4 × 62) up are dropped, so that every
 # character is equally likely.
-_CSRF_BYTES = bytes(CSRF_ALLOWED_CHARS[b % _CSRF_RADIX].encode()[0] if b < 248 else 0 for b in range(256))
-_CSRF_DROPPED = bytes(range(4 * _CSRF_RADIX, 256))
+_CSRF_USABLE = 256 // _CSRF_RADIX * _CSRF_RADIX
+_CSRF_BYTES = bytes(
+    CSRF_ALLOWED_CHARS[b % _CSRF_RADIX].encode()[0] if b < _CSRF_USABLE else 0 for b in range(256)
+)
+_CSRF_DROPPED = bytes(range(_CSRF_USABLE, 256))
 
 
 def _random_csrf_string() -> str:
