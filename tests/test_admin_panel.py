@@ -19,7 +19,7 @@ from auroramart.orders.services import ShippingAddress, place_order
 from auroramart.promotions.models import Coupon
 from auroramart.shipping.models import ShippingZone
 from auroramart.staff.models import AuditLog, LoginAttempt, StaffSession
-from auroramart.staff.permissions import ROLES
+from auroramart.staff.permissions import PERMISSIONS, ROLES
 from auroramart.staff.services import create_staff, setup_roles
 
 from .factories import CustomerFactory, ProductFactory, ProductImageFactory, ReviewFactory, variant
@@ -711,3 +711,46 @@ def test_staff_set_up_a_zone_its_methods_and_tax_and_the_checkout_follows(client
     sales = Client()
     sales.force_login(roles["Sales"])
     assert sales.post(f"{page}methods/", {"code": "x", "name": "X", "rates": "1"}).status_code == 403
+
+
+def test_panel_grants_are_what_django_grants_in_one_statement(roles, django_assert_num_queries):
+    """The panel reads a member's roles and permissions in one statement (#23); what it grants is
+    exactly Django's own answer for the panel's app, for every role, a permission given to the
+    account itself, a role without panel permissions, a superuser and a deactivated member."""
+    from django.contrib.auth.models import Group, Permission
+
+    from auroramart.staff.permissions import PANEL_APP, grants
+
+    def django_says(user):
+        user = User.objects.get(pk=user.pk)  # nothing cached on the instance
+        prefix = f"{PANEL_APP}."
+        return {p.removeprefix(prefix) for p in user.get_all_permissions() if p.startswith(prefix)}
+
+    for role, member in roles.items():
+        member = User.objects.get(pk=member.pk)
+        with django_assert_num_queries(1):
+            granted = grants(member)
+            assert grants(member) is granted  # kept for the request
+        assert granted.roles == (role,)
+        assert granted.permissions == ROLES[role] == django_says(member)
+
+    analyst = User.objects.get(pk=roles["Analyst"].pk)
+    analyst.user_permissions.add(
+        Permission.objects.get(content_type__app_label=PANEL_APP, codename="manage_orders")
+    )
+    analyst.user_permissions.add(Permission.objects.get(codename="add_group"))  # not the panel's
+    empty_role = Group.objects.create(name="Visitor")
+    empty_role.permissions.add(Permission.objects.get(codename="change_group"))
+    analyst.groups.add(empty_role)
+    analyst = User.objects.get(pk=analyst.pk)
+    assert grants(analyst).permissions == ROLES["Analyst"] | {"manage_orders"} == django_says(analyst)
+    assert grants(analyst).roles == ("Analyst", "Visitor")
+
+    analyst.is_active = False
+    analyst.save()
+    analyst = User.objects.get(pk=analyst.pk)
+    with django_assert_num_queries(0):
+        granted = grants(analyst)
+    assert granted.permissions == frozenset() == django_says(analyst)
+    boss = User.objects.create_superuser("boss@staff.test", PASSWORD)
+    assert grants(boss).permissions == set(PERMISSIONS) and grants(boss).roles == ()

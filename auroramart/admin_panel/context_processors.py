@@ -1,11 +1,9 @@
-from auroramart.staff.permissions import user_permissions
+from auroramart.staff.permissions import grants
 
 
 def panel(request):
     user = getattr(request, "user", None)
     if user is None or not (user.is_authenticated and user.is_staff):
         return {}
-    return {
-        "panel_perms": user_permissions(user),
-        "panel_roles": lambda: list(user.groups.values_list("name", flat=True)),
-    }
+    granted = grants(user)  # the roles and permissions in one statement
+    return {"panel_perms": granted.permissions, "panel_roles": granted.roles}
