@@ -48,6 +48,67 @@ def test_a_request_keeps_what_it_read_and_sees_what_it_wrote(shared_key, in_a_re
     assert shared_reads.get("test:not-shared", "default") == "default"
 
 
+def test_keys_a_request_expects_come_with_the_shared_ones_each_handed_out_once(
+    shared_key, in_a_request, counted_reads
+):
+    cache.set_many({"test:own:a": "a", "test:own:b": "b", "test:own:c": "c"})
+    shared_reads.expect(["test:own:a", "test:own:b", "test:own:missing"])
+    assert shared_reads.get(KEY) == 1
+    assert counted_reads == ["get_many"]  # the shared key and the expected ones, together
+    cache.set_many({"test:own:a": "changed", "test:own:missing": "late"})
+    # what that read found; a key it did not find is a miss; a key nobody expected is read now
+    assert shared_reads.get_many(["test:own:a", "test:own:missing", "test:own:c"]) == {
+        "test:own:a": "a",
+        "test:own:c": "c",
+    }
+    assert shared_reads.get_many(["test:own:a"]) == {"test:own:a": "changed"}  # handed out once
+    cache.set("test:own:b", "written")
+    shared_reads.forget("test:own:b")  # this request wrote it: read afresh
+    assert shared_reads.get_many(["test:own:b"]) == {"test:own:b": "written"}
+    shared_reads.expect(["test:own:c"])  # too late: the shared keys were read
+    assert shared_reads.get_many(["test:own:c"]) == {"test:own:c": "c"}
+    assert shared_reads.get(KEY) == 1 and "test:own:c" not in shared_reads._read(None, fetch=False)[0]
+    cache.delete_many(["test:own:a", "test:own:b", "test:own:c", "test:own:missing"])
+
+
+def test_expected_keys_are_read_from_the_cache_when_the_shared_read_never_happens(in_a_request):
+    cache.set("test:own:a", "a")
+    shared_reads.expect(["test:own:a"])
+    assert shared_reads.get_many(["test:own:a"]) == {"test:own:a": "a"}
+    cache.delete("test:own:a")
+
+
+@pytest.mark.django_db
+def test_a_sessionless_product_page_asks_the_cache_once_and_shows_live_stock(
+    counted_reads, django_capture_on_commit_callbacks
+):
+    """The page's live price and stock come with the shared keys once this process has shown the
+    product (#23), and stay live: a sale is seen at once, and a slug given to another product
+    shows that product."""
+    from auroramart.catalog.models import Product
+    from auroramart.inventory.services import adjust_stock
+
+    lamp = ProductFactory(name="Desk lamp", stock_quantity=20)
+    for _ in range(2):
+        assert Client().get(f"/item/{lamp.slug}/").status_code == 200
+    counted_reads.clear()
+    html = Client().get(f"/item/{lamp.slug}/").content.decode()
+    assert len(counted_reads) == 1, counted_reads
+    assert "Add to cart" in html
+    with django_capture_on_commit_callbacks(execute=True):  # the stock's cache is dropped on commit
+        adjust_stock(variant=lamp.variants.get(), quantity=-20, reason="sold elsewhere")
+    assert "Out of stock" in Client().get(f"/item/{lamp.slug}/").content.decode()
+
+    slug = lamp.slug
+    Product.objects.filter(pk=lamp.pk).update(slug=f"{slug}-old")
+    kettle = ProductFactory(name="Kettle", stock_quantity=5)
+    kettle.slug = slug
+    with django_capture_on_commit_callbacks(execute=True):
+        kettle.save()  # a catalog write: the page is rendered afresh for the new product
+    html = Client().get(f"/item/{slug}/").content.decode()
+    assert "Kettle" in html and "Desk lamp" not in html and "Add to cart" in html
+
+
 def test_outside_a_request_every_read_goes_to_the_cache(shared_key):
     assert shared_reads.get(KEY) == 1
     cache.set(KEY, 2)

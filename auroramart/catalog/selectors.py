@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Field, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from auroramart.core import shared_reads
+
 from .cache import Held, catalog_version
 from .models import (
     COLOUR_OPTION_NAMES,
@@ -349,13 +351,19 @@ LIVE_SECONDS = 60
 
 def live_product_with_matrix(pk: int) -> tuple[Product | None, dict]:
     """live_product and variant_matrix together: the product page's live parts in one round
-    trip to the cache when both are there."""
+    trip to the cache when both are there (with the keys every request shares, when the page
+    named them first with `expect_live`)."""
     keys = {"live": live_product_key(pk), "matrix": matrix_key(pk)}
-    found = cache.get_many(list(keys.values()))
+    found = shared_reads.get_many(list(keys.values()))
     values = found.get(keys["live"])
     product = live_product(pk) if values is None else (Product(pk=pk, **values) if values else None)
     matrix = found.get(keys["matrix"])
     return product, matrix if matrix is not None else variant_matrix(pk)
+
+
+def expect_live(pk: int) -> None:
+    """The request will read this product's live parts: fetch them with the shared keys."""
+    shared_reads.expect([live_product_key(pk), matrix_key(pk)])
 
 
 def live_product_key(pk: int) -> str:

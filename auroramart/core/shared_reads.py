@@ -10,6 +10,10 @@ and the request keeps the answers (`request_memo`) for the rest of its life.
 A request that changes one of them reads it afresh afterwards: writes go through `store()` or
 `delete()` here, or call `forget()` after writing it another way (an incr, say). Outside a
 request (a task, a command) every read goes to the cache, as before.
+
+A request that knows, before its first read, some keys of its own it will read (a product
+page's live price and stock) names them with `expect()`; they come in the same round trip, and
+`get_many()` hands each of them out once, reading from the cache whatever was not fetched.
 """
 
 from collections.abc import Callable
@@ -19,6 +23,8 @@ from django.core.cache import cache
 from .request_context import request_memo
 
 _MEMO = "shared-reads"
+_EXPECTED = "shared-reads:expected"  # keys named by expect(), until the shared read
+_OWN = "shared-reads:own"  # what that read found of them, and which it fetched
 _shared: list[Callable[[], str]] = []
 
 
@@ -48,6 +54,30 @@ def get_with(key: str, default=None):
     return found.pop(key, default)
 
 
+def expect(keys: list[str]) -> None:
+    """This request will read `keys` with `get_many`: fetch them with the shared keys, if those
+    have not been read yet (otherwise nothing is gained, and nothing happens)."""
+    memo = request_memo.get()
+    if memo is not None and _MEMO not in memo:
+        memo.setdefault(_EXPECTED, set()).update(keys)
+
+
+def get_many(keys: list[str]) -> dict:
+    """`cache.get_many(keys)`, each key named by `expect` taken (once) from the round trip that
+    read the shared keys: a key that was fetched and not found is a miss, as it was then."""
+    memo = request_memo.get()
+    own = memo.get(_OWN) if memo is not None else None
+    if not own or not own[1]:
+        return cache.get_many(keys)
+    found, fetched = own
+    answers = {key: found.pop(key) for key in keys if key in found}
+    rest = [key for key in keys if key not in fetched]
+    fetched.difference_update(keys)
+    if rest:
+        answers |= cache.get_many(rest)
+    return answers
+
+
 def store(key: str, value, timeout) -> None:
     cache.set(key, value, timeout)
     read = _read(extra=None, fetch=False)
@@ -66,6 +96,10 @@ def forget(key: str) -> None:
     if read is not None:
         read[0].discard(key)
         read[1].pop(key, None)
+    memo = request_memo.get()
+    if memo is not None and (own := memo.get(_OWN)):
+        own[0].pop(key, None)
+        own[1].discard(key)
 
 
 def _read(extra: str | None, fetch: bool = True) -> tuple[set[str], dict] | None:
@@ -75,6 +109,9 @@ def _read(extra: str | None, fetch: bool = True) -> tuple[set[str], dict] | None
     read = memo.get(_MEMO)
     if read is None and fetch:
         keys = [name() for name in _shared]
-        found = cache.get_many(keys + [extra] if extra else keys)
+        expected = memo.pop(_EXPECTED, set())
+        found = cache.get_many(keys + ([extra] if extra else []) + list(expected))
+        if expected:  # handed out by get_many, not kept with the shared keys
+            memo[_OWN] = ({key: found.pop(key) for key in expected if key in found}, expected)
         read = memo[_MEMO] = (set(keys) | ({extra} if extra else set()), found)
     return read

@@ -260,9 +260,16 @@ def product_detail(request, slug):
         buy_box, main_image = live_parts(part["pk"])
         return html.replace(BUY_BOX_MARKER, buy_box, 1).replace(MAIN_IMAGE_MARKER, main_image, 1)
 
+    # The live price and stock come in the round trip that reads the catalog's version, when
+    # this process has shown the product before (#23); a slug that names another product now
+    # only costs that read being made again.
+    if (known := _product_keys.get(slug)) is not None:
+        selectors.expect_live(known)
     part = cached_page_part(request, "pdp", build)
     if part is None:
         raise Http404("No such product.")
+    if known != part["pk"]:
+        _product_keys.put(slug, part["pk"])
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "buy-box":
         # A choice in the pickers: the buy box again, and the variant's picture out of band.
         return HttpResponse(live_parts(part["pk"], fragment=True)[0])
@@ -286,6 +293,7 @@ def product_detail(request, slug):
 
 
 _held_buy_boxes: Held[str] = Held(size=256, seconds=60)
+_product_keys: Held[int] = Held(size=4096, seconds=3600)  # a product page's slug: its product
 _held_main_images: Held[str] = Held(size=256, seconds=60)
 
 
