@@ -8,11 +8,12 @@ confirmation email when that is sent), so it never disagrees with the order page
 """
 
 from decimal import Decimal
+from functools import lru_cache
 from io import BytesIO
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -45,10 +46,31 @@ def next_number(kind: str, when) -> str:
     transaction that makes the document."""
     year = timezone.localtime(when).year
     with transaction.atomic(savepoint=False):
-        sequence = _sequence(kind, year)
-        sequence.last += 1
-        sequence.save(update_fields=["last"])
-    return f"{PREFIX[kind]}-{year}-{sequence.last:06d}"
+        last = _take_next(kind, year)
+        if last is None:  # the year's first document
+            _sequence(kind, year)
+            last = _take_next(kind, year)
+    return f"{PREFIX[kind]}-{year}-{last:06d}"
+
+
+def _take_next(kind: str, year: int) -> int | None:
+    """Move the year's sequence on by one and return its new last number, in one statement
+    (#23: the lock and the save were two, and an instance); the UPDATE locks the row until the
+    caller's transaction ends, as `_sequence`'s lock does. None while the year has no row."""
+    alias = router.db_for_write(DocumentSequence)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_take_next_statement(alias), [kind, year])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@lru_cache(maxsize=4)
+def _take_next_statement(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    meta = DocumentSequence._meta
+    last, kind, year = (quote(meta.get_field(name).column) for name in ("last", "kind", "year"))
+    # Names from the model's metadata; the kind and the year are bound parameters.
+    return f"UPDATE {quote(meta.db_table)} SET {last} = {last} + 1 WHERE {kind} = %s AND {year} = %s RETURNING {last}"  # noqa: S608
 
 
 def number_invoice(order: Order) -> None:
