@@ -208,6 +208,26 @@ def test_two_orders_racing_for_the_same_points_cannot_both_spend_them():
     assert account.balance == sum(account.transactions.values_list("points", flat=True))
 
 
+def test_points_moved_at_once_from_ten_threads_all_land_on_the_balance_and_the_ledger():
+    """The account is locked by `core.rows.locked` (SELECT … FOR UPDATE in one constant
+    statement, #23): ten adjustments at once each see the balance the one before left."""
+    from auroramart.loyalty import services as loyalty
+    from auroramart.loyalty.models import LoyaltyAccount
+
+    user = CustomerFactory()
+    loyalty.open_account(user)
+    start = LoyaltyAccount.objects.get(user=user).balance
+    results = race(
+        [lambda n=n: loyalty.adjust(user=user, points=10 + n, actor=None, reason="race") for n in range(10)]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    account = LoyaltyAccount.objects.get(user=user)
+    assert account.balance == start + sum(10 + n for n in range(10))
+    assert account.balance == sum(account.transactions.values_list("points", flat=True))
+    afters = sorted(account.transactions.filter(reason="race").values_list("balance_after", flat=True))
+    assert len(set(afters)) == 10 and afters[-1] == account.balance  # each saw the one before
+
+
 # --- the attacks of the hardening issue, through the API as an attacker sends them ----------------
 
 API_CARD = "pm_card_visa"

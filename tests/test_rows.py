@@ -173,3 +173,37 @@ def test_where_refuses_what_equality_cannot_say(monkeypatch):
             where(OrderItem, order_id=1)
     finally:
         _where_statement.cache_clear()
+
+
+@pytest.mark.django_db
+def test_rows_locked_are_the_orms_own_and_only_inside_a_transaction(django_assert_num_queries):
+    """`locked` stands in for `select_for_update().filter(...)` (a loyalty account at every paid
+    order): the same instances, in one statement, and like the ORM it refuses to run where no
+    transaction would hold the lock (tests/test_concurrency.py races it on PostgreSQL)."""
+    from django.db import transaction
+
+    from auroramart.core.rows import locked
+    from auroramart.loyalty.models import LoyaltyAccount
+    from auroramart.loyalty.services import open_account
+
+    shopper, other = CustomerFactory(), CustomerFactory()
+    open_account(shopper)
+    open_account(other)
+    with transaction.atomic():
+        with django_assert_num_queries(1) as captured:
+            read = locked(LoyaltyAccount, user_id=shopper.pk)
+        assert [a.pk for a in read] == [LoyaltyAccount.objects.get(user=shopper).pk]
+        _same(LoyaltyAccount, [a.pk for a in read])
+        sql = captured.captured_queries[0]["sql"]
+        assert sql.endswith("FOR UPDATE") == (transaction.get_connection().vendor == "postgresql")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_locked_outside_a_transaction_is_refused():
+    from django.db.transaction import TransactionManagementError
+
+    from auroramart.core.rows import locked
+    from auroramart.loyalty.models import LoyaltyAccount
+
+    with pytest.raises(TransactionManagementError):
+        locked(LoyaltyAccount, user_id=1)

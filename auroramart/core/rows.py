@@ -12,6 +12,10 @@ build as a query, #23).
 `add_to` adds whole numbers to columns of several rows in one UPDATE (stock and units sold
 at placement: a CASE built by the ORM cost more to compile than to run).
 
+`locked` is `where` for rows a transaction is about to change: SELECT … FOR UPDATE on the
+database writes go to (a loyalty account, at every paid order: the ORM's locking query with its
+join cost about 1.5 ms to build, #23).
+
 `insert` writes one row the way `Model.objects.create` would (defaults, auto_now_add, each
 field's own preparation) for a log row nobody reads back (about 0.14 ms instead of 0.31): no
 instance, no primary key and no save signals, so it refuses a model that has any.
@@ -23,6 +27,7 @@ from functools import lru_cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.models.signals import post_save, pre_save
+from django.db.transaction import TransactionManagementError
 
 
 @lru_cache(maxsize=256)
@@ -89,13 +94,27 @@ def where(model: type[models.Model], **equals) -> list:
     foreign key by its column, `user_id=`), in the model's default order, as instances: what
     `list(model.objects.filter(**equals))` gives. None is not a value here (SQL's = never
     matches NULL): filter for it with the ORM."""
+    return _where(model, router.db_for_read(model), equals, lock=False)
+
+
+def locked(model: type[models.Model], **equals) -> list:
+    """`where`, each row locked until the transaction ends: what
+    `list(model.objects.select_for_update().filter(**equals))` gives (on the database writes go
+    to; SQLite, which has no row locks, serialises the writing transactions instead)."""
+    using = router.db_for_write(model)
+    if connections[using].get_autocommit():
+        raise TransactionManagementError("rows.locked() locks rows until a transaction ends: call it in one")
+    return _where(model, using, equals, lock=connections[using].features.has_select_for_update)
+
+
+def _where(model: type[models.Model], using: str, equals: dict, lock: bool) -> list:
     if None in equals.values():
         raise ValueError("rows.where() compares with =, which never matches NULL")
     names = tuple(sorted(equals))
-    using = router.db_for_read(model)
     meta = model._meta
     params = [meta.get_field(name).get_db_prep_value(equals[name], connections[using]) for name in names]
-    return _instances(model, using, _where_statement(model, names), params)
+    sql = _where_statement(model, names)
+    return _instances(model, using, f"{sql} FOR UPDATE" if lock else sql, params)
 
 
 def _instances(model: type[models.Model], using: str, sql: str, params: list) -> list:
