@@ -312,6 +312,15 @@ def test_the_figures_are_rendered_once_per_rollup_and_a_rollup_or_a_flush_shows_
 
     assert "70.00" in revenue() and "70.00" in revenue()
     assert len(renders) == 1
+    # The figures themselves are held in the process too: seen again, nothing but the version
+    # is read from the cache, and nothing is built again.
+    from auroramart.analytics import selectors
+
+    builds = []
+    original_build = selectors._build
+    monkeypatch.setattr(selectors, "_build", lambda period: builds.append(1) or original_build(period))
+    cache.delete_many(list(selectors._held_dashboards._entries))  # gone from Redis
+    assert "70.00" in revenue() and builds == []
     make_order(shop["c"], at(day), [(ProductFactory(), 1, Decimal("5"))])
     assert "70.00" in revenue()  # not rolled up yet: the same figures
     rollup(day, day)
