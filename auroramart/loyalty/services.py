@@ -164,8 +164,8 @@ def earn_for_order(*, order) -> LoyaltyTransaction | None:
     if order.user_id is None or order.user.is_staff:
         return None
     account = _locked(order.user)
-    if account.transactions.filter(kind=K.EARN, order=order).exists():
-        return None
+    if rows.where(LoyaltyTransaction, account_id=account.pk, kind=K.EARN, order_id=order.pk):
+        return None  # earned already (a payment confirmed twice)
     points = points_for(order.merchandise_after_discounts, account.tier.multiplier)
     tx = _post(
         account,
