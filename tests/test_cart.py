@@ -286,3 +286,34 @@ def test_emptying_a_placed_cart_takes_its_lines_discount_and_coupons_and_nobody_
     assert kept.items() == {mug.pk: (2, mug.price), lamp.pk: (1, lamp.price)}
     assert kept.coupon_codes() == ["TEN"]
     assert kept.discount() == {"kind": "points", "points": 300, "reward_id": None}
+
+
+def test_a_new_line_is_written_as_the_orm_would_write_it_in_its_own_cart_only(
+    products, django_assert_num_queries
+):
+    """#23: adding a line a cart does not have yet is one constant INSERT into the customer's
+    cart row (made on their first add, as before): the line is the one `CartItem.objects.create`
+    would write (exact price, quantity, time added, the cart's own), and nobody else's cart moves."""
+    from datetime import timedelta
+
+    from auroramart.cart.models import Cart
+    from auroramart.cart.storage import DbCart
+
+    shopper, other = CustomerFactory(), CustomerFactory()
+    mug, lamp = variant(products["mug"]), variant(products["lamp"])
+    DbCart(other).set_item(mug.pk, 1, mug.price)
+    DbCart(shopper).set_item(mug.pk, 2, Decimal("12.35"))  # the first add makes the cart's row
+    # the update (no such line), the insert, the touch, in a savepoint (6 with the ORM: its read
+    # of the cart row, then its insert)
+    with django_assert_num_queries(5):
+        DbCart(shopper).set_item(lamp.pk, 3, Decimal("45.50"))
+    line = CartItem.objects.get(cart__user=shopper, variant=lamp)
+    assert (line.quantity, line.price_at_add, line.cart_id) == (
+        3,
+        Decimal("45.50"),
+        Cart.objects.get(user=shopper).pk,
+    )
+    assert abs(line.added_at - timezone.now()) < timedelta(seconds=30) and line.added_at.tzinfo is not None
+    assert DbCart(shopper).items() == {mug.pk: (2, Decimal("12.35")), lamp.pk: (3, Decimal("45.50"))}
+    assert list(DbCart(shopper).items()) == [mug.pk, lamp.pk]  # in the order added
+    assert DbCart(other).items() == {mug.pk: (1, mug.price)}

@@ -194,6 +194,7 @@ def _cart_write_sql(which: str) -> str:
         "variant": item.get_field("variant").column,
         "quantity": item.get_field("quantity").column,
         "price": item.get_field("price_at_add").column,
+        "added_at": item.get_field("added_at").column,
     }
     return CART_WRITE_SQL[which].format(**names)
 
@@ -204,6 +205,9 @@ CART_WRITE_SQL = {
     " WHERE {variant} = %s AND {item_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)",
     "quantity_and_price": "UPDATE {item} SET {quantity} = %s, {price} = %s"
     " WHERE {variant} = %s AND {item_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)",
+    # A new line, in the customer's cart if it has its row yet (no row: nothing is inserted).
+    "add_line": "INSERT INTO {item} ({item_cart}, {variant}, {quantity}, {price}, {added_at})"
+    " SELECT {cart_id}, %s, %s, %s, %s FROM {cart} WHERE {cart_user} = %s",
     "touch": "UPDATE {cart} SET {updated_at} = %s WHERE {cart_user} = %s",
     # Emptying the cart once it is placed: its lines, the discount chosen and the coupons. Plain
     # deletes are safe because nothing points at these rows and nothing listens for their deletion
@@ -269,9 +273,9 @@ class DbCart:
         known = self._state
         self._forget()
         # A line already in the cart is one UPDATE (the common case: a new quantity); a new line
-        # needs the cart's row, made on the customer's first add. Then the cart is marked as in
-        # use, for stale-cart clean-up. Both are constant statements: building them with the ORM
-        # cost more than running them (#23).
+        # one INSERT into the cart's row, which is made on the customer's first add. Then the
+        # cart is marked as in use, for stale-cart clean-up. All are constant statements:
+        # building them with the ORM cost more than running them (#23).
         connection = connections[router.db_for_write(CartItem)]
         ops = connection.ops
         with connection.cursor() as cursor:
@@ -289,7 +293,19 @@ class DbCart:
                     ],
                 )
             changed = cursor.rowcount
-        if not changed:
+            if not changed and price is not None:  # a new line (the common add)
+                cursor.execute(
+                    _cart_write_sql("add_line"),
+                    [
+                        variant_id,
+                        quantity,
+                        ops.adapt_decimalfield_value(price, decimals.max_digits, decimals.decimal_places),
+                        ops.adapt_datetimefield_value(timezone.now()),
+                        self.user.pk,
+                    ],
+                )
+                changed = cursor.rowcount
+        if not changed:  # the customer's first line ever: their cart's row is made first
             CartItem.objects.create(
                 cart=self.cart, variant_id=variant_id, quantity=quantity, price_at_add=price
             )
