@@ -317,3 +317,22 @@ def test_a_new_line_is_written_as_the_orm_would_write_it_in_its_own_cart_only(
     assert DbCart(shopper).items() == {mug.pk: (2, Decimal("12.35")), lamp.pk: (3, Decimal("45.50"))}
     assert list(DbCart(shopper).items()) == [mug.pk, lamp.pk]  # in the order added
     assert DbCart(other).items() == {mug.pk: (1, mug.price)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cart_is_locked_for_a_placement_only_inside_its_transaction(products):
+    """The placement's queue on the cart row is one constant statement (#23); like the ORM's
+    select_for_update it refuses to run where no transaction would hold the lock."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from auroramart.cart.storage import DbCart
+
+    shopper = CustomerFactory()
+    with pytest.raises(TransactionManagementError):
+        DbCart(shopper).lock_for_checkout()
+    with transaction.atomic():
+        assert DbCart(shopper).lock_for_checkout() == ""  # the row made on the way, unplaced
+        DbCart(shopper).mark_placing("AM-1")
+        assert DbCart(shopper).lock_for_checkout() == "AM-1"
+    assert DbCart(shopper).placed_as("AM-1") and not DbCart(CustomerFactory()).placed_as("AM-1")

@@ -28,6 +28,7 @@ from django.utils import timezone
 from auroramart.cart.pricing import price_cart
 from auroramart.cart.selectors import pricing_extras
 from auroramart.cart.storage import DbCart
+from auroramart.core import rows
 from auroramart.core.events import publish
 from auroramart.core.money import format_money, quantize
 from auroramart.inventory.models import StockMovement
@@ -481,7 +482,7 @@ def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> O
     by the periodic job, while the card was being charged), the charge is refunded at once and
     None is returned: money is never kept without a live order."""
     with transaction.atomic():
-        live = Order.objects.select_for_update().filter(pk=order.pk).first()
+        live = next(iter(rows.locked(Order, id=order.pk)), None)  # one constant statement (#23)
         if live is not None and live.status == S.PENDING_PAYMENT:
             if Order.user.is_cached(order) and order.user_id == live.user_id:
                 live.user = order.user  # the shopper placing it: not read again by the paid step
