@@ -51,10 +51,7 @@ def charge_customer(*, user, payment_method: str, save: bool, gateway: PaymentGa
     new card is to be saved to; none for a guest or a card used once."""
     if user is None:
         return ""
-    if (
-        save
-        or SavedCard.objects.filter(user=user, gateway=gateway.name, payment_method=payment_method).exists()
-    ):
+    if save or rows.where(SavedCard, user_id=user.pk, gateway=gateway.name, payment_method=payment_method):
         return customer_for(user, gateway)
     return ""
 
