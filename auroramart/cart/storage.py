@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+
+from auroramart.core import rows
 
 from .models import Cart, CartDiscount, CartItem
 
@@ -108,10 +109,10 @@ class SessionCart:
         """Two tabs of one guest can check out at once, each with its own copy of the session:
         they queue on a Cart row keyed by the session (made for the purpose), which holds the
         number the cart was last placed as."""
-        rows = self._checkout_row()
-        if not rows.exists():
+        checkout_rows = self._checkout_row()
+        if not checkout_rows.exists():
             Cart.objects.get_or_create(session_key=self.session.session_key)
-        placing = rows.select_for_update().values_list("placing_order_number", flat=True).get()
+        placing = checkout_rows.select_for_update().values_list("placing_order_number", flat=True).get()
         return placing or self.data.get("placing", "")
 
     def mark_placing(self, order_number: str):
@@ -211,9 +212,7 @@ CART_WRITE_SQL = {
     "add_line": "INSERT INTO {item} ({item_cart}, {variant}, {quantity}, {price}, {added_at})"
     " SELECT {cart_id}, %s, %s, %s, %s FROM {cart} WHERE {cart_user} = %s",
     "touch": "UPDATE {cart} SET {updated_at} = %s WHERE {cart_user} = %s",
-    # The placement's queue (lock_for_checkout: FOR UPDATE is added where the database has row
-    # locks) and its marker (mark_placing).
-    "placing": "SELECT {placing} FROM {cart} WHERE {cart_user} = %s",
+    # The placement's marker on the cart row (mark_placing).
     "mark_placing": "UPDATE {cart} SET {placing} = %s WHERE {cart_user} = %s",
     # Emptying the cart once it is placed: its lines, the discount chosen and the coupons. Plain
     # deletes are safe because nothing points at these rows and nothing listens for their deletion
@@ -229,15 +228,15 @@ def _read_cart_state(user) -> _CartState:
     using = router.db_for_read(Cart)
     with connections[using].cursor() as cursor:
         cursor.execute(_cart_state_sql(), [user.pk])
-        rows = cursor.fetchall()
-    if not rows:
+        lines = cursor.fetchall()
+    if not lines:
         return _CartState({}, [], None)
-    codes, kind, points, reward_id = rows[0][:4]
+    codes, kind, points, reward_id = lines[0][:4]
     if isinstance(codes, str):  # JSON arrives as text on both backends, unless a driver decodes it
         codes = Cart._meta.get_field("coupon_codes").from_db_value(codes, None, connections[using])
     items = {
         variant: (int(quantity), Decimal(str(price)).quantize(CENT))
-        for *_, variant, quantity, price in rows
+        for *_, variant, quantity, price in lines
         if variant is not None
     }
     discount = {"kind": kind, "points": points, "reward_id": reward_id} if kind is not None else None
@@ -381,16 +380,8 @@ class DbCart:
     def _locked_placing(self) -> str | None:
         """The cart row's placement marker, the row locked until the transaction ends (one
         constant statement: the ORM's locking query cost more to build than to run, #23)."""
-        connection = connections[router.db_for_write(Cart)]
-        if connection.get_autocommit():
-            raise TransactionManagementError(
-                "The cart is locked for a placement's transaction: call it in one"
-            )
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        with connection.cursor() as cursor:
-            cursor.execute(_cart_write_sql("placing") + lock, [self.user.pk])
-            found = cursor.fetchone()
-        return None if found is None else found[0]
+        found = rows.locked(Cart, user_id=self.user.pk)
+        return found[0].placing_order_number if found else None
 
     def mark_placing(self, order_number: str):
         connection = connections[router.db_for_write(Cart)]
