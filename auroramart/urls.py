@@ -53,10 +53,13 @@ if settings.SERVE_MEDIA:
 
 if settings.BENCH_BASELINE_VIEW:
     # The benchmark's baselines: the bare view (served without middleware, core/bench.py) and an
-    # empty view behind the full middleware stack.
-    urlpatterns += [
+    # empty view behind the full middleware stack. First in the list, as a bare Django project's
+    # one URL would be: at the end, resolving them tried every pattern of the shop (83 µs of CPU
+    # against 12, about an eighth of the bare view), which flattered every ratio (#23).
+    urlpatterns = [
         path("__bench__/bare", lambda request: HttpResponse("ok")),
         path("__bench__/empty", lambda request: HttpResponse("ok")),
+        *urlpatterns,
     ]
 
 handler404 = "auroramart.pages.views.error_404"
