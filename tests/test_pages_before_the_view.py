@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from auroramart.catalog.models import Product
+from auroramart.core.held import CSRF_PLACEHOLDER
 from auroramart.search.models import SearchQueryLog
 
 from .factories import CustomerFactory, ProductFactory, ProductImageFactory, SubcategoryFactory
@@ -58,7 +59,10 @@ def test_a_page_served_whole_is_answered_before_the_view_as_the_view_answered(ca
     assert before_the_view(again)
     assert without_token(again) == without_token(first)
     assert "csrftoken" in again.cookies and again["Vary"] == first["Vary"]
-    token = HTMX_TOKEN.search(again.content.decode()).group(1)  # every page's, for htmx
+    body = again.content.decode()
+    token = HTMX_TOKEN.search(body).group(1)  # every page's, for htmx
+    # The page is held encoded and cut where the token goes: every place gets the one token.
+    assert CSRF_PLACEHOLDER not in body and set(TOKEN.findall(body)) <= {token}
     added = newcomer.post("/checkout/cart/add/", {"product_id": catalogue[0].pk}, HTTP_X_CSRFTOKEN=token)
     assert added.status_code == 302  # the token put in before the view works
 

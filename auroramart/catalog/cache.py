@@ -22,7 +22,7 @@ from django.db import transaction
 
 from auroramart.core import shared_reads
 from auroramart.core.events import ExtensionPoint
-from auroramart.core.held import CSRF_PLACEHOLDER, Held, with_csrf_token
+from auroramart.core.held import CSRF_PLACEHOLDER, Held, around_csrf_token, with_csrf_token
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
@@ -173,19 +173,20 @@ def anonymous_page(request, prefix: str, render_page, finish=None, before_the_vi
     if finish is not None:
         html = finish(html)
     elif before_the_view:
-        _held_before_the_view.put(_address(request), (catalog_version(), html))
+        _held_before_the_view.put(_address(request), (catalog_version(), around_csrf_token(html)))
     return HttpResponse(with_csrf_token(request, html))
 
 
 # Pages an anonymous visitor gets whole, by URL with the catalog version they were rendered at,
-# held for the middleware that answers before the view.
-_held_before_the_view: Held[tuple[int, str]] = Held(size=128, seconds=60)
+# held for the middleware that answers before the view (encoded, cut where the token goes).
+_held_before_the_view: Held[tuple[int, tuple[bytes, ...]]] = Held(size=128, seconds=60)
 
 
-def held_before_the_view(request) -> str | None:
+def held_before_the_view(request) -> tuple[bytes, ...] | None:
     """The page this sessionless GET asks for, when its view has served it whole at the current
-    catalog version and said nothing else happens per request (catalog/middleware.py); with the
-    CSRF token as a placeholder. Any other address is answered without reading the version."""
+    catalog version and said nothing else happens per request (catalog/middleware.py); encoded
+    and cut where the CSRF token goes (core/held.py, `around_csrf_token`). Any other address is
+    answered without reading the version."""
     held = _held_before_the_view.get(_address(request))
     if held is None or held[0] != catalog_version():
         return None

@@ -1,9 +1,8 @@
 """Anonymous catalogue pages answered before the view (#23)."""
 
 from django.http import HttpResponse
-from django.utils.cache import patch_vary_headers
 
-from auroramart.core.held import with_csrf_token
+from auroramart.core.held import joined_with_csrf_token
 
 from .cache import held_before_the_view, sessionless_get
 
@@ -23,9 +22,10 @@ class AnonymousPageMiddleware:
 
     def __call__(self, request):
         if sessionless_get(request):
-            html = held_before_the_view(request)
-            if html is not None:
-                response = HttpResponse(with_csrf_token(request, html))
-                patch_vary_headers(response, ("Cookie",))
+            page = held_before_the_view(request)
+            if page is not None:
+                response = HttpResponse(joined_with_csrf_token(request, page))
+                # A new response: what patch_vary_headers would make of it, without parsing.
+                response.headers["Vary"] = "Cookie"
                 return response
         return self.get_response(request)
