@@ -82,3 +82,18 @@ def test_threads_reading_at_once_each_get_their_own_answers():
     for thread in threads:
         thread.join()
     assert not wrong
+
+
+def test_replies_are_parsed_and_commands_packed_in_c():
+    # hiredis is pinned for speed (#23, eleventh round): a version redis-py does not accept would
+    # make it fall back to its Python parser silently, a fifth more CPU on every Redis call.
+    from redis._parsers import _HiredisParser
+    from redis.connection import HiredisRespSerializer
+
+    cache.get("backend:parser")  # a connection now waits in the pool
+    connection = cache._cache.get_client().connection_pool.get_connection()
+    try:
+        assert isinstance(connection._parser, _HiredisParser)
+        assert isinstance(connection._command_packer, HiredisRespSerializer)
+    finally:
+        cache._cache.get_client().connection_pool.release(connection)
