@@ -173,6 +173,8 @@ def _database(url: str) -> dict:
     )
     if settings["ENGINE"] != "django.db.backends.postgresql":
         return settings
+    # Django's, with a health check that reads the socket instead of sending SELECT 1 (core/postgresql).
+    settings["ENGINE"] = "auroramart.core.postgresql"
     if PGBOUNCER:
         # A transaction-mode pooler hands each transaction any server connection: a cursor
         # that outlives its transaction (server-side cursors) would vanish under it.
