@@ -19,10 +19,11 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpResponse
 
 from auroramart.core import shared_reads
 from auroramart.core.events import ExtensionPoint
-from auroramart.core.held import CSRF_PLACEHOLDER, Held, around_csrf_token, with_csrf_token
+from auroramart.core.held import CSRF_PLACEHOLDER, CutPage, Held, filled_with_csrf_token, with_csrf_token
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
@@ -131,12 +132,13 @@ def _page_key(request, kind: str, prefix: str) -> str:
 
 
 def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
-    """The page's HTML, rendered once per URL and catalog version with the CSRF token as a
-    placeholder (and `extra` in its context); or the response when it is not a 200."""
+    """The page, rendered once per URL and catalog version with the CSRF token as a placeholder
+    (and `extra` in its context), cut where each request's own parts go; or the response when
+    it is not a 200."""
     key = _page_key(request, kind, prefix)
-    html = _held_pages.get(key)
-    if html is not None:
-        return html
+    page = _held_pages.get(key)
+    if page is not None:
+        return page
     html = cache.get(key)
     if html is None:
         response = render_page({"csrf_token": CSRF_PLACEHOLDER, **extra})
@@ -144,49 +146,54 @@ def _rendered_once(request, kind: str, prefix: str, render_page, extra: dict):
             return response
         html = response.content.decode()
         cache.set(key, html, PAGE_SECONDS)
-    _held_pages.put(key, html)
-    return html
+    page = CutPage(html, _SLOTS)
+    _held_pages.put(key, page)
+    return page
 
 
-_held_pages: Held[str] = Held(size=64, seconds=60)
+_held_pages: Held[CutPage] = Held(size=64, seconds=60)
 # The rendered parts pages are built from (a product's details and reviews, a grid): a product
 # page reads its part on every request, its live buy box being made from it.
 _held_parts: Held[dict] = Held(size=64, seconds=60)
 
 
-def anonymous_page(request, prefix: str, render_page, finish=None, before_the_view: bool = False):
+def anonymous_page(request, prefix: str, render_page, live=None, before_the_view: bool = False):
     """The whole rendered page, cached per URL and catalog version for anonymous visitors.
 
-    `render_page(extra_context)` renders the page; `finish(html)` fills in what must be
-    live on every request (the product page's price and stock). The CSRF token is
-    rendered as a placeholder and replaced with this visitor's own. A page that the view
-    adds nothing to on each request (no `finish`, nothing logged) may be served
+    `render_page(extra_context)` renders the page; `live()` gives what must be live on every
+    request (the product page's price and stock), by the `live_marker` each goes in place of.
+    The CSRF token is rendered as a placeholder and replaced with this visitor's own. A page
+    that the view adds nothing to on each request (nothing live, nothing logged) may be served
     `before_the_view` from then on (`held_before_the_view`).
     """
-    from django.http import HttpResponse
-
     if not shares_the_anonymous_page(request):
         return None
-    html = _rendered_once(request, "fullpage", prefix, render_page, {})
-    if not isinstance(html, str):
-        return html  # not a 200: not cached
-    if finish is not None:
-        html = finish(html)
-    elif before_the_view:
-        _held_before_the_view.put(_address(request), (catalog_version(), around_csrf_token(html)))
-    return HttpResponse(with_csrf_token(request, html))
+    page = _rendered_once(request, "fullpage", prefix, render_page, {})
+    if not isinstance(page, CutPage):
+        return page  # not a 200: not cached
+    if live is None and before_the_view:
+        _held_before_the_view.put(_address(request), (catalog_version(), page))
+    return _response(request, page, live)
+
+
+def _response(request, page: CutPage, live) -> HttpResponse:
+    """The shared page with this request's own parts: the shopper's, what is live, the token."""
+    parts = _personal_parts(request, page)
+    if live is not None:
+        parts.update(live())
+    return HttpResponse(filled_with_csrf_token(request, page, parts))
 
 
 # Pages an anonymous visitor gets whole, by URL with the catalog version they were rendered at,
-# held for the middleware that answers before the view (encoded, cut where the token goes).
-_held_before_the_view: Held[tuple[int, tuple[bytes, ...]]] = Held(size=128, seconds=60)
+# held for the middleware that answers before the view.
+_held_before_the_view: Held[tuple[int, CutPage]] = Held(size=128, seconds=60)
 
 
-def held_before_the_view(request) -> tuple[bytes, ...] | None:
+def held_before_the_view(request) -> CutPage | None:
     """The page this sessionless GET asks for, when its view has served it whole at the current
-    catalog version and said nothing else happens per request (catalog/middleware.py); encoded
-    and cut where the CSRF token goes (core/held.py, `around_csrf_token`). Any other address is
-    answered without reading the version."""
+    catalog version and said nothing else happens per request (catalog/middleware.py); its one
+    place for a request's own part is the CSRF token. Any other address is answered without
+    reading the version."""
     held = _held_before_the_view.get(_address(request))
     if held is None or held[0] != catalog_version():
         return None
@@ -213,6 +220,16 @@ def personal_marker(name: str) -> str:
     return f"<!--personal:{name}-->"
 
 
+def live_marker(name: str) -> str:
+    """Where a part that is live on every request goes in a shared page (a buy box, a cart)."""
+    return f"<!--live:{name}-->"
+
+
+# Every place a request puts its own part in a shared page (core/held.py, CutPage). Markers are
+# comments only our templates write: content is escaped, so `<!--` in it never reaches a page.
+_SLOTS = re.compile(rf"{re.escape(CSRF_PLACEHOLDER)}|<!--(?:personal:[\w/.-]+|live:[\w-]+)-->")
+
+
 @functools.cache
 def _personal_template(names: tuple[str, ...]):
     from django.template import engines
@@ -229,13 +246,18 @@ personal_state: ExtensionPoint[Callable[..., tuple[tuple, dict] | None]] = Exten
 _held_personal: Held[str] = Held(size=512, seconds=60)
 
 
-def fill_personal(request, html: str) -> str:
-    """Each {% personal %} marker replaced with that part rendered for this shopper: one render
-    of the parts together, with the context processors run once; or, when nothing but their
-    name and numbers sets them apart (no message to show), the parts held for those (#23)."""
-    names = tuple(name for name in dict.fromkeys(PERSONAL_MARKER.findall(html)) if name in PERSONAL_PARTS)
+def _personal_parts(request, page: CutPage) -> dict[str, str]:
+    """Each {% personal %} marker of the page, with that part rendered for this shopper: one
+    render of the parts together, with the context processors run once; or, when nothing but
+    their name and numbers sets them apart (no message to show), the parts held for those
+    (#23). A marker naming anything but PERSONAL_PARTS gets nothing: it stays an inert comment."""
+    names = tuple(
+        match[1]
+        for slot in page.distinct
+        if (match := PERSONAL_MARKER.fullmatch(slot)) is not None and match[1] in PERSONAL_PARTS
+    )
     if not names:
-        return html
+        return {}
     state = next((answer for provider in personal_state if (answer := provider(request)) is not None), None)
     if state is None:
         rendered = _personal_template(names).render(request=request)
@@ -248,38 +270,38 @@ def fill_personal(request, html: str) -> str:
             _held_personal.put(held_key, rendered)
         rendered = with_csrf_token(request, rendered)
     parts = rendered.split(_SEPARATOR)
-    for name, part in zip(names, parts, strict=True):
-        html = html.replace(personal_marker(name), part)
-    return html
+    return {personal_marker(name): part for name, part in zip(names, parts, strict=True)}
 
 
-def shared_page(request, prefix: str, render_page, finish=None, before_the_view: bool = False):
+def shared_page(request, prefix: str, render_page, live=None, before_the_view: bool = False):
     """A catalogue page from the cache for everyone who asks for it with a GET.
 
     Anonymous visitors without a session get `anonymous_page`. A signed-in shopper, or a guest
     with a cart, gets the same page rendered once per URL and catalog version with markers
     where their own parts go (their corner of the header, their messages; base.html marks
     them with {% personal %}), filled in per request: the page costs little more than a
-    guest's. Nothing else in these pages may depend on who asks; `finish(html)` fills in what
-    must be live (the product page's buy box). None for other methods: render as usual.
+    guest's. Nothing else in these pages may depend on who asks; `live()` gives what must be
+    live (the product page's buy box), by marker. None for other methods: render as usual.
     `before_the_view`: see `anonymous_page`.
     """
-    from django.http import HttpResponse
-
     if request.method != "GET":
         return None
     if shares_the_anonymous_page(request):
-        return anonymous_page(request, prefix, render_page, finish, before_the_view)
-    html = _rendered_once(request, "personalpage", prefix, render_page, {PERSONAL_DEFERRED: True})
-    if not isinstance(html, str):
-        return html
-    if finish is not None:
-        html = finish(html)
-    html = with_csrf_token(request, html)
-    return HttpResponse(fill_personal(request, html))
+        return anonymous_page(request, prefix, render_page, live, before_the_view)
+    page = _rendered_once(request, "personalpage", prefix, render_page, {PERSONAL_DEFERRED: True})
+    if not isinstance(page, CutPage):
+        return page
+    return _response(request, page, live)
 
 
-BODY_MARKER = "<!--page-body-->"
+def with_live(html: str, parts: dict[str, str]) -> str:
+    """A page rendered for this request alone, with the live parts put in at their markers."""
+    for marker, part in parts.items():
+        html = html.replace(marker, part, 1)
+    return html
+
+
+BODY_MARKER = live_marker("page-body")
 
 
 def page_around(
@@ -291,16 +313,15 @@ def page_around(
     with the shopper's own parts, their CSRF token and `body` filled in on each request
     (#23: rendering it was more than a third of the cart page's CPU). Other methods than GET
     render it whole. Nothing in `template` or `context` may depend on who asks."""
-    from django.http import HttpResponse
     from django.shortcuts import render
 
     def page(extra):
         return render(request, template, {**(context or {}), "body": BODY_MARKER, **extra}, status=status)
 
-    def fill(html: str) -> str:
-        return html.replace(BODY_MARKER, body, 1)
+    def live() -> dict[str, str]:
+        return {BODY_MARKER: body}
 
-    if status == 200 and (shared := shared_page(request, prefix, page, finish=fill)) is not None:
+    if status == 200 and (shared := shared_page(request, prefix, page, live=live)) is not None:
         return shared
     response = page({})
-    return HttpResponse(fill(response.content.decode()), status=response.status_code)
+    return HttpResponse(with_live(response.content.decode(), live()), status=response.status_code)

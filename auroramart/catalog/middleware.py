@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse
 
-from auroramart.core.held import joined_with_csrf_token
+from auroramart.core.held import filled_with_csrf_token
 
 from .cache import held_before_the_view, sessionless_get
 
@@ -24,7 +24,7 @@ class AnonymousPageMiddleware:
         if sessionless_get(request):
             page = held_before_the_view(request)
             if page is not None:
-                response = HttpResponse(joined_with_csrf_token(request, page))
+                response = HttpResponse(filled_with_csrf_token(request, page))
                 # A new response: what patch_vary_headers would make of it, without parsing.
                 response.headers["Vary"] = "Cookie"
                 return response

@@ -3,11 +3,12 @@ what they show (#23)."""
 
 import contextlib
 import hashlib
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
 from django.core.cache import cache
@@ -200,19 +201,40 @@ def with_csrf_token(request, html: str) -> str:
     return html.replace(CSRF_PLACEHOLDER, csrf_token(request)) if CSRF_PLACEHOLDER in html else html
 
 
-def around_csrf_token(html: str) -> tuple[bytes, ...]:
-    """A whole page rendered with CSRF_PLACEHOLDER, encoded once and cut where the token goes:
-    what `joined_with_csrf_token` makes each request's body from. A page held whole is served
-    thousands of times, so encoding 60–80 KB and searching it for the placeholder on every
-    request was a fifth of what such a page cost (#23, eleventh round)."""
-    return tuple(html.encode().split(CSRF_PLACEHOLDER.encode()))
+class CutPage:
+    """A page rendered once for many requests, with placeholders where each request puts its
+    own parts (its CSRF token, the shopper's corner of the header, a live buy box), encoded once
+    and cut at them. A request gets it whole in one join of bytes (`filled`), instead of a search
+    and a copy of the whole page for each part and the encoding of the whole (#23, eleventh
+    round: on a signed-in page of 80 KB those were about a sixth of its CPU). `slots` is the
+    pattern the placeholders match; a placeholder given no part stays as it was."""
+
+    __slots__ = ("distinct", "pieces", "slots")
+
+    def __init__(self, html: str, slots: re.Pattern[str]):
+        pieces, found, start = [], [], 0
+        for match in slots.finditer(html):
+            pieces.append(html[start : match.start()].encode())
+            found.append(match.group())
+            start = match.end()
+        pieces.append(html[start:].encode())
+        self.pieces: tuple[bytes, ...] = tuple(pieces)
+        self.slots: tuple[str, ...] = tuple(found)
+        self.distinct: tuple[str, ...] = tuple(dict.fromkeys(found))  # in the order they come
+
+    def filled(self, parts: Mapping[str, str]) -> bytes:
+        encoded = {slot: parts.get(slot, slot).encode() for slot in self.distinct}
+        joined = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+            joined += (encoded[slot], piece)
+        return b"".join(joined)
 
 
-def joined_with_csrf_token(request, parts: tuple[bytes, ...]) -> bytes:
-    """The body `around_csrf_token` was cut from, with this request's token put in."""
-    if len(parts) == 1:
-        return parts[0]
-    return csrf_token(request).encode().join(parts)
+def filled_with_csrf_token(request, page: CutPage, parts: Mapping[str, str] | None = None) -> bytes:
+    """`page` with `parts` and this request's CSRF token put in (asked for only if it has a place)."""
+    if CSRF_PLACEHOLDER in page.distinct:
+        parts = {**(parts or {}), CSRF_PLACEHOLDER: csrf_token(request)}
+    return page.filled(parts or {})
 
 
 def render_held(request, hold: Held[str], shows, render: Callable[[dict], str]) -> SafeString:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from auroramart.accounts.selectors import wishlisted_ids
 from auroramart.catalog import selectors, services
-from auroramart.catalog.cache import cached_page_part, catalog_version, shared_page
+from auroramart.catalog.cache import cached_page_part, catalog_version, live_marker, shared_page, with_live
 from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
@@ -20,8 +20,8 @@ from auroramart.core.pagination import paginate
 from auroramart.core.structured_data import absolute, product_blocks, product_data
 from auroramart.search.services import record_view
 
-BUY_BOX_MARKER = "<!--buy-box-->"
-MAIN_IMAGE_MARKER = "<!--main-image-->"
+BUY_BOX_MARKER = live_marker("buy-box")
+MAIN_IMAGE_MARKER = live_marker("main-image")
 
 
 def render_product_list(
@@ -256,9 +256,8 @@ def product_detail(request, slug):
         )
         return buy_box, main_image
 
-    def live_html(html: str) -> str:
-        buy_box, main_image = live_parts(part["pk"])
-        return html.replace(BUY_BOX_MARKER, buy_box, 1).replace(MAIN_IMAGE_MARKER, main_image, 1)
+    def live() -> dict[str, str]:
+        return dict(zip((BUY_BOX_MARKER, MAIN_IMAGE_MARKER), live_parts(part["pk"]), strict=True))
 
     # The live price and stock come in the round trip that reads the catalog's version, when
     # this process has shown the product before (#23); a slug that names another product now
@@ -281,15 +280,10 @@ def product_detail(request, slug):
             {"part": part, "body": mark_safe(part["body"]), **extra_context},  # noqa: S308 -- our own templates
         )
 
-    shared = shared_page(
-        request,
-        "pdp-page",
-        page,
-        finish=live_html,
-    )
+    shared = shared_page(request, "pdp-page", page, live=live)
     if shared is not None:
         return shared
-    return page({"body": mark_safe(live_html(part["body"]))})  # noqa: S308 -- our own templates
+    return page({"body": mark_safe(with_live(part["body"], live()))})  # noqa: S308 -- our own templates
 
 
 _held_buy_boxes: Held[str] = Held(size=256, seconds=60)
