@@ -115,9 +115,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # A sessionless visitor's home page or product list, when held whole (catalog/middleware.py).
     "auroramart.catalog.middleware.AnonymousPageMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
-    "auroramart.accounts.middleware.ResolvedUserMiddleware",  # request.user itself, not two proxies
+    # Django's authentication and django-otp's (request.user.is_verified(): signed in with a
+    # second factor) in one step, the user itself rather than two lazy proxies (accounts/middleware.py).
+    "auroramart.accounts.middleware.UserMiddleware",
     # Django's, with the message storage made on first use (core/middleware.py).
     "auroramart.core.middleware.LazyMessageMiddleware",
     "auroramart.admin_panel.middleware.StaffSessionMiddleware",

@@ -1,3 +1,4 @@
+import asyncio
 import io
 import re
 from datetime import timedelta
@@ -295,5 +296,6 @@ def test_a_request_carries_the_user_itself_with_their_second_factor_state(client
     request = client.get("/account/").wsgi_request
     assert type(request.user) is User and request.user.pk == shopper.pk
     assert request.user.is_verified() is False and request.user.otp_device is None
+    assert asyncio.run(request.auser()) is request.user  # what async code asks for
     guest = Client().get("/").wsgi_request
     assert type(guest.user) is AnonymousUser and not guest.user.is_verified()
