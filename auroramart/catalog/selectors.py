@@ -329,8 +329,9 @@ def related_products(product: Product, limit: int = 4) -> list[Product]:
 _LIVE_FIELDS = ("price", "compare_at_price", "stock_quantity", "reorder_level")
 
 
-def live_product(pk: int) -> Product | None:
-    """Price and stock for the product page, exact as of the last write to them.
+def live_values(pk: int) -> dict | None:
+    """Price and stock for the product page, exact as of the last write to them; None when
+    the product is not for sale.
 
     Cached per product; every write path drops the entry (model saves through
     the catalog's signal, stock movements through forget_live_product), and it
@@ -343,22 +344,23 @@ def live_product(pk: int) -> Product | None:
     if values is None:
         values = _read_live_product(pk) or {}
         cache.set(key, values, LIVE_SECONDS)
-    return Product(pk=pk, **values) if values else None
+    return values or None
 
 
 LIVE_SECONDS = 60
 
 
-def live_product_with_matrix(pk: int) -> tuple[Product | None, dict]:
-    """live_product and variant_matrix together: the product page's live parts in one round
+def live_product_with_matrix(pk: int) -> tuple[dict | None, dict]:
+    """live_values and variant_matrix together: the product page's live parts in one round
     trip to the cache when both are there (with the keys every request shares, when the page
-    named them first with `expect_live`)."""
+    named them first with `expect_live`). The values are plain: the page needs no Product
+    built from them (#23, eleventh round: building one was 5% of a product page)."""
     keys = {"live": live_product_key(pk), "matrix": matrix_key(pk)}
     found = shared_reads.get_many(list(keys.values()))
     values = found.get(keys["live"])
-    product = live_product(pk) if values is None else (Product(pk=pk, **values) if values else None)
+    live = live_values(pk) if values is None else (values or None)
     matrix = found.get(keys["matrix"])
-    return product, matrix if matrix is not None else variant_matrix(pk)
+    return live, matrix if matrix is not None else variant_matrix(pk)
 
 
 def expect_live(pk: int) -> None:

@@ -197,15 +197,15 @@ def product_detail(request, slug):
 
     def live_parts(pk, *, fragment: bool = False) -> tuple[str, str]:
         # Price and stock are read live: they must be exact where the shopper decides to buy.
-        product, matrix = selectors.live_product_with_matrix(pk)
-        if product is None:
+        live, matrix = selectors.live_product_with_matrix(pk)
+        if live is None:
             raise Http404("No such product.")
-        product.slug, product.name = slug, part["name"]
+        product = {"pk": pk, "name": part["name"]}  # what the buy box shows of the product itself
         chosen, pickers = selectors.choose_variant(matrix, request.GET.get("variant"))
         if chosen is None:
             raise Http404("No such product.")
         if not fragment:
-            record_view(request, product.pk, source=request.GET.get("src", "")[:40])
+            record_view(request, product["pk"], source=request.GET.get("src", "")[:40])
         image = chosen["image"] or part["main_image"]
         user = request.user
         context = {
@@ -221,7 +221,7 @@ def product_detail(request, slug):
             "size_guide_url": part["size_guide_url"],
             "oob_image": image if fragment and chosen["image"] else None,
             "customer": is_customer(user),
-            "saved": is_customer(user) and bool(wishlisted_ids(user, [product.pk])),
+            "saved": is_customer(user) and bool(wishlisted_ids(user, [product["pk"]])),
         }
         # The search engines' JSON-LD goes in the buy box: the offer is live. It is made only
         # when the buy box is rendered, from the page's part (of this catalog version), the
@@ -237,8 +237,8 @@ def product_detail(request, slug):
         # Every shopper looking at this variant at this price and stock sees the same buy box
         # but for their CSRF token: it is rendered once for what it shows and held (#23).
         shown = (
-            product.pk,
-            product.name,
+            product["pk"],
+            product["name"],
             slug,
             image,
             catalog_version(),
