@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from auroramart.catalog.models import Product
 from auroramart.core.access import customer_required
 from auroramart.core.forms import safe_next
+from auroramart.core.htmx import is_htmx
 from auroramart.staff import signin
 
 from . import selectors, services
@@ -201,7 +202,7 @@ def _wishlist_button(request, product, saved: bool):
 def wishlist_add(request, product_id):
     product = get_object_or_404(Product, pk=product_id, is_active=True)
     services.add_to_wishlist(user=request.user, product=product)
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         return _wishlist_button(request, product, True)
     messages.success(request, f"{product.name} is on your wishlist.")
     return redirect(safe_next(request, product.get_absolute_url()))
@@ -211,7 +212,7 @@ def wishlist_add(request, product_id):
 @require_POST
 def wishlist_remove(request, product_id):
     services.remove_from_wishlist(user=request.user, product_id=product_id)
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         if request.POST.get("from") == "wishlist":
             return HttpResponse("")  # the row disappears from the wishlist page
         product = get_object_or_404(Product, pk=product_id)
@@ -250,7 +251,7 @@ def notification_list(request):
 def notifications_read(request):
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
     services.mark_notifications_read(user=request.user, ids=ids)
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response

@@ -7,16 +7,13 @@ from auroramart.catalog.cache import page_around
 from auroramart.core.access import shopper_only
 from auroramart.core.client import shopper_for
 from auroramart.core.forms import safe_next
+from auroramart.core.htmx import is_htmx
 from auroramart.core.rendering import render_part
 
 from . import fragments, services
 from .selectors import cart_summary
 from .services import CartError
 from .storage import cart_for
-
-
-def _is_htmx(request) -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 def _cart_body(request, *, error: str = "", notice: str = "", swap: bool = False, cart=None) -> str:
@@ -41,7 +38,7 @@ def _cart_body(request, *, error: str = "", notice: str = "", swap: bool = False
 def _cart_page(
     request, *, error: str = "", notice: str = "", status: int = 200, fragment: bool = False, cart=None
 ):
-    if fragment or _is_htmx(request):
+    if fragment or is_htmx(request):
         return HttpResponse(
             _cart_body(request, error=error, notice=notice, swap=True, cart=cart), status=status
         )
@@ -60,7 +57,7 @@ def detail(request):
 
 
 def _after_change(request, error: str = "", notice: str = "", cart=None):
-    if _is_htmx(request):
+    if is_htmx(request):
         # htmx swaps the cart in place; errors travel with it as a 200 so they are shown.
         return _cart_page(request, error=error, notice=notice, cart=cart)
     if error:
@@ -83,11 +80,11 @@ def add(request):
             shopper=shopper_for(request),
         )
     except CartError as exc:
-        if _is_htmx(request):
+        if is_htmx(request):
             return render(request, "cart/_added.html", {"error": str(exc)}, status=200)
         messages.error(request, str(exc))
         return redirect(safe_next(request, "cart:detail"))
-    if _is_htmx(request):
+    if is_htmx(request):
         response = render(
             request,
             "cart/_added.html",
@@ -128,7 +125,7 @@ def apply_coupon(request):
         code = services.apply_coupon(cart_for(request), code=request.POST.get("code", ""), user=user)
     except CartError as exc:
         return _after_change(request, str(exc))
-    if not _is_htmx(request):
+    if not is_htmx(request):
         messages.success(request, f"Coupon {code} applied.")
     return _after_change(request)
 

@@ -14,10 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 
+from .htmx import is_htmx
+
 
 def _to_login(request, login_url: str):
     target = f"{login_url}?next={quote(request.get_full_path())}"
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         # htmx would swap a redirect's page into the element; ask it to navigate instead.
         response = HttpResponse(status=204)
         response["HX-Redirect"] = target

@@ -11,6 +11,7 @@ from auroramart.cart.storage import DbCart
 from auroramart.cart.views import render_cart_body
 from auroramart.core.access import customer_required
 from auroramart.core.held import Held, render_held
+from auroramart.core.htmx import is_htmx
 
 from . import selectors, services
 from .services import LoyaltyError
@@ -37,7 +38,7 @@ def dashboard(request):
 def _answer(request, *, error: str = "", message: str = ""):
     """htmx: the cart, re-rendered in place; a browser form: back to the page; otherwise JSON."""
     status = 400 if error else 200
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         return render_cart_body(request, error=error, status=status)
     if "text/html" in request.headers.get("Accept", ""):
         if error:

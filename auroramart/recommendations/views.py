@@ -15,6 +15,7 @@ from auroramart.cart.storage import cart_for
 from auroramart.catalog.models import Product
 from auroramart.core.access import is_customer, shopper_only
 from auroramart.core.client import shopper_for
+from auroramart.core.htmx import is_htmx
 
 from . import experiments, services, tracking
 
@@ -107,7 +108,7 @@ def add_bundle(request):
             errors.append(str(exc))
     if not ids:
         errors.append("Choose at least one product.")
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         return render(
             request,
             "recommendations/_bundle_added.html",

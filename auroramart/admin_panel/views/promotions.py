@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from auroramart.core.client import actor_for
+from auroramart.core.htmx import is_htmx
 from auroramart.promotions.models import Coupon
 from auroramart.promotions.services import create_coupon, set_coupon_active
 
@@ -30,6 +31,6 @@ def coupon_list(request):
 def coupon_toggle(request, pk):
     coupon = get_object_or_404(Coupon, pk=pk)
     coupon = set_coupon_active(coupon=coupon, active=not coupon.is_active, actor=actor_for(request))
-    if request.headers.get("HX-Request"):  # inline: swap the button for the new state
+    if is_htmx(request):  # inline: swap the button for the new state
         return render(request, "admin_panel/_coupon_toggle.html", {"c": coupon})
     return redirect("admin_panel:coupons")

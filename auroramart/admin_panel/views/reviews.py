@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from auroramart.catalog.models import ProductReview
 from auroramart.catalog.services import moderate_review
 from auroramart.core.client import actor_for
+from auroramart.core.htmx import is_htmx
 
 from ..decorators import panel_permission
 
@@ -37,7 +38,7 @@ def review_moderate(request, pk):
         messages.error(request, "Choose approve or reject.")
         return redirect("admin_panel:reviews")
     moderate_review(review=review, status=status, actor=actor_for(request))
-    if request.headers.get("HX-Request"):  # inline: the row says what happened
+    if is_htmx(request):  # inline: the row says what happened
         return HttpResponse(
             f'<li class="bg-base-100 rounded-box p-4 text-sm">Review {review.get_status_display().lower()}.</li>'
         )

@@ -16,6 +16,7 @@ from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
 from auroramart.core.access import customer_required, is_customer
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.held import Held, render_held
+from auroramart.core.htmx import htmx_target, is_htmx
 from auroramart.core.pagination import paginate
 from auroramart.core.structured_data import absolute, product_blocks, product_data
 from auroramart.search.services import record_view
@@ -269,7 +270,7 @@ def product_detail(request, slug):
         raise Http404("No such product.")
     if known != part["pk"]:
         _product_keys.put(slug, part["pk"])
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "buy-box":
+    if is_htmx(request) and htmx_target(request) == "buy-box":
         # A choice in the pickers: the buy box again, and the variant's picture out of band.
         return HttpResponse(live_parts(part["pk"], fragment=True)[0])
 

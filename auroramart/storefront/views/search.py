@@ -4,6 +4,7 @@ from django.views.decorators.http import require_POST
 from auroramart.catalog.selectors import home_sections
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.forms import safe_next
+from auroramart.core.htmx import is_htmx
 from auroramart.search import services
 from auroramart.search.backends import (
     did_you_mean,
@@ -74,7 +75,7 @@ def suggest(request):
 
 @require_POST
 def clear_history(request):
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         response = render(
             request, "search/_suggestions.html", {"query": "", "history": [], "popular": popular_searches()}
         )
