@@ -7,7 +7,7 @@ from django.core.cache import cache, caches
 from django.test import Client
 
 from auroramart.core import shared_reads
-from auroramart.core.request_context import request_memo
+from auroramart.core.request_context import MEMO_PATH, request_memo
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory
 
@@ -69,6 +69,27 @@ def test_keys_a_request_expects_come_with_the_shared_ones_each_handed_out_once(
     assert shared_reads.get_many(["test:own:c"]) == {"test:own:c": "c"}
     assert shared_reads.get(KEY) == 1 and "test:own:c" not in shared_reads._read(None, fetch=False)[0]
     cache.delete_many(["test:own:a", "test:own:b", "test:own:c", "test:own:missing"])
+
+
+def test_keys_named_for_an_address_come_with_the_first_read_of_a_request_to_it(shared_key, counted_reads):
+    cache.set_many({"test:at:a": "a", "test:at:b": "b"})
+    shared_reads.expect_at("/item/at-lamp/", ["test:at:a", "test:at:b"])
+    for path, fetched in (("/item/at-lamp/", ["get_many"]), ("/item/other/", ["get_many", "get_many"])):
+        token = request_memo.set({MEMO_PATH: path})
+        try:
+            counted_reads.clear()
+            assert shared_reads.get(KEY) == 1  # the request's first read: the session's, say
+            cache.set("test:at:a", "changed")
+            assert shared_reads.get_many(["test:at:a", "test:at:b"]) == (
+                {"test:at:a": "a", "test:at:b": "b"}
+                if path == "/item/at-lamp/"
+                else {"test:at:a": "changed", "test:at:b": "b"}
+            )
+            assert counted_reads == fetched  # another address reads them in a round trip of their own
+            cache.set("test:at:a", "a")
+        finally:
+            request_memo.reset(token)
+    cache.delete_many(["test:at:a", "test:at:b"])
 
 
 def test_expected_keys_are_read_from_the_cache_when_the_shared_read_never_happens(in_a_request):
@@ -150,7 +171,7 @@ def counted_reads(monkeypatch):
         ("/checkout/cart/", 1),
         ("/checkout/checkout/", 1),
         ("cart write", 1),
-        ("product", 2),  # and the product's live stock and options, in one more
+        ("product", 1),  # its live stock and options too, named for its address (expect_at)
     ],
 )
 def test_a_signed_in_page_asks_the_cache_once_session_included(page, expected, settings, counted_reads):

@@ -353,8 +353,8 @@ LIVE_SECONDS = 60
 def live_product_with_matrix(pk: int) -> tuple[dict | None, dict]:
     """live_values and variant_matrix together: the product page's live parts in one round
     trip to the cache when both are there (with the keys every request shares, when the page
-    named them first with `expect_live`). The values are plain: the page needs no Product
-    built from them (#23, eleventh round: building one was 5% of a product page)."""
+    named them, `core.shared_reads.expect_at` with `live_keys`). The values are plain: the page
+    needs no Product built from them (#23, eleventh round: building one was 5% of a product page)."""
     keys = {"live": live_product_key(pk), "matrix": matrix_key(pk)}
     found = shared_reads.get_many(list(keys.values()))
     values = found.get(keys["live"])
@@ -363,9 +363,9 @@ def live_product_with_matrix(pk: int) -> tuple[dict | None, dict]:
     return live, matrix if matrix is not None else variant_matrix(pk)
 
 
-def expect_live(pk: int) -> None:
-    """The request will read this product's live parts: fetch them with the shared keys."""
-    shared_reads.expect([live_product_key(pk), matrix_key(pk)])
+def live_keys(pk: int) -> list[str]:
+    """The cache keys of a product's live parts, as `live_product_with_matrix` reads them."""
+    return [live_product_key(pk), matrix_key(pk)]
 
 
 def live_product_key(pk: int) -> str:

@@ -11,7 +11,7 @@ from django.contrib.messages.storage import default_storage
 from django.http import HttpResponseBadRequest
 from django.utils.functional import SimpleLazyObject, empty
 
-from .request_context import request_id_var, request_memo
+from .request_context import MEMO_PATH, request_id_var, request_memo
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -33,7 +33,7 @@ class RequestIdMiddleware:
         # chain returns, and those lines must carry the id too. The next request
         # on this thread sets its own.
         request_id_var.set(request.id)
-        memo = request_memo.set({})
+        memo = request_memo.set({MEMO_PATH: request.path})
         try:
             response = self.get_response(request)
         finally:

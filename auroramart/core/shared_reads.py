@@ -11,16 +11,18 @@ A request that changes one of them reads it afresh afterwards: writes go through
 `delete()` here, or call `forget()` after writing it another way (an incr, say). Outside a
 request (a task, a command) every read goes to the cache, as before.
 
-A request that knows, before its first read, some keys of its own it will read (a product
-page's live price and stock) names them with `expect()`; they come in the same round trip, and
-`get_many()` hands each of them out once, reading from the cache whatever was not fetched.
+A request that knows, before its first read, some keys of its own it will read names them
+with `expect()`; they come in the same round trip, and `get_many()` hands each of them out once,
+reading from the cache whatever was not fetched. A page that only learns its keys after the
+first read (a product page: the session is read before its view runs) names them for the next
+request to its address with `expect_at()`.
 """
 
 from collections.abc import Callable
 
 from django.core.cache import cache
 
-from .request_context import request_memo
+from .request_context import MEMO_PATH, request_memo
 
 _MEMO = "shared-reads"
 _EXPECTED = "shared-reads:expected"  # keys named by expect(), until the shared read
@@ -60,6 +62,24 @@ def expect(keys: list[str]) -> None:
     memo = request_memo.get()
     if memo is not None and _MEMO not in memo:
         memo.setdefault(_EXPECTED, set()).update(keys)
+
+
+def expect_at(path: str, keys: list[str]) -> None:
+    """Requests for `path` read `keys` with `get_many`: from the next one on, they are fetched
+    with the shared keys by whatever reads first (a signed-in product page read its live price
+    and stock in a second round trip, its session having been read before its view ran, #23).
+    Only the keys' names are kept, by path, in this process: a key a request then does not ask
+    for was fetched for nothing (an address that now shows another product), and one it asks
+    for that was not fetched is read from the cache as usual."""
+    keys_at = tuple(keys)
+    if _expected_at.get(path) != keys_at:
+        if len(_expected_at) >= _EXPECTED_AT_LIMIT:
+            _expected_at.clear()  # a bound, not a policy: the next requests name them again
+        _expected_at[path] = keys_at
+
+
+_expected_at: dict[str, tuple[str, ...]] = {}
+_EXPECTED_AT_LIMIT = 4096
 
 
 def get_many(keys: list[str]) -> dict:
@@ -109,7 +129,7 @@ def _read(extra: str | None, fetch: bool = True) -> tuple[set[str], dict] | None
     read = memo.get(_MEMO)
     if read is None and fetch:
         keys = [name() for name in _shared]
-        expected = memo.pop(_EXPECTED, set())
+        expected = memo.pop(_EXPECTED, set()) | set(_expected_at.get(memo.get(MEMO_PATH, ""), ()))
         found = cache.get_many(keys + ([extra] if extra else []) + list(expected))
         if expected:  # handed out by get_many, not kept with the shared keys
             memo[_OWN] = ({key: found.pop(key) for key in expected if key in found}, expected)

@@ -13,6 +13,7 @@ from auroramart.catalog.cache import cached_page_part, catalog_version, live_mar
 from auroramart.catalog.forms import ProductFilterForm, ReviewForm
 from auroramart.catalog.models import Category, Product, ProductReview, Subcategory
 from auroramart.catalog.selectors import SEARCH_SORT_LABELS, SORT_LABELS
+from auroramart.core import shared_reads
 from auroramart.core.access import customer_required, is_customer
 from auroramart.core.db_routing import reads_from_replica
 from auroramart.core.held import Held, render_held
@@ -260,16 +261,13 @@ def product_detail(request, slug):
     def live() -> dict[str, str]:
         return dict(zip((BUY_BOX_MARKER, MAIN_IMAGE_MARKER), live_parts(part["pk"]), strict=True))
 
-    # The live price and stock come in the round trip that reads the catalog's version, when
-    # this process has shown the product before (#23); a slug that names another product now
-    # only costs that read being made again.
-    if (known := _product_keys.get(slug)) is not None:
-        selectors.expect_live(known)
     part = cached_page_part(request, "pdp", build)
     if part is None:
         raise Http404("No such product.")
-    if known != part["pk"]:
-        _product_keys.put(slug, part["pk"])
+    # The live price and stock come in the request's first round trip to the cache (the
+    # session's, or the catalog version's) once this process has shown the product (#23); a
+    # slug that names another product now only costs that read being made again.
+    shared_reads.expect_at(request.path, selectors.live_keys(part["pk"]))
     if is_htmx(request) and htmx_target(request) == "buy-box":
         # A choice in the pickers: the buy box again, and the variant's picture out of band.
         return HttpResponse(live_parts(part["pk"], fragment=True)[0])
@@ -288,7 +286,6 @@ def product_detail(request, slug):
 
 
 _held_buy_boxes: Held[str] = Held(size=256, seconds=60)
-_product_keys: Held[int] = Held(size=4096, seconds=3600)  # a product page's slug: its product
 _held_main_images: Held[str] = Held(size=256, seconds=60)
 
 
