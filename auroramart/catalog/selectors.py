@@ -355,16 +355,17 @@ def live_product_with_matrix(pk: int) -> tuple[dict | None, dict]:
     trip to the cache when both are there (with the keys every request shares, when the page
     named them, `core.shared_reads.expect_at` with `live_keys`). The values are plain: the page
     needs no Product built from them (#23, eleventh round: building one was 5% of a product page)."""
-    keys = {"live": live_product_key(pk), "matrix": matrix_key(pk)}
-    found = shared_reads.get_many(list(keys.values()))
-    values = found.get(keys["live"])
+    live_key, options_key = live_keys(pk)
+    found = shared_reads.get_many([live_key, options_key])
+    values = found.get(live_key)
     live = live_values(pk) if values is None else (values or None)
-    matrix = found.get(keys["matrix"])
+    matrix = found.get(options_key)
     return live, matrix if matrix is not None else variant_matrix(pk)
 
 
 def live_keys(pk: int) -> list[str]:
-    """The cache keys of a product's live parts, as `live_product_with_matrix` reads them."""
+    """The cache keys of a product's live parts, its live values' then its variant matrix's:
+    what `live_product_with_matrix` reads and a product page names for its address."""
     return [live_product_key(pk), matrix_key(pk)]
 
 
