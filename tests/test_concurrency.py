@@ -388,11 +388,11 @@ def test_one_key_ten_times_at_once_with_a_declined_card(slow_gateway, sellable):
     assert stock_of(product) == 100 and siblings_untouched(product, 100)
 
 
-def _delivered_order(price=Decimal("50.00"), quantity=3):
+def _delivered_order(price=Decimal("50.00"), quantity=3, customer=None):
     from auroramart.orders.services import change_status
 
     product = ProductFactory(name="Returned", price=price, stock_quantity=10)
-    order = buyer(product, quantity=quantity)().order
+    order = buyer(product, quantity=quantity, user=customer)().order
     for status in ("shipped", "delivered"):
         change_status(order=order, to_status=status)
     return Order.objects.get(pk=order.pk)
@@ -479,6 +479,133 @@ def test_one_guest_cart_sent_from_two_tabs_with_two_keys_is_placed_once():
     assert Order.objects.count() == 1, results
     assert TestGatewayCharge.objects.count() == 1
     assert sum(isinstance(r, CheckoutError) for r in results) == 1
+
+
+def _returned_order(customer):
+    """A delivered order whose every unit came back but whose shipping was kept: returned, with
+    its shipping left to refund."""
+    from auroramart.orders.services import decide_return, receive_return, request_return
+
+    order = _delivered_order(Decimal("20.00"), 2, customer=customer)  # under free delivery
+    request_return(order=order, user=customer, reason="damaged")
+    decide_return(order=order, approve=True)
+    order = receive_return(order=order, refund_shipping=False)
+    assert order.status == "returned"
+    return order
+
+
+def _numbering_case(name):
+    """What each transaction that takes a document number needs: the order it works on for a
+    customer, the action, the function it calls inside its transaction before its end (where the
+    slow customer's is held), and the number it gave."""
+    from auroramart.orders import placement, returns, workflow
+    from auroramart.orders.models import CreditNote
+    from auroramart.orders.services import (
+        decide_return,
+        goodwill_refund,
+        receive_return,
+        refund_order,
+        request_return,
+    )
+
+    def credit_note_of(order):
+        return CreditNote.objects.filter(order=order).latest("pk").document_number
+
+    def return_approved(customer):
+        order = _delivered_order(customer=customer)
+        request_return(order=order, user=customer, reason="damaged")
+        decide_return(order=order, approve=True)
+        return order
+
+    product = (
+        ProductFactory(name="Popular", price=Decimal("10.00"), stock_quantity=10) if name == "paid" else None
+    )
+    return {
+        "paid": (
+            lambda customer: buyer(product, user=customer),
+            lambda prepared: prepared().order,
+            (placement, "notify_customer"),
+            lambda order: Order.objects.get(pk=order.pk).invoice_number,
+        ),
+        "goodwill refund": (
+            lambda customer: _delivered_order(customer=customer),
+            lambda order: (
+                goodwill_refund(order=order, amount=Decimal("5.00"), reason="late", actor=None) and order
+            ),
+            (returns, "notify_customer"),
+            credit_note_of,
+        ),
+        "return received": (
+            return_approved,
+            lambda order: receive_return(order=order),
+            (returns, "tell_customer"),
+            credit_note_of,
+        ),
+        "order refunded": (
+            _returned_order,
+            lambda order: refund_order(order=order),
+            (workflow, "tell_customer"),
+            credit_note_of,
+        ),
+    }[name]
+
+
+@pytest.mark.parametrize("transaction", ["paid", "goodwill refund", "return received", "order refunded"])
+def test_a_document_number_does_not_hold_up_another_customers_transaction(transaction):
+    """A year's invoice or credit-note sequence is one row every such transaction takes, locked
+    until its commit (which keeps the numbers gapless). It is taken last: one customer's
+    confirmation or refund still at work (crediting points, restocking, writing notifications)
+    holds nothing another customer's needs, so theirs completes meanwhile and takes the next
+    number (#23: taken first, every checkout queued behind the whole of another's confirmation).
+    """
+    from auroramart.orders.models import DocumentSequence
+
+    prepare, act, (module, name), number_of = _numbering_case(transaction)
+    slow_customer, fast_customer = CustomerFactory(), CustomerFactory()
+    slow, fast = prepare(slow_customer), prepare(fast_customer)
+    kind = "invoice" if transaction == "paid" else "credit_note"
+    before = DocumentSequence.objects.filter(kind=kind).values_list("last", flat=True).first() or 0
+    inside, release = threading.Event(), threading.Event()
+    called = getattr(module, name)
+
+    def then_wait(order, **kwargs):
+        called(order, **kwargs)
+        if order.user_id == slow_customer.pk:  # inside the slow one's transaction
+            inside.set()
+            release.wait(30)
+
+    outcome: dict[str, object] = {}
+
+    def run(who, subject):
+        try:
+            outcome[who] = act(subject)
+        except Exception as exc:  # asserted on below
+            outcome[who] = exc
+            inside.set()
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(module, name, then_wait):
+        slow_thread = threading.Thread(target=run, args=("slow", slow))
+        fast_thread = threading.Thread(target=run, args=("fast", fast))
+        slow_thread.start()
+        try:
+            assert inside.wait(30)
+            fast_thread.start()
+            fast_thread.join(timeout=10)
+            finished_meanwhile = not fast_thread.is_alive()
+        finally:
+            release.set()
+            slow_thread.join(timeout=30)
+            if fast_thread.ident:
+                fast_thread.join(timeout=30)
+    assert not [o for o in outcome.values() if isinstance(o, Exception)], outcome
+    assert finished_meanwhile, "the other customer's transaction waited for the first one's"
+    prefix, year = ("INV" if kind == "invoice" else "CN"), timezone.localdate().year
+    assert (number_of(outcome["fast"]), number_of(outcome["slow"])) == (
+        f"{prefix}-{year}-{before + 1:06d}",
+        f"{prefix}-{year}-{before + 2:06d}",
+    )
 
 
 def test_invoices_paid_at_once_are_numbered_without_gaps_or_twins():

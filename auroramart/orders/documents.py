@@ -3,6 +3,14 @@
 An order's invoice number is taken in the transaction that marks it paid, a credit note's in
 the one that makes it, from a `DocumentSequence` row locked for the purpose: a rollback gives
 the number back, so the year's numbers have no gaps (INV-2026-000001, CN-2026-000001).
+
+The number is the last thing such a transaction takes. The year's row is one that every
+confirmation (or every credit note) needs, and it stays locked until the commit: taken early,
+it would hold each of them behind the whole of another's work, and a transaction holding it
+while waiting for a row another holds (a customer's points, a variant's stock) could deadlock
+with one that holds that row and waits for the number. After it, the caller writes only rows it
+has locked already and new rows (the order itself, the confirmation email), so it waits for
+nothing while it holds the sequence.
 The PDF is drawn from the order as it is, whenever it is asked for (and attached to the
 confirmation email when that is sent), so it never disagrees with the order page.
 """

@@ -378,6 +378,8 @@ def receive_return(
             },
         )
         tell_customer(order)
+        if credit is not None:
+            number_credit_note(credit)  # last (orders/documents.py)
     if credit is not None:
         pay_credit_note(credit, actor=actor)
     return order
@@ -406,7 +408,9 @@ def _issue_credit(
 ) -> CreditNote:
     """Claim the amount against what was paid (the order is locked by the caller), write the
     credit note and, for a return, take back that share of the loyalty points. `tax` is the tax
-    in the amount (the returned lines' own); otherwise the order's tax in proportion."""
+    in the amount (the returned lines' own); otherwise the order's tax in proportion.
+    The caller gives the note its document number with `number_credit_note`, as the last
+    thing its transaction does (orders/documents.py says why)."""
     amount = quantize(merchandise + shipping)
     available = order.total - max(order.credited_total, order.refunded_total)
     if amount > available and kind == CreditNote.Kind.RETURN:
@@ -437,7 +441,6 @@ def _issue_credit(
         reason=reason[:255],
         actor=actor_user(actor),
     )
-    number_credit_note(credit)
     order.credited_total += amount
     return credit
 
@@ -483,6 +486,7 @@ def goodwill_refund(*, order: Order, amount: Decimal, reason: str, actor) -> Cre
             title=f"A refund of {format_money(amount)} on order {order.number}",
             body=reason,
         )
+        number_credit_note(credit)  # last (orders/documents.py)
     pay_credit_note(credit, actor=actor)
     return credit
 

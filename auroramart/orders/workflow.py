@@ -15,6 +15,7 @@ from auroramart.payments.models import Payment
 from auroramart.promotions.services import release_coupons
 from auroramart.staff.services import actor_user, record_audit
 
+from .documents import number_credit_note
 from .errors import OrderActionError
 from .events import OrderReversed
 from .models import STANDING_STATUSES, Order, OrderItem, OrderNote
@@ -162,6 +163,8 @@ def refund_order(*, order: Order, actor=None, note: str = "") -> Order:
         record_change(order, previous, S.REFUNDED, actor_user(actor), note)
         record_audit(actor, "change_status", order, changes={"status": [previous, S.REFUNDED]})
         tell_customer(order)
+        if credit is not None:
+            number_credit_note(credit)  # last (orders/documents.py)
     if credit is not None:
         pay_credit_note(credit, actor=actor)
     return order
