@@ -199,11 +199,66 @@ def test_rows_locked_are_the_orms_own_and_only_inside_a_transaction(django_asser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rows_locked_outside_a_transaction_is_refused():
+@pytest.mark.parametrize("how", ["locked", "locked_by_pk"])
+def test_rows_locked_outside_a_transaction_is_refused(how):
     from django.db.transaction import TransactionManagementError
 
-    from auroramart.core.rows import locked
+    from auroramart.core import rows
     from auroramart.loyalty.models import LoyaltyAccount
 
     with pytest.raises(TransactionManagementError):
-        locked(LoyaltyAccount, user_id=1)
+        if how == "locked":
+            rows.locked(LoyaltyAccount, user_id=1)
+        else:
+            rows.locked_by_pk(LoyaltyAccount, [1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_variants_locked_by_key_are_the_orms_own_in_key_order_and_held_until_the_commit(
+    django_assert_num_queries,
+):
+    """`locked_by_pk` stands in for `select_for_update().filter(pk__in=…).order_by("pk")` (the
+    variants and products every placement takes stock from): the same instances, in key order
+    whatever order the keys come in, in one statement; on PostgreSQL another connection cannot
+    take them until the transaction ends. `lock_variants` hands each variant its product and
+    the product's category as the ORM reads them."""
+    from django.db import connection, connections, transaction
+
+    from auroramart.core.rows import locked_by_pk
+    from auroramart.inventory.services import lock_variants
+
+    shirt = ProductFactory(name="Shirt", price=Decimal("19.90"))
+    variants = make_variants(shirt, {"Size": ["S", "M", "L"]}, prices=[Decimal("19.90")] * 3)
+    keys = [v.pk for v in variants]
+    with transaction.atomic():
+        with django_assert_num_queries(1) as captured:
+            read = locked_by_pk(ProductVariant, reversed(keys))
+        assert [v.pk for v in read] == sorted(keys)
+        _same(ProductVariant, keys)
+        assert captured.captured_queries[0]["sql"].endswith("FOR UPDATE") == (
+            connection.vendor == "postgresql"
+        )
+        if connection.vendor == "postgresql":
+            other = connections.create_connection("default")
+            try:
+                with other.cursor() as cursor, pytest.raises(Exception, match="could not obtain lock"):
+                    cursor.execute(
+                        "SELECT id FROM catalog_productvariant WHERE id = %s FOR UPDATE NOWAIT", [keys[0]]
+                    )
+            finally:
+                other.close()
+        locked = lock_variants(keys)
+    expected = ProductVariant.objects.select_related("product", "product__category").get(pk=keys[1])
+    mine = locked[keys[1]]
+    assert (
+        mine.product.pk,
+        mine.product.name,
+        mine.product.category.pk,
+        mine.product.category.tax_class_id,
+    ) == (
+        expected.product.pk,
+        expected.product.name,
+        expected.product.category.pk,
+        expected.product.category.tax_class_id,
+    )
+    assert locked_by_pk(ProductVariant, []) == []

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from auroramart.catalog.models import Product, ProductVariant
+from auroramart.catalog.models import Category, Product, ProductVariant
 from auroramart.catalog.selectors import forget_live_product
+from auroramart.core import rows
 from auroramart.core.client import Actor
 from auroramart.core.rows import add_to
 from auroramart.staff.services import actor_user, record_audit
@@ -45,19 +46,17 @@ class Change:
 
 def lock_variants(ids: Iterable[int]) -> dict[int, ProductVariant]:
     """Lock the variants' rows, then their products' (whose stock rolls up from them), each
-    in primary-key order, so two buyers never deadlock."""
-    ids = sorted(set(ids))
-    variants = (
-        ProductVariant.objects.select_for_update(of=("self",))
-        .select_related("product", "product__category")  # the category: the tax class, at placement
-        .filter(pk__in=ids)
-        .order_by("pk")
-    )
-    locked = {v.pk: v for v in variants}
-    product_ids = sorted({v.product_id for v in locked.values()})
-    if product_ids:
-        list(Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk").values_list("pk"))
-    return locked
+    in primary-key order, so two buyers never deadlock. Each variant comes with its product,
+    read under its lock, and the product's category (its tax class, at placement). Three
+    constant statements (#23: the ORM's locking query with its joins cost about 1 ms to build)."""
+    variants = rows.locked_by_pk(ProductVariant, ids)
+    products = {p.pk: p for p in rows.locked_by_pk(Product, {v.product_id for v in variants})}
+    categories = {c.pk: c for c in rows.by_pk(Category, {p.category_id for p in products.values()})}
+    for product in products.values():
+        product.category = categories[product.category_id]
+    for variant in variants:
+        variant.product = products[variant.product_id]
+    return {v.pk: v for v in variants}
 
 
 def apply_changes(
