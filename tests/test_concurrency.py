@@ -558,8 +558,10 @@ def test_a_document_number_does_not_hold_up_another_customers_transaction(transa
     holds nothing another customer's needs, so theirs completes meanwhile and takes the next
     number (#23: taken first, every checkout queued behind the whole of another's confirmation).
     """
+    from auroramart.loyalty.services import base_tier
     from auroramart.orders.models import DocumentSequence
 
+    base_tier()  # a shop's tiers exist before its customers pay (a first order would make them)
     prepare, act, (module, name), number_of = _numbering_case(transaction)
     slow_customer, fast_customer = CustomerFactory(), CustomerFactory()
     slow, fast = prepare(slow_customer), prepare(fast_customer)
