@@ -324,6 +324,14 @@ def _own(request, number: str) -> Order:
         raise not_found("That order") from None
 
 
+def _owned(request, number: str) -> Order:
+    """The order an action starts from (the response reads the detail once it is done)."""
+    order = order_selectors.own_order(customer(request), number)
+    if order is None:
+        raise not_found("That order")
+    return order
+
+
 @router.get("/orders/{number}", response={200: OrderOut, **ERRORS}, url_name="order")
 def order(request, number: str):
     return order_out(_own(request, number))
@@ -331,7 +339,7 @@ def order(request, number: str):
 
 @router.post("/orders/{number}/cancel", response={200: OrderOut, **ERRORS})
 def cancel(request, number: str):
-    order = _own(request, number)
+    order = _owned(request, number)
     try:
         orders.cancel_order(order=order, actor=request.auth, by_customer=True)
     except OrderActionError as exc:
@@ -358,7 +366,7 @@ def request_return(
 
 
 def _request_return(request, number: str, body: ReturnIn):
-    order = _own(request, number)
+    order = _owned(request, number)
     if body.reason not in ReturnRequest.Reason.values:
         raise bad_request(
             "Choose a reason.", {"reason": [f"One of: {', '.join(ReturnRequest.Reason.values)}."]}

@@ -237,7 +237,10 @@ def order_list(request):
 
 
 def _own_order(request, number):
-    return get_object_or_404(selectors.orders_for(request.user), number=number)
+    order = selectors.own_order(request.user, number)
+    if order is None:
+        raise Http404("No such order.")
+    return order
 
 
 @customer_required
