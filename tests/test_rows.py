@@ -262,3 +262,66 @@ def test_variants_locked_by_key_are_the_orms_own_in_key_order_and_held_until_the
         expected.product.category.tax_class_id,
     )
     assert locked_by_pk(ProductVariant, []) == []
+
+
+@pytest.mark.django_db
+def test_fields_updated_in_one_statement_are_what_save_with_update_fields_writes(django_assert_num_queries):
+    """`update` stands in for `save(update_fields=…)` (an order's totals and then its paid status
+    at every placement, a loyalty balance at every credit): the same row afterwards, auto_now
+    stamped, JSON and decimals prepared, in one statement; a row that is gone is an error."""
+    from django.db import DatabaseError
+    from django.utils import timezone
+
+    from auroramart.cart.storage import DbCart
+    from auroramart.core.rows import update
+    from auroramart.orders.models import Order
+
+    from .factories import variant
+    from .placing import place
+
+    customer = CustomerFactory()
+    lamp = ProductFactory(name="Lamp", price=Decimal("40.00"), stock_quantity=5)
+    DbCart(customer).set_item(variant(lamp).pk, 1, lamp.price)
+    mine = place(customer, "rows-update").order
+    theirs = Order.objects.get(pk=mine.pk)
+    stamp = theirs.updated_at
+    for order in (mine, theirs):
+        order.subtotal, order.coupon_codes = Decimal("12.34"), ["ÉTÉ", "SAVE10"]
+        order.tax_lines = [{"label": "GST (9%)", "amount": "1.02"}]
+    theirs.save(update_fields=["subtotal", "coupon_codes", "tax_lines", "updated_at"])
+    expected = {
+        f.attname: getattr(Order.objects.get(pk=mine.pk), f.attname) for f in Order._meta.concrete_fields
+    }
+    with django_assert_num_queries(1):
+        update(mine, ["subtotal", "coupon_codes", "tax_lines", "updated_at"])
+    written = Order.objects.get(pk=mine.pk)
+    for name, value in expected.items():
+        if name != "updated_at":
+            assert getattr(written, name) == value, name
+    assert stamp < written.updated_at == mine.updated_at <= timezone.now()
+    Order.objects.filter(pk=mine.pk).delete()
+    with pytest.raises(DatabaseError):
+        update(mine, ["subtotal"])
+
+
+def test_update_refuses_the_key_and_a_model_something_listens_to():
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.models.signals import post_save
+
+    from auroramart.core.rows import _update_statement, update
+    from auroramart.orders.models import Order
+
+    with pytest.raises(ImproperlyConfigured):
+        update(Order(pk=1), ["id"])
+
+    def listener(**kwargs):
+        pass
+
+    post_save.connect(listener, sender=Order)
+    _update_statement.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured):
+            update(Order(pk=1), ["subtotal"])
+    finally:
+        post_save.disconnect(listener, sender=Order)
+        _update_statement.cache_clear()

@@ -13,7 +13,6 @@ months without earning or redeeming.
 import math
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -103,16 +102,14 @@ def _post(
     if account.balance + points < 0:
         raise LoyaltyError(f"You have {account.balance} points; this needs {-points}.")
     account.balance += points
-    now = timezone.now()
-    updates: dict[str, Any] = {"balance": F("balance") + points}
+    changed = ["balance"]  # the account is locked: its balance as read is the balance
     if qualifying:
         account.qualifying_points = max(0, account.qualifying_points + qualifying)
-        updates["qualifying_points"] = account.qualifying_points
+        changed.append("qualifying_points")
     if kind in ACTIVITY:
-        account.last_activity_at = now
-        updates["last_activity_at"] = now
-        updates["expiry_warned_at"] = None
-    LoyaltyAccount.objects.filter(pk=account.pk).update(**updates)
+        account.last_activity_at, account.expiry_warned_at = timezone.now(), None
+        changed += ["last_activity_at", "expiry_warned_at"]
+    rows.update(account, changed)  # one constant statement (#23)
     tx = LoyaltyTransaction.objects.create(
         account=account, kind=kind, points=points, balance_after=account.balance, **links
     )
