@@ -325,3 +325,46 @@ def test_update_refuses_the_key_and_a_model_something_listens_to():
     finally:
         post_save.disconnect(listener, sender=Order)
         _update_statement.cache_clear()
+
+
+@pytest.mark.django_db
+def test_rows_read_by_either_of_two_columns_are_the_orms_own(django_assert_num_queries):
+    """`where_either` stands in for `filter(**equals).filter(Q(a=…) | Q(b=…))` (the order a
+    checkout's key or its cart names, at every placement): the same rows, in one statement."""
+    from django.db.models import Q
+    from django.utils.timezone import now
+
+    from auroramart.core.rows import where_either
+    from auroramart.orders.models import Order
+
+    mine, other = CustomerFactory(), CustomerFactory()
+    for user, number, key in [
+        (mine, "AM1", "k1"),
+        (mine, "AM2", "k2"),
+        (mine, "AM3", "k3"),
+        (other, "AM4", "k1"),
+    ]:
+        Order.objects.create(
+            user=user,
+            number=number,
+            idempotency_key=key,
+            email=user.email,
+            subtotal=0,
+            total=0,
+            placed_at=now(),
+        )
+    for either in ({"idempotency_key": "k1", "number": "AM2"}, {"idempotency_key": "k3"}, {"number": "AM4"}):
+        any_of = Q()
+        for name, value in either.items():
+            any_of |= Q(**{name: value})
+        expected = list(Order.objects.filter(user_id=mine.pk).filter(any_of))
+        with django_assert_num_queries(1):
+            read = where_either(Order, {"user_id": mine.pk}, either)
+        assert [o.pk for o in read] == [o.pk for o in expected]
+        _same(Order, [o.pk for o in read])
+    assert {
+        o.number
+        for o in where_either(Order, {"user_id": mine.pk}, {"idempotency_key": "k1", "number": "AM2"})
+    } == {"AM1", "AM2"}
+    with pytest.raises(ValueError):
+        where_either(Order, {"user_id": mine.pk}, {"number": None})

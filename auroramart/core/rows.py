@@ -89,7 +89,7 @@ def locked_by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
 
 
 @lru_cache(maxsize=256)
-def _where_statement(model: type[models.Model], names: tuple[str, ...]) -> str:
+def _where_statement(model: type[models.Model], names: tuple[str, ...], either: tuple[str, ...] = ()) -> str:
     meta = model._meta
     order = []
     for entry in meta.ordering:
@@ -98,11 +98,14 @@ def _where_statement(model: type[models.Model], names: tuple[str, ...]) -> str:
         name = entry.lstrip("-")
         column = meta.pk.column if name == "pk" else meta.get_field(name).column
         order.append(f"{column} {'DESC' if entry.startswith('-') else 'ASC'}")
+    conditions = [f"{meta.get_field(name).column} = %s" for name in names]
+    if either:
+        conditions.append("(" + " OR ".join(f"{meta.get_field(name).column} = %s" for name in either) + ")")
     # Names from the model's metadata, one placeholder per value: the values are bound parameters.
     return WHERE_SQL.format(
         columns=", ".join(f.column for f in meta.concrete_fields),
         table=meta.db_table,
-        conditions=" AND ".join(f"{meta.get_field(name).column} = %s" for name in names),
+        conditions=" AND ".join(conditions),
         order=f" ORDER BY {', '.join(order)}" if order else "",
     )
 
@@ -116,6 +119,21 @@ def where(model: type[models.Model], **equals) -> list:
     `list(model.objects.filter(**equals))` gives. None is not a value here (SQL's = never
     matches NULL): filter for it with the ORM."""
     return _where(model, router.db_for_read(model), equals, lock=False)
+
+
+def where_either(model: type[models.Model], equals: dict, either: dict) -> list:
+    """`where` for the rows whose fields equal `equals` and any one of `either`'s fields equals
+    its value: `model.objects.filter(**equals).filter(Q(a=…) | Q(b=…))`, in one constant
+    statement (the order a checkout's key or its cart names, at every placement)."""
+    using = router.db_for_read(model)
+    if None in equals.values() or None in either.values():
+        raise ValueError("rows.where_either() compares with =, which never matches NULL")
+    names, alternatives = tuple(sorted(equals)), tuple(sorted(either))
+    connection = connections[using]
+    meta = model._meta
+    params = [meta.get_field(n).get_db_prep_value(v, connection) for n, v in sorted(equals.items())]
+    params += [meta.get_field(n).get_db_prep_value(v, connection) for n, v in sorted(either.items())]
+    return _instances(model, using, _where_statement(model, names, alternatives), params)
 
 
 def locked(model: type[models.Model], **equals) -> list:
