@@ -368,3 +368,52 @@ def test_rows_read_by_either_of_two_columns_are_the_orms_own(django_assert_num_q
     } == {"AM1", "AM2"}
     with pytest.raises(ValueError):
         where_either(Order, {"user_id": mine.pk}, {"number": None})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["outbox email", "points ledger row"])
+def test_a_row_created_in_one_statement_is_what_the_orm_creates_and_returns(kind, django_assert_num_queries):
+    """`create` stands in for `Model.objects.create` where the caller uses the row (every queued
+    email, every points ledger row): the same row in the table, and an instance with its own
+    primary key, saved, from one statement."""
+    from auroramart.core.models import OutboxEmail
+    from auroramart.core.rows import create
+    from auroramart.loyalty.models import LoyaltyTransaction
+    from auroramart.loyalty.services import open_account
+
+    if kind == "outbox email":
+        model, values = (
+            OutboxEmail,
+            {
+                "to": "mei@example.test",
+                "subject": "Ihre Bestellung — №1",
+                "body": "Thank you.",
+                "html": "<p>Thank you.</p>",
+                "headers": {"List-Unsubscribe": "<https://x.test/u>"},
+                "attachments": [{"kind": "invoice", "order": "AM1"}],
+            },
+        )
+    else:
+        account = open_account(CustomerFactory())
+        model, values = (
+            LoyaltyTransaction,
+            {
+                "account": account,
+                "kind": "adjust",
+                "points": 40,
+                "balance_after": 140,
+                "reason": "Goodwill",
+            },
+        )
+    with django_assert_num_queries(1):
+        mine = create(model, **values)
+    theirs = model.objects.create(**values)
+    assert mine.pk and mine.pk != theirs.pk and not mine._state.adding
+    stored = model.objects.get(pk=mine.pk)
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name == "created_at":
+            continue
+        assert (
+            getattr(stored, field.attname) == getattr(theirs, field.attname) == getattr(mine, field.attname)
+        ), field.name
+    assert stored.created_at == mine.created_at

@@ -4,6 +4,7 @@ import logging
 
 from django.db import transaction
 
+from . import rows
 from .emails import render_html
 from .models import OutboxEmail
 
@@ -26,8 +27,14 @@ def queue_email(
     EMAIL_ATTACHMENTS says who renders each kind)."""
     subject = subject[:200]
     html = render_html(subject=subject, text=body, template=template, context=context)
-    email = OutboxEmail.objects.create(
-        to=to, subject=subject, body=body, html=html, headers=headers or {}, attachments=attachments or []
+    email = rows.create(  # one constant statement: every order and message queues one (#23)
+        OutboxEmail,
+        to=to,
+        subject=subject,
+        body=body,
+        html=html,
+        headers=headers or {},
+        attachments=attachments or [],
     )
     transaction.on_commit(lambda: _dispatch(email.pk))
     return email

@@ -110,8 +110,8 @@ def _post(
         account.last_activity_at, account.expiry_warned_at = timezone.now(), None
         changed += ["last_activity_at", "expiry_warned_at"]
     rows.update(account, changed)  # one constant statement (#23)
-    tx = LoyaltyTransaction.objects.create(
-        account=account, kind=kind, points=points, balance_after=account.balance, **links
+    tx = rows.create(
+        LoyaltyTransaction, account=account, kind=kind, points=points, balance_after=account.balance, **links
     )
     if qualifying:
         _retier(account)
