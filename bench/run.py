@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -160,15 +161,25 @@ def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
         env=env,
         start_new_session=True,
     )
-    deadline = time.time() + 30
+    deadline = time.time() + 60
+    answered = 0
     while time.time() < deadline:
+        # The port is bound before the workers have loaded the shop: wait until the app answers,
+        # many times in a row, so no measured slice includes a worker's start (a bare view
+        # measured then ran at a tenth of its rate, and every ratio to it was wrong).
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                answered = answered + 1 if response.status == 200 else 0
         except OSError:
+            answered = 0
             time.sleep(0.2)
+        if answered >= WORKERS_READY_ANSWERS:
+            return process
     process.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+WORKERS_READY_ANSWERS = 50
 
 
 def stop(process: subprocess.Popen) -> None:
