@@ -417,3 +417,47 @@ def test_a_row_created_in_one_statement_is_what_the_orm_creates_and_returns(kind
             getattr(stored, field.attname) == getattr(theirs, field.attname) == getattr(mine, field.attname)
         ), field.name
     assert stored.created_at == mine.created_at
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement",
+    ["by_pk", "where", "where_either", "locked", "locked_by_pk", "insert", "create", "update", "add_to"],
+)
+def test_every_statement_names_a_column_that_is_a_keyword_of_sql(statement):
+    """The outbox's address column is named `to`: every statement `rows` builds quotes the names
+    it takes from a model, or the database refuses it (`insert` did not, and `create` on the
+    outbox failed the first time it ran, #23)."""
+    from django.db import transaction
+
+    from auroramart.core import rows
+    from auroramart.core.models import OutboxEmail
+
+    email = OutboxEmail.objects.create(to="mei@example.test", subject="Hello", body="Hi")
+    with transaction.atomic():
+        if statement == "by_pk":
+            assert [e.to for e in rows.by_pk(OutboxEmail, [email.pk])] == ["mei@example.test"]
+        elif statement == "where":
+            assert [e.pk for e in rows.where(OutboxEmail, to="mei@example.test")] == [email.pk]
+        elif statement == "where_either":
+            found = rows.where_either(
+                OutboxEmail, {"subject": "Hello"}, {"to": "mei@example.test", "body": "x"}
+            )
+            assert [e.pk for e in found] == [email.pk]
+        elif statement == "locked":
+            assert [e.pk for e in rows.locked(OutboxEmail, to="mei@example.test")] == [email.pk]
+        elif statement == "locked_by_pk":
+            assert [e.to for e in rows.locked_by_pk(OutboxEmail, [email.pk])] == ["mei@example.test"]
+        elif statement == "insert":
+            rows.insert(OutboxEmail, to="tan@example.test", subject="Hello", body="Hi")
+            assert OutboxEmail.objects.filter(to="tan@example.test").count() == 1
+        elif statement == "create":
+            made = rows.create(OutboxEmail, to="tan@example.test", subject="Hello", body="Hi")
+            assert OutboxEmail.objects.get(pk=made.pk).to == "tan@example.test"
+        elif statement == "update":
+            email.to = "tan@example.test"
+            rows.update(email, ["to"])
+            assert OutboxEmail.objects.get(pk=email.pk).to == "tan@example.test"
+        else:
+            rows.add_to(OutboxEmail, {"attempts": {email.pk: 2}})
+            assert OutboxEmail.objects.get(pk=email.pk).attempts == email.attempts + 2

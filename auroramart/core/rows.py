@@ -32,21 +32,27 @@ from functools import lru_cache
 from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections, models, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router
 from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=models.Model)
 
 
+def _q(name: str) -> str:
+    """A table or column name as SQL, quoted: a column may be named `to` (the outbox's). Both
+    databases the shop runs on quote names the same way."""
+    return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
+
+
 @lru_cache(maxsize=256)
 def _statement(model: type[models.Model], how_many: int) -> str:
     meta = model._meta
-    columns = ", ".join(f.column for f in meta.concrete_fields)
+    columns = ", ".join(_q(f.column) for f in meta.concrete_fields)
     placeholders = ", ".join(["%s"] * how_many)
     # Names from the model's metadata, one placeholder per key: the keys are bound parameters.
     return BY_PK_SQL.format(
-        columns=columns, table=meta.db_table, pk=meta.pk.column, placeholders=placeholders
+        columns=columns, table=_q(meta.db_table), pk=_q(meta.pk.column), placeholders=placeholders
     )
 
 
@@ -83,15 +89,20 @@ def locked_by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
     keys = sorted(set(keys))
     if not keys:
         return []
+    using, lock = _locking(model, "locked_by_pk")
+    sql = f"{_statement(model, len(keys))} ORDER BY {_q(model._meta.pk.column)}"
+    return _instances(model, using, f"{sql} FOR UPDATE" if lock else sql, keys)
+
+
+def _locking(model: type[models.Model], caller: str) -> tuple[str, bool]:
+    """The database writes go to, and whether it locks rows (SQLite, which has none, serialises
+    the writing transactions instead); refused outside a transaction, as the ORM refuses."""
     using = router.db_for_write(model)
     if connections[using].get_autocommit():
         raise TransactionManagementError(
-            "rows.locked_by_pk() locks rows until a transaction ends: call it in one"
+            f"rows.{caller}() locks rows until a transaction ends: call it in one"
         )
-    sql = f"{_statement(model, len(keys))} ORDER BY {model._meta.pk.column}"
-    return _instances(
-        model, using, f"{sql} FOR UPDATE" if connections[using].features.has_select_for_update else sql, keys
-    )
+    return using, connections[using].features.has_select_for_update
 
 
 @lru_cache(maxsize=256)
@@ -103,14 +114,16 @@ def _where_statement(model: type[models.Model], names: tuple[str, ...], either: 
             raise ImproperlyConfigured(f"{model.__name__}'s ordering {entry!r} is not a plain field")
         name = entry.lstrip("-")
         column = meta.pk.column if name == "pk" else meta.get_field(name).column
-        order.append(f"{column} {'DESC' if entry.startswith('-') else 'ASC'}")
-    conditions = [f"{meta.get_field(name).column} = %s" for name in names]
+        order.append(f"{_q(column)} {'DESC' if entry.startswith('-') else 'ASC'}")
+    conditions = [f"{_q(meta.get_field(name).column)} = %s" for name in names]
     if either:
-        conditions.append("(" + " OR ".join(f"{meta.get_field(name).column} = %s" for name in either) + ")")
+        conditions.append(
+            "(" + " OR ".join(f"{_q(meta.get_field(name).column)} = %s" for name in either) + ")"
+        )
     # Names from the model's metadata, one placeholder per value: the values are bound parameters.
     return WHERE_SQL.format(
-        columns=", ".join(f.column for f in meta.concrete_fields),
-        table=meta.db_table,
+        columns=", ".join(_q(f.column) for f in meta.concrete_fields),
+        table=_q(meta.db_table),
         conditions=" AND ".join(conditions),
         order=f" ORDER BY {', '.join(order)}" if order else "",
     )
@@ -131,34 +144,28 @@ def where_either(model: type[models.Model], equals: dict, either: dict) -> list:
     """`where` for the rows whose fields equal `equals` and any one of `either`'s fields equals
     its value: `model.objects.filter(**equals).filter(Q(a=…) | Q(b=…))`, in one constant
     statement (the order a checkout's key or its cart names, at every placement)."""
-    using = router.db_for_read(model)
-    if None in equals.values() or None in either.values():
-        raise ValueError("rows.where_either() compares with =, which never matches NULL")
-    names, alternatives = tuple(sorted(equals)), tuple(sorted(either))
-    connection = connections[using]
-    meta = model._meta
-    params = [meta.get_field(n).get_db_prep_value(v, connection) for n, v in sorted(equals.items())]
-    params += [meta.get_field(n).get_db_prep_value(v, connection) for n, v in sorted(either.items())]
-    return _instances(model, using, _where_statement(model, names, alternatives), params)
+    return _where(model, router.db_for_read(model), equals, lock=False, either=either)
 
 
 def locked(model: type[models.Model], **equals) -> list:
     """`where`, each row locked until the transaction ends: what
     `list(model.objects.select_for_update().filter(**equals))` gives (on the database writes go
     to; SQLite, which has no row locks, serialises the writing transactions instead)."""
-    using = router.db_for_write(model)
-    if connections[using].get_autocommit():
-        raise TransactionManagementError("rows.locked() locks rows until a transaction ends: call it in one")
-    return _where(model, using, equals, lock=connections[using].features.has_select_for_update)
+    using, lock = _locking(model, "locked")
+    return _where(model, using, equals, lock=lock)
 
 
-def _where(model: type[models.Model], using: str, equals: dict, lock: bool) -> list:
-    if None in equals.values():
+def _where(
+    model: type[models.Model], using: str, equals: dict, lock: bool, either: dict | None = None
+) -> list:
+    either = either or {}
+    if None in equals.values() or None in either.values():
         raise ValueError("rows.where() compares with =, which never matches NULL")
-    names = tuple(sorted(equals))
-    meta = model._meta
-    params = [meta.get_field(name).get_db_prep_value(equals[name], connections[using]) for name in names]
-    sql = _where_statement(model, names)
+    names, alternatives = tuple(sorted(equals)), tuple(sorted(either))
+    field, connection = model._meta.get_field, connections[using]
+    params = [field(name).get_db_prep_value(equals[name], connection) for name in names]
+    params += [field(name).get_db_prep_value(either[name], connection) for name in alternatives]
+    sql = _where_statement(model, names, alternatives)
     return _instances(model, using, f"{sql} FOR UPDATE" if lock else sql, params)
 
 
@@ -191,11 +198,10 @@ def _insert_statement(model: type[models.Model]) -> tuple[str, tuple]:
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
         raise ImproperlyConfigured(f"{model.__name__} has save signals, which insert() would skip: save it")
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-    quote = connections[router.db_for_write(model)].ops.quote_name  # a column may be named `to`
     return (
         INSERT_SQL.format(
-            table=model._meta.db_table,
-            columns=", ".join(quote(f.column) for f in fields),
+            table=_q(model._meta.db_table),
+            columns=", ".join(_q(f.column) for f in fields),
             placeholders=", ".join(["%s"] * len(fields)),
         ),
         fields,
@@ -207,10 +213,7 @@ INSERT_SQL = "INSERT INTO {table} ({columns}) VALUES ({placeholders})"
 
 def insert(model: type[models.Model], **values) -> None:
     """One row of `model`, as `model.objects.create(**values)` would write it."""
-    sql, fields = _insert_statement(model)
-    connection = connections[router.db_for_write(model)]
-    row = model(**values)
-    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    connection, sql, _, params = _row_to_insert(model, values)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -218,19 +221,25 @@ def insert(model: type[models.Model], **values) -> None:
 def create(model: type[M], **values) -> M:
     """`insert`, and the instance as `model.objects.create(**values)` returns it, its primary key
     read back in the same statement (RETURNING; SQLite before 3.35, its last row id)."""
-    sql, fields = _insert_statement(model)
-    connection = connections[router.db_for_write(model)]
-    row = model(**values)
-    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    connection, sql, row, params = _row_to_insert(model, values)
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
-            cursor.execute(f"{sql} RETURNING {model._meta.pk.column}", params)
+            cursor.execute(f"{sql} RETURNING {_q(model._meta.pk.column)}", params)
             row.pk = cursor.fetchone()[0]
         else:
             cursor.execute(sql, params)
             row.pk = cursor.lastrowid
     row._state.adding, row._state.db = False, connection.alias
     return row
+
+
+def _row_to_insert(model: type[M], values: dict):
+    """The database, the statement, the unsaved instance and its values, prepared each the way
+    `save()` prepares them (defaults, `auto_now_add`, each field's own conversion)."""
+    sql, fields = _insert_statement(model)
+    connection = connections[router.db_for_write(model)]
+    row = model(**values)
+    return connection, sql, row, [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
 
 
 @lru_cache(maxsize=64)
@@ -242,9 +251,8 @@ def _update_statement(model: type[models.Model], names: tuple[str, ...]) -> tupl
     if any(f.primary_key or not f.concrete for f in fields):
         raise ImproperlyConfigured(f"update() writes concrete columns other than the key, not {names}")
     # Names from the model's metadata, one placeholder per value: the values are bound parameters.
-    quote = connections[router.db_for_write(model)].ops.quote_name
     return UPDATE_SQL.format(
-        table=meta.db_table, sets=", ".join(f"{quote(f.column)} = %s" for f in fields), pk=meta.pk.column
+        table=_q(meta.db_table), sets=", ".join(f"{_q(f.column)} = %s" for f in fields), pk=_q(meta.pk.column)
     ), fields
 
 
@@ -269,12 +277,14 @@ def update(instance: models.Model, fields: Iterable[str]) -> None:
 def _add_statement(model: type[models.Model], columns: tuple[str, ...], how_many: int) -> str:
     meta = model._meta
     case = "CASE {pk} {whens} ELSE 0 END".format(
-        pk=meta.pk.column, whens=" ".join(["WHEN %s THEN %s"] * how_many)
+        pk=_q(meta.pk.column), whens=" ".join(["WHEN %s THEN %s"] * how_many)
     )
     return ADD_SQL.format(
-        table=meta.db_table,
-        sets=", ".join(f"{meta.get_field(c).column} = {meta.get_field(c).column} + {case}" for c in columns),
-        pk=meta.pk.column,
+        table=_q(meta.db_table),
+        sets=", ".join(
+            f"{_q(meta.get_field(c).column)} = {_q(meta.get_field(c).column)} + {case}" for c in columns
+        ),
+        pk=_q(meta.pk.column),
         placeholders=", ".join(["%s"] * how_many),
     )
 
