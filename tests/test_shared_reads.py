@@ -13,6 +13,7 @@ from .factories import AddressFactory, CustomerFactory, ProductFactory
 
 OUR_SESSIONS = "auroramart.core.sessions"
 KEY = "test:shared"
+PAGE = "/test/a-page/"  # the address the tests' own keys are named for
 
 
 @pytest.fixture
@@ -29,9 +30,10 @@ def shared_key():
 
 @pytest.fixture
 def in_a_request():
-    token = request_memo.set({})
+    token = request_memo.set({MEMO_PATH: PAGE})
     yield
     request_memo.reset(token)
+    shared_reads._expected_at.pop(PAGE, None)
 
 
 def test_a_request_keeps_what_it_read_and_sees_what_it_wrote(shared_key, in_a_request):
@@ -52,7 +54,7 @@ def test_keys_a_request_expects_come_with_the_shared_ones_each_handed_out_once(
     shared_key, in_a_request, counted_reads
 ):
     cache.set_many({"test:own:a": "a", "test:own:b": "b", "test:own:c": "c"})
-    shared_reads.expect(["test:own:a", "test:own:b", "test:own:missing"])
+    shared_reads.expect_at(PAGE, ["test:own:a", "test:own:b", "test:own:missing"])
     assert shared_reads.get(KEY) == 1
     assert counted_reads == ["get_many"]  # the shared key and the expected ones, together
     cache.set_many({"test:own:a": "changed", "test:own:missing": "late"})
@@ -65,7 +67,7 @@ def test_keys_a_request_expects_come_with_the_shared_ones_each_handed_out_once(
     cache.set("test:own:b", "written")
     shared_reads.forget("test:own:b")  # this request wrote it: read afresh
     assert shared_reads.get_many(["test:own:b"]) == {"test:own:b": "written"}
-    shared_reads.expect(["test:own:c"])  # too late: the shared keys were read
+    shared_reads.expect_at(PAGE, ["test:own:c"])  # too late for this request: the shared keys were read
     assert shared_reads.get_many(["test:own:c"]) == {"test:own:c": "c"}
     assert shared_reads.get(KEY) == 1 and "test:own:c" not in shared_reads._read(None, fetch=False)[0]
     cache.delete_many(["test:own:a", "test:own:b", "test:own:c", "test:own:missing"])
@@ -94,7 +96,7 @@ def test_keys_named_for_an_address_come_with_the_first_read_of_a_request_to_it(s
 
 def test_expected_keys_are_read_from_the_cache_when_the_shared_read_never_happens(in_a_request):
     cache.set("test:own:a", "a")
-    shared_reads.expect(["test:own:a"])
+    shared_reads.expect_at(PAGE, ["test:own:a"])
     assert shared_reads.get_many(["test:own:a"]) == {"test:own:a": "a"}
     cache.delete("test:own:a")
 

@@ -11,11 +11,10 @@ A request that changes one of them reads it afresh afterwards: writes go through
 `delete()` here, or call `forget()` after writing it another way (an incr, say). Outside a
 request (a task, a command) every read goes to the cache, as before.
 
-A request that knows, before its first read, some keys of its own it will read names them
-with `expect()`; they come in the same round trip, and `get_many()` hands each of them out once,
-reading from the cache whatever was not fetched. A page that only learns its keys after the
-first read (a product page: the session is read before its view runs) names them for the next
-request to its address with `expect_at()`.
+A page whose requests read keys of their own (a product page: its live price and stock) names
+them for its address with `expect_at()`; from the next request to that address on, they come in
+the same round trip as the shared keys, and `get_many()` hands each of them out once, reading
+from the cache whatever was not fetched.
 """
 
 from collections.abc import Callable
@@ -25,7 +24,6 @@ from django.core.cache import cache
 from .request_context import MEMO_PATH, request_memo
 
 _MEMO = "shared-reads"
-_EXPECTED = "shared-reads:expected"  # keys named by expect(), until the shared read
 _OWN = "shared-reads:own"  # what that read found of them, and which it fetched
 _shared: list[Callable[[], str]] = []
 
@@ -56,14 +54,6 @@ def get_with(key: str, default=None):
     return found.pop(key, default)
 
 
-def expect(keys: list[str]) -> None:
-    """This request will read `keys` with `get_many`: fetch them with the shared keys, if those
-    have not been read yet (otherwise nothing is gained, and nothing happens)."""
-    memo = request_memo.get()
-    if memo is not None and _MEMO not in memo:
-        memo.setdefault(_EXPECTED, set()).update(keys)
-
-
 def expect_at(path: str, keys: list[str]) -> None:
     """Requests for `path` read `keys` with `get_many`: from the next one on, they are fetched
     with the shared keys by whatever reads first (a signed-in product page read its live price
@@ -83,7 +73,7 @@ _EXPECTED_AT_LIMIT = 4096
 
 
 def get_many(keys: list[str]) -> dict:
-    """`cache.get_many(keys)`, each key named by `expect` taken (once) from the round trip that
+    """`cache.get_many(keys)`, each key named by `expect_at` taken (once) from the round trip that
     read the shared keys: a key that was fetched and not found is a miss, as it was then."""
     memo = request_memo.get()
     own = memo.get(_OWN) if memo is not None else None
@@ -129,7 +119,7 @@ def _read(extra: str | None, fetch: bool = True) -> tuple[set[str], dict] | None
     read = memo.get(_MEMO)
     if read is None and fetch:
         keys = [name() for name in _shared]
-        expected = memo.pop(_EXPECTED, set()) | set(_expected_at.get(memo.get(MEMO_PATH, ""), ()))
+        expected = set(_expected_at.get(memo.get(MEMO_PATH, ""), ()))
         found = cache.get_many(keys + ([extra] if extra else []) + list(expected))
         if expected:  # handed out by get_many, not kept with the shared keys
             memo[_OWN] = ({key: found.pop(key) for key in expected if key in found}, expected)
