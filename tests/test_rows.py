@@ -39,6 +39,27 @@ def test_variants_products_carts_and_coupons_read_by_key_are_the_orms_own():
 
 
 @pytest.mark.django_db
+def test_a_row_read_with_more_values_is_the_orms_own_and_the_values_come_in_the_same_statement(
+    django_assert_num_queries,
+):
+    """`by_pk_with`: a signed-in shopper and their header's counts on every page (#23)."""
+    from auroramart.accounts.models import Notification, User
+    from auroramart.core import rows
+
+    customer = CustomerFactory(first_name="Mei")
+    Notification.objects.create(user=customer, kind="order", title="t")
+    more = "(SELECT COUNT(*) FROM accounts_notification WHERE user_id = %s), %s"
+    with django_assert_num_queries(1):
+        read, values = rows.by_pk_with(User, customer.pk, more, [customer.pk, "x"])
+    expected = User.objects.get(pk=customer.pk)
+    for field in User._meta.concrete_fields:
+        mine, theirs = getattr(read, field.attname), getattr(expected, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.attname
+    assert not read._state.adding and values == (1, "x")
+    assert rows.by_pk_with(User, 987654, more, [customer.pk, "x"]) == (None, ())
+
+
+@pytest.mark.django_db
 def test_keys_that_match_nothing_read_nothing():
     assert by_pk(ProductVariant, []) == []
     assert by_pk(ProductVariant, [987654]) == []
@@ -422,7 +443,18 @@ def test_a_row_created_in_one_statement_is_what_the_orm_creates_and_returns(kind
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "statement",
-    ["by_pk", "where", "where_either", "locked", "locked_by_pk", "insert", "create", "update", "add_to"],
+    [
+        "by_pk",
+        "by_pk_with",
+        "where",
+        "where_either",
+        "locked",
+        "locked_by_pk",
+        "insert",
+        "create",
+        "update",
+        "add_to",
+    ],
 )
 def test_every_statement_names_a_column_that_is_a_keyword_of_sql(statement):
     """The outbox's address column is named `to`: every statement `rows` builds quotes the names
@@ -437,6 +469,9 @@ def test_every_statement_names_a_column_that_is_a_keyword_of_sql(statement):
     with transaction.atomic():
         if statement == "by_pk":
             assert [e.to for e in rows.by_pk(OutboxEmail, [email.pk])] == ["mei@example.test"]
+        elif statement == "by_pk_with":
+            read, more = rows.by_pk_with(OutboxEmail, email.pk, "%s", [7])
+            assert (read.to, more) == ("mei@example.test", (7,))
         elif statement == "where":
             assert [e.pk for e in rows.where(OutboxEmail, to="mei@example.test")] == [email.pk]
         elif statement == "where_either":

@@ -5,6 +5,11 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.core.exceptions import ImproperlyConfigured
 from django_otp.middleware import OTPMiddleware
 
+from auroramart.core.write_watch import watching
+
+from .backends import HEADER_COUNTS_READ
+from .selectors import header_counts_databases
+
 
 class UserMiddleware(AuthenticationMiddleware):
     """What Django's AuthenticationMiddleware and django-otp's OTPMiddleware give a request:
@@ -16,7 +21,8 @@ class UserMiddleware(AuthenticationMiddleware):
     after this one reads the user on every request anyway, so the user is resolved here at once,
     in one middleware instead of three (#23, eleventh round). Who is signed in is Django's
     `get_user`, and whether their second factor verified them is django-otp's own check: this
-    class only calls them."""
+    class only calls them. The header counts read with a shopper hold while the request writes
+    nothing they could depend on."""
 
     async_capable = False  # a sync stack (WSGI); under ASGI Django would adapt it
 
@@ -34,4 +40,12 @@ class UserMiddleware(AuthenticationMiddleware):
             return user
 
         request.auser = auser
-        return self.get_response(request)
+        counts = user.__dict__.pop(HEADER_COUNTS_READ, None)
+        if counts is None:
+            return self.get_response(request)
+        # The shopper's header counts came with them (accounts/backends.py): they stand until
+        # the request writes where they are kept (a cart line, a notification read), and are
+        # read again after that (accounts.selectors.shoppers_header_counts).
+        with watching(header_counts_databases()) as writes:
+            request.header_counts_read = (user.pk, counts, writes)
+            return self.get_response(request)

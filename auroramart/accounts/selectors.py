@@ -57,15 +57,38 @@ def header_counts(user) -> tuple[int, int]:
     """A customer's two header numbers in one query (#23): items in their cart, unread
     notifications. The same figures as DbCart.count() and unread_notification_count()."""
     with connections[router.db_for_read(User)].cursor() as cursor:
-        cursor.execute(_header_counts_sql(), [user.pk, user.pk])
+        cursor.execute(f"SELECT {_header_counts_columns()}", [user.pk, user.pk])
         in_cart, unread = cursor.fetchone()
     return int(in_cart), int(unread)
 
 
+def shoppers_header_counts(request) -> tuple[int, int]:
+    """The signed-in customer's `header_counts`: as read with them at the start of the request
+    (user_with_header_counts), while the request has written nothing where they are kept
+    (accounts/middleware.py); read afresh once it has."""
+    read = getattr(request, "header_counts_read", None)
+    if read is not None and read[0] == request.user.pk and not read[2].seen:
+        return read[1]
+    return header_counts(request.user)
+
+
+def user_with_header_counts(user_id: int) -> tuple[User | None, tuple[int, int]]:
+    """The user with this id (None when there is none), with their `header_counts`, in one
+    statement: what a signed-in shopper's every page reads (accounts/backends.py, #23)."""
+    user, (in_cart, unread) = rows.by_pk_with(User, user_id, _header_counts_columns(), [user_id, user_id])
+    return user, (int(in_cart or 0), int(unread or 0))
+
+
+def header_counts_databases() -> set[str]:
+    """Where the rows the header counts are written: a write there may change them."""
+    return {router.db_for_write(model) for model in (CartItem, Notification)}
+
+
 @functools.cache
-def _header_counts_sql() -> str:
-    # Every signed-in page runs this; built with the ORM (two subqueries) it cost more CPU than
-    # the rest of a cached page together, so it is written once, in SQL both databases speak.
+def _header_counts_columns() -> str:
+    # Every signed-in page reads these; built with the ORM (two subqueries) they cost more CPU
+    # than the rest of a cached page together, so they are written once, in SQL both databases
+    # speak.
     cart, item, note = Cart._meta, CartItem._meta, Notification._meta
     names = {
         "item": item.db_table,
@@ -79,11 +102,11 @@ def _header_counts_sql() -> str:
         "read_at": note.get_field("read_at").column,
     }
     # Names from the models' metadata; the values are bound parameters.
-    return HEADER_COUNTS_SQL.format(**names)
+    return HEADER_COUNTS_COLUMNS.format(**names)
 
 
-HEADER_COUNTS_SQL = (
-    "SELECT (SELECT COALESCE(SUM(i.{quantity}), 0) FROM {item} i"
+HEADER_COUNTS_COLUMNS = (
+    "(SELECT COALESCE(SUM(i.{quantity}), 0) FROM {item} i"
     " JOIN {cart} c ON c.{cart_id} = i.{item_cart} WHERE c.{cart_user} = %s),"
     " (SELECT COUNT(*) FROM {note} WHERE {note_user} = %s AND {read_at} IS NULL)"
 )

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.templatetags.static import static
 from django.urls import reverse
 
-from auroramart.accounts.selectors import header_counts
+from auroramart.accounts.selectors import shoppers_header_counts
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
@@ -82,7 +82,7 @@ def header_numbers(request) -> tuple[int, int]:
     cart count from their session (no notifications), none for staff."""
     user = request.user
     if user.is_authenticated and not user.is_staff:
-        return header_counts(user)
+        return shoppers_header_counts(request)
     return (0 if user.is_authenticated else cart_for(request).count()), 0
 
 
