@@ -440,6 +440,45 @@ def test_a_row_created_in_one_statement_is_what_the_orm_creates_and_returns(kind
     assert stored.created_at == mine.created_at
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("owner", ["customer", "guest"])
+def test_a_row_created_unless_taken_is_the_orms_own_and_a_taken_value_writes_nothing_and_raises_nothing(
+    owner, django_assert_num_queries
+):
+    """`create_unless_taken` stands in for a savepoint around `save()` that catches IntegrityError
+    (a placement's new order, whose checkout key a twin request may have taken first): a taken
+    key, or a taken order number, gives None and leaves the transaction usable, in one
+    statement; a constraint other than uniqueness still raises."""
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from auroramart.core.rows import create_unless_taken
+    from auroramart.orders.models import Order
+
+    user = CustomerFactory() if owner == "customer" else None
+    values = {
+        "user": user,
+        "email": "mei@example.test",
+        "subtotal": Decimal("0"),
+        "total": Decimal("0"),
+        "placed_at": timezone.now(),
+    }
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            made = create_unless_taken(Order, number="AM1", idempotency_key="k1", **values)
+        assert made.pk and not made._state.adding
+        stored = Order.objects.get(pk=made.pk)
+        for field in Order._meta.concrete_fields:
+            assert getattr(stored, field.attname) == getattr(made, field.attname), field.name
+        with django_assert_num_queries(1):
+            assert create_unless_taken(Order, number="AM2", idempotency_key="k1", **values) is None
+        assert create_unless_taken(Order, number="AM1", idempotency_key="k2", **values) is None
+        # Still usable: no error aborted it, and nothing was written for the taken values.
+        assert list(Order.objects.values_list("number", flat=True)) == ["AM1"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        create_unless_taken(Order, number="AM3", idempotency_key="k3", **{**values, "total": Decimal("-1")})
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "statement",
@@ -452,6 +491,7 @@ def test_a_row_created_in_one_statement_is_what_the_orm_creates_and_returns(kind
         "locked_by_pk",
         "insert",
         "create",
+        "create_unless_taken",
         "update",
         "add_to",
     ],
@@ -488,6 +528,9 @@ def test_every_statement_names_a_column_that_is_a_keyword_of_sql(statement):
             assert OutboxEmail.objects.filter(to="tan@example.test").count() == 1
         elif statement == "create":
             made = rows.create(OutboxEmail, to="tan@example.test", subject="Hello", body="Hi")
+            assert OutboxEmail.objects.get(pk=made.pk).to == "tan@example.test"
+        elif statement == "create_unless_taken":
+            made = rows.create_unless_taken(OutboxEmail, to="tan@example.test", subject="Hello", body="Hi")
             assert OutboxEmail.objects.get(pk=made.pk).to == "tan@example.test"
         elif statement == "update":
             email.to = "tan@example.test"

@@ -25,6 +25,8 @@ field's own preparation) for a log row nobody reads back (about 0.14 ms instead 
 instance, no primary key and no save signals, so it refuses a model that has any.
 `create` is `insert` for a row the caller goes on to use (an outbox email, a points ledger
 row): the instance comes back with its primary key, from the same statement.
+`create_unless_taken` is `create` that gives None instead of an error when a unique value is
+already taken (an order under a checkout's key that a twin request placed first).
 
 `update` writes named fields of a saved instance the way `save(update_fields=…)` would (an
 order's priced totals, then its paid status and invoice number, at every placement).
@@ -250,6 +252,29 @@ def create(model: type[M], **values) -> M:
             row.pk = cursor.fetchone()[0]
         else:
             cursor.execute(sql, params)
+            row.pk = cursor.lastrowid
+    row._state.adding, row._state.db = False, connection.alias
+    return row
+
+
+def create_unless_taken(model: type[M], **values) -> M | None:
+    """`create`, or None when a unique constraint already holds a row with one of these values
+    (`INSERT … ON CONFLICT DO NOTHING`): nothing is raised, so a transaction needs no savepoint
+    around it to go on (every placement's new order: a savepoint and its release were two more
+    round trips, #23). Only uniqueness is forgiven; any other constraint still raises."""
+    connection, sql, row, params = _row_to_insert(model, values)
+    sql = f"{sql} ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(f"{sql} RETURNING {_q(model._meta.pk.column)}", params)
+            made = cursor.fetchone()
+            if made is None:
+                return None
+            row.pk = made[0]
+        else:
+            cursor.execute(sql, params)
+            if cursor.rowcount == 0:
+                return None
             row.pk = cursor.lastrowid
     row._state.adding, row._state.db = False, connection.alias
     return row

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import CharField, Q, prefetch_related_objects
 from django.utils import timezone
 
@@ -321,7 +321,10 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             return _replay(found[True]), True
         items = cart.items()
         _refuse_consumed_cart(found.get(False), items, cart)
-        order = Order(
+        # Taken already when a twin request with the same key committed first (or, once in
+        # millions, when the random number is): no error, so no savepoint around it (#23).
+        order = rows.create_unless_taken(
+            Order,
             number=new_order_number(),
             user=user,
             email=email,
@@ -339,14 +342,10 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             total=Decimal("0"),
             placed_at=timezone.now(),
         )
-        try:
-            with transaction.atomic():
-                order.save()
-        except IntegrityError:
-            # The same key is being placed by a concurrent request, which committed first.
+        if order is None:
             twin = Order.objects.filter(owned_by(user), idempotency_key=key).first()
             if twin is None:
-                raise CheckoutError("This order is already being placed. Please wait a moment.") from None
+                raise CheckoutError("This order is already being placed. Please wait a moment.")
             return _replay(twin), True
 
         if not items:
