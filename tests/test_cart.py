@@ -93,6 +93,35 @@ def test_change_quantity_and_remove_in_place(client, products):
     assert "Mug was removed from your cart." in zero.content.decode()  # said, not silent
 
 
+@pytest.mark.parametrize("shopper", ["guest", "customer"])
+def test_a_quantity_change_prices_and_checks_the_lines_as_they_are_now(client, products, shopper):
+    """A customer's cart reads its lines with their variants in one statement (#23): a quantity
+    change checks the stock and prices the cart from that read, without reading the variants on
+    their own, and still sees a price and a stock level changed since the lines were added. A
+    guest's lines are in the session, so their variants are read on their own (the control)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import set_stock
+
+    if shopper == "customer":
+        client.force_login(CustomerFactory())
+    add(client, products["mug"], 1)
+    add(client, products["lamp"], 1)
+    ProductVariant.objects.filter(product=products["mug"]).update(price=Decimal("15.00"))
+    set_stock(products["lamp"], 1)
+    mug, lamp = variant(products["mug"]), variant(products["lamp"])
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.post(
+            f"/checkout/cart/update/{mug.pk}/", {"quantity": "4"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
+    assert "S$140.00" in body and "Price went up from S$12.00" in body  # 4 × 15 + 80
+    on_their_own = [q["sql"] for q in ctx.captured_queries if 'FROM "catalog_productvariant"' in q["sql"]]
+    assert (len(on_their_own) == 0) == (shopper == "customer"), on_their_own
+    too_many = client.post(f"/checkout/cart/update/{lamp.pk}/", {"quantity": "2"}, HTTP_HX_REQUEST="true")
+    assert "Only 1 of Lamp left in stock." in too_many.content.decode()
+
+
 def test_a_changed_price_is_shown_as_changed(client, products):
     add(client, products["mug"])
     ProductVariant.objects.filter(product=products["mug"]).update(price=Decimal("15.00"))

@@ -479,12 +479,17 @@ def test_a_row_created_unless_taken_is_the_orms_own_and_a_taken_value_writes_not
         create_unless_taken(Order, number="AM3", idempotency_key="k3", **{**values, "total": Decimal("-1")})
 
 
+# The test's own statement: the columns `rows` names, from the model's metadata.
+OUTBOX_SQL = "SELECT {columns} FROM core_outboxemail e"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "statement",
     [
         "by_pk",
         "by_pk_with",
+        "columns",
         "where",
         "where_either",
         "locked",
@@ -512,6 +517,13 @@ def test_every_statement_names_a_column_that_is_a_keyword_of_sql(statement):
         elif statement == "by_pk_with":
             read, more = rows.by_pk_with(OutboxEmail, email.pk, "%s", [7])
             assert (read.to, more) == ("mei@example.test", (7,))
+        elif statement == "columns":
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute(OUTBOX_SQL.format(columns=rows.columns(OutboxEmail, "e")))
+                read = rows.from_row(OutboxEmail, cursor.fetchone(), connection.alias)
+            assert (read.pk, read.to, read.headers) == (email.pk, "mei@example.test", email.headers)
         elif statement == "where":
             assert [e.pk for e in rows.where(OutboxEmail, to="mei@example.test")] == [email.pk]
         elif statement == "where_either":

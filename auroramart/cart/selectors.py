@@ -21,11 +21,16 @@ def pricing_extras(cart, user) -> dict:
     return extras
 
 
-def cart_variants(variant_ids) -> dict[int, ProductVariant]:
+def cart_variants(variant_ids, read: dict[int, ProductVariant] | None = None) -> dict[int, ProductVariant]:
     """The cart's variants, read live (price, stock, whether on sale), with their products,
     brands and primary pictures (held per catalog version): two queries at most, whatever
-    the number of lines."""
-    variants = by_pk(ProductVariant, variant_ids)
+    the number of lines; none when `read` (a customer's cart's `variants()`, read with its
+    lines) has them all."""
+    wanted = list(variant_ids)
+    if read and all(pk in read for pk in wanted):
+        variants = [read[pk] for pk in wanted]
+    else:
+        variants = by_pk(ProductVariant, wanted)
     products = products_by_id({v.product_id for v in variants})
     for variant in variants:
         variant.product = products[variant.product_id]
@@ -46,7 +51,7 @@ def cart_summary(
     """The cart priced for `destination` (a shipping.selectors.Destination; the shop's own
     country when None, as on the cart page)."""
     items = cart.items()
-    variants = cart_variants(items) if items else {}
+    variants = cart_variants(items, cart.variants()) if items else {}
     codes = cart.coupon_codes()
     coupons = []
     if codes:

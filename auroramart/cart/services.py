@@ -42,17 +42,20 @@ def _id(value, message: str) -> int:
     return pk
 
 
-def _variant(*, variant_id=None, product_id=None, default: bool = False) -> ProductVariant:
+def _variant(*, variant_id=None, product_id=None, default: bool = False, read=None) -> ProductVariant:
     """The variant to add: the one named, or a product's only variant. A product sold in
     several variants needs the shopper's choice, unless `default` takes its default variant
-    (the first in stock; "add all" of frequently bought together)."""
+    (the first in stock; "add all" of frequently bought together). `read`: the cart's variants
+    as read with its lines, when it has them (cart_variants)."""
     variants = ProductVariant.objects.select_related("product").only(
         "pk", "name", "price", "stock_quantity", "is_active", "product__name", "product__is_active"
     )
     variant = None
     if variant_id not in (None, ""):
         pk = _id(variant_id, "That product does not exist.")
-        variant = cart_variants([pk]).get(pk)  # as the cart shows it: the variant live, its product held
+        variant = cart_variants([pk], read).get(
+            pk
+        )  # as the cart shows it: the variant live, its product held
         if (
             variant is not None
             and product_id not in (None, "")
@@ -134,7 +137,7 @@ def set_quantity(cart, *, variant_id, quantity) -> str:
         raise CartError("That product is not in your cart.")
     if quantity == 0:
         return remove_item(cart, variant_id=pk)
-    variant = _variant(variant_id=pk)
+    variant = _variant(variant_id=pk, read=cart.variants())  # read with the lines (#23)
     _check_stock(variant, quantity)
     cart.set_item(pk, quantity)
     return ""

@@ -12,6 +12,9 @@ build as a query, #23).
 `by_pk_with` is `by_pk` for one row with more values computed in the same statement (a
 signed-in shopper and the two numbers their header shows, on every page they open, #23).
 
+`columns` and `from_row` let a caller's own statement read a model's rows with others, as
+instances (a customer's cart lines with their variants, #23).
+
 `add_to` adds whole numbers to columns of several rows in one UPDATE (stock and units sold
 at placement: a CASE built by the ORM cost more to compile than to run).
 
@@ -99,6 +102,19 @@ def by_pk_with(model: type[M], key: int, more: str, params: list) -> tuple[M | N
         return None, ()
     width = len(model._meta.concrete_fields)
     return _instance(model, using, found[0][:width]), tuple(found[0][width:])
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """`model`'s columns as SQL, each qualified by `alias`, in the order `from_row` takes them: for
+    a caller's own statement that reads a model's rows along with others (a cart's lines with
+    their variants, #23)."""
+    return ", ".join(f"{alias}.{_q(f.column)}" for f in model._meta.concrete_fields)
+
+
+def from_row(model: type[M], values, using: str) -> M:
+    """An instance, the ORM's own, from the values of `columns(model, …)` as `using`'s driver
+    gave them."""
+    return _instance(model, using, values)
 
 
 def locked_by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
