@@ -47,9 +47,6 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False, read=No
     several variants needs the shopper's choice, unless `default` takes its default variant
     (the first in stock; "add all" of frequently bought together). `read`: the cart's variants
     as read with its lines, when it has them (cart_variants)."""
-    variants = ProductVariant.objects.select_related("product").only(
-        "pk", "name", "price", "stock_quantity", "is_active", "product__name", "product__is_active"
-    )
     variant = None
     if variant_id not in (None, ""):
         pk = _id(variant_id, "That product does not exist.")
@@ -63,6 +60,11 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False, read=No
         ):
             variant = None  # both named: the variant must be that product's
     if variant is None and product_id not in (None, "") and (variant_id in (None, "") or default):
+        # Built only here: a query set made up front for every add and quantity change cost more
+        # than the rest of choosing the variant (#23).
+        variants = ProductVariant.objects.select_related("product").only(
+            "pk", "name", "price", "stock_quantity", "is_active", "product__name", "product__is_active"
+        )
         choices: list[ProductVariant] = list(
             variants.filter(product_id=_id(product_id, "That product does not exist."), is_active=True)[:2]
         )
