@@ -119,3 +119,18 @@ def test_only_writes_are_noted_and_only_on_the_databases_watched():
     with watching(set()) as unwatched:
         notify(user=customer, kind="order", title="t")
     assert not unwatched.seen
+
+
+@pytest.mark.parametrize("unread, badge", [(1, "1"), (99, "99"), (100, "99+"), (150, "99+")])
+def test_the_header_counts_unread_notifications_up_to_99_then_says_99_plus(unread, badge):
+    """A customer who never reads their notifications (a paid order alone writes two) would make
+    every page they open count them all: the header counts up to a hundred and says "99+"."""
+    customer = CustomerFactory()
+    Notification.objects.bulk_create(
+        [Notification(user=customer, kind="order", title=f"Order {n}") for n in range(unread)]
+    )
+    client = Client()
+    client.force_login(customer)
+    html = client.get("/").content.decode()
+    assert f'id="notification-count" class="badge badge-primary badge-sm indicator-item">{badge}<' in html
+    assert f'aria-label="Notifications, {badge} unread"' in html

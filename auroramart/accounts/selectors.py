@@ -53,9 +53,24 @@ def addresses(user) -> list[Address]:
     return rows.where(Address, user_id=user.pk)
 
 
+# The header counts a customer's unread notifications up to one more than this, and says "99+"
+# beyond: a customer who never reads them (a paid order alone writes two) would otherwise make
+# every page they open count them all (2,300 of them took 0.9 ms a page, #23).
+UNREAD_SHOWN_UP_TO = 99
+
+
+def unread_badge(unread: int) -> str:
+    """What the header says of a customer's unread notifications: nothing for none, else how many,
+    up to "99+"."""
+    if not unread:
+        return ""
+    return f"{UNREAD_SHOWN_UP_TO}+" if unread > UNREAD_SHOWN_UP_TO else str(unread)
+
+
 def header_counts(user) -> tuple[int, int]:
     """A customer's two header numbers in one query (#23): items in their cart, unread
-    notifications. The same figures as DbCart.count() and unread_notification_count()."""
+    notifications. The same figures as DbCart.count() and unread_notification_count(), the
+    second counted up to UNREAD_SHOWN_UP_TO + 1."""
     with connections[router.db_for_read(User)].cursor() as cursor:
         cursor.execute(f"SELECT {_header_counts_columns()}", [user.pk, user.pk])
         in_cart, unread = cursor.fetchone()
@@ -101,14 +116,15 @@ def _header_counts_columns() -> str:
         "note_user": note.get_field("user").column,
         "read_at": note.get_field("read_at").column,
     }
-    # Names from the models' metadata; the values are bound parameters.
-    return HEADER_COUNTS_COLUMNS.format(**names)
+    # Names from the models' metadata and a constant of this module; the values are bound parameters.
+    return HEADER_COUNTS_COLUMNS.format(**names, unread_cap=UNREAD_SHOWN_UP_TO + 1)
 
 
 HEADER_COUNTS_COLUMNS = (
     "(SELECT COALESCE(SUM(i.{quantity}), 0) FROM {item} i"
     " JOIN {cart} c ON c.{cart_id} = i.{item_cart} WHERE c.{cart_user} = %s),"
-    " (SELECT COUNT(*) FROM {note} WHERE {note_user} = %s AND {read_at} IS NULL)"
+    " (SELECT COUNT(*) FROM (SELECT 1 FROM {note} WHERE {note_user} = %s AND {read_at} IS NULL"
+    " LIMIT {unread_cap}) unread)"
 )
 
 

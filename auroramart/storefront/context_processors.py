@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.templatetags.static import static
 from django.urls import reverse
 
-from auroramart.accounts.selectors import shoppers_header_counts
+from auroramart.accounts.selectors import shoppers_header_counts, unread_badge
 from auroramart.cart.storage import cart_for
 from auroramart.catalog.cache import catalog_version
 from auroramart.catalog.selectors import category_menu
@@ -56,7 +56,7 @@ def shop(request):
     return {
         "category_menu": category_menu,
         "site_urls": site_urls(),
-        "unread_notifications": lambda: counts()[1],
+        "unread_notifications": lambda: unread_badge(counts()[1]),
         "admin_panel_url": settings.ADMIN_PANEL_URL,
         "cart_count": lambda: counts()[0],
         # Called by the template only where a cached fragment needs it (never by a cached page's
@@ -99,7 +99,7 @@ def personal_state(request) -> tuple[tuple, dict] | None:
     context = {
         "user": user,
         "cart_count": count,
-        "unread_notifications": unread,
+        "unread_notifications": unread_badge(unread),
         "site_urls": site_urls(),
         "admin_panel_url": settings.ADMIN_PANEL_URL,
         "messages": (),
