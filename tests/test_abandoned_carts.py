@@ -117,6 +117,48 @@ def test_a_purchase_stops_the_reminders_and_is_counted_as_recovered(
     assert outcome["second"] == 0  # the first cart's second reminder never goes
 
 
+def test_a_purchase_is_credited_to_the_latest_open_reminder_of_the_window_whatever_came_before(
+    shopper, kettle
+):
+    """Only the latest reminder sent in the window and not yet credited is read (#23: reading
+    every reminder a customer was ever sent made a long-standing customer's orders slower); an
+    older one, one already credited and one from before the window are left as they are, and
+    both reminders of the credited one's spell are credited."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+
+    def sent(step, days_ago, idle_since):
+        reminder = CartReminder.objects.create(user=shopper, step=step, cart_changed_at=idle_since)
+        CartReminder.objects.filter(pk=reminder.pk).update(sent_at=now - timedelta(days=days_ago))
+        return reminder.pk
+
+    spells = [now - timedelta(days=d) for d in (40, 5, 3, 1)]
+    before_the_window = sent(1, 39, spells[0])
+    credited_already = sent(1, 4, spells[1])
+    older = sent(1, 2.5, spells[2])
+    latest_first, latest_second = sent(1, 0.9, spells[3]), sent(2, 0.5, spells[3])
+    DbCart(shopper).set_item(variant(kettle).pk, 1, kettle.price)
+    earlier = place(shopper, "earlier").order
+    CartReminder.objects.filter(pk=credited_already).update(recovered_order=earlier)
+    CartReminder.objects.filter(pk__in=[latest_first, latest_second]).update(recovered_order=None)
+    CartReminder.objects.filter(pk=older).update(recovered_order=None)
+    DbCart(shopper).set_item(variant(kettle).pk, 1, kettle.price)
+    with CaptureQueriesContext(connection) as ctx:
+        order = place(shopper, "now").order
+    credited = set(CartReminder.objects.filter(recovered_order=order).values_list("pk", flat=True))
+    assert credited == {latest_first, latest_second}
+    assert CartReminder.objects.get(pk=credited_already).recovered_order == earlier
+    assert CartReminder.objects.filter(pk__in=[older, before_the_window], recovered_order=None).count() == 2
+    read = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "campaigns_cartreminder" in q["sql"] and "LIMIT 1" in q["sql"]
+    ]
+    assert len(read) == 1
+
+
 def test_unsubscribing_in_one_click_stops_them(
     client, shopper, kettle, mailoutbox, django_capture_on_commit_callbacks
 ):
