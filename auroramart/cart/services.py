@@ -50,9 +50,8 @@ def _variant(*, variant_id=None, product_id=None, default: bool = False, read=No
     variant = None
     if variant_id not in (None, ""):
         pk = _id(variant_id, "That product does not exist.")
-        variant = cart_variants([pk], read).get(
-            pk
-        )  # as the cart shows it: the variant live, its product held
+        # As the cart shows it: the variant live (or as read with the cart's lines), its product held.
+        variant = cart_variants([pk], read).get(pk)
         if (
             variant is not None
             and product_id not in (None, "")
