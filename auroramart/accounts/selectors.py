@@ -94,9 +94,11 @@ def user_with_header_counts(user_id: int) -> tuple[User | None, tuple[int, int]]
     return user, (int(in_cart or 0), int(unread or 0))
 
 
-def header_counts_databases() -> set[str]:
-    """Where the rows the header counts are written: a write there may change them."""
-    return {router.db_for_write(model) for model in (CartItem, Notification)}
+@functools.cache
+def header_counts_databases() -> frozenset[str]:
+    """Where the rows the header counts are written: a write there may change them (asked on
+    every signed-in request; the routing does not change while a process runs)."""
+    return frozenset(router.db_for_write(model) for model in (CartItem, Notification))
 
 
 @functools.cache

@@ -261,16 +261,9 @@ def insert(model: type[models.Model], **values) -> None:
 def create(model: type[M], **values) -> M:
     """`insert`, and the instance as `model.objects.create(**values)` returns it, its primary key
     read back in the same statement (RETURNING; SQLite before 3.35, its last row id)."""
-    connection, sql, row, params = _row_to_insert(model, values)
-    with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(f"{sql} RETURNING {_q(model._meta.pk.column)}", params)
-            row.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(sql, params)
-            row.pk = cursor.lastrowid
-    row._state.adding, row._state.db = False, connection.alias
-    return row
+    made = _create(model, values, "")
+    assert made is not None  # without ON CONFLICT, a statement that inserts nothing raises
+    return made
 
 
 def create_unless_taken(model: type[M], **values) -> M | None:
@@ -278,8 +271,12 @@ def create_unless_taken(model: type[M], **values) -> M | None:
     (`INSERT … ON CONFLICT DO NOTHING`): nothing is raised, so a transaction needs no savepoint
     around it to go on (every placement's new order: a savepoint and its release were two more
     round trips, #23). Only uniqueness is forgiven; any other constraint still raises."""
+    return _create(model, values, " ON CONFLICT DO NOTHING")
+
+
+def _create(model: type[M], values: dict, on_conflict: str) -> M | None:
     connection, sql, row, params = _row_to_insert(model, values)
-    sql = f"{sql} ON CONFLICT DO NOTHING"
+    sql += on_conflict
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(f"{sql} RETURNING {_q(model._meta.pk.column)}", params)
