@@ -18,6 +18,7 @@ from auroramart import urls as shop_urls
 from auroramart.accounts.backends import ACCOUNT_BACKEND
 from auroramart.accounts.models import Notification, User
 from auroramart.accounts.services import mark_notifications_read, notify
+from auroramart.accounts.views import profile
 from auroramart.cart.storage import DbCart
 from auroramart.core.write_watch import watching
 from auroramart.pages.views import home
@@ -57,12 +58,17 @@ WRITES = {
 }
 
 
-def write_then_home(request, write):
+# The header is rendered two ways: as the shopper's held corner of a shared page (the home page)
+# and with the page itself (the profile page, rendered whole).
+PAGES = {"home": home, "profile": profile}
+
+
+def write_then_show(request, page, write):
     WRITES[write][0](request)
-    return home(request)
+    return PAGES[page](request)
 
 
-urlpatterns = [path("test/write-then-home/<str:write>/", write_then_home), *shop_urls.urlpatterns]
+urlpatterns = [path("test/<str:page>/after/<str:write>/", write_then_show), *shop_urls.urlpatterns]
 
 
 def _header(html: str) -> tuple[int, int]:
@@ -93,8 +99,9 @@ def test_a_page_that_writes_nothing_shows_the_counts_read_with_the_shopper(shopp
     assert len(header_reads) == 1 and '"accounts_user"' in header_reads[0]  # with the shopper
 
 
+@pytest.mark.parametrize("page", list(PAGES))
 @pytest.mark.parametrize("write", list(WRITES))
-def test_a_page_that_changes_the_counts_shows_what_it_wrote(shopper, write, settings):
+def test_a_page_that_changes_the_counts_shows_what_it_wrote(shopper, write, page, settings):
     customer, client = shopper
     other = CustomerFactory(first_name="Yusuf")
     product = ProductFactory()
@@ -102,7 +109,7 @@ def test_a_page_that_changes_the_counts_shows_what_it_wrote(shopper, write, sett
     notify(user=other, kind="order", title="Welcome")
     settings.ROOT_URLCONF = __name__
     assert _header(client.get("/").content.decode()) == (2, 2)
-    html = client.get(f"/test/write-then-home/{write}/").content.decode()
+    html = client.get(f"/test/{page}/after/{write}/").content.decode()
     assert _header(html) == WRITES[write][1]
     assert (">Yusuf<" in html) == (write == "another customer signs in")
 
@@ -121,8 +128,9 @@ def test_only_writes_are_noted_and_only_on_the_databases_watched():
     assert not unwatched.seen
 
 
+@pytest.mark.parametrize("url", ["/", "/profile/"])  # the held corner, the page rendered whole
 @pytest.mark.parametrize("unread, badge", [(1, "1"), (99, "99"), (100, "99+"), (150, "99+")])
-def test_the_header_counts_unread_notifications_up_to_99_then_says_99_plus(unread, badge):
+def test_the_header_counts_unread_notifications_up_to_99_then_says_99_plus(unread, badge, url):
     """A customer who never reads their notifications (a paid order alone writes two) would make
     every page they open count them all: the header counts up to a hundred and says "99+"."""
     customer = CustomerFactory()
@@ -131,6 +139,6 @@ def test_the_header_counts_unread_notifications_up_to_99_then_says_99_plus(unrea
     )
     client = Client()
     client.force_login(customer)
-    html = client.get("/").content.decode()
+    html = client.get(url).content.decode()
     assert f'id="notification-count" class="badge badge-primary badge-sm indicator-item">{badge}<' in html
     assert f'aria-label="Notifications, {badge} unread"' in html
