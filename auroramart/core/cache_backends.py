@@ -3,11 +3,14 @@ writes are dropped and a warning is logged, so the shop keeps selling."""
 
 import logging
 import time
+from functools import cached_property
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+
+from .key_mirror import KeyMirror, mirror_for
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -34,20 +37,98 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     # callback lookup cost about 40 µs of CPU, three times the round trip itself (#23). They
     # still go through redis-py's own pool, connection and parser.
 
+    mirror: KeyMirror | None = None  # set by the cache: the keys this process holds (core/key_mirror.py)
+
     def get(self, key, default):
-        value = self._read("GET", key)
+        if self.mirror is not None and self.mirror.covers(key):
+            value = self._mirrored([key])[0]
+        else:
+            value = self._read("GET", key)
         return default if value is None else self._serializer.loads(value)
 
     def get_many(self, keys):
         keys = list(keys)
         if not keys:
             return {}
-        values = self._read("MGET", *keys)
+        if self.mirror is not None and any(self.mirror.covers(key) for key in keys):
+            values = self._mirrored(keys)
+        else:
+            values = self._read("MGET", *keys)
         return {
             key: self._serializer.loads(value)
             for key, value in zip(keys, values, strict=True)
             if value is not None
         }
+
+    def _mirrored(self, keys: list[str]) -> list:
+        """The raw values of `keys`: those this process holds from memory, the rest in one read,
+        which holds those of them it may."""
+        mirror = self.mirror
+        found, epoch = mirror.lookup(keys)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            read = dict(zip(missing, self._read("MGET", *missing), strict=True))
+            mirror.keep({key: value for key, value in read.items() if mirror.covers(key)}, epoch)
+            found.update(read)
+        return [found[key] for key in keys]
+
+    # Every write drops what this process holds of the keys it changes, at once: Redis's push
+    # (which drops them in every process) may reach this one after the writer's next read.
+
+    def set(self, key, *args, **kwargs):  # noqa: A003 - Django's API
+        try:
+            return super().set(key, *args, **kwargs)
+        finally:
+            self._dropped([key])
+
+    def add(self, key, *args, **kwargs):
+        try:
+            return super().add(key, *args, **kwargs)
+        finally:
+            self._dropped([key])
+
+    def touch(self, key, *args, **kwargs):
+        try:
+            return super().touch(key, *args, **kwargs)
+        finally:
+            self._dropped([key])
+
+    def delete(self, key):
+        try:
+            return super().delete(key)
+        finally:
+            self._dropped([key])
+
+    def incr(self, key, *args, **kwargs):
+        try:
+            return super().incr(key, *args, **kwargs)
+        finally:
+            self._dropped([key])
+
+    def set_many(self, data, *args, **kwargs):
+        try:
+            return super().set_many(data, *args, **kwargs)
+        finally:
+            self._dropped(list(data))
+
+    def delete_many(self, keys):
+        keys = list(keys)
+        try:
+            return super().delete_many(keys)
+        finally:
+            self._dropped(keys)
+
+    def clear(self):
+        try:
+            return super().clear()
+        finally:
+            if self.mirror is not None:
+                self.mirror.drop(None)
+
+    def _dropped(self, keys: list[str]) -> None:
+        mirror = self.mirror
+        if mirror is not None and any(mirror.covers(key) for key in keys):
+            mirror.drop([key for key in keys if mirror.covers(key)])
 
     def _read(self, *command):
         try:
@@ -76,6 +157,18 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
+
+    @cached_property
+    def _cache(self):
+        client = self._class(self._servers, **self._options)
+        pool = client._get_connection_pool(write=False)
+        client.mirror = mirror_for(
+            (tuple(self._servers), self.key_prefix, self.version, self.key_func),
+            # Its own connection, outside the pool: it only ever listens. RESP3, for the pushes.
+            connect=lambda: pool.connection_class(**{**pool.connection_kwargs, "protocol": 3}),
+            full_key=self.make_key,
+        )
+        return client
 
     def validate_key(self, key):
         """No warnings for keys memcached could not hold (250 characters, spaces): Redis takes
