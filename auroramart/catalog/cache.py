@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 
-from auroramart.core import shared_reads
+from auroramart.core import key_mirror, shared_reads
 from auroramart.core.events import ExtensionPoint
 from auroramart.core.held import CSRF_PLACEHOLDER, CutPage, Held, filled_with_csrf_token, with_csrf_token
 from auroramart.core.release import current_release
@@ -36,6 +36,7 @@ def version_key() -> str:
 
 
 shared_reads.share(version_key)
+key_mirror.mirror("catalog:version:")  # every process holds it; Redis says when it moves
 
 
 def catalog_version() -> int:

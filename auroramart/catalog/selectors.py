@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Field, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from auroramart.core import shared_reads
+from auroramart.core import key_mirror, shared_reads
 
 from .cache import Held, catalog_version
 from .models import (
@@ -375,6 +375,12 @@ def live_product_key(pk: int) -> str:
 
 def matrix_key(pk: int) -> str:
     return f"catalog:matrix:{pk}"
+
+
+# A product page reads both on every request; each process holds them, and Redis says when one
+# changes (every write path drops them: a sale, a price, a stock count).
+key_mirror.mirror(live_product_key(0)[:-1])
+key_mirror.mirror(matrix_key(0)[:-1])
 
 
 def forget_live_product(*pks: int) -> None:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.safestring import SafeString, mark_safe
 
-from . import shared_reads
+from . import key_mirror, shared_reads
 from .request_context import request_memo
 
 T = TypeVar("T")
@@ -126,6 +126,7 @@ class HeldSetting(Generic[T]):
 
 GENERATION_KEY = "held-settings:generation"
 shared_reads.share(lambda: GENERATION_KEY)
+key_mirror.mirror(GENERATION_KEY)
 
 
 def forget_when_changed(forget: Callable[[], None], *models, name: str) -> None:

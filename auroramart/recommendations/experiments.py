@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from auroramart.core import shared_reads
+from auroramart.core import key_mirror, shared_reads
 from auroramart.core.client import Shopper
 from auroramart.core.stats import rate_lift
 from auroramart.search.models import ProductView
@@ -22,6 +22,7 @@ CACHE_KEY = "recs:experiment:{slot}"
 CACHE_SECONDS = 60
 for _slot in EXPERIMENT_SLOTS:  # whether a slot runs an experiment: read by every page with that slot
     shared_reads.share(lambda slot=_slot: CACHE_KEY.format(slot=slot))
+key_mirror.mirror(CACHE_KEY.format(slot=""))
 
 
 @dataclass(frozen=True)

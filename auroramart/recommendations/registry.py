@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.utils import timezone
 
-from auroramart.core import shared_reads
+from auroramart.core import key_mirror, shared_reads
 
 from .models import ModelVersion
 
@@ -30,6 +30,7 @@ _failed: dict[str, int] = {}  # kind -> pk whose file would not load (warned onc
 _lock = threading.Lock()
 for _kind in ModelVersion.Kind.values:  # which version is current: read by every page that recommends
     shared_reads.share(lambda kind=_kind: CURRENT_KEY.format(kind=kind))
+key_mirror.mirror(CURRENT_KEY.format(kind=""))
 
 
 def storage() -> Storage:
