@@ -9,6 +9,8 @@ S3-compatible object store (moto's server). The same topology as deploy/compose.
 
 What --smoke proves, with traffic through both nodes (docs/scale-out.md):
 - a shopper who signs in on one node carries on on the other: session and cart intact;
+- a shopper who signs out on one node is signed out on the other at its next request, though
+  each node holds the sessions it reads in memory;
 - a picture a member of staff uploads through one node is served to the other's pages,
   from the object store; no node keeps it on its disk;
 - 20 customers racing through both nodes for the last unit: one order, stock 0;
@@ -455,6 +457,35 @@ class Smoke:
         check(orders.status_code == 200, "node B does not know the session signed in on node A")
         self.ok("signed in and filled the cart on node A; node B shows the same session and cart")
 
+    def signing_out_on_one_node_ends_the_session_on_the_other(self):
+        """Each node holds the sessions it reads in memory (core/key_mirror.py): signing out on
+        node A must end the session on node B's very next request, for whoever still holds the
+        old cookie."""
+        shopper = requests.Session()
+        sign_in(shopper, self.a, customer(37))
+        old = shopper.cookies["sessionid"]
+        for _ in range(3):  # node B now holds the session
+            seen = requests.get(
+                f"{self.b}/orders/", cookies={"sessionid": old}, allow_redirects=False, timeout=30
+            )
+            check(
+                seen.status_code == 200,
+                f"node B does not know the session signed in on node A: {seen.status_code}",
+            )
+        token = csrf_from(shopper, f"{self.a}/orders/")
+        out = shopper.post(
+            f"{self.a}/logout/", data={"csrfmiddlewaretoken": token}, allow_redirects=False, timeout=30
+        )
+        check(out.status_code == 302, f"signing out on node A answered {out.status_code}")
+        after = requests.get(
+            f"{self.b}/orders/", cookies={"sessionid": old}, allow_redirects=False, timeout=30
+        )
+        check(
+            after.status_code == 302 and "/login/" in after.headers.get("Location", ""),
+            f"node B still serves the session signed out on node A: {after.status_code}",
+        )
+        self.ok("signed out on node A: the old session cookie is refused by node B on its next request")
+
     def upload_is_served_by_the_other_node(self):
         from io import BytesIO
 
@@ -745,6 +776,7 @@ class Smoke:
         for step in (
             self.traffic_spreads,
             self.session_moves_between_nodes,
+            self.signing_out_on_one_node_ends_the_session_on_the_other,
             self.upload_is_served_by_the_other_node,
             self.last_unit_sells_once,
             self.one_key_one_charge,
