@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from auroramart.accounts.models import Notification
-from auroramart.cart.models import CartItem
+from auroramart.cart.models import Cart, CartItem
 from auroramart.cart.storage import DbCart
 from auroramart.catalog.models import Product, ProductVariant
 from auroramart.inventory.models import LowStockAlert, StockMovement
@@ -308,10 +308,48 @@ def test_place_order_query_count_does_not_grow_with_lines(customer):
     # attribution, a cart reminder it recovers, notification, the invoice number (the year's
     # sequence row moved on and locked in one statement; the order's number is saved with its
     # paid status),
-    # email; the order's lines read once for all that, the customer not read again for their
-    # points, the paid order not read again, the tiers held, and no campaign asked for its
-    # members while none runs (#23)
-    assert one == 42
+    # email; the order's lines not read back (held as written: the paid step and its
+    # subscribers use them), the customer not read again for their points, the paid order not
+    # read again, the tiers held, and no campaign asked for its members while none runs (#23)
+    assert one == 41
+
+
+def test_a_valid_submission_reads_the_cart_once_and_the_new_orders_lines_never(
+    client, customer, django_capture_on_commit_callbacks
+):
+    """#23: the checkout's submission leaves reading the cart to the placement, under its lock,
+    and the paid step and the confirmation use the lines the placement wrote, as written: same
+    rows, same order, same values as the database then holds."""
+    products = ProductFactory.create_batch(3, price=Decimal("7.00"), stock_quantity=20)
+    fill_cart(customer, *[(p, n) for n, p in enumerate(products, start=1)])
+    data = checkout_data(client)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as ctx:
+        response = client.post("/checkout/checkout/", data)
+    assert response.status_code == 302
+    statements = [q["sql"] for q in ctx.captured_queries]
+    cart_reads = [s for s in statements if s.startswith("SELECT") and f" FROM {Cart._meta.db_table} c " in s]
+    assert len(cart_reads) == 1  # the lines, read under the cart's lock
+    assert not [
+        s for s in statements if s.lstrip().upper().startswith("SELECT") and '"orders_orderitem"' in s
+    ]
+    order = Order.objects.get(user=customer)
+    written = list(order.items.values_list("id", "sku", "quantity", "line_total"))
+    assert [(i[1], i[2]) for i in written] == [(variant(p).sku, n) for n, p in enumerate(products, start=1)]
+    body = mail.outbox[-1].body
+    assert all(variant(p).sku in body or p.name in body for p in products)
+
+
+def test_an_emptied_cart_submitted_again_with_its_key_shows_the_order_it_became(client, customer, mug):
+    """A second submission of a placed checkout (a double tap, the back button) finds the order
+    its key placed, though the placement emptied the cart."""
+    fill_cart(customer, (mug, 1))
+    data = checkout_data(client)
+    assert client.post("/checkout/checkout/", data).status_code == 302
+    again = client.post("/checkout/checkout/", data, follow=True)
+    order = Order.objects.get(user=customer)
+    assert again.redirect_chain[-1][0].endswith(f"/{order.number}/") or order.number in again.content.decode()
+    assert f"Your order {order.number} was already placed." in again.content.decode()
+    assert Order.objects.count() == 1 and TestGatewayCharge.objects.count() == 1
 
 
 def test_resolve_pending_orders_after_a_crash(customer, mug):

@@ -117,6 +117,27 @@ def from_row(model: type[M], values, using: str) -> M:
     return _instance(model, using, values)
 
 
+def hold_as_prefetched(instance: models.Model, name: str, related: list) -> None:
+    """`instance.<name>.all()` answers `related`, as if `prefetch_related(name)` had read them:
+    for a one-to-many relation whose rows the caller has just written and holds (a new order's
+    lines), so they are not read back. Each related object points back at `instance`."""
+    manager = getattr(instance, name)
+    for obj in related:
+        setattr(obj, manager.field.name, instance)
+    queryset = manager.get_queryset()
+    queryset._result_cache = list(related)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
+
+
+def prefetched(instance: models.Model, name: str) -> list | None:
+    """What `instance.<name>` holds, prefetched (or held), or None when it would be read."""
+    cached = getattr(instance, "_prefetched_objects_cache", {}).get(name)
+    return None if cached is None else list(cached)
+
+
 def locked_by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
     """`by_pk` for rows a transaction is about to change, each locked until it ends, in
     primary-key order (so two transactions locking overlapping sets never deadlock): what

@@ -20,6 +20,10 @@ class PlacementInProgress(CheckoutError):
         self.action_url = action_url
 
 
+class EmptyCart(CheckoutError):
+    """Nothing to place: the cart is empty (emptied in another tab, say)."""
+
+
 class CartAlreadyPlaced(CheckoutError):
     """This cart was (or is being) placed by another checkout; it is consumed by the first one."""
 

@@ -41,7 +41,7 @@ from auroramart.promotions.services import CouponError, redeem_coupons, release_
 from auroramart.shipping.selectors import Destination
 
 from .documents import number_invoice
-from .errors import CartAlreadyPlaced, CheckoutError, PaymentFailed, PlacementInProgress
+from .errors import CartAlreadyPlaced, CheckoutError, EmptyCart, PaymentFailed, PlacementInProgress
 from .events import OrderPaid, OrderPlaced, OrderReleased
 from .guests import clean_guest_email
 from .models import Order, OrderItem
@@ -349,7 +349,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             return _replay(twin), True
 
         if not items:
-            raise CheckoutError("Your cart is empty.")
+            raise EmptyCart("Your cart is empty.")
         locked = lock_variants(items)
         codes = cart.coupon_codes()
         by_code = {c.code.upper(): c for c in Coupon.objects.filter(code__in=codes)} if codes else {}
@@ -390,7 +390,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             )
         except OutOfStock as exc:
             raise CheckoutError(exc.message) from None
-        OrderItem.objects.bulk_create(
+        lines = OrderItem.objects.bulk_create(
             [
                 OrderItem(
                     order=order,
@@ -409,6 +409,8 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
                 for line in summary.lines
             ]
         )
+        # Held as the order's lines: the paid step and its subscribers need not read them back.
+        rows.hold_as_prefetched(order, "items", lines)
         priced = {
             "subtotal": summary.subtotal,
             "discount_total": quantize(summary.coupon_total + summary.reward_discount),
@@ -498,6 +500,9 @@ def _confirm(order: Order, cart, *, reference: str, brand: str, last4: str) -> O
         if live is not None and live.status == S.PENDING_PAYMENT:
             if Order.user.is_cached(order) and order.user_id == live.user_id:
                 live.user = order.user  # the shopper placing it: not read again by the paid step
+            if (lines := rows.prefetched(order, "items")) is not None:
+                # Written with the order, and a pending order's lines never change (#23).
+                rows.hold_as_prefetched(live, "items", lines)
             _mark_paid(live, cart, reference=reference, brand=brand, last4=last4)
             return live
     if live is not None and live.status not in ENDED_WITHOUT_SALE:

@@ -3,7 +3,14 @@ commands: placement (placement.py), settlement (settlement.py), the workflow (wo
 with their errors, events and status rules. Each lives in its own module; this one only
 gathers them."""
 
-from .errors import CartAlreadyPlaced, CheckoutError, OrderActionError, PaymentFailed, PlacementInProgress
+from .errors import (
+    CartAlreadyPlaced,
+    CheckoutError,
+    EmptyCart,
+    OrderActionError,
+    PaymentFailed,
+    PlacementInProgress,
+)
 from .placement import (
     Placement,
     ShippingAddress,
@@ -57,6 +64,7 @@ __all__ = [
     "TRANSITIONS",
     "CartAlreadyPlaced",
     "CheckoutError",
+    "EmptyCart",
     "OrderActionError",
     "PaymentFailed",
     "Placement",

@@ -29,7 +29,14 @@ from auroramart.payments.services import saved_cards
 from . import documents, fragments, guests, links, selectors, services
 from .forms import CheckoutForm, GuestAccountForm, OrderLookupForm, ReturnForm
 from .models import Order
-from .services import CartAlreadyPlaced, CheckoutError, OrderActionError, PaymentFailed, PlacementInProgress
+from .services import (
+    CartAlreadyPlaced,
+    CheckoutError,
+    EmptyCart,
+    OrderActionError,
+    PaymentFailed,
+    PlacementInProgress,
+)
 
 STRIPE_JS = "https://js.stripe.com/v3/"
 
@@ -105,10 +112,10 @@ def checkout(request):
     form = CheckoutForm(request.POST or None, addresses=addresses, guest=guest, cards=cards)
     method = (request.POST.get("shipping_method") or "standard")[:30]
     placing = request.method == "POST" and form.is_valid()
-    # The cart is priced to show the page; a placement prices it itself, under its locks, so a
-    # valid submission only asks whether there is anything to place (#23).
+    # The cart is priced to show the page; a placement reads and prices it itself, under its
+    # locks, and says when there is nothing to place (#23: a valid submission reads it once).
     context = None if placing else _summary_context(request, method, form.destination())
-    if context["summary"].is_empty if context else not cart_for(request).items():
+    if context is not None and context["summary"].is_empty:
         return _back_to_empty_cart(request)
     error = ""
     if request.method == "POST" and (contact := form.guest_contact()):
@@ -136,6 +143,8 @@ def checkout(request):
         except CartAlreadyPlaced as exc:
             messages.info(request, str(exc))
             return redirect(_order_page(request, exc.order_number))
+        except EmptyCart:
+            return _back_to_empty_cart(request)
         except CheckoutError as exc:
             error = str(exc)
             context = _summary_context(request, method, form.destination())  # stock or prices may have moved
