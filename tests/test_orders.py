@@ -214,3 +214,66 @@ def test_order_page_shows_the_points_the_order_earned(client, customer, lamp):
     html = client.get(order.get_absolute_url()).content.decode()
     assert 'id="order-points"' in html and f"Earned <strong>{earned}</strong> points" in html
     assert client.get("/favicon.ico").status_code == 301
+
+
+def _shown_counts(client, face: str, staff) -> dict[str, int]:
+    """Each order's number of lines as `face` shows it."""
+    import csv
+    import io
+    import re
+
+    from auroramart.api.models import ApiToken
+
+    if face == "the shopper's orders page":
+        page = client.get("/orders/").content.decode()
+        return {n: int(c) for n, c in re.findall(r">(AM[\w-]+)</a></td><td>[^<]*</td><td>(\d+)</td>", page)}
+    if face == "the shopper's API":
+        token = ApiToken.issue(Order.objects.exclude(user=None).first().user, "test")[1]
+        items = client.get("/api/v1/orders", HTTP_AUTHORIZATION=f"Bearer {token}").json()["items"]
+        return {o["number"]: o["items"] for o in items}
+    if face == "the staff's API":
+        token = ApiToken.issue(staff, "test")[1]
+        items = client.get("/api/v1/staff/orders", HTTP_AUTHORIZATION=f"Bearer {token}").json()["items"]
+        return {o["number"]: o["items"] for o in items}
+    client.force_login(staff)
+    if face == "the staff's orders page":
+        page = client.get("/admin-panel/orders/").context["page"]
+        return {o.number: o.item_count for o in page.object_list}
+    export = b"".join(client.get("/admin-panel/orders/export/").streaming_content).decode()
+    table = list(csv.reader(io.StringIO(export)))
+    at = table[0].index("items") if "items" in table[0] else 5
+    return {row[0]: int(row[at]) for row in table[1:]}
+
+
+@pytest.mark.parametrize(
+    "face",
+    [
+        "the shopper's orders page",
+        "the shopper's API",
+        "the staff's orders page",
+        "the staff's CSV",
+        "the staff's API",
+    ],
+)
+def test_every_list_of_orders_counts_each_orders_lines_without_counting_every_order(client, face):
+    """#23: every list of orders shows each one's number of lines, counted for the orders on the
+    page; how many orders there are is counted without reading a single line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auroramart.staff.services import create_staff, setup_roles
+
+    setup_roles()
+    staff = create_staff(email="service@staff.test", password=None, role="Service")
+    shopper = CustomerFactory()
+    client.force_login(shopper)
+    products = ProductFactory.create_batch(3, price=Decimal("5.00"), stock_quantity=10)
+    for product in products:
+        DbCart(shopper).set_item(variant(product).pk, 1, product.price)
+    three = place_cart(shopper, "three").order
+    one = buy(shopper, products[0], quantity=2, key="one")
+    with CaptureQueriesContext(connection) as ctx:
+        shown = _shown_counts(client, face, staff)
+    assert {three.number: 3, one.number: 1}.items() <= shown.items()
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and '"orders_order"' in q["sql"]]
+    assert all("orders_orderitem" not in sql for sql in counts)

@@ -1,7 +1,7 @@
 """Staff endpoints: the token's user must hold the role permission, as in the panel,
 and every write is in the audit log."""
 
-from django.db.models import Count, F
+from django.db.models import F
 from ninja import Query, Router
 
 from auroramart.catalog import services as catalog
@@ -12,6 +12,7 @@ from auroramart.core.client import actor_for
 from auroramart.inventory.services import OutOfStock, adjust_stock
 from auroramart.orders import services as orders
 from auroramart.orders.models import Order
+from auroramart.orders.selectors import with_item_count
 from auroramart.orders.services import OrderActionError
 
 from .auth import require_permission, token_auth
@@ -117,9 +118,7 @@ def order_list(
     require_permission(request, "view_orders")
     if status and status not in Order.Status.values:
         raise bad_request("Unknown status.", {"status": [f"One of: {', '.join(Order.Status.values)}."]})
-    rows = (
-        Order.objects.select_related("user").annotate(item_count=Count("items")).order_by("-placed_at", "-pk")
-    )
+    rows = with_item_count(Order.objects.select_related("user")).order_by("-placed_at", "-pk")
     if status:
         rows = rows.filter(status=status)
     return page_of(rows, page, page_size, _staff_order, cursor=cursor, request=request)

@@ -1,7 +1,8 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Prefetch
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -13,7 +14,23 @@ from .models import Order, OrderItem, OrderStatusChange, ReturnRequest
 
 def orders_for(user):
     """A customer's orders; every customer query starts here, so another's order is a 404."""
-    return Order.objects.filter(user=user).annotate(item_count=Count("items")).order_by("-placed_at", "-id")
+    return with_item_count(Order.objects.filter(user=user)).order_by("-placed_at", "-id")
+
+
+def with_item_count(orders: QuerySet) -> QuerySet:
+    """`orders` with each one's number of lines as `item_count`, counted for the orders a page
+    shows: a correlated count, which PostgreSQL works out after the sort and limit, and which a
+    paginator's count leaves out. Counted by joining the lines and grouping, every order of the
+    customer (or of the shop, on the staff's list) was counted on every page, and counted again
+    for the number of pages (#23: 3.2 ms for a list of five, for a customer with 2,000 orders)."""
+    lines = (
+        OrderItem.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return orders.annotate(item_count=Coalesce(Subquery(lines, output_field=IntegerField()), 0))
 
 
 def own_order(user, number: str) -> Order | None:

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,6 +10,7 @@ from auroramart.core.downloads import pdf_response
 from auroramart.core.money import format_money, parse_money
 from auroramart.orders import documents, services
 from auroramart.orders.models import PAID_STATUSES, CreditNote, Order, ReturnRequest
+from auroramart.orders.selectors import with_item_count
 from auroramart.orders.services import OrderActionError, Tracking
 from auroramart.staff.services import record_audit
 
@@ -18,9 +19,7 @@ from ..filters import date_param
 
 
 def _orders(params):
-    orders = (
-        Order.objects.select_related("user").annotate(item_count=Count("items")).order_by("-placed_at", "-id")
-    )
+    orders = with_item_count(Order.objects.select_related("user")).order_by("-placed_at", "-id")
     if params.get("status"):
         orders = orders.filter(status=params["status"])
     if params.get("customer"):
