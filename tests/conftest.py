@@ -149,3 +149,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 cursor.execute(
                     "INSERT INTO sqlite_sequence (name, seq) VALUES ('catalog_productvariant', 500000)"
                 )
+
+
+@pytest.fixture
+def djangos_own_redis(settings):
+    """Django's own Redis cache on a connection of its own, as another node's would be: none of
+    this shop's reads, and no mirror of keys (core/key_mirror.py)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    own = RedisCache(
+        settings.CACHES["default"]["LOCATION"], {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]}
+    )
+    yield own
+    own.close()

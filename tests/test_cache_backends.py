@@ -7,7 +7,6 @@ import threading
 
 import pytest
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
 
@@ -21,23 +20,16 @@ VALUES = {
 }
 
 
-@pytest.fixture
-def djangos_own(settings):
-    own = RedisCache(
-        settings.CACHES["default"]["LOCATION"], {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]}
-    )
-    yield own
-    own.close()
-
-
-def test_reads_answer_as_djangos_own_redis_backend(djangos_own):
+def test_reads_answer_as_djangos_own_redis_backend(djangos_own_redis):
     cache.set_many({f"backend:{name}": value for name, value in VALUES.items()})
     names = [f"backend:{name}" for name in VALUES] + ["backend:missing"]
     assert (
-        cache.get_many(names) == djangos_own.get_many(names) == {f"backend:{n}": v for n, v in VALUES.items()}
+        cache.get_many(names)
+        == djangos_own_redis.get_many(names)
+        == {f"backend:{n}": v for n, v in VALUES.items()}
     )
     for name in names:
-        assert cache.get(name, "default") == djangos_own.get(name, "default")
+        assert cache.get(name, "default") == djangos_own_redis.get(name, "default")
     assert cache.get("backend:missing", "default") == "default"
     assert cache.get_many([]) == {}
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 
 from auroramart.core import key_mirror
 
@@ -25,13 +24,9 @@ key_mirror.mirror(PREFIX)
 
 
 @pytest.fixture
-def other_node(settings):
+def other_node(djangos_own_redis):
     """Another node's cache: Django's own Redis backend on a connection of its own, no mirror."""
-    own = RedisCache(
-        settings.CACHES["default"]["LOCATION"], {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]}
-    )
-    yield own
-    own.close()
+    return djangos_own_redis
 
 
 @pytest.fixture

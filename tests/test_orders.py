@@ -275,5 +275,7 @@ def test_every_list_of_orders_counts_each_orders_lines_without_counting_every_or
     with CaptureQueriesContext(connection) as ctx:
         shown = _shown_counts(client, face, staff)
     assert {three.number: 3, one.number: 1}.items() <= shown.items()
-    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and '"orders_order"' in q["sql"]]
+    counts = [
+        q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and '"orders_order"' in q["sql"]
+    ]
     assert all("orders_orderitem" not in sql for sql in counts)

@@ -76,47 +76,26 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     # (which drops them in every process) may reach this one after the writer's next read.
 
     def set(self, key, *args, **kwargs):  # noqa: A003 - Django's API
-        try:
-            return super().set(key, *args, **kwargs)
-        finally:
-            self._dropped([key])
+        return self._writing([key], super().set, key, *args, **kwargs)
 
     def add(self, key, *args, **kwargs):
-        try:
-            return super().add(key, *args, **kwargs)
-        finally:
-            self._dropped([key])
+        return self._writing([key], super().add, key, *args, **kwargs)
 
     def touch(self, key, *args, **kwargs):
-        try:
-            return super().touch(key, *args, **kwargs)
-        finally:
-            self._dropped([key])
+        return self._writing([key], super().touch, key, *args, **kwargs)
 
     def delete(self, key):
-        try:
-            return super().delete(key)
-        finally:
-            self._dropped([key])
+        return self._writing([key], super().delete, key)
 
     def incr(self, key, *args, **kwargs):
-        try:
-            return super().incr(key, *args, **kwargs)
-        finally:
-            self._dropped([key])
+        return self._writing([key], super().incr, key, *args, **kwargs)
 
     def set_many(self, data, *args, **kwargs):
-        try:
-            return super().set_many(data, *args, **kwargs)
-        finally:
-            self._dropped(list(data))
+        return self._writing(list(data), super().set_many, data, *args, **kwargs)
 
     def delete_many(self, keys):
         keys = list(keys)
-        try:
-            return super().delete_many(keys)
-        finally:
-            self._dropped(keys)
+        return self._writing(keys, super().delete_many, keys)
 
     def clear(self):
         try:
@@ -124,6 +103,12 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         finally:
             if self.mirror is not None:
                 self.mirror.drop(None)
+
+    def _writing(self, keys: list[str], write, *args, **kwargs):
+        try:
+            return write(*args, **kwargs)
+        finally:  # a write that failed half-way may still have changed the key
+            self._dropped(keys)
 
     def _dropped(self, keys: list[str]) -> None:
         mirror = self.mirror
