@@ -622,3 +622,22 @@ def test_invoices_paid_at_once_are_numbered_without_gaps_or_twins():
     year = timezone.localdate().year
     assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, 9)]
     assert DocumentSequence.objects.get(kind="invoice", year=year).last == 8
+
+
+def test_one_key_charged_by_many_requests_at_once_is_one_charge():
+    """The test gateway's charge is one insert that takes the key or finds it taken (no
+    transaction of its own): requests racing with one key all get the one charge."""
+    gateway = TestGateway()
+
+    def charge():
+        return gateway.charge(
+            amount=Decimal("12.50"), currency="SGD", payment_method=CARD, idempotency_key="race-one-key"
+        )
+
+    results = race([charge for _ in range(12)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {r.reference for r in results} == {
+        TestGatewayCharge.objects.get(idempotency_key="race-one-key").reference
+    }
+    assert all(r.succeeded for r in results)
+    assert TestGatewayCharge.objects.filter(idempotency_key="race-one-key").count() == 1
