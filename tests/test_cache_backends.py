@@ -89,3 +89,19 @@ def test_replies_are_parsed_and_commands_packed_in_c():
         assert isinstance(connection._command_packer, HiredisRespSerializer)
     finally:
         cache._cache.get_client().connection_pool.release(connection)
+
+
+def test_clearing_the_cache_deletes_its_own_keys_and_leaves_the_rest_of_redis(settings):
+    """`cache.clear()` empties this cache (its key prefix), not the database: Celery's queues share
+    it by default, and a flush would tell every process that holds keys to drop them all."""
+    import redis
+
+    raw = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    raw.set("not-the-cache:queue", "a task waiting")
+    cache.set_many({f"backend:clear:{n}": n for n in range(2500)})  # more than one batch
+    cache.clear()
+    assert cache.get_many([f"backend:clear:{n}" for n in range(2500)]) == {}
+    assert not list(raw.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+    assert raw.get("not-the-cache:queue") == b"a task waiting"
+    raw.delete("not-the-cache:queue")
+    raw.close()

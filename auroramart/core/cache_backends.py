@@ -104,6 +104,22 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
             if self.mirror is not None:
                 self.mirror.drop(None)
 
+    def clear_matching(self, pattern: str) -> None:
+        """Delete the keys `pattern` matches, a thousand at a time, without blocking Redis."""
+        client = self.get_client(write=True)
+        try:
+            batch = []
+            for key in client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) == 1000:
+                    client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                client.unlink(*batch)
+        finally:
+            if self.mirror is not None:
+                self.mirror.drop(None)
+
     def _writing(self, keys: list[str], write, *args, **kwargs):
         try:
             return write(*args, **kwargs)
@@ -160,10 +176,13 @@ class ResilientRedisCache(RedisCache):
         any key, and checking each character of each key cost more than reading it (#23)."""
 
     def _guard(self, method, default, *args, **kwargs):
+        return self._guarded(getattr(super(), method), default, *args, **kwargs)
+
+    def _guarded(self, call, default, *args, **kwargs):
         if time.monotonic() < ResilientRedisCache._down_until:
             return default  # recently failed: don't make every request wait for a timeout
         try:
-            return getattr(super(), method)(*args, **kwargs)
+            return call(*args, **kwargs)
         except (RedisError, OSError) as exc:  # connection refused, timeouts, a server error: no cache now
             ResilientRedisCache._down_until = time.monotonic() + RETRY_AFTER_SECONDS
             logger.warning("cache unavailable (%s: %s); serving without it", exc.__class__.__name__, exc)
@@ -190,6 +209,13 @@ class ResilientRedisCache(RedisCache):
     def delete_many(self, keys, version=None):
         return self._guard("delete_many", None, keys, version)
 
+    def clear(self):
+        """This cache's keys (its KEY_PREFIX), not the whole Redis database: Celery's queues share
+        it by default, and a flush tells every process that holds keys (core/key_mirror.py),
+        whatever database it reads, to drop all it holds."""
+        glob = "".join(f"[{c}]" if c in "*?[]\\" else c for c in self.key_prefix)
+        self._guarded(self._cache.clear_matching, None, f"{glob}:*")
+
     def incr(self, key, delta=1, version=None):
         # A missing key raises ValueError, as in Django; so does an unreachable Redis.
         result = self._guard("incr", None, key, delta, version)
@@ -202,6 +228,3 @@ class ResilientRedisCache(RedisCache):
 
     def has_key(self, key, version=None):
         return self._guard("has_key", False, key, version)
-
-    def clear(self):
-        return self._guard("clear", None)
