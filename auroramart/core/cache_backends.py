@@ -68,7 +68,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         missing = [key for key in keys if key not in found]
         if missing:
             read = dict(zip(missing, self._read("MGET", *missing), strict=True))
-            mirror.keep({key: value for key, value in read.items() if mirror.covers(key)}, epoch)
+            mirror.keep(read, epoch)  # those of them it holds
             found.update(read)
         return [found[key] for key in keys]
 
@@ -128,8 +128,8 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
 
     def _dropped(self, keys: list[str]) -> None:
         mirror = self.mirror
-        if mirror is not None and any(mirror.covers(key) for key in keys):
-            mirror.drop([key for key in keys if mirror.covers(key)])
+        if mirror is not None and (held := [key for key in keys if mirror.covers(key)]):
+            mirror.drop(held)
 
     def _read(self, *command):
         try:

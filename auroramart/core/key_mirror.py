@@ -113,7 +113,8 @@ class KeyMirror:
             return found, self._epoch
 
     def keep(self, values: dict[str, bytes | None], epoch: int | None) -> None:
-        """Hold what the caller read from Redis, unless something was invalidated since `lookup`."""
+        """Hold those of `values` (read from Redis) it covers, unless something was invalidated since
+        `lookup`."""
         if epoch is None or not values:
             return
         with self._lock:
@@ -146,14 +147,14 @@ class KeyMirror:
         if self._pid != os.getpid():  # a forked worker: the parent's connection is not ours
             self._connection, self._pid = None, os.getpid()
             self._values.clear()
-        prefixes = tuple(_prefixes)
-        if not prefixes:
+        if not _prefixes:
             return False
         try:
-            if self._connection is None or self._tracked != prefixes:
+            # Prefixes are only ever added: a count that moved means one to listen for too.
+            if self._connection is None or len(self._tracked) != len(_prefixes):
                 if time.monotonic() < self._retry_at:
                     return False
-                self._subscribe(prefixes)
+                self._subscribe(tuple(_prefixes))
             self._drain()
         except (RedisError, OSError):
             self._fail()
