@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
@@ -42,6 +43,24 @@ def send_outbox_email(email_id: int) -> bool:
             return False
         OutboxEmail.objects.filter(pk=email.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
         return True
+
+
+@shared_task
+def send_queued_emails(batch: int = 500) -> int:
+    """Send every email waiting for its first attempt (core/outbox.py asks for this task after
+    a commit that queued one); one that failed is left to the periodic retry. How many were sent."""
+    from .outbox import WAKE_KEY, wake_sender
+
+    cache.delete(WAKE_KEY)  # first: whatever commits from now on asks for another task
+    ids = list(
+        OutboxEmail.objects.filter(sent_at__isnull=True, attempts=0)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    sent = sum(1 for pk in ids if send_outbox_email(pk))
+    if len(ids) == batch:  # more may be waiting: the next batch is another task
+        wake_sender()
+    return sent
 
 
 @shared_task
