@@ -87,3 +87,89 @@ def test_held_checkout_fields_render_what_they_would_and_never_another_forms_inp
     fresh = CheckoutForm(None, addresses=[], cards=[], guest=guest)
     assert "Lovelace" not in tag.render(Context({"field": fresh["full_name"]}))
     assert 'role="alert"' not in tag.render(Context({"field": fresh["postal_code"]}))
+
+
+def _styled_forms():
+    """Every form class of the shop that is built through StyledFormMixin."""
+    import importlib
+
+    from auroramart.core.forms import StyledFormMixin
+
+    for module in (
+        "accounts.forms",
+        "admin_panel.forms",
+        "campaigns.forms",
+        "catalog.forms",
+        "catalog.product_forms",
+        "orders.forms",
+        "pages.forms",
+    ):
+        importlib.import_module(f"auroramart.{module}")
+    found, todo = set(), [StyledFormMixin]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return sorted((f for f in found if hasattr(f, "base_fields")), key=lambda f: f.__qualname__)
+
+
+def _shape(field):
+    """What a copy of a field must reproduce, and which parts it must not share."""
+    from django.db.models import QuerySet
+
+    widget = field.widget
+    comparable = lambda v: str(v.query) if isinstance(v, QuerySet) else v  # noqa: E731 -- a copy's is a new one
+    return {
+        "type": type(field),
+        "state": {k: comparable(v) for k, v in vars(field).items() if k not in ("widget", "_choices")},
+        "choices": list(getattr(field, "_choices", []) or []),
+        "widget": (type(widget), {k: v for k, v in vars(widget).items() if k != "choices"}),
+        "widget_choices": list(getattr(widget, "choices", []) or []),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form_class", _styled_forms(), ids=lambda f: f.__qualname__)
+def test_each_form_copies_its_fields_as_django_would_and_shares_nothing_it_may_change(form_class):
+    """The fields are copied faster than Django's deepcopy (core/forms.py, _Fields), and the copy
+    is the same: every attribute equal, and what a form changes (attributes, error messages,
+    validators, choices) its own, never the class's or another form's."""
+    import copy
+
+    from auroramart.core.forms import _Fields
+
+    ours = copy.deepcopy(_Fields(form_class.base_fields))
+    django = copy.deepcopy(dict(form_class.base_fields))
+    assert list(ours) == list(django)
+    for name, field in ours.items():
+        original = form_class.base_fields[name]
+        assert field is not original and field.widget is not original.widget, name
+        assert _shape(field) == _shape(django[name]), name
+        assert field.widget.attrs is not original.widget.attrs, name
+        assert field.error_messages is not original.error_messages, name
+        assert field.validators is not original.validators, name
+        if (
+            isinstance(original, forms.ChoiceField)
+            and type(original).__deepcopy__ is forms.ChoiceField.__deepcopy__
+        ):
+            assert field._choices is not original._choices or original._choices == [], name
+
+
+def test_a_form_s_changes_to_its_fields_stay_its_own():
+    """An error's marking and new choices on one checkout form reach neither the next form nor
+    the form class (the fields each form gets are copies)."""
+    from auroramart.orders.forms import CheckoutForm
+
+    first = CheckoutForm(data={"address": "new", "full_name": ""}, addresses=[], cards=[], guest=False)
+    first.is_valid()
+    assert first.fields["full_name"].widget.attrs.get("aria-invalid") == "true"
+    first.fields["card"].choices = [("x", "Mine")]
+    first.fields["full_name"].validators.append(lambda value: None)
+    second = CheckoutForm(addresses=[], cards=[], guest=False)
+    for form_fields in (second.fields, CheckoutForm.base_fields):
+        assert "aria-invalid" not in form_fields["full_name"].widget.attrs
+        assert ("x", "Mine") not in list(form_fields["card"].choices)
+        assert len(form_fields["full_name"].validators) == len(
+            CheckoutForm.base_fields["full_name"].validators
+        )
