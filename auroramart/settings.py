@@ -179,7 +179,12 @@ def _database(url: str) -> dict:
         # A transaction-mode pooler hands each transaction any server connection: a cursor
         # that outlives its transaction (server-side cursors) would vanish under it.
         settings["DISABLE_SERVER_SIDE_CURSORS"] = True
-    elif env_bool("DB_POOL", False):
+        return settings
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # Parameters sent apart from the statement, and a statement a connection has run five
+        # times prepared: PostgreSQL then plans it once per connection, not on every run.
+        settings.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    if env_bool("DB_POOL", False):
         # psycopg's connection pool inside each process: connections are reused
         # across requests and threads without a round trip to open them.
         settings["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime

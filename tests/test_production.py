@@ -443,6 +443,45 @@ def test_db_pool_reuses_a_few_server_connections_across_threads(pool):
         assert figures["pooled"] is False and figures["server_sessions"] > 3
 
 
+PREPARED_PROBE = """
+import json
+import django
+django.setup()
+from django.db import connection
+from auroramart.accounts.models import User
+for _ in range(6):  # a statement is prepared on its fifth run on a connection
+    list(User.objects.filter(pk=1).values_list("email", flat=True))
+with connection.cursor() as cursor:
+    cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+    prepared = cursor.fetchone()[0]
+print(json.dumps({"prepared": prepared}))
+"""
+
+
+@pytest.mark.skipif(not POSTGRES, reason="prepared statements are PostgreSQL's")
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "env,prepares",
+    [({}, True), ({"DB_PREPARED_STATEMENTS": "false"}, False), ({"PGBOUNCER": "true"}, False)],
+    ids=["default", "turned-off", "through-pgbouncer"],
+)
+def test_statements_run_again_and_again_are_prepared_except_through_pgbouncer(env, prepares):
+    """#23, fifteenth round: PostgreSQL plans a constant statement once per connection, not on
+    every run; through PgBouncer in transaction mode (1.18 cannot keep them) nothing is prepared."""
+    import json
+
+    db = django_settings.DATABASES["default"]
+    url = f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    clean = {k: v for k, v in os.environ.items() if k not in ("DB_PREPARED_STATEMENTS", "PGBOUNCER")}
+    env = {**clean, "DJANGO_SETTINGS_MODULE": "auroramart.settings", "DATABASE_URL": url, **env}
+    result = subprocess.run(
+        [sys.executable, "-c", PREPARED_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    prepared = json.loads(result.stdout.strip().splitlines()[-1])["prepared"]
+    assert (prepared > 0) is prepares, prepared
+
+
 def test_gunicorn_started_at_the_root_gives_each_worker_its_own_socket(monkeypatch):
     """#23: gunicorn.conf.py sets reuse_port, so each worker listens on its own socket and the
     kernel spreads connections over the workers. gunicorn reads it from the directory it starts
