@@ -23,6 +23,7 @@ from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory, make_variants, variant
+from .races import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -34,28 +35,6 @@ CARD = "pm_card_visa"
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock races need PostgreSQL (set DATABASE_URL); SQLite serialises writes")
-
-
-def race(callables):
-    """Start every callable at the same moment on its own thread; collect results or exceptions."""
-    barrier = threading.Barrier(len(callables))
-    results = [None] * len(callables)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(callables)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 @pytest.fixture(params=["one variant", "variant of three"])

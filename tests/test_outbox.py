@@ -2,7 +2,6 @@
 sender task that sends all that are waiting; while one is queued, commits ask for no other
 (core/outbox.py says how a commit during a send is never missed)."""
 
-import threading
 from datetime import timedelta
 from unittest import mock
 
@@ -14,6 +13,8 @@ from auroramart.core import tasks
 from auroramart.core.models import OutboxEmail
 from auroramart.core.outbox import queue_email
 from auroramart.core.tasks import retry_unsent_emails, send_queued_emails
+
+from .races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -116,23 +117,7 @@ def test_senders_running_at_once_send_each_email_once(mailoutbox):
         for i in range(24):
             with transaction.atomic():
                 queue_email(to=f"buyer{i}@example.test", subject=f"Order {i}", body="Thank you.")
-    barrier = threading.Barrier(4)
-    counts, errors = [], []
-
-    def sender():
-        try:
-            barrier.wait()
-            counts.append(send_queued_emails())
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sender) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    counts = race([send_queued_emails] * 4)
+    assert not [c for c in counts if isinstance(c, Exception)], counts
     assert sum(counts) == 24
     assert sorted(m.to[0] for m in mailoutbox) == sorted(f"buyer{i}@example.test" for i in range(24))
