@@ -103,25 +103,15 @@ class TestGateway(PaymentGateway):
         from .models import TestGatewayCharge
 
         method = self._method(payment_method)
-        charges = method is not None and method[2] in ("", customer) and method[0] not in (TIMEOUT, *DECLINES)
-        if not charges:  # none is made now, but a replay of a key that made one answers as the first
-            existing = TestGatewayCharge.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return self._result(existing)
-        if method is None:
-            return ChargeResult(
-                False,
-                code="invalid_payment_method",
-                message="This card could not be used. Please enter it again.",
-            )
-        behaviour, card, owner = method
-        if owner and owner != customer:
-            return ChargeResult(False, code="invalid_payment_method", message="This saved card is not yours.")
-        if behaviour == TIMEOUT:
-            raise GatewayTimeout("The payment service did not answer in time.")
-        if behaviour in DECLINES:
-            code, message = DECLINES[behaviour]
-            return ChargeResult(False, brand=card.brand, last4=card.last4, code=code, message=message)
+        refusal = self._refusal(method, customer)
+        if refusal is not None:  # no charge now, but a replay of a key that made one answers as the first
+            if (first := self.find_charge(idempotency_key=idempotency_key)) is not None:
+                return first
+            if isinstance(refusal, GatewayTimeout):
+                raise refusal
+            return refusal
+        assert method is not None  # refused above
+        behaviour, card, _ = method
         status = TestGatewayCharge.Status
         # One statement, so no transaction of its own (its BEGIN and COMMIT were two round trips
         # of every placement, #23), and no read before it (#23, fifteenth round): None when this
@@ -140,10 +130,31 @@ class TestGateway(PaymentGateway):
             last4=card.last4,
         )
         if charge is None:  # one charge per key: the replay answers as the first
-            return self._result(TestGatewayCharge.objects.get(idempotency_key=idempotency_key))
+            first = self.find_charge(idempotency_key=idempotency_key)
+            assert first is not None  # the insert found it taken
+            return first
         if charge.status == status.SUCCEEDED:
             self._keep_card(charge)
         return self._result(charge)
+
+    @staticmethod
+    def _refusal(method, customer: str) -> ChargeResult | GatewayTimeout | None:
+        """Why this payment method is not charged (a result, or the timeout to raise), or None."""
+        if method is None:
+            return ChargeResult(
+                False,
+                code="invalid_payment_method",
+                message="This card could not be used. Please enter it again.",
+            )
+        behaviour, card, owner = method
+        if owner and owner != customer:
+            return ChargeResult(False, code="invalid_payment_method", message="This saved card is not yours.")
+        if behaviour == TIMEOUT:
+            return GatewayTimeout("The payment service did not answer in time.")
+        if behaviour in DECLINES:
+            code, message = DECLINES[behaviour]
+            return ChargeResult(False, brand=card.brand, last4=card.last4, code=code, message=message)
+        return None
 
     def _keep_card(self, charge) -> None:
         """A card charged with `save` is attached to the customer; a fixed test id is copied
