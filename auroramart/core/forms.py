@@ -22,25 +22,27 @@ _PLAIN_FIELD_COPY = (forms.Field.__deepcopy__, forms.ChoiceField.__deepcopy__)
 
 
 def _copy_widget(widget, memo):
-    if type(widget).__deepcopy__ not in _PLAIN_WIDGET_COPY:
+    copier = type(widget).__deepcopy__
+    if copier not in _PLAIN_WIDGET_COPY:
         return copy.deepcopy(widget, memo)
     made = _copy_plain(widget)  # as Widget.__deepcopy__ and ChoiceWidget.__deepcopy__ do
     made.attrs = widget.attrs.copy()
-    if type(widget).__deepcopy__ is forms.widgets.ChoiceWidget.__deepcopy__:
+    if copier is forms.widgets.ChoiceWidget.__deepcopy__:
         made.choices = copy.copy(widget.choices)
     memo[id(widget)] = made
     return made
 
 
 def _copy_field(field, memo, plain: bool = False):
-    if not plain and type(field).__deepcopy__ not in _PLAIN_FIELD_COPY:
+    copier = type(field).__deepcopy__
+    if not plain and copier not in _PLAIN_FIELD_COPY:
         return copy.deepcopy(field, memo)
     made = _copy_plain(field)  # as Field.__deepcopy__ and ChoiceField.__deepcopy__ do
     memo[id(field)] = made
     made.widget = _copy_widget(field.widget, memo)
     made.error_messages = field.error_messages.copy()
     made.validators = field.validators[:]
-    if type(field).__deepcopy__ is forms.ChoiceField.__deepcopy__:
+    if copier is forms.ChoiceField.__deepcopy__:
         made._choices = copy.deepcopy(field._choices, memo)
     return made
 
@@ -49,7 +51,7 @@ class _Fields(dict):
     """A form class's fields, copied for each new form as Django's own `__deepcopy__` methods
     copy them, only faster: every form deep-copies all its fields, and the checkout's sixteen
     took 240 µs, 90 µs this way (#23, fifteenth round). A field or widget with a copy of its own
-    is copied by it; tests/test_forms.py compares the two copies for every form of the shop."""
+    is copied by it; tests/test_form_widgets.py compares the two copies for every form of the shop."""
 
     def __deepcopy__(self, memo):
         return {name: _copy_field(field, memo) for name, field in self.items()}
