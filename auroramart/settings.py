@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "auroramart.core.middleware.InvalidTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "auroramart.core.middleware.ContentSecurityPolicyMiddleware",
+    # Outside the middleware that answers anonymous pages itself, so held pages carry it too.
+    "auroramart.core.middleware.StylesheetPreloadMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the middleware that answers anonymous pages itself (catalog/middleware.py).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
