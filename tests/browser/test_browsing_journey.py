@@ -109,3 +109,29 @@ def test_on_a_phone_the_filters_are_a_closed_drawer_that_filters_at_once(page, c
     page.wait_for_url("**brand=sonara**")
     expect(page.locator("#product-grid > li")).to_have_count(2)
     expect(page.locator("#filter-heading")).to_have_text("Filters (1)")
+
+
+def test_on_a_phone_cards_off_the_first_screen_are_laid_out_as_they_come_near_and_still_add(page, catalog):
+    """#23: a phone styled and laid out every card of a listing before its first paint. Cards off
+    the first screen now wait (content-visibility) until the shopper scrolls near them."""
+    for n in range(12):
+        ProductFactory(
+            name=f"Charging Cable {n:02}", subcategory=catalog[0].subcategory, price=Decimal("9.90")
+        )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/category/electronics/")
+    titles = page.locator("#product-grid > li h3")
+    rendered = "el => el.checkVisibility({contentVisibilityAuto: true})"
+    assert titles.first.evaluate(rendered)
+    assert not titles.last.evaluate(rendered)  # not laid out yet, but in the page and its outline
+    expect(page.get_by_role("heading", level=3)).to_have_count(15)
+
+    last = page.locator("#product-grid > li").last
+    name = titles.last.inner_text()
+    last.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('#product-grid > li:last-child h3').checkVisibility({contentVisibilityAuto: true})"
+    )
+    last.get_by_role("button", name=re.compile(r"^Add to cart")).click()
+    page.get_by_text(f"{name} is in your cart.").wait_for()
+    assert page.locator("#cart-count").inner_text() == "1"
