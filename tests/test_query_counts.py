@@ -478,6 +478,46 @@ def test_a_new_quantity_is_shown_without_reading_the_cart_again():
     assert cart.items()[lamp_id] == (4, Decimal("10.00"))
 
 
+@pytest.mark.django_db(transaction=True)  # what happens once a write is committed
+def test_an_added_line_is_counted_without_reading_the_cart_again():
+    """#23: an add reads the cart (to check the quantity), writes the new line, and answers with
+    the cart's count: the count comes from what was read plus the line written, not from a second
+    read. The lines shown next still come with their variants, read afresh."""
+    from auroramart.cart.selectors import cart_summary
+    from auroramart.cart.storage import DbCart
+
+    lamp, mug = (ProductFactory(price=Decimal(p)) for p in ("10.00", "4.50"))
+    shopper = CustomerFactory()
+    lamp_id, mug_id = variant(lamp).pk, variant(mug).pk
+    cart = DbCart(shopper)
+    cart.set_item(lamp_id, 2, lamp.price)
+    cart.items()  # as add_item does before it writes
+    with CaptureQueriesContext(connection) as ctx:
+        cart.set_item(mug_id, 1, mug.price)
+        assert cart.count() == 3
+        assert cart.items()[mug_id] == (1, Decimal("4.50"))
+    assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    summary = cart_summary(cart, user=shopper)
+    assert sorted(line.variant.product.name for line in summary.lines) == sorted([lamp.name, mug.name])
+    assert summary.subtotal == Decimal("24.50")
+
+    # Through the view: the htmx add answers with the new count, and reads the cart once.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(shopper)
+    cup = ProductFactory(price=Decimal("3.00"))
+    with CaptureQueriesContext(connection) as ctx:
+        answer = client.post(
+            "/checkout/cart/add/", {"product_id": cup.pk, "quantity": 2}, HTTP_HX_REQUEST="true"
+        )
+    assert answer.status_code == 200
+    assert 'id="cart-count"' in answer.content.decode() and ">5<" in answer.content.decode()
+    # The cart's lines are read once (the quantity check); the count in the answer reads nothing.
+    cart_reads = [q for q in ctx.captured_queries if "ORDER BY i.added_at" in q["sql"]]
+    assert len(cart_reads) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
 def test_a_held_buy_box_is_each_shoppers_own_and_shows_a_new_price_at_once():
     """#23: the product page's live buy box is rendered once for what it shows (variant, price,
     stock, whether this shopper saved it) and held; another shopper's saved state or token, or

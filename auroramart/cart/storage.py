@@ -332,11 +332,15 @@ class DbCart:
             cursor.execute(
                 _cart_write_sql("touch"), [ops.adapt_datetimefield_value(timezone.now()), self.user.pk]
             )
-        if changed and known is not None and variant_id in known.items:
+        if changed and known is not None and (variant_id in known.items or price is not None):
             # A new quantity (the cart page's every click) changes that line and nothing else, so
             # what was read stands, with it changed, once the write is committed: the page shown
-            # next needs no second read of the cart (#23). A line this object never saw (another
-            # request's) means reading afresh.
+            # next needs no second read of the cart (#23). A new line (an add, which read the cart
+            # to check the quantity) is what was read plus that line at the price just written:
+            # the answer's cart count needs no second read either; its variant was not read with
+            # the lines, so a page that shows them reads the variants (cart_variants). A line
+            # this object never saw, written without a price (another request's), means reading
+            # afresh.
             kept = known.items[variant_id][1] if price is None else Decimal(str(price)).quantize(CENT)
             items = {**known.items, variant_id: (int(quantity), kept)}
             after = _CartState(items, list(known.coupon_codes), known.discount, known.variant_rows)
