@@ -89,11 +89,7 @@ class StylesheetPreloadMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            response.get("Content-Type", "").startswith("text/html")
-            and "HTTP_HX_REQUEST" not in request.META
-            and "Link" not in response
-        ):
+        if response.get("Content-Type", "").startswith("text/html") and "HTTP_HX_REQUEST" not in request.META:
             response["Link"] = stylesheet_preload()
         return response
 
