@@ -225,6 +225,17 @@ CART_WRITE_SQL = {
     "add_line": "INSERT INTO {item} ({item_cart}, {variant}, {quantity}, {price}, {added_at})"
     " SELECT {cart_id}, %s, %s, %s, %s FROM {cart} WHERE {cart_user} = %s",
     "touch": "UPDATE {cart} SET {updated_at} = %s WHERE {cart_user} = %s",
+    # PostgreSQL: the same in one statement each (DbCart._write_in_one_statement); the cart's
+    # row is marked only when a line was written, so the count of rows updated says whether.
+    "quantity_and_touch": "WITH line AS (UPDATE {item} SET {quantity} = %s"
+    " WHERE {variant} = %s AND {item_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)"
+    " RETURNING {item_cart})"
+    " UPDATE {cart} SET {updated_at} = %s WHERE {cart_id} IN (SELECT {item_cart} FROM line)",
+    "line_and_touch": "WITH line AS (INSERT INTO {item} ({item_cart}, {variant}, {quantity}, {price}, {added_at})"
+    " SELECT {cart_id}, %s, %s, %s, %s FROM {cart} WHERE {cart_user} = %s"
+    " ON CONFLICT ({item_cart}, {variant}) DO UPDATE SET {quantity} = EXCLUDED.{quantity}, {price} = EXCLUDED.{price}"
+    " RETURNING {item_cart})"
+    " UPDATE {cart} SET {updated_at} = %s WHERE {cart_id} IN (SELECT {item_cart} FROM line)",
     # The placement's marker on the cart row (mark_placing).
     "mark_placing": "UPDATE {cart} SET {placing} = %s WHERE {cart_user} = %s",
     # Emptying the cart once it is placed: its lines, the discount chosen and the coupons. Plain
@@ -235,6 +246,11 @@ CART_WRITE_SQL = {
     " WHERE {discount_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)",
     "clear_coupons": "UPDATE {cart} SET {coupon_codes} = %s WHERE {cart_user} = %s",
 }
+
+
+def _price(ops, price: Decimal):
+    decimals = CartItem._meta.get_field("price_at_add")
+    return ops.adapt_decimalfield_value(price, decimals.max_digits, decimals.decimal_places)
 
 
 def _read_cart_state(user) -> _CartState:
@@ -287,29 +303,65 @@ class DbCart:
     def items(self) -> dict[int, tuple[int, Decimal]]:
         return dict(self._read().items)
 
-    @transaction.atomic
     def set_item(self, variant_id: int, quantity: int, price: Decimal | None = None):
         known = self._state
         self._forget()
+        connection = connections[router.db_for_write(CartItem)]
+        written = connection.vendor == "postgresql" and self._write_in_one_statement(
+            connection, variant_id, quantity, price
+        )
+        if not written:
+            written = self._write_in_a_transaction(connection, variant_id, quantity, price)
+        if written and known is not None and (variant_id in known.items or price is not None):
+            # A new quantity (the cart page's every click) changes that line and nothing else, so
+            # what was read stands, with it changed, once the write is committed: the page shown
+            # next needs no second read of the cart (#23). A new line (an add, which read the cart
+            # to check the quantity) is what was read plus that line at the price just written:
+            # the answer's cart count needs no second read either; its variant was not read with
+            # the lines, so a page that shows them reads the variants (cart_variants). A line
+            # this object never saw, written without a price (another request's), means reading
+            # afresh.
+            kept = known.items[variant_id][1] if price is None else Decimal(str(price)).quantize(CENT)
+            items = {**known.items, variant_id: (int(quantity), kept)}
+            after = _CartState(items, list(known.coupon_codes), known.discount, known.variant_rows)
+            writes = self._writes
+            transaction.on_commit(lambda: self._remember(after, writes), using=connection.alias)
+
+    def _write_in_one_statement(self, connection, variant_id: int, quantity: int, price) -> bool:
+        """PostgreSQL: the line and the cart's "in use" mark in one statement, which is atomic on
+        its own: no BEGIN and COMMIT around it, three round trips fewer than a transaction's (#23,
+        seventeenth round). A new quantity is an UPDATE of the line; an add, an INSERT that
+        becomes an UPDATE when the line is there (the cart's unique line per variant). False
+        when nothing was written: a line gone meanwhile, or no cart row yet (the customer's
+        first line ever), which the transaction's path handles as it always has."""
+        ops = connection.ops
+        now = ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            if price is None:
+                cursor.execute(
+                    _cart_write_sql("quantity_and_touch"), [quantity, variant_id, self.user.pk, now]
+                )
+            else:
+                cursor.execute(
+                    _cart_write_sql("line_and_touch"),
+                    [variant_id, quantity, _price(ops, price), now, self.user.pk, now],
+                )
+            return cursor.rowcount > 0
+
+    @transaction.atomic
+    def _write_in_a_transaction(self, connection, variant_id: int, quantity: int, price) -> int:
         # A line already in the cart is one UPDATE (the common case: a new quantity); a new line
         # one INSERT into the cart's row, which is made on the customer's first add. Then the
         # cart is marked as in use, for stale-cart clean-up. All are constant statements:
         # building them with the ORM cost more than running them (#23).
-        connection = connections[router.db_for_write(CartItem)]
         ops = connection.ops
         with connection.cursor() as cursor:
             if price is None:
                 cursor.execute(_cart_write_sql("quantity"), [quantity, variant_id, self.user.pk])
             else:
-                decimals = CartItem._meta.get_field("price_at_add")
                 cursor.execute(
                     _cart_write_sql("quantity_and_price"),
-                    [
-                        quantity,
-                        ops.adapt_decimalfield_value(price, decimals.max_digits, decimals.decimal_places),
-                        variant_id,
-                        self.user.pk,
-                    ],
+                    [quantity, _price(ops, price), variant_id, self.user.pk],
                 )
             changed = cursor.rowcount
             if not changed and price is not None:  # a new line (the common add)
@@ -318,7 +370,7 @@ class DbCart:
                     [
                         variant_id,
                         quantity,
-                        ops.adapt_decimalfield_value(price, decimals.max_digits, decimals.decimal_places),
+                        _price(ops, price),
                         ops.adapt_datetimefield_value(timezone.now()),
                         self.user.pk,
                     ],
@@ -332,20 +384,7 @@ class DbCart:
             cursor.execute(
                 _cart_write_sql("touch"), [ops.adapt_datetimefield_value(timezone.now()), self.user.pk]
             )
-        if changed and known is not None and (variant_id in known.items or price is not None):
-            # A new quantity (the cart page's every click) changes that line and nothing else, so
-            # what was read stands, with it changed, once the write is committed: the page shown
-            # next needs no second read of the cart (#23). A new line (an add, which read the cart
-            # to check the quantity) is what was read plus that line at the price just written:
-            # the answer's cart count needs no second read either; its variant was not read with
-            # the lines, so a page that shows them reads the variants (cart_variants). A line
-            # this object never saw, written without a price (another request's), means reading
-            # afresh.
-            kept = known.items[variant_id][1] if price is None else Decimal(str(price)).quantize(CENT)
-            items = {**known.items, variant_id: (int(quantity), kept)}
-            after = _CartState(items, list(known.coupon_codes), known.discount, known.variant_rows)
-            written = self._writes
-            transaction.on_commit(lambda: self._remember(after, written))
+        return changed
 
     def _remember(self, state: _CartState, written: int) -> None:
         if self._writes == written and self._state is None:  # no write since, and not read afresh
