@@ -8,7 +8,7 @@ import time
 
 import psycopg
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from auroramart.accounts.models import User
@@ -72,17 +72,24 @@ def test_a_rollback_undoes_the_transaction_and_keeps_the_prepared_statements():
     assert _runs(statement) == runs + 1  # the prepared statement ran, not a fresh plan
 
 
-def test_a_rollback_to_a_savepoint_keeps_the_outer_write_and_the_prepared_statements():
+@pytest.mark.parametrize("failure", ["an exception", "a database error"])
+def test_a_rollback_to_a_savepoint_keeps_the_outer_write_and_the_prepared_statements(failure):
+    """The inner block fails in Python, or in the database (a duplicate SKU, which leaves the
+    transaction aborted until the savepoint is rolled back); the outer block goes on and commits."""
     statement = _prepare_a_read()
     with transaction.atomic():
-        ProductFactory(name="Kept")
-        with pytest.raises(RuntimeError), transaction.atomic():
-            ProductFactory(name="Rolled back")
+        kept = ProductFactory(name="Kept")
+        with (
+            pytest.raises(RuntimeError if failure == "an exception" else IntegrityError),
+            transaction.atomic(),
+        ):
+            ProductFactory(name="Rolled back", sku=kept.sku if failure == "a database error" else "NEW-1")
             raise RuntimeError
         runs = _runs(statement)
         _a_read()
         assert _runs(statement) == runs + 1
-    assert list(Product.objects.values_list("name", flat=True)) == ["Kept"]
+        ProductFactory(name="Written after")
+    assert sorted(Product.objects.values_list("name", flat=True)) == ["Kept", "Written after"]
 
 
 def test_an_aborted_transaction_is_rolled_back_and_the_connection_works_on():
