@@ -313,8 +313,9 @@ def test_place_order_query_count_does_not_grow_with_lines(customer):
     # read again, the tiers held, and no campaign asked for its members while none runs; the
     # test gateway's charge one insert, not read first (a key's charge is found only when the
     # insert finds it taken), with no transaction of its own (here, in the test's transaction,
-    # a savepoint and its release; in production a BEGIN and a COMMIT) (#23)
-    assert one == 38
+    # a savepoint and its release; in production a BEGIN and a COMMIT) (#23); the paid cart
+    # emptied in one statement on PostgreSQL, three on SQLite (#23, seventeenth round)
+    assert one == (36 if connection.vendor == "postgresql" else 38)
 
 
 def test_a_valid_submission_reads_the_cart_once_and_the_new_orders_lines_never(

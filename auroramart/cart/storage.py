@@ -245,6 +245,11 @@ CART_WRITE_SQL = {
     "clear_discount": "DELETE FROM {discount}"
     " WHERE {discount_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)",
     "clear_coupons": "UPDATE {cart} SET {coupon_codes} = %s WHERE {cart_user} = %s",
+    # PostgreSQL: the three in one statement (a writing WITH runs whether or not it is read).
+    "clear_all": "WITH c AS (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s),"
+    " i AS (DELETE FROM {item} WHERE {item_cart} IN (SELECT {cart_id} FROM c)),"
+    " d AS (DELETE FROM {discount} WHERE {discount_cart} IN (SELECT {cart_id} FROM c))"
+    " UPDATE {cart} SET {coupon_codes} = %s WHERE {cart_user} = %s",
 }
 
 
@@ -425,6 +430,9 @@ class DbCart:
         connection = connections[router.db_for_write(CartItem)]
         no_codes = Cart._meta.get_field("coupon_codes").get_db_prep_value([], connection)
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # one statement, two round trips fewer (#23)
+                cursor.execute(_cart_write_sql("clear_all"), [self.user.pk, no_codes, self.user.pk])
+                return
             cursor.execute(_cart_write_sql("clear_items"), [self.user.pk])
             cursor.execute(_cart_write_sql("clear_discount"), [self.user.pk])
             cursor.execute(_cart_write_sql("clear_coupons"), [no_codes, self.user.pk])
