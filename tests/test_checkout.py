@@ -283,6 +283,35 @@ def test_low_stock_alert_when_stock_falls_to_the_reorder_level(
     assert list(low_stock_variants()) == [variant(mug)]
 
 
+def test_an_order_number_already_taken_is_drawn_again_and_the_order_placed(customer, mug):
+    """Order numbers are random (3 bytes a day): once in millions a new order draws one that is
+    taken. The insert that refuses it raises nothing; the placement draws another number and
+    places the order, instead of answering as if a twin with the shopper's key were in flight."""
+    fill_cart(customer, (mug, 1))
+    first = place_order(
+        user=customer,
+        cart=DbCart(customer),
+        idempotency_key="first",
+        address=ADDRESS,
+        shipping_method="standard",
+        payment_method=GOOD_CARD,
+    ).order
+    fill_cart(customer, (mug, 2))
+    numbers = iter([first.number, first.number, "AM991231-C0FFEE"])
+    with mock.patch.object(placement, "new_order_number", lambda: next(numbers)):
+        second = place_order(
+            user=customer,
+            cart=DbCart(customer),
+            idempotency_key="second",
+            address=ADDRESS,
+            shipping_method="standard",
+            payment_method=GOOD_CARD,
+        ).order
+    assert second.number == "AM991231-C0FFEE" and second.status == "paid"
+    assert Order.objects.count() == 2 and stock(mug) == 7
+    assert Order.objects.get(number=first.number).idempotency_key == "first"
+
+
 def test_place_order_query_count_does_not_grow_with_lines(customer):
     def run(n, key):
         products = ProductFactory.create_batch(n, price=Decimal("5.00"), stock_quantity=50)

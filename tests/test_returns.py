@@ -249,6 +249,26 @@ def test_an_exchange_ships_another_size_at_no_charge(customer, staff):
     assert ledger_mismatches() == []
 
 
+def test_an_exchange_whose_drawn_order_number_is_taken_draws_another(customer, staff):
+    """The replacement order is numbered as a placement is: a number already taken (once in
+    millions) is drawn again, not a database error."""
+    from auroramart.orders import placement
+
+    product = ProductFactory(name="Tee", price=D("30.00"), stock_quantity=0)
+    _, medium, large = make_variants(product, {"Size": ["S", "M", "L"]}, stock=2)
+    DbCart(customer).set_item(medium.pk, 1, medium.price)
+    order = deliver(place(customer, "tee").order, staff)
+    orders.request_return(
+        order=order, user=customer, reason="wrong_size", exchanges={order.items.get().pk: large.pk}
+    )
+    numbers = iter([order.number, "AM991231-C0FFEE"])
+    with mock.patch.object(placement, "new_order_number", lambda: next(numbers)):
+        orders.decide_return(order=order, approve=True, actor=staff)
+    replacement = Order.objects.get(exchange_of=order)
+    assert replacement.number == "AM991231-C0FFEE" and replacement.items.get().variant_id == large.pk
+    assert ledger_mismatches() == []
+
+
 def test_an_exchange_for_a_size_that_sold_out_is_refused_and_changes_nothing(customer, staff):
     product = ProductFactory(name="Tee", price=D("30.00"), stock_quantity=0)
     _, medium, large = make_variants(product, {"Size": ["S", "M", "L"]}, stock=2)

@@ -310,6 +310,27 @@ def owned_by(user) -> Q:
     return Q(user=user) if user is not None else Q(user__isnull=True)
 
 
+NUMBER_DRAWS = 5
+
+
+def new_order(*, user, idempotency_key: str, **values) -> tuple[Order, bool]:
+    """The new order under a fresh number, or the twin that holds its key (True). The insert is refused
+    (no error, so no savepoint around it, #23) when a twin request with the same key committed
+    first, or, once in millions, when the random number is taken: then the twin is replayed, or
+    another number drawn. PostgreSQL's insert waits for a twin still in flight and sees it once
+    it commits, so a refusal with no twin is a number taken."""
+    for _ in range(NUMBER_DRAWS):
+        order = rows.create_unless_taken(
+            Order, number=new_order_number(), user=user, idempotency_key=idempotency_key, **values
+        )
+        if order is not None:
+            return order, False
+        twin = Order.objects.filter(owned_by(user), idempotency_key=idempotency_key).first()
+        if twin is not None:
+            return twin, True
+    raise CheckoutError("This order is already being placed. Please wait a moment.")
+
+
 def _reserve(user, cart, key, address, shipping_method, expected_total, email="") -> tuple[Order, bool]:
     key = order_key(key)
     email = email or user.email
@@ -321,11 +342,7 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             return _replay(found[True]), True
         items = cart.items()
         _refuse_consumed_cart(found.get(False), items, cart)
-        # Taken already when a twin request with the same key committed first (or, once in
-        # millions, when the random number is): no error, so no savepoint around it (#23).
-        order = rows.create_unless_taken(
-            Order,
-            number=new_order_number(),
+        order, is_twin = new_order(
             user=user,
             email=email,
             idempotency_key=key,
@@ -342,11 +359,8 @@ def _reserve(user, cart, key, address, shipping_method, expected_total, email=""
             total=Decimal("0"),
             placed_at=timezone.now(),
         )
-        if order is None:
-            twin = Order.objects.filter(owned_by(user), idempotency_key=key).first()
-            if twin is None:
-                raise CheckoutError("This order is already being placed. Please wait a moment.")
-            return _replay(twin), True
+        if is_twin:
+            return _replay(order), True
 
         if not items:
             raise EmptyCart("Your cart is empty.")

@@ -218,7 +218,7 @@ def decide_return(
 
 def _send_exchanges(order: Order, request: ReturnRequest, lines: list[ReturnLine], actor) -> Order | None:
     """The replacement units, as a new order at no charge (its own stock movements, status paid)."""
-    from .placement import new_order_number
+    from .placement import new_order
 
     wanted = [(ln, ln.exchange_variant_id, ln.approved_quantity) for ln in lines]
     swaps = [(ln, vid, units) for ln, vid, units in wanted if vid and units]
@@ -229,8 +229,7 @@ def _send_exchanges(order: Order, request: ReturnRequest, lines: list[ReturnLine
         raise OrderActionError(
             "An option asked for in exchange is no longer sold; reject or approve without it."
         )
-    replacement = Order.objects.create(
-        number=new_order_number(),
+    replacement, already = new_order(
         user=order.user,
         idempotency_key=f"exchange-{request.pk}",
         status=S.PAID,
@@ -247,6 +246,10 @@ def _send_exchanges(order: Order, request: ReturnRequest, lines: list[ReturnLine
         placed_at=timezone.now(),
         paid_at=timezone.now(),
     )
+    if already:
+        raise OrderActionError(
+            f"The exchange for this return was sent already, as order {replacement.number}."
+        )
     try:
         apply_changes(
             locked,
