@@ -20,6 +20,7 @@ from auroramart.payments.models import Payment, TestGatewayCharge
 from auroramart.promotions.models import Coupon
 
 from .factories import AddressFactory, CustomerFactory, ProductFactory, set_stock, variant
+from .placing import place
 
 pytestmark = pytest.mark.django_db
 
@@ -288,25 +289,11 @@ def test_an_order_number_already_taken_is_drawn_again_and_the_order_placed(custo
     taken. The insert that refuses it raises nothing; the placement draws another number and
     places the order, instead of answering as if a twin with the shopper's key were in flight."""
     fill_cart(customer, (mug, 1))
-    first = place_order(
-        user=customer,
-        cart=DbCart(customer),
-        idempotency_key="first",
-        address=ADDRESS,
-        shipping_method="standard",
-        payment_method=GOOD_CARD,
-    ).order
+    first = place(customer, "first").order
     fill_cart(customer, (mug, 2))
     numbers = iter([first.number, first.number, "AM991231-C0FFEE"])
     with mock.patch.object(placement, "new_order_number", lambda: next(numbers)):
-        second = place_order(
-            user=customer,
-            cart=DbCart(customer),
-            idempotency_key="second",
-            address=ADDRESS,
-            shipping_method="standard",
-            payment_method=GOOD_CARD,
-        ).order
+        second = place(customer, "second").order
     assert second.number == "AM991231-C0FFEE" and second.status == "paid"
     assert Order.objects.count() == 2 and stock(mug) == 7
     assert Order.objects.get(number=first.number).idempotency_key == "first"

@@ -254,13 +254,7 @@ def test_an_exchange_whose_drawn_order_number_is_taken_draws_another(customer, s
     millions) is drawn again, not a database error."""
     from auroramart.orders import placement
 
-    product = ProductFactory(name="Tee", price=D("30.00"), stock_quantity=0)
-    _, medium, large = make_variants(product, {"Size": ["S", "M", "L"]}, stock=2)
-    DbCart(customer).set_item(medium.pk, 1, medium.price)
-    order = deliver(place(customer, "tee").order, staff)
-    orders.request_return(
-        order=order, user=customer, reason="wrong_size", exchanges={order.items.get().pk: large.pk}
-    )
+    order, large = _an_exchange_asked_for(customer, staff)
     numbers = iter([order.number, "AM991231-C0FFEE"])
     with mock.patch.object(placement, "new_order_number", lambda: next(numbers)):
         orders.decide_return(order=order, approve=True, actor=staff)
@@ -269,7 +263,8 @@ def test_an_exchange_whose_drawn_order_number_is_taken_draws_another(customer, s
     assert ledger_mismatches() == []
 
 
-def test_an_exchange_for_a_size_that_sold_out_is_refused_and_changes_nothing(customer, staff):
+def _an_exchange_asked_for(customer, staff):
+    """A delivered tee in size M whose customer asked to exchange it for an L; the order and the L."""
     product = ProductFactory(name="Tee", price=D("30.00"), stock_quantity=0)
     _, medium, large = make_variants(product, {"Size": ["S", "M", "L"]}, stock=2)
     DbCart(customer).set_item(medium.pk, 1, medium.price)
@@ -277,6 +272,11 @@ def test_an_exchange_for_a_size_that_sold_out_is_refused_and_changes_nothing(cus
     orders.request_return(
         order=order, user=customer, reason="wrong_size", exchanges={order.items.get().pk: large.pk}
     )
+    return order, large
+
+
+def test_an_exchange_for_a_size_that_sold_out_is_refused_and_changes_nothing(customer, staff):
+    order, large = _an_exchange_asked_for(customer, staff)
     ProductVariant.objects.filter(pk=large.pk).update(stock_quantity=0)
     with pytest.raises(OrderActionError, match="without the exchange"):
         orders.decide_return(order=order, approve=True, actor=staff)
