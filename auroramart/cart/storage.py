@@ -225,17 +225,6 @@ CART_WRITE_SQL = {
     "add_line": "INSERT INTO {item} ({item_cart}, {variant}, {quantity}, {price}, {added_at})"
     " SELECT {cart_id}, %s, %s, %s, %s FROM {cart} WHERE {cart_user} = %s",
     "touch": "UPDATE {cart} SET {updated_at} = %s WHERE {cart_user} = %s",
-    # PostgreSQL: the same in one statement each (DbCart._write_in_one_statement); the cart's
-    # row is marked only when a line was written, so the count of rows updated says whether.
-    "quantity_and_touch": "WITH line AS (UPDATE {item} SET {quantity} = %s"
-    " WHERE {variant} = %s AND {item_cart} = (SELECT {cart_id} FROM {cart} WHERE {cart_user} = %s)"
-    " RETURNING {item_cart})"
-    " UPDATE {cart} SET {updated_at} = %s WHERE {cart_id} IN (SELECT {item_cart} FROM line)",
-    "line_and_touch": "WITH line AS (INSERT INTO {item} ({item_cart}, {variant}, {quantity}, {price}, {added_at})"
-    " SELECT {cart_id}, %s, %s, %s, %s FROM {cart} WHERE {cart_user} = %s"
-    " ON CONFLICT ({item_cart}, {variant}) DO UPDATE SET {quantity} = EXCLUDED.{quantity}, {price} = EXCLUDED.{price}"
-    " RETURNING {item_cart})"
-    " UPDATE {cart} SET {updated_at} = %s WHERE {cart_id} IN (SELECT {item_cart} FROM line)",
     # The placement's marker on the cart row (mark_placing).
     "mark_placing": "UPDATE {cart} SET {placing} = %s WHERE {cart_user} = %s",
     # Emptying the cart once it is placed: its lines, the discount chosen and the coupons. Plain
@@ -251,6 +240,19 @@ CART_WRITE_SQL = {
     " d AS (DELETE FROM {discount} WHERE {discount_cart} IN (SELECT {cart_id} FROM c))"
     " UPDATE {cart} SET {coupon_codes} = %s WHERE {cart_user} = %s",
 }
+# PostgreSQL: a line written and the cart's row marked in one statement each
+# (DbCart._write_in_one_statement), built from the statements above: a new quantity, and an add
+# that becomes an update when the line is there. The row is marked only when a line was
+# written, so the count of rows updated says whether.
+_MARK_WRITTEN = " UPDATE {cart} SET {updated_at} = %s WHERE {cart_id} IN (SELECT {item_cart} FROM line)"
+CART_WRITE_SQL["quantity_and_touch"] = (
+    f"WITH line AS ({CART_WRITE_SQL['quantity']} RETURNING {{item_cart}})" + _MARK_WRITTEN
+)
+CART_WRITE_SQL["line_and_touch"] = (
+    f"WITH line AS ({CART_WRITE_SQL['add_line']}"
+    " ON CONFLICT ({item_cart}, {variant}) DO UPDATE SET {quantity} = EXCLUDED.{quantity}, {price} = EXCLUDED.{price}"
+    " RETURNING {item_cart})" + _MARK_WRITTEN
+)
 
 
 def _price(ops, price: Decimal):

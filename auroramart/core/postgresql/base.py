@@ -46,22 +46,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super().is_usable()
 
     def _rollback(self):
-        if not self._roll_back_keeping_prepared_statements("ROLLBACK"):
+        if not self._roll_back_keeping_prepared_statements("ROLLBACK", whole=True):
             super()._rollback()
 
     def _savepoint_rollback(self, sid):
-        if not self._roll_back_keeping_prepared_statements(self.ops.savepoint_rollback_sql(sid)):
+        if not self._roll_back_keeping_prepared_statements(self.ops.savepoint_rollback_sql(sid), whole=False):
             super()._savepoint_rollback(sid)
 
-    def _roll_back_keeping_prepared_statements(self, sql: str) -> bool:
-        """Whether `sql` ran on the server and succeeded; logged as Django logs ROLLBACK."""
+    def _roll_back_keeping_prepared_statements(self, sql: str, *, whole: bool) -> bool:
+        """Whether `sql` ran on the server and succeeded; logged as Django logs its ROLLBACK."""
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
             return False
         pgconn = connection.pgconn
-        if sql == "ROLLBACK" and pgconn.transaction_status == TransactionStatus.IDLE:
-            return True  # nothing to roll back: psycopg's own rollback sends nothing either
         with debug_transaction(self, sql):
+            if whole and pgconn.transaction_status == TransactionStatus.IDLE:
+                return True  # nothing to roll back: psycopg's own rollback sends nothing either
             try:
                 result = pgconn.exec_(sql.encode())
             except psycopg.Error:
