@@ -1,16 +1,21 @@
-"""#23: an anonymous visitor's home page and product lists, once their view has served them
-whole, are answered by catalog.middleware.AnonymousPageMiddleware before the user, the
-messages and the view: the same page and headers, the visitor's own working CSRF token, and
-a catalogue change shown at once. Pages that do something on each request never are."""
+"""#23: an anonymous visitor's home page, product lists and product pages, once their view has
+served them whole, are answered by catalog.middleware.AnonymousPageMiddleware before the user,
+the messages and the view: the same page and headers, the visitor's own working CSRF token, a
+catalogue change shown at once, and a product page's price and stock as live as the view makes
+them. Pages that do something else on each request never are."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from auroramart.catalog.models import Product
+from auroramart.catalog.selectors import forget_live_product
+from auroramart.catalog.services import change_price, update_product
 from auroramart.core.held import CSRF_PLACEHOLDER
-from auroramart.search.models import SearchQueryLog
+from auroramart.inventory.services import adjust_stock
+from auroramart.search.models import ProductView, SearchQueryLog
 
 from .factories import CustomerFactory, ProductFactory, ProductImageFactory, SubcategoryFactory
 
@@ -49,8 +54,22 @@ def without_token(response) -> tuple[str, list]:
     return html, headers
 
 
-@pytest.mark.parametrize("path", SAME_FOR_EVERYONE)
+# A product page, by the product it is of (catalogue[0]) and the query it is asked with.
+PRODUCT_PAGES = ["product", "product?variant", "product?src=search"]
+
+
+def _address(path: str, product) -> str:
+    if not path.startswith("product"):
+        return path
+    query = path.partition("?")[2]
+    if query == "variant":
+        query = f"variant={product.variants.get().pk}"
+    return product.get_absolute_url() + (f"?{query}" if query else "")
+
+
+@pytest.mark.parametrize("path", SAME_FOR_EVERYONE + PRODUCT_PAGES)
 def test_a_page_served_whole_is_answered_before_the_view_as_the_view_answered(catalogue, path):
+    path = _address(path, catalogue[0])
     visitor = Client(enforce_csrf_checks=True)
     first = visitor.get(path)
     assert first.status_code == 200 and not before_the_view(first)
@@ -91,9 +110,66 @@ def test_only_a_sessionless_get_is_answered_before_the_view(catalogue, client):
     assert before_the_view(Client().get("/"))
 
 
-def test_pages_that_do_something_on_each_request_always_reach_their_view(catalogue):
-    product = catalogue[0]
+def test_pages_that_do_something_else_on_each_request_always_reach_their_view(catalogue):
     for _ in range(3):
-        assert not before_the_view(Client().get(product.get_absolute_url()))  # live price and stock
         assert not before_the_view(Client().get("/search/?q=headphones"))
     assert SearchQueryLog.objects.filter(normalised="headphones").count() == 3  # each search logged
+
+
+def test_a_product_page_before_the_view_shows_the_price_and_stock_of_now(
+    catalogue, django_capture_on_commit_callbacks
+):
+    product = catalogue[0]
+    variant = product.variants.get()
+    url = product.get_absolute_url()
+    Client().get(url)
+    shown = Client().get(url)
+    assert before_the_view(shown) and "In stock" in shown.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # a committed change drops the live values
+        adjust_stock(variant=variant, quantity=-47, reason="Counted")  # 50 -> 3, below the reorder level
+    low = Client().get(url)
+    assert before_the_view(low) and "Only 3 left in stock" in low.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust_stock(variant=variant, quantity=-3, reason="Counted")
+    gone = Client().get(url)
+    assert before_the_view(gone) and "Out of stock" in gone.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        change_price(product=product, data={"price": Decimal("12.34")}, actor=None)
+    assert "12.34" in Client().get(url).content.decode()
+    repriced = Client().get(url)
+    assert before_the_view(repriced) and "12.34" in repriced.content.decode()
+
+
+def test_a_product_page_before_the_view_still_counts_each_visitor_and_serves_no_fragment(catalogue):
+    product = catalogue[0]
+    url = product.get_absolute_url()
+    Client(HTTP_USER_AGENT="Mozilla/5.0 first").get(url)
+    for visitor in ("Mozilla/5.0 second", "Mozilla/5.0 third", "Mozilla/5.0 third"):
+        assert before_the_view(Client(HTTP_USER_AGENT=visitor).get(url))
+    assert ProductView.objects.filter(product=product).count() == 3  # the third came twice
+    picked = Client().get(
+        f"{url}?variant={product.variants.get().pk}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="buy-box"
+    )
+    assert not before_the_view(picked)
+    assert picked.content.decode().startswith('<div id="buy-box"')
+
+
+def test_a_product_page_whose_product_is_withdrawn_is_not_found(catalogue):
+    product = catalogue[0]
+    url = product.get_absolute_url()
+    Client().get(url)
+    assert before_the_view(Client().get(url))
+    update_product(product=product, data={"is_active": False}, actor=None)
+    assert Client().get(url).status_code == 404
+
+
+def test_a_held_product_page_whose_live_values_say_it_is_gone_goes_to_the_view(catalogue):
+    # Every write path bumps the catalogue version too; were one not to, the live values alone
+    # must keep a product no longer sold from being shown.
+    product = catalogue[0]
+    url = product.get_absolute_url()
+    Client().get(url)
+    assert before_the_view(Client().get(url))
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+    forget_live_product(product.pk)
+    assert Client().get(url).status_code == 404

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 
 from auroramart.core import key_mirror, shared_reads
 from auroramart.core.events import ExtensionPoint
@@ -161,19 +161,20 @@ _held_parts: Held[dict] = Held(size=64, seconds=60)
 def anonymous_page(request, prefix: str, render_page, live=None, before_the_view: bool = False):
     """The whole rendered page, cached per URL and catalog version for anonymous visitors.
 
-    `render_page(extra_context)` renders the page; `live()` gives what must be live on every
-    request (the product page's price and stock), by the `live_marker` each goes in place of.
-    The CSRF token is rendered as a placeholder and replaced with this visitor's own. A page
-    that the view adds nothing to on each request (nothing live, nothing logged) may be served
-    `before_the_view` from then on (`held_before_the_view`).
+    `render_page(extra_context)` renders the page; `live(request)` gives what must be live on
+    every request (the product page's price and stock), by the `live_marker` each goes in place
+    of, and raises Http404 when there is no such page any more. The CSRF token is rendered as a
+    placeholder and replaced with this visitor's own. A page whose view does nothing on each
+    request but what `live(request)` does may be served `before_the_view` from then on
+    (`answer_before_the_view`), its live parts made there.
     """
     if not shares_the_anonymous_page(request):
         return None
     page = _rendered_once(request, "fullpage", prefix, render_page, {})
     if not isinstance(page, CutPage):
         return page  # not a 200: not cached
-    if live is None and before_the_view:
-        _held_before_the_view.put(_address(request), (catalog_version(), page))
+    if before_the_view:
+        _held_before_the_view.put(_address(request), (catalog_version(), page, live))
     return _response(request, page, live)
 
 
@@ -181,24 +182,30 @@ def _response(request, page: CutPage, live) -> HttpResponse:
     """The shared page with this request's own parts: the shopper's, what is live, the token."""
     parts = _personal_parts(request, page)
     if live is not None:
-        parts.update(live())
+        parts.update(live(request))
     return HttpResponse(filled_with_csrf_token(request, page, parts))
 
 
-# Pages an anonymous visitor gets whole, by URL with the catalog version they were rendered at,
-# held for the middleware that answers before the view.
-_held_before_the_view: Held[tuple[int, CutPage]] = Held(size=128, seconds=60)
+# Pages an anonymous visitor gets whole, by URL with the catalog version they were rendered at
+# and what makes their live parts, held for the middleware that answers before the view.
+_held_before_the_view: Held[tuple[int, CutPage, Callable | None]] = Held(size=128, seconds=60)
 
 
-def held_before_the_view(request) -> CutPage | None:
+def answer_before_the_view(request) -> bytes | None:
     """The page this sessionless GET asks for, when its view has served it whole at the current
-    catalog version and said nothing else happens per request (catalog/middleware.py); its one
-    place for a request's own part is the CSRF token. Any other address is answered without
-    reading the version."""
+    catalog version and said nothing else happens per request but its live parts
+    (catalog/middleware.py): with those parts, made now, and this request's CSRF token. Any
+    other address is answered without reading the version; an htmx request, which may ask for
+    a fragment, and a page whose live parts are gone (Http404) reach the view."""
     held = _held_before_the_view.get(_address(request))
-    if held is None or held[0] != catalog_version():
+    if held is None or held[0] != catalog_version() or "HTTP_HX_REQUEST" in request.META:
         return None
-    return held[1]
+    _, page, live = held
+    try:
+        parts = live(request) if live is not None else None
+    except Http404:
+        return None
+    return filled_with_csrf_token(request, page, parts)
 
 
 def _address(request) -> str:
@@ -281,7 +288,7 @@ def shared_page(request, prefix: str, render_page, live=None, before_the_view: b
     with a cart, gets the same page rendered once per URL and catalog version with markers
     where their own parts go (their corner of the header, their messages; base.html marks
     them with {% personal %}), filled in per request: the page costs little more than a
-    guest's. Nothing else in these pages may depend on who asks; `live()` gives what must be
+    guest's. Nothing else in these pages may depend on who asks; `live(request)` gives what must be
     live (the product page's buy box), by marker. None for other methods: render as usual.
     `before_the_view`: see `anonymous_page`.
     """
@@ -319,10 +326,10 @@ def page_around(
     def page(extra):
         return render(request, template, {**(context or {}), "body": BODY_MARKER, **extra}, status=status)
 
-    def live() -> dict[str, str]:
+    def live(_request) -> dict[str, str]:
         return {BODY_MARKER: body}
 
     if status == 200 and (shared := shared_page(request, prefix, page, live=live)) is not None:
         return shared
     response = page({})
-    return HttpResponse(with_live(response.content.decode(), live()), status=response.status_code)
+    return HttpResponse(with_live(response.content.decode(), live(request)), status=response.status_code)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from auroramart.catalog.cache import bump_catalog_version
 from auroramart.catalog.models import Product
-from auroramart.core.client import Actor, visitor_id
+from auroramart.core.client import Actor, shopper_for, visitor_id
 from auroramart.core.rows import insert
 from auroramart.staff.services import record_audit
 
@@ -143,11 +143,13 @@ def record_view(request, product_id: int, source: str = "") -> bool:
     agent = request.META.get("HTTP_USER_AGENT", "")
     if not agent or BOTS.search(agent):
         return False
-    visitor = visitor_id(request)
+    shopper = shopper_for(request)  # a page answered before the view has no user: no one signed in
+    visitor = shopper.visitor
     if not cache.add(f"pv:{visitor}:{product_id}", 1, VIEW_DEDUP_SECONDS):
         return False
-    user = request.user if request.user.is_authenticated else None
-    ProductView.objects.create(product_id=product_id, user=user, visitor=visitor, source=source[:40])
+    ProductView.objects.create(
+        product_id=product_id, user_id=shopper.user_id, visitor=visitor, source=source[:40]
+    )
     if source == "search":
         credit_click(visitor)
     return True

@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -197,70 +199,6 @@ def product_detail(request, slug):
             ),
         }
 
-    def live_parts(pk, *, fragment: bool = False) -> tuple[str, str]:
-        # Price and stock are read live: they must be exact where the shopper decides to buy.
-        live, matrix = selectors.live_product_with_matrix(pk)
-        if live is None:
-            raise Http404("No such product.")
-        product = {"pk": pk, "name": part["name"]}  # what the buy box shows of the product itself
-        chosen, pickers = selectors.choose_variant(matrix, request.GET.get("variant"))
-        if chosen is None:
-            raise Http404("No such product.")
-        if not fragment:
-            record_view(request, product["pk"], source=request.GET.get("src", "")[:40])
-        image = chosen["image"] or part["main_image"]
-        user = request.user
-        context = {
-            "product": product,
-            "product_url": part["url"],
-            "variant": {
-                **chosen,
-                "in_stock": chosen["stock"] > 0,
-                "low_stock": 0 < chosen["stock"] <= chosen["reorder_level"],
-                "on_sale": bool(chosen["compare_at_price"] and chosen["compare_at_price"] > chosen["price"]),
-            },
-            "pickers": pickers,
-            "size_guide_url": part["size_guide_url"],
-            "oob_image": image if fragment and chosen["image"] else None,
-            "customer": is_customer(user),
-            "saved": is_customer(user) and bool(wishlisted_ids(user, [product["pk"]])),
-        }
-        # The search engines' JSON-LD goes in the buy box: the offer is live. It is made only
-        # when the buy box is rendered, from the page's part (of this catalog version), the
-        # chosen variant and the page's address (#23: making it was 5% of a product page).
-        page_url = "" if fragment else request.build_absolute_uri(part["url"])
-
-        def buy_box_html(extra):
-            structured = product_blocks(part["structured"], chosen, page_url) if page_url else ""
-            return render_to_string(
-                "catalog/_buy_box.html", {**context, "structured_data": structured, **extra}
-            )
-
-        # Every shopper looking at this variant at this price and stock sees the same buy box
-        # but for their CSRF token: it is rendered once for what it shows and held (#23).
-        shown = (
-            product["pk"],
-            product["name"],
-            slug,
-            image,
-            catalog_version(),
-            page_url,
-            {k: v for k, v in context.items() if k != "product"},
-        )
-        buy_box = render_held(request, _held_buy_boxes, shown, buy_box_html)
-        main_image = render_held(
-            request,
-            _held_main_images,
-            (image, part["name"]),
-            lambda extra: render_to_string(
-                "catalog/_main_image.html", {"image": image, "name": part["name"]}
-            ),
-        )
-        return buy_box, main_image
-
-    def live() -> dict[str, str]:
-        return dict(zip((BUY_BOX_MARKER, MAIN_IMAGE_MARKER), live_parts(part["pk"]), strict=True))
-
     part = cached_page_part(request, "pdp", build)
     if part is None:
         raise Http404("No such product.")
@@ -270,7 +208,7 @@ def product_detail(request, slug):
     shared_reads.expect_at(request.path, selectors.live_keys(part["pk"]))
     if is_htmx(request) and htmx_target(request) == "buy-box":
         # A choice in the pickers: the buy box again, and the variant's picture out of band.
-        return HttpResponse(live_parts(part["pk"], fragment=True)[0])
+        return HttpResponse(_live_parts(request, slug, part, fragment=True)[0])
 
     def page(extra_context):
         return render(
@@ -279,10 +217,83 @@ def product_detail(request, slug):
             {"part": part, "body": mark_safe(part["body"]), **extra_context},  # noqa: S308 -- our own templates
         )
 
-    shared = shared_page(request, "pdp-page", page, live=live)
+    # The page does nothing on each request but make its live parts, so an anonymous visitor's
+    # may be answered before the view, with them made there (#23).
+    live = functools.partial(_live_page_parts, slug=slug, part=part)
+    shared = shared_page(request, "pdp-page", page, live=live, before_the_view=True)
     if shared is not None:
         return shared
-    return page({"body": mark_safe(with_live(part["body"], live()))})  # noqa: S308 -- our own templates
+    return page({"body": mark_safe(with_live(part["body"], live(request)))})  # noqa: S308 -- our own templates
+
+
+def _live_page_parts(request, *, slug: str, part: dict) -> dict[str, str]:
+    """The product page's live parts by the marker each goes in place of."""
+    return dict(zip((BUY_BOX_MARKER, MAIN_IMAGE_MARKER), _live_parts(request, slug, part), strict=True))
+
+
+def _live_parts(request, slug: str, part: dict, *, fragment: bool = False) -> tuple[str, str]:
+    """The product page's buy box and main image for this request: what it shows of the
+    product comes from the page's `part`; price and stock are read live, they must be exact
+    where the shopper decides to buy. Raises Http404 when the product or the variant asked
+    for is no longer sold. Nothing of an earlier request may reach here but through `part`:
+    a page served before the view (catalog/middleware.py) calls it with a later request."""
+    pk = part["pk"]
+    live, matrix = selectors.live_product_with_matrix(pk)
+    if live is None:
+        raise Http404("No such product.")
+    product = {"pk": pk, "name": part["name"]}  # what the buy box shows of the product itself
+    chosen, pickers = selectors.choose_variant(matrix, request.GET.get("variant"))
+    if chosen is None:
+        raise Http404("No such product.")
+    if not fragment:
+        record_view(request, product["pk"], source=request.GET.get("src", "")[:40])
+    image = chosen["image"] or part["main_image"]
+    # Answered before the view, a request has no user yet: its visitor has no session, so no
+    # one is signed in.
+    customer = hasattr(request, "user") and is_customer(request.user)
+    context = {
+        "product": product,
+        "product_url": part["url"],
+        "variant": {
+            **chosen,
+            "in_stock": chosen["stock"] > 0,
+            "low_stock": 0 < chosen["stock"] <= chosen["reorder_level"],
+            "on_sale": bool(chosen["compare_at_price"] and chosen["compare_at_price"] > chosen["price"]),
+        },
+        "pickers": pickers,
+        "size_guide_url": part["size_guide_url"],
+        "oob_image": image if fragment and chosen["image"] else None,
+        "customer": customer,
+        "saved": customer and bool(wishlisted_ids(request.user, [product["pk"]])),
+    }
+    # The search engines' JSON-LD goes in the buy box: the offer is live. It is made only
+    # when the buy box is rendered, from the page's part (of this catalog version), the
+    # chosen variant and the page's address (#23: making it was 5% of a product page).
+    page_url = "" if fragment else request.build_absolute_uri(part["url"])
+
+    def buy_box_html(extra):
+        structured = product_blocks(part["structured"], chosen, page_url) if page_url else ""
+        return render_to_string("catalog/_buy_box.html", {**context, "structured_data": structured, **extra})
+
+    # Every shopper looking at this variant at this price and stock sees the same buy box
+    # but for their CSRF token: it is rendered once for what it shows and held (#23).
+    shown = (
+        product["pk"],
+        product["name"],
+        slug,
+        image,
+        catalog_version(),
+        page_url,
+        {k: v for k, v in context.items() if k != "product"},
+    )
+    buy_box = render_held(request, _held_buy_boxes, shown, buy_box_html)
+    main_image = render_held(
+        request,
+        _held_main_images,
+        (image, part["name"]),
+        lambda extra: render_to_string("catalog/_main_image.html", {"image": image, "name": part["name"]}),
+    )
+    return buy_box, main_image
 
 
 _held_buy_boxes: Held[str] = Held(size=256, seconds=60)
