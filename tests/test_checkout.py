@@ -1,5 +1,7 @@
 import re
+from dataclasses import dataclass
 from decimal import Decimal
+from html.parser import HTMLParser
 from unittest import mock
 
 import pytest
@@ -48,22 +50,46 @@ def fill_cart(user, *pairs):
     return cart
 
 
-def checkout_page(client):
+@dataclass
+class PageForm:
+    """What the checkout page's form starts with, read from the page as a browser sees it."""
+
+    address: str = ""
+    card: str = ""
+    idempotency_key: str = ""
+
+
+class _FormReader(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.form = PageForm()
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        name = found.get("name")
+        if tag != "input" or name not in ("address", "card", "idempotency_key"):
+            return
+        if found.get("type") == "hidden" or "checked" in found:
+            setattr(self.form, name, found.get("value") or "")
+
+
+def checkout_page(client) -> tuple[PageForm, object]:
     response = client.get("/checkout/checkout/")
     assert response.status_code == 200
-    form = response.context["form"]
-    return form, response.context["summary"]
+    reader = _FormReader()
+    reader.feed(response.content.decode())
+    return reader.form, response.context["summary"]
 
 
 def checkout_data(client, payment_method=GOOD_CARD, **overrides) -> dict:
     """What the checkout form posts, for the cart as the page shows it (a fresh key each time)."""
     form, summary = checkout_page(client)
     return {
-        "address": form.fields["address"].initial,
+        "address": form.address,
         "shipping_method": "standard",
         "card": "new",
         "payment_method": payment_method,
-        "idempotency_key": form.initial["idempotency_key"],
+        "idempotency_key": form.idempotency_key,
         "expected_total": str(summary.total),
         **overrides,
     }
@@ -171,11 +197,11 @@ def test_the_same_idempotency_key_returns_the_first_order(client, customer, mug)
     fill_cart(customer, (mug, 1))
     form, summary = checkout_page(client)
     data = {
-        "address": form.fields["address"].initial,
+        "address": form.address,
         "shipping_method": "standard",
         "card": "new",
         "payment_method": GOOD_CARD,
-        "idempotency_key": form.initial["idempotency_key"],
+        "idempotency_key": form.idempotency_key,
         "expected_total": str(summary.total),
     }
     client.post("/checkout/checkout/", data)
@@ -230,11 +256,11 @@ def test_price_change_after_opening_checkout_is_refused(client, customer, mug):
     response = client.post(
         "/checkout/checkout/",
         {
-            "address": form.fields["address"].initial,
+            "address": form.address,
             "shipping_method": "standard",
             "card": "new",
             "payment_method": GOOD_CARD,
-            "idempotency_key": form.initial["idempotency_key"],
+            "idempotency_key": form.idempotency_key,
             "expected_total": str(summary.total),
         },
     )
@@ -480,6 +506,63 @@ def test_the_held_card_step_shows_each_shopper_their_own_saved_cards():
     assert 'name="save_card"' in steps["ben"] and 'name="save_card"' not in steps["guest"]
     rendered = {n: "orders/_checkout_payment.html" in [t.name for t in p.templates] for n, p in pages.items()}
     assert rendered == {"ana": True, "ben": True, "cyd": False, "guest": True}  # Cyd's is Ben's
+
+
+def test_the_held_address_step_shows_each_shopper_their_own_addresses_and_a_fresh_key():
+    """#23: the checkout's address step, before anything is typed, is rendered once for what it
+    shows (the saved addresses offered and the one chosen first, guest or not) and held, and a
+    page opened makes no form: a shopper never sees another's addresses, a new default is
+    chosen at once, a guest is asked for an email, and every page opened has a key of its own
+    (one page submitted twice is one order; two pages are two)."""
+    from django.test import Client
+
+    lamp = ProductFactory(price=Decimal("10.00"), stock_quantity=5)
+    clients, homes = {}, {}
+    for name, line1 in (("ana", "1 Ana Street"), ("ben", "2 Ben Road"), ("cyd", "")):
+        user = CustomerFactory(first_name=name)
+        if line1:
+            homes[name] = AddressFactory(user=user, line1=line1, is_default_shipping=True)
+        fill_cart(user, (lamp, 1))
+        clients[name] = Client()
+        clients[name].force_login(user)
+    guest = Client()
+    guest.post("/checkout/cart/add/", {"product_id": lamp.pk})
+    everyone = {**clients, "guest": guest}
+
+    def steps():
+        pages = {name: c.get("/checkout/checkout/") for name, c in everyone.items()}
+        html = {n: p.content.decode() for n, p in pages.items()}
+        return html, {n: p.context["form"] for n, p in pages.items()}
+
+    html, _ = steps()
+    assert "1 Ana Street" in html["ana"] and "2 Ben Road" in html["ben"]
+    assert all("1 Ana Street" not in html[n] for n in ("ben", "cyd", "guest"))
+    assert all("2 Ben Road" not in html[n] for n in ("ana", "cyd", "guest"))
+    read = {n: _FormReader() for n in html}
+    for name, reader in read.items():
+        reader.feed(html[name])
+    assert read["ana"].form.address == str(homes["ana"].pk) and read["ben"].form.address == str(
+        homes["ben"].pk
+    )
+    assert read["cyd"].form.address == "new" and read["guest"].form.address == "new"
+    assert 'name="email"' in html["guest"] and 'name="email"' not in html["ana"]
+    assert 'name="save_address"' in html["cyd"] and 'name="save_address"' not in html["guest"]
+    again, forms = steps()
+    assert forms == dict.fromkeys(everyone)  # its steps held, a page opened makes no form
+    keys = [r.form.idempotency_key for r in read.values()]
+    for page in again.values():
+        reader = _FormReader()
+        reader.feed(page)
+        keys.append(reader.form.idempotency_key)
+    assert len(set(keys)) == len(keys) == 8 and all(len(k) == 32 for k in keys)
+    second = AddressFactory(user=homes["ana"].user, line1="3 Ana Lane", is_default_shipping=False)
+    homes["ana"].is_default_shipping = False
+    homes["ana"].save()
+    second.is_default_shipping = True
+    second.save()
+    reader = _FormReader()
+    reader.feed(clients["ana"].get("/checkout/checkout/").content.decode())
+    assert reader.form.address == str(second.pk)
 
 
 @pytest.mark.parametrize("submitted", ["valid", "with a field missing"])

@@ -259,11 +259,11 @@ def test_database_lost_mid_checkout_gives_503_and_no_half_written_order():
 
     form, summary = checkout_page(client)
     data = {
-        "address": form.fields["address"].initial,
+        "address": form.address,
         "shipping_method": "standard",
         "card": "new",
         "payment_method": "pm_card_visa",
-        "idempotency_key": form.initial["idempotency_key"],
+        "idempotency_key": form.idempotency_key,
         "expected_total": str(summary.total),
     }
     with mock.patch.object(TestGateway, "charge", charge_then_lose_the_database):

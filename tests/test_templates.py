@@ -43,6 +43,7 @@ def test_the_jinja2_templates_are_the_cart_and_the_checkout():
     assert [short(t) for t in JINJA2_TEMPLATES] == [
         "jinja2/cart/_cart_body.html",
         "jinja2/cart/_totals.html",
+        "jinja2/orders/_checkout_address.html",
         "jinja2/orders/_checkout_body.html",
         "jinja2/orders/_checkout_delivery.html",
         "jinja2/orders/_checkout_summary.html",

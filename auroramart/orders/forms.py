@@ -78,10 +78,8 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.guest = guest
         self.cards = {str(c.pk): c for c in cards}
-        self.fields["card"].choices = [
-            (str(c.pk), f"{c.brand} ending {c.last4}, expires {c.expiry}") for c in cards
-        ] + [("new", "A new card")]
-        self.fields["card"].initial = next((str(c.pk) for c in cards if not c.expired), "new")
+        self.fields["card"].choices = self.card_choices(cards)
+        self.fields["card"].initial = self.first_card(cards)
         if guest:
             # A guest gives the email their confirmation (and signed link) goes to; no saved addresses.
             self.fields["email"] = forms.EmailField(
@@ -103,15 +101,41 @@ class CheckoutForm(StyledFormMixin, forms.Form):
             del self.fields["save_address"]
             del self.fields["save_card"]
         self.addresses = {str(a.pk): a for a in addresses}
-        choices = [(str(a.pk), " · ".join(a.as_lines()[:3])) for a in addresses] + [("new", "A new address")]
-        self.fields["address"].choices = choices
-        default = next((str(a.pk) for a in addresses if a.is_default_shipping), "new")
-        self.fields["address"].initial = default
+        self.fields["address"].choices = self.address_choices(addresses)
+        self.fields["address"].initial = self.first_address(addresses, guest)
         self.fields["shipping_method"].initial = "standard"
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    # What an unbound form offers and starts with, from the shopper's addresses and cards alone:
+    # the checkout page holds its steps by these, and makes a form only to render one (#23).
+
+    @staticmethod
+    def address_choices(addresses) -> list[tuple[str, str]]:
+        return [(str(a.pk), " · ".join(a.as_lines()[:3])) for a in addresses] + [("new", "A new address")]
+
+    @staticmethod
+    def first_address(addresses, guest: bool) -> str:
         if guest:
-            self.fields["address"].initial = "new"
+            return "new"
+        return next((str(a.pk) for a in addresses if a.is_default_shipping), "new")
+
+    @staticmethod
+    def card_choices(cards) -> list[tuple[str, str]]:
+        return [(str(c.pk), f"{c.brand} ending {c.last4}, expires {c.expiry}") for c in cards] + [
+            ("new", "A new card")
+        ]
+
+    @staticmethod
+    def first_card(cards) -> str:
+        return next((str(c.pk) for c in cards if not c.expired), "new")
+
+    @classmethod
+    def first_destination(cls, addresses, guest: bool) -> Destination | None:
+        """Where the order goes as an unbound form starts: what `destination()` says of it."""
+        first = cls.first_address(addresses, guest)
+        chosen = next((a for a in addresses if str(a.pk) == first), None)
+        return ShippingAddress.of(chosen).destination if chosen is not None else None
 
     def clean(self):
         cleaned = super().clean()
