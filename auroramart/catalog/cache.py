@@ -24,6 +24,7 @@ from django.http import Http404, HttpResponse
 from auroramart.core import key_mirror, shared_reads
 from auroramart.core.events import ExtensionPoint
 from auroramart.core.held import CSRF_PLACEHOLDER, CutPage, Held, filled_with_csrf_token, with_csrf_token
+from auroramart.core.htmx import is_htmx
 from auroramart.core.release import current_release
 from auroramart.core.request_context import request_memo
 
@@ -198,7 +199,7 @@ def answer_before_the_view(request) -> bytes | None:
     other address is answered without reading the version; an htmx request, which may ask for
     a fragment, and a page whose live parts are gone (Http404) reach the view."""
     held = _held_before_the_view.get(_address(request))
-    if held is None or held[0] != catalog_version() or "HTTP_HX_REQUEST" in request.META:
+    if held is None or held[0] != catalog_version() or is_htmx(request):
         return None
     _, page, live = held
     try:
