@@ -102,7 +102,7 @@ def prepare_database(args, workdir: Path) -> dict:
         env["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{db}"
         env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
         if args.reuse_db:
-            print(f"== reusing the database {db} as it is", flush=True)
+            print(f"== reusing the database {db} as it is, vacuumed", flush=True)
             # What earlier runs left is vacuumed first: a cart line updated tens of thousands of
             # times leaves as many dead rows, and where autovacuum is off (this workplace's
             # PostgreSQL) a reused database made the cart write a quarter slower, run by run.

@@ -104,8 +104,6 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         self.fields["address"].choices = self.address_choices(addresses)
         self.fields["address"].initial = self.first_address(addresses, guest)
         self.fields["shipping_method"].initial = "standard"
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
     # What an unbound form offers and starts with, from the shopper's addresses and cards alone:
     # the checkout page holds its steps by these, and makes a form only to render one (#23).
@@ -129,6 +127,13 @@ class CheckoutForm(StyledFormMixin, forms.Form):
     @staticmethod
     def first_card(cards) -> str:
         return next((str(c.pk) for c in cards if not c.expired), "new")
+
+    @staticmethod
+    def page_key(form: "CheckoutForm | None") -> str:
+        """The idempotency key a checkout page carries: the one its form came back with, else a
+        new one for each page opened (one page submitted twice is one order; two pages, two)."""
+        sent = form["idempotency_key"].value() if form is not None else None
+        return sent or uuid.uuid4().hex
 
     @classmethod
     def first_destination(cls, addresses, guest: bool) -> Destination | None:

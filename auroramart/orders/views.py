@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -72,19 +70,7 @@ def _back_to_empty_cart(request):
 
 
 def _payment_step(request, form, guest: bool, cards, payment: dict) -> str:
-    """The card step. Of a checkout nobody has filled in yet (`form` is None) it is the same for
-    every shopper with the same saved cards, so rendered once for those and held (#23); a form
-    that comes back with what the shopper typed or its errors renders it afresh."""
-
-    def render(extra: dict, form=form) -> str:
-        form = form or _unbound_form(guest, (), cards)
-        return render_to_string(
-            "orders/_checkout_payment.html",
-            {"form": form, "guest": guest, "payment": payment, "demo_mode": settings.DEMO_MODE, **extra},
-        )
-
-    if form is not None:
-        return render({})
+    """The card step: the saved cards offered and a new card's fields."""
     shows = (
         guest,
         settings.DEMO_MODE,
@@ -92,31 +78,48 @@ def _payment_step(request, form, guest: bool, cards, payment: dict) -> str:
         CheckoutForm.first_card(cards),
         payment,
     )
-    return render_held(request, _held_payment_steps, shows, render)
+    context = {"guest": guest, "payment": payment, "demo_mode": settings.DEMO_MODE}
+    return _step(
+        request,
+        form,
+        "orders/_checkout_payment.html",
+        context,
+        _held_payment_steps,
+        shows,
+        lambda: CheckoutForm(guest=guest, cards=cards),
+    )
 
 
 def _address_step(request, form, guest: bool, addresses) -> str:
     """Where the order goes: the saved addresses to choose from, a new address's fields and a
-    guest's email. Of a checkout nobody has filled in yet (`form` is None) it is the same for
-    every shopper with the same saved addresses: rendered once for those and held, with no form
-    made for the page at all (#23: making the checkout's form was 7% of the page's CPU, and
-    rendering this step more than that)."""
+    guest's email."""
+    shows = (guest, CheckoutForm.address_choices(addresses), CheckoutForm.first_address(addresses, guest))
+    context = {"guest": guest, "summary_fields": SUMMARY_FIELDS}
+    return _step(
+        request,
+        form,
+        "orders/_checkout_address.html",
+        context,
+        _held_address_steps,
+        shows,
+        lambda: CheckoutForm(addresses=addresses, guest=guest),
+    )
 
-    def render(extra: dict, form=form) -> str:
-        form = form or _unbound_form(guest, addresses, ())
-        return render_to_string(
-            "orders/_checkout_address.html",
-            {"form": form, "guest": guest, "summary_fields": SUMMARY_FIELDS, **extra},
-        )
+
+def _step(request, form, template: str, context: dict, hold: Held[str], shows, unbound) -> str:
+    """A step of the checkout. Of a checkout nobody has filled in yet (`form` is None) it is the
+    same for every shopper it shows the same to (`shows`: what the shopper's addresses or cards
+    make of an unbound form), so rendered once for those and held, with a form made by
+    `unbound()` only then: a page opened makes none (#23: making the checkout's form was 7% of
+    the page's CPU, and rendering its address step more). A form that comes back with what the
+    shopper typed or its errors renders it afresh."""
+
+    def render(extra: dict) -> str:
+        return render_to_string(template, {"form": form or unbound(), **context, **extra})
 
     if form is not None:
         return render({})
-    shows = (guest, CheckoutForm.address_choices(addresses), CheckoutForm.first_address(addresses, guest))
-    return render_held(request, _held_address_steps, shows, render)
-
-
-def _unbound_form(guest: bool, addresses, cards) -> CheckoutForm:
-    return CheckoutForm(addresses=addresses, guest=guest, cards=cards)
+    return render_held(request, hold, shows, render)
 
 
 _held_payment_steps: Held[str] = Held(size=256, seconds=600)
@@ -213,9 +216,7 @@ def checkout(request):
         {
             **context,
             "form": form,
-            "idempotency_key": uuid.uuid4().hex
-            if form is None
-            else form["idempotency_key"].value() or uuid.uuid4().hex,
+            "idempotency_key": CheckoutForm.page_key(form),
             "error": error,
             "guest": guest,
             "address_step": _address_step(request, form, guest, addresses),
