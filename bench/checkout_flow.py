@@ -3,20 +3,25 @@ the checkout and place orders with the test card, all at once, while attackers
 use the API the way the hardening issue's attack did: cancellers replaying an
 Idempotency-Key and cancelling the order while its card is charged, one cart
 checked out under several keys at once, and declined cards sent several times
-with one key. Part of `make bench` (bench/run.py); reports orders per second,
+with one key. The customers are driven by wrk (bench/checkout_flow.lua), a client in C, so
+that sixteen of them do not take the CPU the server needs; the few attackers are Python.
+Part of `make bench` (bench/run.py); reports orders per second,
 errors, charges and refunds, and the invariants: no charge without a live order
 or a refund, stock equals its ledger, points balances equal their ledger."""
 
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
+import load  # bench/load.py: wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 HOT_STOCK = 25
@@ -99,7 +104,8 @@ class Window:
         self.opened.set()
 
 
-async def customer_loop(base: str, email: str, setup: dict, window: Window, stats: dict, index: int):
+async def sign_in(base: str, email: str) -> tuple[str, str] | None:
+    """A customer signed in through the login form: their Cookie header and CSRF token."""
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=60)) as session:
         async with session.get(f"{base}/login/") as r:
@@ -109,54 +115,40 @@ async def customer_loop(base: str, email: str, setup: dict, window: Window, stat
             data={"username": email, "password": "auroramart-demo", "csrfmiddlewaretoken": token},
             allow_redirects=False,
         ) as r:
-            signed_in = r.status == 302
-        await window.signed_in()
-        if not signed_in:
-            stats["errors"] += 1
-            return
-        n = 0
-        while time.perf_counter() < window.deadline:
-            n += 1
-            started = time.perf_counter()
-            product = setup["hot"] if n % 3 == 0 else setup["others"][(index + n) % len(setup["others"])]
-            csrf = {c.key: c.value for c in jar}["csrftoken"]
-            headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
-            async with session.post(
-                f"{base}/checkout/cart/add/", data={"variant_id": product, "quantity": 1}, headers=headers
-            ) as r:
-                text = await r.text()
-                if r.status != 200:
-                    stats["errors"] += 1
-                    continue
-                if "out of stock" in text or "left in stock" in text:
-                    stats["refused"] += 1
-                    continue
-            async with session.get(f"{base}/checkout/checkout/") as r:
-                page = await r.text()
-                if r.status != 200:
-                    stats["errors"] += 1
-                    continue
-            form = {
-                "csrfmiddlewaretoken": TOKEN.search(page).group(1),
-                "idempotency_key": "bench-" + KEY.search(page).group(1)[:40],
-                "expected_total": TOTAL.search(page).group(1),
-                "address": ADDRESS.search(page).group(1),
-                "shipping_method": "standard",
-                "card": "new",
-                "payment_method": "pm_card_visa",  # what the browser's tokenisation step posts
-            }
-            async with session.post(f"{base}/checkout/checkout/", data=form, allow_redirects=False) as r:
-                body = await r.text()
-                if r.status == 302:
-                    stats["orders"] += 1
-                    stats["latencies"].append((time.perf_counter() - started) * 1000)
-                elif r.status == 400 and ("out of stock" in body.lower() or "left" in body):
-                    stats["refused"] += 1
-                    # empty the cart so the next round starts clean
-                    async with session.post(f"{base}/checkout/cart/remove/{setup['hot']}/", headers=headers):
-                        pass
-                else:
-                    stats["errors"] += 1
+            if r.status != 302:
+                return None
+        cookies = {c.key: c.value for c in jar}
+        return "; ".join(f"{name}={value}" for name, value in cookies.items()), cookies["csrftoken"]
+
+
+async def customers(base: str, signed_in: list[tuple[str, str]], setup: dict, seconds: float, workdir: Path):
+    """The customers, one wrk thread and connection each, round the checkout for `seconds`
+    (bench/checkout_flow.lua says how); what wrk counted."""
+    file = workdir / "customers.tsv"
+    file.write_text("".join(f"{cookie}\t{csrf}\n" for cookie, csrf in signed_in))
+    n = len(signed_in)
+    process = await asyncio.create_subprocess_exec(
+        load.wrk_path(),
+        f"-t{n}",
+        f"-c{n}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(ROOT / "bench" / "checkout_flow.lua"),
+        base,
+        stdout=asyncio.subprocess.PIPE,
+        env={
+            **os.environ,
+            "FLOW_CUSTOMERS": str(file),
+            "FLOW_HOT": str(setup["hot"]),
+            "FLOW_OTHERS": ",".join(str(v) for v in setup["others"]),
+        },
+    )
+    out, _ = await process.communicate()
+    print(out.decode()[:3000])
+    line = next(row for row in out.decode().splitlines() if row.startswith("WRKJSON "))
+    return json.loads(line.removeprefix("WRKJSON "))
 
 
 async def attacker_loop(base: str, email: str, kind: str, setup: dict, window: Window, attacks: dict):
@@ -217,36 +209,39 @@ async def attacker_loop(base: str, email: str, kind: str, setup: dict, window: W
 
 
 async def drive_flow(
-    base: str, emails: list[str], setup: dict, seconds: float, attackers: list, cpu_seconds
+    base: str, emails: list[str], setup: dict, seconds: float, attackers: list, cpu_seconds, workdir: Path
 ) -> dict:
-    stats = {"orders": 0, "refused": 0, "errors": 0, "latencies": []}
     attacks = {"requests": 0, "server_errors": 0, "errors": 0}
-    window = Window(len(emails) + len(attackers), seconds, cpu_seconds)
-    await asyncio.gather(
-        window.open(),
-        *(customer_loop(base, e, setup, window, stats, i) for i, e in enumerate(emails)),
+    signed_in = await asyncio.gather(*(sign_in(base, e) for e in emails))
+    ready = [s for s in signed_in if s is not None]
+    window = Window(len(attackers), seconds, cpu_seconds)
+    outcome, *_ = await asyncio.gather(
+        _after(window.open(), customers(base, ready, setup, seconds, workdir)),
         *(attacker_loop(base, email, kind, setup, window, attacks) for email, kind in attackers),
     )
     # Everything the server did in the window (add to cart, checkout pages, placements, the
     # attacks alongside) per order placed: an upper bound on an order's cost.
     used = cpu_seconds() - window.cpu_at_start
-    stats["attacks"] = attacks
-    elapsed = time.perf_counter() - window.began
-    latencies = sorted(stats.pop("latencies"))
-
-    def pct(p):
-        return (
-            round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1) if latencies else None
-        )
-
+    elapsed = outcome["duration_us"] / 1e6
     return {
-        **stats,
+        "orders": outcome["orders"],
+        "refused": outcome["refused"],
+        # a customer who could not sign in, a page or answer not as a shop's, a dropped connection
+        "errors": outcome["errors"] + outcome["socket_errors"] + len(signed_in) - len(ready),
+        "attacks": attacks,
         "seconds": round(elapsed, 1),
-        "orders_per_second": round(stats["orders"] / elapsed, 2),
-        "flow_p50_ms": pct(50),
-        "flow_p95_ms": pct(95),
-        "server_cpu_ms_per_order": round(used * 1000 / max(1, stats["orders"]), 2),
+        "orders_per_second": round(outcome["orders"] / elapsed, 2),
+        "requests": outcome["requests"],
+        "flow_p50_ms": round(outcome["p50"] / 1000, 1),
+        "flow_p95_ms": round(outcome["p95"] / 1000, 1),
+        "flow_p99_ms": round(outcome["p99"] / 1000, 1),
+        "server_cpu_ms_per_order": round(used * 1000 / max(1, outcome["orders"]), 2),
     }
+
+
+async def _after(first, then):
+    await first
+    return await then
 
 
 ATTACKS = ("canceller", "duplicate-cart", "declined-card")
@@ -257,9 +252,12 @@ def run(env: dict, port: int, customers: int, seconds: float, cpu_seconds: Calla
     setup = shell(env, SETUP)
     emails = [f"customer{i:03d}@example.test" for i in range(1, customers + 1)]
     attackers = [(f"customer{customers + 1 + i:03d}@example.test", kind) for i, kind in enumerate(ATTACKS)]
-    result = asyncio.run(
-        drive_flow(f"http://127.0.0.1:{port}", emails, setup, seconds, attackers, cpu_seconds)
-    )
+    with tempfile.TemporaryDirectory(prefix="auroramart-flow-") as workdir:
+        result = asyncio.run(
+            drive_flow(
+                f"http://127.0.0.1:{port}", emails, setup, seconds, attackers, cpu_seconds, Path(workdir)
+            )
+        )
     check = shell(env, CHECK.replace("HOT_ID", str(setup["hot"])).replace("SINCE", setup["since"]))
     result.update(check)
     result["oversold_units"] = max(0, check["hot_sold"] - HOT_STOCK) + check["negative_stock"]
