@@ -589,6 +589,69 @@ def test_a_document_number_does_not_hold_up_another_customers_transaction(transa
     )
 
 
+def test_adding_a_product_to_the_cart_does_not_wait_for_another_customers_checkout_of_it(sellable):
+    """A checkout holds the variants it takes stock from (and their products) until its stock
+    is taken: another checkout of them waits, so none oversells. A shopper adding the same
+    product to their cart meanwhile writes a cart line and a cart addition that only point at
+    those rows, and must not wait for it (#23: locked FOR UPDATE, every add of the product a
+    checkout held waited for that checkout's whole reservation)."""
+    from auroramart.cart.services import add_item
+    from auroramart.core.client import Shopper
+    from auroramart.orders import placement
+
+    hot = sellable("Hot", Decimal("10.00"), 5)
+    slow_customer, other, browser = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    slow, competing = buyer(hot, user=slow_customer), buyer(hot, user=other)
+    inside, release = threading.Event(), threading.Event()
+    real_price_cart = placement.price_cart
+
+    def then_wait(**kwargs):  # the slow checkout, its variants and products locked
+        if kwargs["user"] == slow_customer:
+            inside.set()
+            release.wait(30)
+        return real_price_cart(**kwargs)
+
+    outcome: dict[str, object] = {}
+
+    def run(who, act):
+        try:
+            outcome[who] = act()
+        except Exception as exc:  # asserted on below
+            outcome[who] = exc
+        finally:
+            connections.close_all()
+
+    def add():
+        return add_item(DbCart(browser), variant_id=hot.pk, shopper=Shopper(user_id=browser.pk))
+
+    with mock.patch.object(placement, "price_cart", then_wait):
+        threads = {
+            "slow": threading.Thread(target=run, args=("slow", slow)),
+            "add": threading.Thread(target=run, args=("add", add)),
+            "competing": threading.Thread(target=run, args=("competing", competing)),
+        }
+        threads["slow"].start()
+        try:
+            assert inside.wait(30)
+            threads["add"].start()
+            threads["competing"].start()
+            threads["add"].join(timeout=10)
+            added_meanwhile = not threads["add"].is_alive()
+            threads["competing"].join(timeout=1)
+            competing_waited = threads["competing"].is_alive()
+        finally:
+            release.set()
+            for thread in threads.values():
+                if thread.ident:
+                    thread.join(timeout=30)
+    assert not [o for o in outcome.values() if isinstance(o, Exception)], outcome
+    assert added_meanwhile, "adding the product to a cart waited for another customer's checkout"
+    assert competing_waited, "a second checkout of the same variant did not wait for the first"
+    assert DbCart(browser).items()[hot.pk][0] == 1
+    assert ProductVariant.objects.get(pk=hot.pk).stock_quantity == 3  # each checkout took one
+    assert not ledger_mismatches()
+
+
 def test_invoices_paid_at_once_are_numbered_without_gaps_or_twins():
     """Eight orders confirmed at the same moment take eight consecutive invoice numbers: the
     year's sequence row is locked in each confirming transaction."""

@@ -256,7 +256,7 @@ def test_variants_locked_by_key_are_the_orms_own_in_key_order_and_held_until_the
             read = locked_by_pk(ProductVariant, reversed(keys))
         assert [v.pk for v in read] == sorted(keys)
         _same(ProductVariant, keys)
-        assert captured.captured_queries[0]["sql"].endswith("FOR UPDATE") == (
+        assert captured.captured_queries[0]["sql"].endswith("FOR NO KEY UPDATE") == (
             connection.vendor == "postgresql"
         )
         if connection.vendor == "postgresql":
@@ -264,7 +264,8 @@ def test_variants_locked_by_key_are_the_orms_own_in_key_order_and_held_until_the
             try:
                 with other.cursor() as cursor, pytest.raises(Exception, match="could not obtain lock"):
                     cursor.execute(
-                        "SELECT id FROM catalog_productvariant WHERE id = %s FOR UPDATE NOWAIT", [keys[0]]
+                        "SELECT id FROM catalog_productvariant WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                        [keys[0]],
                     )
             finally:
                 other.close()

@@ -21,7 +21,8 @@ at placement: a CASE built by the ORM cost more to compile than to run).
 `locked` is `where` for rows a transaction is about to change: SELECT … FOR UPDATE on the
 database writes go to (a loyalty account, at every paid order: the ORM's locking query with its
 join cost about 1.5 ms to build, #23). `locked_by_pk` is `by_pk` the same way, in primary-key
-order (the variants and products an order takes stock from).
+order (the variants and products an order takes stock from), locked FOR NO KEY UPDATE so that
+rows pointing at them are written meanwhile.
 
 `insert` writes one row the way `Model.objects.create` would (defaults, auto_now_add, each
 field's own preparation) for a log row nobody reads back (about 0.14 ms instead of 0.31): no
@@ -141,13 +142,20 @@ def prefetched(instance: models.Model, name: str) -> list | None:
 def locked_by_pk(model: type[models.Model], keys: Iterable[int]) -> list:
     """`by_pk` for rows a transaction is about to change, each locked until it ends, in
     primary-key order (so two transactions locking overlapping sets never deadlock): what
-    `list(model.objects.select_for_update().filter(pk__in=keys).order_by("pk"))` gives."""
+    `list(model.objects.select_for_update(no_key=True).filter(pk__in=keys).order_by("pk"))` gives.
+
+    FOR NO KEY UPDATE, the lock PostgreSQL's own UPDATE of these columns takes: two such
+    transactions still wait for each other, but a row that only points at one of these (a cart
+    line or a cart addition of a variant a checkout holds) is written meanwhile, as its foreign
+    key's check needs only FOR KEY SHARE (#23: with FOR UPDATE, every shopper adding the product
+    another's checkout held waited for that checkout). A transaction that deletes a locked row or
+    changes its key still takes the stronger lock when it does."""
     keys = sorted(set(keys))
     if not keys:
         return []
     using, lock = _locking(model, "locked_by_pk")
     sql = f"{_statement(model, len(keys))} ORDER BY {_q(model._meta.pk.column)}"
-    return _instances(model, using, f"{sql} FOR UPDATE" if lock else sql, keys)
+    return _instances(model, using, f"{sql} FOR NO KEY UPDATE" if lock else sql, keys)
 
 
 def _locking(model: type[models.Model], caller: str) -> tuple[str, bool]:
