@@ -17,9 +17,9 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local cookie, csrf, hot, others
+local cookie, hot, others, htmx
 local message = nil -- the "order confirmed" message a placement leaves in a cookie
-local state, n, product = "add", 0, nil
+local state, n = "add", 0
 local form = nil
 orders, refused, errors = 0, 0, 0
 
@@ -28,7 +28,10 @@ function init(args)
   for line in io.lines(os.getenv("FLOW_CUSTOMERS")) do
     i = i + 1
     if i == id then
+      local csrf
       cookie, csrf = line:match("^([^\t]+)\t(.+)$")
+      htmx = { ["X-CSRFToken"] = csrf, ["HX-Request"] = "true",
+               ["Content-Type"] = "application/x-www-form-urlencoded" }
     end
   end
   hot = os.getenv("FLOW_HOT")
@@ -42,22 +45,19 @@ local function headers(extra)
   return h
 end
 
-local htmx = { ["X-CSRFToken"] = nil, ["HX-Request"] = "true",
-               ["Content-Type"] = "application/x-www-form-urlencoded" }
+local form_type = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 
 function request()
-  htmx["X-CSRFToken"] = csrf
   if state == "add" then
     n = n + 1
     -- every third round the scarce variant, else the customer's next ordinary one
-    if n % 3 == 0 then product = hot else product = others[(id - 1 + n) % #others + 1] end
+    local product = (n % 3 == 0) and hot or others[(id - 1 + n) % #others + 1]
     return wrk.format("POST", "/checkout/cart/add/", headers(htmx),
                       "variant_id=" .. product .. "&quantity=1")
   elseif state == "page" then
     return wrk.format("GET", "/checkout/checkout/", headers())
   elseif state == "place" then
-    return wrk.format("POST", "/checkout/checkout/",
-                      headers({ ["Content-Type"] = "application/x-www-form-urlencoded" }), form)
+    return wrk.format("POST", "/checkout/checkout/", headers(form_type), form)
   else -- "remove": the scarce variant that could not be bought leaves the cart
     return wrk.format("POST", "/checkout/cart/remove/" .. hot .. "/", headers(htmx), "")
   end

@@ -63,9 +63,6 @@ API_CARD = "pm_card_visa"
 DECLINED_CARD = "pm_card_chargeDeclined"
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-KEY = re.compile(r'name="idempotency_key" value="([0-9a-f]+)"')
-TOTAL = re.compile(r'name="expected_total" value="([0-9.]+)"')
-ADDRESS = re.compile(r'name="address" value="(\d+)"[^>]*checked')
 
 
 def shell(env, code: str) -> dict:
@@ -149,7 +146,6 @@ async def customers(base: str, signed_in: list[tuple[str, str]], setup: dict, se
         },
     )
     out, _ = await process.communicate()
-    print(out.decode()[:3000])
     line = next(row for row in out.decode().splitlines() if row.startswith("WRKJSON "))
     return json.loads(line.removeprefix("WRKJSON "))
 
