@@ -266,6 +266,14 @@ def test_signed_in_pages_are_shared_but_their_own_parts_are_not(page, settings):
         assert answer.status_code == 302 and answer.url == url
         shown = client.get(url).content.decode()
         assert shown.count("Enter the quantity as a whole number.") == 1
+        # With a message their corner of the header is still theirs, and their token works.
+        assert f">{name}</span>" in shown and f">{other}</span>" not in shown
+        assert f'id="cart-count" class="badge badge-secondary badge-sm">{quantity}<' in shown
+        assert "<!--personal:" not in shown and "__AURORAMART_CSRF__" not in shown
+        assert (
+            _token(shown)
+            and client.post("/checkout/cart/remove/0/", HTTP_X_CSRFTOKEN=_token(shown)).status_code != 403
+        )
         assert "Enter the quantity" not in client.get(url).content.decode()
         assert "Enter the quantity" not in shoppers[other][0].get(url).content.decode()
     # The count is live: a change shows on the next cached page.

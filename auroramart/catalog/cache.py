@@ -247,19 +247,21 @@ def _personal_template(names: tuple[str, ...]):
 
 
 # The storefront answers (wiring.py): (request) -> (key, context) for the shopper's own parts,
-# as plain values; shoppers with equal keys see the same parts but for their CSRF token. None
-# when the parts must be rendered as usual (messages to show, shown once).
-personal_state: ExtensionPoint[Callable[..., tuple[tuple, dict] | None]] = ExtensionPoint(
-    "catalog.personal_state", "(request) -> (key, context) of the shopper's own parts of a page, or None."
+# as plain values; shoppers with equal keys see the same parts but for their CSRF token, and a
+# key of None says the parts are this request's alone (a message to show, shown once). None when
+# the parts must be rendered with every context processor.
+personal_state: ExtensionPoint[Callable[..., tuple[tuple | None, dict] | None]] = ExtensionPoint(
+    "catalog.personal_state",
+    "(request) -> (key or None, context) of the shopper's own parts of a page, or None.",
 )
 _held_personal: Held[str] = Held(size=512, seconds=60)
 
 
 def _personal_parts(request, page: CutPage) -> dict[str, str]:
     """Each {% personal %} marker of the page, with that part rendered for this shopper: one
-    render of the parts together, with the context processors run once; or, when nothing but
-    their name and numbers sets them apart (no message to show), the parts held for those
-    (#23). A marker naming anything but PERSONAL_PARTS gets nothing: it stays an inert comment."""
+    render of the parts together from what the storefront says they show, held for every
+    shopper they show the same to when nothing but their name and numbers sets them apart (no
+    message to show), or with every context processor where it says nothing (#23). A marker naming anything but PERSONAL_PARTS gets nothing: it stays an inert comment."""
     names = tuple(
         match[1]
         for slot in page.distinct
@@ -272,11 +274,12 @@ def _personal_parts(request, page: CutPage) -> dict[str, str]:
         rendered = _personal_template(names).render(request=request)
     else:
         key, context = state
-        held_key = repr((names, key))
-        rendered = _held_personal.get(held_key)
+        held_key = repr((names, key)) if key is not None else ""
+        rendered = _held_personal.get(held_key) if held_key else None
         if rendered is None:
             rendered = _personal_template(names).render({**context, "csrf_token": CSRF_PLACEHOLDER})
-            _held_personal.put(held_key, rendered)
+            if held_key:
+                _held_personal.put(held_key, rendered)
         rendered = with_csrf_token(request, rendered)
     parts = rendered.split(_SEPARATOR)
     return {personal_marker(name): part for name, part in zip(names, parts, strict=True)}

@@ -87,11 +87,15 @@ def header_numbers(request) -> tuple[int, int]:
 
 
 def personal_state(request) -> tuple[tuple, dict] | None:
-    """What the shopper's own parts of a shared page show (catalog.cache.fill_personal): their
-    corner of the header. Shoppers with the same name, cart count and unread count see the same
-    HTML; a shopper with a message to see gets their parts rendered as usual."""
-    if not hasattr(request, "session") or len(messages.get_messages(request)):  # counted, not marked seen
+    """What the shopper's own parts of a shared page show (catalog.cache._personal_parts): their
+    corner of the header and their messages. Shoppers with the same name, cart count and unread
+    count and no message see the same HTML (the key); a shopper with a message to see gets no
+    key: their parts are theirs alone, rendered from this context (not held, nor made with every
+    context processor: after each order the next page shows one, #23)."""
+    if not hasattr(request, "session"):
         return None
+    # Counted, not marked seen: the part that shows them iterates them, as the context processor's.
+    pending = messages.get_messages(request)
     user = request.user
     count, unread = header_numbers(request)
     name = user.get_short_name() if user.is_authenticated else ""
@@ -102,9 +106,9 @@ def personal_state(request) -> tuple[tuple, dict] | None:
         "unread_notifications": unread_badge(unread),
         "site_urls": site_urls(),
         "admin_panel_url": settings.ADMIN_PANEL_URL,
-        "messages": (),
+        "messages": pending if len(pending) else (),
     }
-    return key, context
+    return (None if len(pending) else key), context
 
 
 def canonical_url(request) -> str:
