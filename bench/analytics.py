@@ -21,6 +21,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import postgres  # noqa: E402  (a sibling module of this script)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DB = "auroramart_bench_analytics"
@@ -36,10 +39,10 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reuse", action="store_true")
     args = parser.parse_args()
-    host = os.environ.get("PGHOST", "127.0.0.1")
+    host = postgres.host()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@{host}:5432/{DB}",
+        "DATABASE_URL": postgres.url(DB),
         "DEBUG": "false",
         "AURORAMART_DEMO": "true",
         "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",

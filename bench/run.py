@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import checkout_flow  # noqa: E402  (sibling modules of this script)
 import load  # noqa: E402
+import postgres  # noqa: E402
 from load import Page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,8 +99,8 @@ def prepare_database(args, workdir: Path) -> dict:
     }
     if not args.sqlite:
         db = "auroramart_bench"
-        host = os.environ.get("PGHOST", "127.0.0.1")
-        env["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{db}"
+        host = postgres.host()
+        env["DATABASE_URL"] = postgres.url(db)
         env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
         if args.reuse_db:
             print(f"== reusing the database {db} as it is, vacuumed", flush=True)
@@ -424,7 +425,7 @@ def main():
 
     ok_all = True
     for workers, (results, flow) in runs.items():
-        ok_all &= report_run(args, workers, results, flow, ceiling)
+        ok_all &= report_run(args, workers, results, flow, ceiling, postgres.connection(env["DATABASE_URL"]))
     if len(runs) > 1:
         first, last = worker_counts[0], worker_counts[-1]
         print(f"\nscaling {first} -> {last} workers (req/s ratio):")
@@ -434,7 +435,7 @@ def main():
     return 0 if ok_all else 1
 
 
-def report_run(args, workers, results, flow, ceiling: float) -> bool:
+def report_run(args, workers, results, flow, ceiling: float, database: str) -> bool:
     bare = results[BASELINE]
     saturated = bare["rps"] >= CLIENT_HEADROOM * ceiling
     seeded = (
@@ -442,7 +443,7 @@ def report_run(args, workers, results, flow, ceiling: float) -> bool:
         if args.reuse_db
         else f"{args.products:,} products, {args.orders:,} orders"
     )
-    print(f"\n-- gunicorn {workers} workers x 4 threads, {seeded}")
+    print(f"\n-- gunicorn {workers} workers x 4 threads, {seeded}; the database over {database}")
     print(
         f"client ceiling {ceiling:,.0f} req/s (a static response); the bare view {bare['rps']:,.0f} req/s, "
         f"{bare['cpu_ms_per_request']} ms of server CPU a request"
@@ -493,6 +494,7 @@ def report_run(args, workers, results, flow, ceiling: float) -> bool:
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": "sqlite" if args.sqlite else "postgresql",
+        "database_connection": database,
         "cache": "locmem" if args.sqlite else "redis",
         "load_generator": "wrk",
         "client_ceiling_rps": round(ceiling, 1),

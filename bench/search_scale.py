@@ -14,6 +14,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import postgres  # noqa: E402  (a sibling module of this script)
+
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = [
     "headphones",
@@ -46,10 +49,10 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     args = parser.parse_args()
     db = "auroramart_search_bench"
-    host = os.environ.get("PGHOST", "127.0.0.1")
+    host = postgres.host()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@{host}:5432/{db}",
+        "DATABASE_URL": postgres.url(db),
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
     }
