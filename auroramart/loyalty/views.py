@@ -133,4 +133,4 @@ def order_points(request, order) -> str:
     rows = selectors.order_points(order)
     if not rows:
         return ""
-    return render_to_string("loyalty/_order_points.html", {"rows": rows}, request=request)
+    return render_to_string("loyalty/_order_points.html", {"rows": rows})  # needs no context processor

@@ -127,9 +127,11 @@ def complete_the_set(request, summary) -> str:
     products, version = services.complete_the_set(
         [line.product.pk for line in summary.lines], assignment=assignment
     )
+    if not products:
+        return ""  # the slot would render to nothing: not rendered on every cart view (#23)
     tracking.record_impression(request, "cart-complete", products, version, assignment)
+    # Its product cards need nothing of the request: rendered without the context processors.
     return render_to_string(
         "recommendations/_slot.html",
         {"products": products, "slot": "cart-complete", "heading": "Complete the set"},
-        request=request,
     )
