@@ -10,22 +10,13 @@ Needs a local PostgreSQL that accepts user postgres without a password on 127.0.
 on its socket (Debian's: /var/run/postgresql), as the bench's database does."""
 
 import argparse
-import os
 import resource
 import statistics
 import time
-from pathlib import Path
 
 import psycopg
+from load import cpu_seconds  # the server process's CPU, as the page benchmarks read it
 from postgres import SOCKET_DIRS, socket_dir
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu(pid: int) -> float:
-    """User + system CPU seconds of the server process answering this connection."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def measure(host: str, database: str, statements: int) -> dict[str, float]:
@@ -36,14 +27,14 @@ def measure(host: str, database: str, statements: int) -> dict[str, float]:
         oids = [row[0] for row in conn.execute("SELECT oid FROM pg_class ORDER BY oid LIMIT 200")]
         for oid in oids:  # prepared (as the shop's are) and warm before the clock starts
             conn.execute(query, (oid,), prepare=True).fetchone()
-        before, server, wall = resource.getrusage(resource.RUSAGE_SELF), server_cpu(pid), time.perf_counter()
+        before, server, wall = resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(pid), time.perf_counter()
         for i in range(statements):
             conn.execute(query, (oids[i % len(oids)],), prepare=True).fetchone()
         after = resource.getrusage(resource.RUSAGE_SELF)
         client = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         return {
             "client_us": client / statements * 1e6,
-            "server_us": (server_cpu(pid) - server) / statements * 1e6,
+            "server_us": (cpu_seconds(pid) - server) / statements * 1e6,
             "wall_us": (time.perf_counter() - wall) / statements * 1e6,
         }
 

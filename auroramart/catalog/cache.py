@@ -261,7 +261,8 @@ def _personal_parts(request, page: CutPage) -> dict[str, str]:
     """Each {% personal %} marker of the page, with that part rendered for this shopper: one
     render of the parts together from what the storefront says they show, held for every
     shopper they show the same to when nothing but their name and numbers sets them apart (no
-    message to show), or with every context processor where it says nothing (#23). A marker naming anything but PERSONAL_PARTS gets nothing: it stays an inert comment."""
+    message to show), or with every context processor where it says nothing (#23). A marker
+    naming anything but PERSONAL_PARTS gets nothing: it stays an inert comment."""
     names = tuple(
         match[1]
         for slot in page.distinct
@@ -274,11 +275,11 @@ def _personal_parts(request, page: CutPage) -> dict[str, str]:
         rendered = _personal_template(names).render(request=request)
     else:
         key, context = state
-        held_key = repr((names, key)) if key is not None else ""
-        rendered = _held_personal.get(held_key) if held_key else None
+        held_key = repr((names, key))
+        rendered = _held_personal.get(held_key) if key is not None else None
         if rendered is None:
             rendered = _personal_template(names).render({**context, "csrf_token": CSRF_PLACEHOLDER})
-            if held_key:
+            if key is not None:  # no key: this request's alone, never shown to another
                 _held_personal.put(held_key, rendered)
         rendered = with_csrf_token(request, rendered)
     parts = rendered.split(_SEPARATOR)

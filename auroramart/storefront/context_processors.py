@@ -86,7 +86,7 @@ def header_numbers(request) -> tuple[int, int]:
     return (0 if user.is_authenticated else cart_for(request).count()), 0
 
 
-def personal_state(request) -> tuple[tuple, dict] | None:
+def personal_state(request) -> tuple[tuple | None, dict] | None:
     """What the shopper's own parts of a shared page show (catalog.cache._personal_parts): their
     corner of the header and their messages. Shoppers with the same name, cart count and unread
     count and no message see the same HTML (the key); a shopper with a message to see gets no
@@ -96,6 +96,7 @@ def personal_state(request) -> tuple[tuple, dict] | None:
         return None
     # Counted, not marked seen: the part that shows them iterates them, as the context processor's.
     pending = messages.get_messages(request)
+    shown = len(pending)
     user = request.user
     count, unread = header_numbers(request)
     name = user.get_short_name() if user.is_authenticated else ""
@@ -106,9 +107,9 @@ def personal_state(request) -> tuple[tuple, dict] | None:
         "unread_notifications": unread_badge(unread),
         "site_urls": site_urls(),
         "admin_panel_url": settings.ADMIN_PANEL_URL,
-        "messages": pending if len(pending) else (),
+        "messages": pending if shown else (),
     }
-    return (None if len(pending) else key), context
+    return (None if shown else key), context
 
 
 def canonical_url(request) -> str:
