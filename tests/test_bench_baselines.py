@@ -41,3 +41,46 @@ def test_the_empty_view_answers_behind_the_middleware(bench_urls, settings):
     response = Client().get("/__bench__/empty")
     assert response.status_code == 200 and response.content == b"ok"
     assert response["X-Frame-Options"] == "DENY"  # the whole stack ran
+
+
+def _bench_postgres():
+    """bench/postgres.py, loaded from its file (the bench scripts import it as a sibling)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "postgres.py"
+    spec = importlib.util.spec_from_file_location("bench_postgres", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "pghost,host,reached",
+    [
+        (None, "127.0.0.1", "TCP 127.0.0.1"),
+        ("db.internal", "db.internal", "TCP db.internal"),
+        ("/var/run/postgresql", "/var/run/postgresql", "Unix socket /var/run/postgresql"),
+    ],
+)
+def test_the_bench_gives_the_shop_a_database_url_it_can_use(pghost, host, reached, monkeypatch):
+    """#23, twentieth round: a socket's directory in PGHOST made a URL the shop could not parse."""
+    import dj_database_url
+
+    if pghost is None:
+        monkeypatch.delenv("PGHOST", raising=False)
+    else:
+        monkeypatch.setenv("PGHOST", pghost)
+    postgres = _bench_postgres()
+    url = postgres.url("auroramart_bench")
+    parsed = dj_database_url.parse(url)
+    assert (parsed["HOST"], parsed["PORT"], parsed["NAME"]) == (host, 5432, "auroramart_bench")
+    assert postgres.connection(url) == reached
+
+
+@pytest.mark.parametrize("script", ["run.py", "analytics.py", "search_scale.py"])
+def test_every_bench_script_takes_its_database_url_from_one_place(script):
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "bench" / script).read_text()
+    assert "postgres.url(" in source and "postgres://postgres@" not in source
