@@ -92,7 +92,7 @@ MIDDLEWARE = [
     "auroramart.core.db_routing.ReplicaRoutingMiddleware",
     # CORS for the API, for the origins named in CORS_ALLOWED_ORIGINS only (none by default);
     # outside the API's error middleware, so error answers carry the headers too.
-    "corsheaders.middleware.CorsMiddleware",
+    "auroramart.api.middleware.ApiCorsMiddleware",
     # Pages, JSON and CSV compressed for clients that accept gzip (a phone on 4G waits for every
     # byte of the page and its CSS). Outside every middleware that reads or rewrites a body, so
     # ETags are computed on the plain body; Django adds random bytes against BREACH. Static files

@@ -633,6 +633,27 @@ def test_cors_answers_only_the_named_origins_and_only_on_the_api(client, setting
     )
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/categories",
+        "/api/v1/",
+        "/api/v1/products/x/reviews",
+        "/api/v2/products",
+        "/api/",
+        "/",
+        "/item/",
+    ],
+)
+def test_the_cors_middleware_skips_exactly_the_requests_the_library_would_not_serve(path, settings):
+    """ApiCorsMiddleware passes a request outside the API straight on; CORS_URLS_REGEX, which
+    the library reads, must confine it to the same requests, or an origin named for the API
+    would lose its headers on some API address (or gain them on a shop page)."""
+    from auroramart.api.middleware import PREFIX
+
+    assert bool(re.match(settings.CORS_URLS_REGEX, path)) == path.startswith(PREFIX)
+
+
 def test_every_answer_says_where_the_client_stands_against_the_rate_limit(client, settings, shop):
     settings.API_RATE_LIMIT = "3/m"
     answers = [client.get("/api/v1/products") for _ in range(4)]

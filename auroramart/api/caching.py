@@ -9,6 +9,7 @@ a column's timestamp would miss. After a cache flush it starts again at now: a c
 gets a 200 it did not need, never a stale 304."""
 
 import hashlib
+import os
 import re
 import time
 
@@ -28,6 +29,8 @@ CACHED_READS = {
     "/api/v1/products/{slug}": PUBLIC,
     "/api/v1/cart": PRIVATE,
 }
+# What every read above starts with.
+CACHED_PREFIX = os.path.commonprefix(list(CACHED_READS))
 _PATTERNS = [
     (re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$"), policy)
     for path, policy in CACHED_READS.items()
@@ -46,6 +49,8 @@ class ApiConditionalGetMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.path_info.startswith(CACHED_PREFIX):  # the shop's pages: never matched below
+            return self.get_response(request)
         response = self.get_response(request)
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response

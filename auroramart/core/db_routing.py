@@ -32,6 +32,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import connections
 
 log = logging.getLogger(__name__)
@@ -174,12 +175,11 @@ class ReplicaRoutingMiddleware:
     """Gives each request its replica decision, and remembers where a client's writes ended."""
 
     def __init__(self, get_response):
+        if not settings.READ_REPLICAS:
+            raise MiddlewareNotUsed  # Django leaves it out of the chain: nothing to route
         self.get_response = get_response
-        self.active = bool(settings.READ_REPLICAS)
 
     def __call__(self, request):
-        if not self.active:
-            return self.get_response(request)
         token = _reads.set(RequestReads(request))
         try:
             response = self.get_response(request)
