@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -102,6 +103,21 @@ def test_earning_excludes_tax_shipping_and_discounts(customer, lamp):
     assert earn.points == 35 and earn.order == order  # floor(35.50) × 1.0
     assert balance(customer) == 135 == ledger_sum(customer)
     assert Notification.objects.filter(user=customer, title="You earned 35 points").exists()
+
+
+def test_an_order_earns_once_and_the_ledger_refuses_a_second_earn(customer, lamp):
+    order = buy(customer, lamp, key="once")
+    earned = balance(customer)
+    # The payment confirmed again (a webhook after the shopper's return): nothing more.
+    assert services.earn_for_order(order=order) is None
+    assert balance(customer) == earned == ledger_sum(customer)
+    assert LoyaltyTransaction.objects.filter(kind="earn", order=order).count() == 1
+    # Whatever writes to the ledger, the database holds an order to one earn.
+    account = LoyaltyAccount.objects.get(user=customer)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyTransaction.objects.create(
+            account=account, kind="earn", points=5, balance_after=earned + 5, order=order
+        )
 
 
 def test_tier_goes_up_with_a_notification_and_multiplies_later_earnings(customer):

@@ -136,6 +136,13 @@ class LoyaltyTransaction(models.Model):
                 condition=models.Q(kind="bonus", review__isnull=False),
                 name="one_review_bonus",
             ),
+            # An order earns once, however often its payment is confirmed: the ledger refuses a
+            # second earn, and earning relies on it instead of looking first (services.earn_for_order).
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(kind="earn", order__isnull=False),
+                name="one_earn_per_order",
+            ),
         ]
 
     def __str__(self):

@@ -94,15 +94,26 @@ def _locked(user) -> LoyaltyAccount:
 
 
 def _post(
-    account: LoyaltyAccount, kind: str, points: int, *, qualifying: int = 0, **links
+    account: LoyaltyAccount, kind: str, points: int, *, qualifying: int = 0, once: bool = False, **links
 ) -> LoyaltyTransaction | None:
-    """Write one ledger row and move the balance with it; the account must be locked."""
+    """Write one ledger row and move the balance with it; the account must be locked. With
+    `once`, a row a unique constraint already holds (an order's earn) is not written again and
+    the balance does not move: None, as for zero points."""
     if points == 0:
         return None
     if account.balance + points < 0:
         raise LoyaltyError(f"You have {account.balance} points; this needs {-points}.")
+    # The ledger row first: the account is locked, so its balance as read is the balance, and
+    # the row's balance_after is known before the account is written.
+    values = {"account": account, "kind": kind, "points": points, "balance_after": account.balance + points}
+    if once:
+        tx = rows.create_unless_taken(LoyaltyTransaction, **values, **links)
+        if tx is None:
+            return None
+    else:
+        tx = rows.create(LoyaltyTransaction, **values, **links)
     account.balance += points
-    changed = ["balance"]  # the account is locked: its balance as read is the balance
+    changed = ["balance"]
     if qualifying:
         account.qualifying_points = max(0, account.qualifying_points + qualifying)
         changed.append("qualifying_points")
@@ -110,9 +121,6 @@ def _post(
         account.last_activity_at, account.expiry_warned_at = timezone.now(), None
         changed += ["last_activity_at", "expiry_warned_at"]
     rows.update(account, changed)  # one constant statement (#23)
-    tx = rows.create(
-        LoyaltyTransaction, account=account, kind=kind, points=points, balance_after=account.balance, **links
-    )
     if qualifying:
         _retier(account)
     return tx
@@ -161,14 +169,13 @@ def earn_for_order(*, order) -> LoyaltyTransaction | None:
     if order.user_id is None or order.user.is_staff:
         return None
     account = _locked(order.user)
-    if rows.where(LoyaltyTransaction, account_id=account.pk, kind=K.EARN, order_id=order.pk):
-        return None  # earned already (a payment confirmed twice)
     points = points_for(order.merchandise_after_discounts, account.tier.multiplier)
     tx = _post(
         account,
         K.EARN,
         points,
         qualifying=points,
+        once=True,  # earned already (a payment confirmed twice): nothing written (one_earn_per_order)
         order=order,
         order_number=order.number,
         reason=f"Order {order.number}",
