@@ -7,6 +7,8 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from auroramart.cart.models import CartItem
 from auroramart.cart.storage import DbCart
@@ -202,8 +204,13 @@ def test_a_saved_card_pays_next_time_and_goes_when_removed(client, provider, sho
     fill_cart(shopper, (lamp, 1))
     form, _ = checkout_page(client)
     assert form.card == str(card.pk)  # offered first
-    assert pay(client, "", card=str(card.pk)).status_code == 302  # no card entered at all
+    data = checkout_data(client, "", card=str(card.pk))  # no card entered at all
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.post("/checkout/checkout/", data).status_code == 302
     assert Order.objects.filter(status="paid").count() == 2
+    # Offered and then charged with the customer it is attached to, from one read of the cards.
+    cards_table = f'"{SavedCard._meta.db_table}"'
+    assert sum(q["sql"].startswith("SELECT") and cards_table in q["sql"] for q in ctx.captured_queries) == 1
     page = client.get("/profile/cards/")
     assert "Visa ending 4242" in page.content.decode()
     client.post(f"/profile/cards/{card.pk}/remove/")
@@ -330,3 +337,25 @@ def test_the_money_path_guarantees_hold_with_either_provider(client, provider, s
     assert resolve_pending_orders(older_than_minutes=0)["confirmed"] == 1
     pending.refresh_from_db()
     assert pending.status == "paid" and pending.invoice_number
+
+
+def test_cards_saved_or_removed_during_a_request_are_seen_by_the_rest_of_it(shopper):
+    """The customer's cards are read once per request (a checkout offers them, then charges one);
+    a card saved or removed meanwhile is not missed, nor a removed one charged."""
+    from auroramart.core.request_context import request_memo
+    from auroramart.payments.gateway import CardDetails, get_gateway
+    from auroramart.payments.services import remember_card, remove_card, saved_cards
+
+    gateway = get_gateway()
+    memo = request_memo.set({})
+    try:
+        assert saved_cards(shopper) == []
+        with mock.patch.object(
+            type(gateway), "card_details", return_value=CardDetails("Visa", "4242", 12, 2040)
+        ):
+            card = remember_card(user=shopper, payment_method="pm_saved_1", gateway=gateway)
+        assert [c.pk for c in saved_cards(shopper)] == [card.pk]
+        remove_card(user=shopper, card_id=card.pk)
+        assert saved_cards(shopper) == []
+    finally:
+        request_memo.reset(memo)

@@ -6,6 +6,7 @@ import contextlib
 from django.db import IntegrityError, transaction
 
 from auroramart.core import rows
+from auroramart.core.request_context import request_memo
 
 from .gateway import GatewayError, PaymentGateway, get_gateway
 from .models import PaymentCustomer, SavedCard
@@ -17,9 +18,28 @@ class CardError(Exception):
 
 def saved_cards(user, gateway: PaymentGateway | None = None) -> list[SavedCard]:
     """The customer's cards with the shop's provider, newest first, read without building a
-    query (every checkout page reads them, #23)."""
+    query (every checkout page reads them, #23), and once per request: a checkout's submission
+    offers them and then charges one (#23, twenty-first round). Saving or removing a card
+    forgets them."""
     gateway = gateway or get_gateway()
-    return rows.where(SavedCard, user_id=user.pk, gateway=gateway.name)
+    memo, key = request_memo.get(), (CARDS_READ, user.pk, gateway.name)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    cards = rows.where(SavedCard, user_id=user.pk, gateway=gateway.name)
+    if memo is not None:
+        memo[key] = cards
+    return list(cards)
+
+
+# Where a request's memo keeps a customer's cards as read (saved_cards).
+CARDS_READ = "payments:saved_cards"
+
+
+def _forget_cards() -> None:
+    memo = request_memo.get()
+    if memo is not None:
+        for key in [k for k in memo if isinstance(k, tuple) and k[0] == CARDS_READ]:
+            del memo[key]
 
 
 def saved_card(user, card_id) -> SavedCard:
@@ -51,7 +71,7 @@ def charge_customer(*, user, payment_method: str, save: bool, gateway: PaymentGa
     new card is to be saved to; none for a guest or a card used once."""
     if user is None:
         return ""
-    if save or rows.where(SavedCard, user_id=user.pk, gateway=gateway.name, payment_method=payment_method):
+    if save or any(card.payment_method == payment_method for card in saved_cards(user, gateway)):
         return customer_for(user, gateway)
     return ""
 
@@ -64,6 +84,7 @@ def remember_card(*, user, payment_method: str, gateway: PaymentGateway | None =
     details = gateway.card_details(payment_method=payment_method)
     if details is None:
         return None
+    _forget_cards()
     card, _ = SavedCard.objects.get_or_create(
         gateway=gateway.name,
         payment_method=payment_method,
@@ -86,3 +107,4 @@ def remove_card(*, user, card_id) -> None:
     with contextlib.suppress(GatewayError):  # already gone there: forgetting it is all that is left
         get_gateway().detach(payment_method=card.payment_method)
     card.delete()
+    _forget_cards()
