@@ -91,7 +91,8 @@ MIDDLEWARE = [
     # Read replicas, when configured: which reads a replica may serve, and read-your-writes.
     "auroramart.core.db_routing.ReplicaRoutingMiddleware",
     # CORS for the API, for the origins named in CORS_ALLOWED_ORIGINS only (none by default);
-    # outside the API's error middleware, so error answers carry the headers too.
+    # django-cors-headers, asked about the API's requests alone (api/middleware.py); outside the
+    # API's error middleware, so error answers carry the headers too.
     "auroramart.api.middleware.ApiCorsMiddleware",
     # Pages, JSON and CSV compressed for clients that accept gzip (a phone on 4G waits for every
     # byte of the page and its CSS). Outside every middleware that reads or rewrites a body, so
