@@ -43,6 +43,30 @@ def test_the_empty_view_answers_behind_the_middleware(bench_urls, settings):
     assert response["X-Frame-Options"] == "DENY"  # the whole stack ran
 
 
+@pytest.mark.django_db
+def test_the_probed_stack_times_every_middleware_and_answers_as_the_stack_does(bench_urls, settings):
+    """bench/middleware_costs.py: a probe between every two middlewares gives each its own share
+    of the request, and the probes change nothing the stack answers."""
+    from auroramart.core.bench import MiddlewareProbe, own_times, probed
+
+    stack = list(settings.MIDDLEWARE)
+    settings.ROOT_URLCONF = bench_urls[0].__name__
+    plain = Client().get("/__bench__/empty")
+    settings.MIDDLEWARE = probed(stack)
+    MiddlewareProbe.finished.clear()
+    response = Client().get("/__bench__/empty")
+    assert response.status_code == 200 and response.content == b"ok"
+    varying = {"X-Request-ID"}  # a fresh id for every request
+    assert {k: v for k, v in response.items() if k not in varying} == {
+        k: v for k, v in plain.items() if k not in varying
+    }
+    (marks,) = MiddlewareProbe.finished
+    assert len(marks) == len(stack) + 1  # every probe passed, both ways
+    assert list(own_times(marks, stack)) == stack
+    with pytest.raises(ValueError):
+        own_times(marks[:-1], stack)  # a request some middleware answered itself
+
+
 def _bench_postgres():
     """bench/postgres.py, loaded from its file (the bench scripts import it as a sibling)."""
     import importlib.util
