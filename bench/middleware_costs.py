@@ -51,19 +51,6 @@ def serve(handler, path: str) -> None:
     answer.close()
 
 
-def handler_with(middleware: list[str]):
-    """Django's WSGI handler with this middleware list (it is read once, when the handler is made)."""
-    from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
-
-    configured = settings.MIDDLEWARE
-    settings.MIDDLEWARE = middleware
-    try:
-        return WSGIHandler()
-    finally:
-        settings.MIDDLEWARE = configured
-
-
 def cpu_us(handler, path: str, requests: int) -> float:
     started = time.process_time()
     for _ in range(requests):
@@ -96,7 +83,7 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from auroramart.core.bench import BARE_PATH, PROBE, MiddlewareProbe, own_times, probed
+    from auroramart.core.bench import BARE_PATH, PROBE, MiddlewareProbe, handler_with, own_times, probed
 
     call_command("collectstatic", interactive=False, verbosity=0)  # the stylesheet's hashed name
     empty = "/__bench__/empty"

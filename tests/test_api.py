@@ -654,6 +654,31 @@ def test_the_cors_middleware_skips_exactly_the_requests_the_library_would_not_se
     assert bool(re.match(settings.CORS_URLS_REGEX, path)) == path.startswith(PREFIX)
 
 
+@pytest.mark.parametrize(
+    "middleware",
+    [
+        "auroramart.api.middleware.ApiCorsMiddleware",
+        "auroramart.api.middleware.ApiErrorMiddleware",
+        "auroramart.api.caching.ApiConditionalGetMiddleware",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_middleware_only_the_api_needs_hands_a_shop_page_back_untouched(middleware, method, settings):
+    """Every middleware that serves the API alone passes any other request straight on: the shop
+    page's answer comes back as the view gave it, whatever the request carries (an origin the
+    API would answer, a JSON body the API would refuse)."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils.module_loading import import_string
+
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.test"]
+    page = HttpResponse("<p>a shop page</p>", status=404 if method == "post" else 200)
+    body = {"data": "[1]", "content_type": "application/json"} if method == "post" else {}
+    request = getattr(RequestFactory(), method)("/item/lamp/", HTTP_ORIGIN="https://app.example.test", **body)
+    answer = import_string(middleware)(lambda request: page)(request)
+    assert answer is page and dict(answer.items()) == {"Content-Type": "text/html; charset=utf-8"}
+
+
 def test_every_answer_says_where_the_client_stands_against_the_rate_limit(client, settings, shop):
     settings.API_RATE_LIMIT = "3/m"
     answers = [client.get("/api/v1/products") for _ in range(4)]

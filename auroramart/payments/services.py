@@ -22,24 +22,22 @@ def saved_cards(user, gateway: PaymentGateway | None = None) -> list[SavedCard]:
     offers them and then charges one (#23, twenty-first round). Saving or removing a card
     forgets them."""
     gateway = gateway or get_gateway()
-    memo, key = request_memo.get(), (CARDS_READ, user.pk, gateway.name)
-    if memo is not None and key in memo:
-        return list(memo[key])
-    cards = rows.where(SavedCard, user_id=user.pk, gateway=gateway.name)
-    if memo is not None:
-        memo[key] = cards
-    return list(cards)
+    memo = request_memo.get()
+    read = memo.setdefault(CARDS_READ, {}) if memo is not None else {}
+    key = (user.pk, gateway.name)
+    if key not in read:
+        read[key] = rows.where(SavedCard, user_id=user.pk, gateway=gateway.name)
+    return list(read[key])
 
 
-# Where a request's memo keeps a customer's cards as read (saved_cards).
+# Where a request's memo keeps the cards it has read, by customer and provider (saved_cards).
 CARDS_READ = "payments:saved_cards"
 
 
 def _forget_cards() -> None:
     memo = request_memo.get()
     if memo is not None:
-        for key in [k for k in memo if isinstance(k, tuple) and k[0] == CARDS_READ]:
-            del memo[key]
+        memo.pop(CARDS_READ, None)
 
 
 def saved_card(user, card_id) -> SavedCard:
@@ -84,7 +82,6 @@ def remember_card(*, user, payment_method: str, gateway: PaymentGateway | None =
     details = gateway.card_details(payment_method=payment_method)
     if details is None:
         return None
-    _forget_cards()
     card, _ = SavedCard.objects.get_or_create(
         gateway=gateway.name,
         payment_method=payment_method,
@@ -96,6 +93,7 @@ def remember_card(*, user, payment_method: str, gateway: PaymentGateway | None =
             "exp_year": details.exp_year,
         },
     )
+    _forget_cards()
     return card
 
 
